@@ -1,0 +1,57 @@
+"""A small rooted error tree.
+
+`UserError`s carry a sentence the person can act on and are shown as they are. Everything else
+is internal: the person sees a short apology naming the job id, the log gets the details.
+"""
+
+from __future__ import annotations
+
+
+class LtxbotError(Exception):
+    """Root of every error ltxbot raises on purpose."""
+
+
+class UserError(LtxbotError):
+    """Something the user can fix; `str(error)` is safe to show them."""
+
+
+class InvalidRequest(UserError):
+    """An option is missing, unknown or out of range."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class InvalidSheet(UserError):
+    """The reference sheet is not an image we can use."""
+
+
+class BudgetExceeded(UserError):
+    """The request does not fit one of the caps that apply."""
+
+
+class NotAllowed(UserError):
+    """The actor may not do this (not the requester, not an admin, channel not allowed)."""
+
+
+class NotFound(UserError):
+    """No such job (or not one the actor may see)."""
+
+
+class GenerationFailed(LtxbotError):
+    """fal refused or failed the job; `reason` is safe to show, `retryable` guides the runner."""
+
+    def __init__(self, reason: str, *, retryable: bool = False, detail: str | None = None):
+        self.reason = reason
+        self.retryable = retryable
+        self.detail = detail
+        super().__init__(reason)
+
+
+class ConfigurationError(LtxbotError):
+    """A setting is missing or wrong; the message names it and never shows a secret."""
+
+
+class IllegalTransition(LtxbotError):
+    """A job was asked to move between states that are not connected: a bug."""

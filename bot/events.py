@@ -1,0 +1,56 @@
+"""Job events: what the runner tells the adapter that started a job.
+
+Adapters render these (status message edits, the final post); they never decide prices,
+budgets or job states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Money is held and the job is on its way to fal."""
+
+    cost: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    elapsed_seconds: float
+    log_line: str | None = None
+    # A rough share done in [0, 1] when the logs let us tell; None when unknown.
+    fraction: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Succeeded:
+    video: Path
+    cost: Money
+    remaining: Money | None  # the requester's tightest remaining budget, None if uncapped
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+    refunded: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    refunded: Money
+    # False when fal could not confirm the cancel of a running job: the hold stays until the
+    # job ends, and the user is told so.
+    confirmed: bool = True
+
+
+JobEvent = Held | Queued | Running | Succeeded | Failed | Cancelled

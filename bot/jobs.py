@@ -1,0 +1,141 @@
+"""Job records and their state machine.
+
+received -> held -> submitted -> running -> succeeded -> delivered, or failed / cancelled /
+rejected. `Job.advance` checks each move; an illegal one is a bug and raises. Storage keeps the
+record as a document and swaps it only if the state it read is still the state stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.errors import IllegalTransition
+from bot.model import Platform
+from bot.request import GenerationRequest
+
+
+class JobState(StrEnum):
+    RECEIVED = "received"
+    HELD = "held"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+S = JobState
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    S.RECEIVED: frozenset({S.HELD, S.REJECTED}),
+    S.HELD: frozenset({S.SUBMITTED, S.FAILED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.RUNNING, S.SUCCEEDED, S.FAILED, S.CANCELLED}),
+    S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED}),
+    S.SUCCEEDED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+ACTIVE = frozenset({S.HELD, S.SUBMITTED, S.RUNNING})
+AT_FAL = frozenset({S.SUBMITTED, S.RUNNING})
+FINAL = frozenset({S.DELIVERED, S.FAILED, S.CANCELLED, S.REJECTED})
+
+
+class Origin(BaseModel):
+    """Where the job came from and where its messages live (ids as the platform gives them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    scope: str
+    channel_id: str
+    user_id: str
+    user_name: str = ""
+    thread_id: str | None = None
+    # Filled in as the adapter posts: the public status message and the result message.
+    status_message_id: str | None = None
+    result_message_id: str | None = None
+    origin_message_id: str | None = None
+
+
+class Rendered(BaseModel):
+    """What fal actually rendered, as probed from the downloaded MP4."""
+
+    model_config = ConfigDict(frozen=True)
+
+    width: int
+    height: int
+    num_frames: int
+    frames_per_second: float
+    duration_seconds: float
+    has_audio: bool
+    file_size: int
+
+
+class Result(BaseModel):
+    """fal's answer, persisted the moment the job completes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    video_url: str
+    video_content_type: str | None = None
+    video_file_size: int | None = None
+    seed: int | None = None
+    expanded_prompt: str | None = None
+    billable_units: str | None = None  # x-fal-billable-units, kept verbatim for reconciliation
+    raw: dict[str, Any] = {}
+    rendered: Rendered | None = None
+    video_path: str | None = None  # the local MP4, once downloaded
+
+
+class Job(BaseModel):
+    """One generation, from the command to the delivered video."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    origin: Origin
+    request: GenerationRequest  # resolution already explicit (see GenerationRequest.with_size)
+    quoted_megapixels: int
+    quoted_nanos: int
+    state: JobState = JobState.RECEIVED
+    version: int = 0  # bumped by advance()/with_changes(); storage swaps on it
+    simulated: bool = False
+    sheet_path: str | None = None  # the sanitised sheet, kept until the job ends
+    sheet_url: str | None = None  # where fal storage holds it
+    fal_request_id: str | None = None
+    submit_token: str | None = None  # idempotency marker sent with the submit (see fal_gateway)
+    result: Result | None = None
+    captured_nanos: int | None = None
+    actual_nanos: int | None = None  # the price of what was rendered, for reconciliation
+    failure: str | None = None  # the sentence shown to the user
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    rerolled_from: str | None = None
+
+    def advance(self, to: JobState, now: datetime, **changes: Any) -> Job:
+        """The same job in state `to`; raises IllegalTransition for a move the machine lacks."""
+        if to not in TRANSITIONS[self.state]:
+            raise IllegalTransition(f"job {self.id}: {self.state} -> {to} is not allowed")
+        update = {**changes, "state": to, "updated_at": now, "version": self.version + 1}
+        return self.model_copy(update=update)
+
+    def with_changes(self, now: datetime, **changes: Any) -> Job:
+        """The same state with other fields changed (request id, message ids, result)."""
+        if "state" in changes:
+            raise IllegalTransition("use advance() to change state")
+        update = {**changes, "updated_at": now, "version": self.version + 1}
+        return self.model_copy(update=update)
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL

@@ -1,0 +1,116 @@
+"""Small frozen types that cross the boundary between adapters, commands and the core.
+
+Adapters build `Actor`, `Place` and `Attachment` from platform events and render `Reply`;
+none of them carries a platform object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Platform(StrEnum):
+    DISCORD = "discord"
+    SLACK = "slack"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks: a user within a scope (Discord guild, Slack workspace, or the console)."""
+
+    platform: Platform
+    scope: str
+    user_id: str
+    display_name: str = ""
+    roles: tuple[str, ...] = ()
+    is_admin: bool = False
+
+    @property
+    def account(self) -> str:
+        """The ledger's name for this user's budget: "platform:scope:user"."""
+        return f"{self.platform.value}:{self.scope}:{self.user_id}"
+
+    @property
+    def scope_key(self) -> str:
+        """The ledger's name for the whole team's pool: "platform:scope"."""
+        return f"{self.platform.value}:{self.scope}"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the conversation happens; the job's messages go back here."""
+
+    platform: Platform
+    scope: str
+    channel_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the platform handed us; `read()` fetches at most `limit` bytes."""
+
+    file_name: str
+    content_type: str | None
+    size: int | None
+    read: Callable[[int], Awaitable[bytes]]
+
+    @classmethod
+    def from_path(cls, path: Path) -> Attachment:
+        import asyncio
+        import mimetypes
+
+        async def read(limit: int) -> bytes:
+            def load() -> bytes:
+                with path.open("rb") as handle:
+                    return handle.read(limit + 1)
+
+            return await asyncio.to_thread(load)
+
+        content_type, _ = mimetypes.guess_type(path.name)
+        return cls(path.name, content_type, path.stat().st_size, read)
+
+
+class ButtonAction(StrEnum):
+    CANCEL = "cancel"
+    REROLL = "reroll"
+    DETAILS = "details"
+    CONFIRM = "confirm"
+    ABORT = "abort"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    action: ButtonAction
+    job_id: str
+    label: str
+    danger: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A platform-neutral answer to a command."""
+
+    text: str
+    fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+    ephemeral: bool = True
+    file: Path | None = None
+    job_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One command call, as the adapter understood it."""
+
+    command: str
+    actor: Actor
+    place: Place
+    options: dict[str, object] = field(default_factory=dict)
+    attachment: Attachment | None = None
+    # Platform message ids the job may want later (the interaction, the user's message).
+    origin_message_id: str | None = None

@@ -1,0 +1,253 @@
+"""The generation request: every input field of fal-ai/ltx-2.3-quality/ingredient.
+
+`GenerationRequest` is what a user may set. The reference sheet is not a field: it is always an
+image the platform handed us, sanitised by `bot.sheets` and uploaded by the gateway, whose URL
+is added only when the fal arguments are built (`fal_arguments`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import InvalidRequest
+
+DEFAULT_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 1536, 896
+MIN_SIDE, MAX_SIDE = 64, 2560
+MAX_SEED = 2**32 - 1
+MAX_PROMPT_CHARS = 4000
+
+# fal's standard ImageSize presets. What the endpoint renders for each is not documented, so
+# the bot sends explicit width and height and every quote prices a known size.
+NAMED_SIZES: dict[str, tuple[int, int]] = {
+    "square_hd": (1024, 1024),
+    "square": (512, 512),
+    "portrait_4_3": (768, 1024),
+    "portrait_16_9": (576, 1024),
+    "landscape_4_3": (1024, 768),
+    "landscape_16_9": (1024, 576),
+}
+AUTO = "auto"
+
+
+class VideoQuality(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    MAXIMUM = "maximum"
+
+
+class VideoWriteMode(StrEnum):
+    FAST = "fast"
+    BALANCED = "balanced"
+    SMALL = "small"
+
+
+class ImageSize(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    width: Annotated[int, Field(ge=MIN_SIDE, le=MAX_SIDE)]
+    height: Annotated[int, Field(ge=MIN_SIDE, le=MAX_SIDE)]
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+NamedSize = Literal[
+    "auto", "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3",
+    "landscape_16_9",
+]  # fmt: skip
+
+_SIZE_TEXT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(\d+)\s*$", re.IGNORECASE)
+
+
+class GenerationRequest(BaseModel):
+    """What a user asks for; defaults are the endpoint's own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    prompt: Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
+    num_frames: Annotated[int, Field(ge=9, le=481)] = 121
+    resolution: ImageSize | NamedSize = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
+    frames_per_second: Annotated[float, Field(ge=1, le=60)] = 24
+    guidance_scale: Annotated[float, Field(ge=1, le=20)] = 1
+    ingredient_strength: Annotated[float, Field(ge=0, le=2)] = 1
+    reference_strength: Annotated[float, Field(ge=0, le=2)] = 1
+    generate_audio: bool = True
+    negative_prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS)] = DEFAULT_NEGATIVE_PROMPT
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
+    enable_prompt_expansion: bool = True
+    enable_safety_checker: bool = True
+    video_quality: VideoQuality = VideoQuality.HIGH
+    video_write_mode: VideoWriteMode = VideoWriteMode.BALANCED
+    sync_mode: bool = False
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the prompt is empty")
+        return value.strip()
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _resolution_shorthand(cls, value: Any) -> Any:
+        """Accept "1280x720" as well as {"width": 1280, "height": 720} and named sizes."""
+        if isinstance(value, str):
+            match = _SIZE_TEXT.match(value)
+            if match:
+                return {"width": int(match[1]), "height": int(match[2])}
+            return value.strip().lower()
+        return value
+
+    def size(self, sheet_aspect: float | None = None) -> ImageSize:
+        """The explicit size to render and price; `auto` follows the sheet's aspect ratio."""
+        if isinstance(self.resolution, ImageSize):
+            return self.resolution
+        if self.resolution == AUTO:
+            return auto_size(sheet_aspect)
+        width, height = NAMED_SIZES[self.resolution]
+        return ImageSize(width=width, height=height)
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.num_frames / self.frames_per_second
+
+    def with_size(self, size: ImageSize) -> GenerationRequest:
+        """The same request with the resolution made explicit (what is sent and stored)."""
+        return self.model_copy(update={"resolution": size})
+
+    def fal_arguments(self, image_url: str) -> dict[str, Any]:
+        """The JSON body for fal; the resolution must already be explicit."""
+        if not isinstance(self.resolution, ImageSize):
+            raise ValueError("resolve the size with with_size() before building fal arguments")
+        body = self.model_dump(mode="json", exclude_none=True)
+        body["image_url"] = image_url
+        return body
+
+
+def auto_size(aspect: float | None) -> ImageSize:
+    """The default pixel count at the sheet's aspect ratio, sides rounded to multiples of 32."""
+    if not aspect or aspect <= 0:
+        return ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
+    pixels = DEFAULT_WIDTH * DEFAULT_HEIGHT
+    width = (pixels * aspect) ** 0.5
+    height = width / aspect
+
+    def snap(side: float) -> int:
+        return max(MIN_SIDE, min(MAX_SIDE, round(side / 32) * 32))
+
+    return ImageSize(width=snap(width), height=snap(height))
+
+
+def frames_for_seconds(seconds: float, frames_per_second: float = 24) -> int:
+    """A duration in seconds as a frame count: 5 s at 24 fps is 121 frames (the default)."""
+    if seconds <= 0:
+        raise InvalidRequest([f"duration = {seconds:g} s must be more than 0 seconds"])
+    return round(seconds * frames_per_second) + 1
+
+
+FIELD_NAMES = frozenset(GenerationRequest.model_fields)
+
+
+def parse_request(options: Mapping[str, Any]) -> GenerationRequest:
+    """Validate user options; every problem becomes one sentence that names field and range.
+
+    `duration` (seconds) is accepted as shorthand for `num_frames` at the request's frame rate.
+    """
+    values = {key: value for key, value in options.items() if value is not None}
+    if "duration" in values:
+        duration = values.pop("duration")
+        if "num_frames" in values:
+            raise InvalidRequest(["give either duration or num_frames, not both"])
+        try:
+            seconds = float(duration)
+            fps = float(values.get("frames_per_second", 24))
+        except (TypeError, ValueError):
+            raise InvalidRequest([f"duration = {duration!r} is not a number of seconds"]) from None
+        values["num_frames"] = frames_for_seconds(seconds, fps)
+    try:
+        return GenerationRequest.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidRequest(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """pydantic's errors as sentences a chat user can act on."""
+    problems: list[str] = []
+    errors = exc.errors(include_url=False)
+    fields = [_field_name([str(part) for part in error["loc"]]) for error in errors]
+    # A size object that is out of range also fails the named-size branch of the union:
+    # report only the precise one.
+    seen: set[str] = {"resolution"} if any(f.startswith("resolution.") for f in fields) else set()
+    for error, field in zip(errors, fields, strict=True):
+        if field in seen:
+            continue
+        value = error.get("input")
+        kind = error["type"]
+        ctx = error.get("ctx") or {}
+        problem = _sentence(field, value, kind, ctx, error["msg"])
+        if problem:
+            seen.add(field)
+            problems.append(problem)
+    return problems
+
+
+def _field_name(loc: list[str]) -> str:
+    if loc and loc[0] == "resolution":
+        tail = [part for part in loc[1:] if part in ("width", "height")]
+        return f"resolution.{tail[0]}" if tail else "resolution"
+    return ".".join(loc) or "request"
+
+
+_RANGES: dict[str, tuple[object, object]] = {
+    "num_frames": (9, 481),
+    "frames_per_second": (1, 60),
+    "guidance_scale": (1, 20),
+    "ingredient_strength": (0, 2),
+    "reference_strength": (0, 2),
+    "seed": (0, MAX_SEED),
+    "resolution.width": (MIN_SIDE, MAX_SIDE),
+    "resolution.height": (MIN_SIDE, MAX_SIDE),
+}
+
+
+def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) -> str:
+    shown = _show(value)
+    if kind == "extra_forbidden":
+        return f"{field} is not an option; the options are: {', '.join(sorted(FIELD_NAMES))}"
+    if kind == "missing":
+        return f"{field} is required"
+    if field in _RANGES and kind in {
+        "greater_than_equal", "less_than_equal", "greater_than", "less_than",
+    }:  # fmt: skip
+        low, high = _RANGES[field]
+        return f"{field} = {shown} is out of range: allowed {low} to {high}"
+    if field == "resolution":
+        named = ", ".join(["WIDTHxHEIGHT", *NamedSize.__args__])
+        return f"resolution = {shown} is not a size: use one of {named}"
+    if field in _RANGES:
+        low, high = _RANGES[field]
+        return f"{field} = {shown} is not a number: allowed {low} to {high}"
+    if field == "video_quality":
+        return f"video_quality = {shown} is not one of {', '.join(q.value for q in VideoQuality)}"
+    if field == "video_write_mode":
+        modes = ", ".join(m.value for m in VideoWriteMode)
+        return f"video_write_mode = {shown} is not one of {modes}"
+    if kind.startswith("bool"):
+        return f"{field} = {shown} is not true or false"
+    if field == "prompt" and kind in {"string_too_short", "value_error"}:
+        return "prompt is empty: describe what should happen in the video"
+    if kind == "string_too_long":
+        return f"{field} is too long: at most {ctx.get('max_length')} characters"
+    return f"{field} = {shown}: {msg}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,96 @@
+"""One Settings object, read from the environment and `.env` by pydantic-settings.
+
+Every external base URL is a setting so that tests point the real clients at local fakes.
+Secrets are `SecretStr`: they print as '**********' in logs, errors and reprs.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigurationError
+
+
+class Backend(StrEnum):
+    AUTO = "auto"  # real fal when FAL_KEY is set, else the simulated one
+    FAL = "fal"
+    SIMULATED = "simulated"
+
+
+Period = Literal["day", "week", "month", "none"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LTXBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- core ---
+    data_dir: Path = Path("data")
+    database_url: str = ""  # default: sqlite file in data_dir; postgresql://... for replicas
+    log_level: str = "INFO"
+
+    # --- money ---
+    price_per_megapixel: Decimal = Decimal("0.0024075")
+    default_user_cap_usd: Decimal | None = Decimal("10")
+    default_cap_period: Period = "day"
+    timezone: str = "UTC"
+    max_cost_per_request_usd: Decimal | None = Decimal("5")
+
+    # --- fal ---
+    backend: Backend = Backend.AUTO
+    fal_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("FAL_KEY", "LTXBOT_FAL_KEY")
+    )
+    fal_model: str = "fal-ai/ltx-2.3-quality/ingredient"
+    fal_queue_url: str = "https://queue.fal.run"
+    fal_rest_url: str = "https://rest.fal.ai"
+    fal_cdn_url: str = "https://v3.fal.media"
+    fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
+    public_base_url: str | None = None  # set to receive fal webhooks instead of polling
+    webhook_port: int = 8080
+    max_video_bytes: int = 512 * 1024 * 1024
+    max_sheet_bytes: int = 20 * 1024 * 1024
+
+    # --- discord ---
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_guild_ids: str = ""  # comma-separated: sync commands there (fast) instead of globally
+    discord_admin_role: str | None = None
+
+    # --- slack ---
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # xapp-...: Socket Mode
+    slack_signing_secret: SecretStr | None = None  # HTTP mode
+    slack_client_id: str | None = None  # OAuth, many workspaces
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_port: int = 3000
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'ltxbot.sqlite3'}"
+
+    @property
+    def use_simulated_fal(self) -> bool:
+        if self.backend is Backend.AUTO:
+            return self.fal_key is None or not self.fal_key.get_secret_value()
+        return self.backend is Backend.SIMULATED
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad one becomes one line naming it, never a traceback or a secret."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False, include_input=False):
+            name = "LTXBOT_" + "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"setting {name}: {error['msg']}")
+        raise ConfigurationError("; ".join(lines)) from None
