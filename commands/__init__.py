@@ -1,0 +1,65 @@
+"""Platform-neutral commands: options in, core calls, a neutral Reply out.
+
+`Commands.dispatch` is what every adapter calls; a UserError becomes an ephemeral Reply with
+its sentence, anything else an apology (the details go to the log, never to the user).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.errors import UserError
+from bot.model import Actor, ButtonAction, Invocation, Place, Reply
+from commands.budget import budget
+from commands.context import Services
+from commands.estimate import estimate
+from commands.generate import generate, reroll
+from commands.jobs import cancel, cancel_job, history, load_job, show
+from commands.render import job_details
+from commands.spec import COMMANDS
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Invocation, Services], Awaitable[Reply]]
+
+HANDLERS: dict[str, Handler] = {
+    "generate": generate,
+    "estimate": estimate,
+    "budget": budget,
+    "history": history,
+    "show": show,
+    "cancel": cancel,
+}
+assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
+
+
+class Commands:
+    def __init__(self, services: Services):
+        self.services = services
+
+    async def dispatch(self, invocation: Invocation) -> Reply:
+        handler = HANDLERS.get(invocation.command)
+        if handler is None:
+            return Reply(text=f"Unknown command `{invocation.command}`.")
+        return await self._guard(invocation.command, handler(invocation, self.services))
+
+    async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
+        """A button on a status or result message (works after restarts: all state is stored)."""
+        return await self._guard(action.value, self._press(action, job_id, actor, place))
+
+    async def _press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
+        if action is ButtonAction.CANCEL:
+            return await cancel_job(job_id, actor, self.services)
+        job = await load_job(job_id, actor, self.services, acting=action is ButtonAction.REROLL)
+        if action is ButtonAction.REROLL:
+            return await reroll(job, actor, place, self.services)
+        return job_details(job)
+
+    async def _guard(self, name: str, work: Awaitable[Reply]) -> Reply:
+        try:
+            return await work
+        except UserError as problem:
+            return Reply(text=str(problem))
+        except Exception:
+            log.exception("command %s failed", name)
+            return Reply(text="Sorry, something went wrong on our side; nothing was charged.")

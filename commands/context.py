@@ -1,0 +1,46 @@
+"""What a command handler may use: the core's services, injected once at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from bot.budget import Budgets
+from bot.events import Cancelled
+from bot.jobs import Job
+from bot.ports import Clock, JobStore, Ledger
+from bot.settings import Settings
+
+_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed by hand
+
+
+def new_job_id() -> str:
+    """Short, typeable, unguessable enough for a chat: 10 characters, ~49 bits."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+class JobRunner(Protocol):
+    """The part of `bot.runner.Supervisor` the commands use."""
+
+    async def start(self, job: Job) -> None: ...
+
+    async def cancel(self, job_id: str) -> Cancelled | None: ...
+
+
+@dataclass
+class Services:
+    settings: Settings
+    jobs: JobStore
+    ledger: Ledger
+    budgets: Budgets
+    runner: JobRunner
+    clock: Clock
+    simulated: bool
+    new_id: Callable[[], str] = new_job_id
+    sheets_dir: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sheets_dir = self.settings.data_dir / "sheets"

@@ -1,0 +1,29 @@
+"""estimate: the exact price of a request, before anything is held."""
+
+from __future__ import annotations
+
+from bot.model import Invocation, Reply
+from bot.pricing import Quote
+from bot.request import parse_request
+from commands.context import Services
+from commands.generate import price
+from commands.render import price_line
+
+ESTIMATE_PROMPT = "estimate"  # a prompt is required by the model, not by a price
+
+
+def estimate_quote(invocation: Invocation, services: Services) -> Quote:
+    options = {"prompt": ESTIMATE_PROMPT, **invocation.options}
+    options.pop("sheet", None)
+    return price(parse_request(options), services)
+
+
+async def estimate(invocation: Invocation, services: Services) -> Reply:
+    the_quote = estimate_quote(invocation, services)
+    remaining = await services.budgets.remaining(
+        invocation.actor.scope_key, invocation.actor.user_id
+    )
+    fields = [("Price", price_line(the_quote))]
+    if remaining is not None:
+        fields.append(("Budget left", str(remaining)))
+    return Reply(text=f"This video would cost {the_quote.cost}.", fields=tuple(fields))

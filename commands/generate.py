@@ -1,0 +1,108 @@
+"""generate and reroll: validate, price, hold, start. Bad input is refused before any hold."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.errors import BudgetExceeded, InvalidSheet
+from bot.jobs import Job, JobState, Origin
+from bot.model import Actor, Invocation, Place, Reply
+from bot.pricing import Quote, quote
+from bot.request import GenerationRequest, parse_request
+from bot.sheets import read_attachment, sanitise_sheet_async
+from commands.context import Services
+from commands.render import SIMULATED_NOTE, price_line
+
+NO_SHEET = (
+    "Attach a reference sheet (PNG, JPEG or WebP): clean panels of the characters, props and "
+    "location the video should keep."
+)
+
+
+def price(request: GenerationRequest, services: Services, aspect: float | None = None) -> Quote:
+    size = request.size(aspect)
+    return quote(size.width, size.height, request.num_frames,
+                 services.settings.price_per_megapixel)  # fmt: skip
+
+
+async def generate(invocation: Invocation, services: Services) -> Reply:
+    options = {k: v for k, v in invocation.options.items() if k != "sheet"}
+    request = parse_request(options)
+    if invocation.attachment is None:
+        raise InvalidSheet(NO_SHEET)
+    data = await read_attachment(invocation.attachment, max_bytes=services.settings.max_sheet_bytes)
+    sheet = await sanitise_sheet_async(data, max_bytes=services.settings.max_sheet_bytes)
+    request = request.with_size(request.size(sheet.aspect))
+    job_id = services.new_id()
+    sheet_path = services.sheets_dir / f"{job_id}.png"
+    await asyncio.to_thread(_write, sheet_path, sheet.data)
+    return await start_job(
+        job_id, request, sheet_path, invocation.actor, invocation.place, services,
+        origin_message_id=invocation.origin_message_id,
+    )  # fmt: skip
+
+
+async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Reply:
+    """The same request with a new seed, priced and held again like any other."""
+    if not job.sheet_path or not await asyncio.to_thread(Path(job.sheet_path).exists):
+        raise InvalidSheet("The reference sheet of that job is gone; run generate again.")
+    request = job.request.model_copy(update={"seed": None})
+    return await start_job(
+        services.new_id(), request, Path(job.sheet_path), actor, place, services,
+        rerolled_from=job.id,
+    )  # fmt: skip
+
+
+async def start_job(
+    job_id: str,
+    request: GenerationRequest,
+    sheet_path: Path,
+    actor: Actor,
+    place: Place,
+    services: Services,
+    *,
+    rerolled_from: str | None = None,
+    origin_message_id: str | None = None,
+) -> Reply:
+    """Record the job, hold its price atomically, hand it to the runner."""
+    the_quote = price(request, services)
+    services.budgets.check_request_size(the_quote.cost)
+    now = services.clock()
+    job = Job(
+        id=job_id,
+        origin=Origin(
+            platform=actor.platform, scope=actor.scope, channel_id=place.channel_id,
+            thread_id=place.thread_id, user_id=actor.user_id, user_name=actor.display_name,
+            origin_message_id=origin_message_id,
+        ),
+        request=request,
+        quoted_megapixels=the_quote.megapixels,
+        quoted_nanos=the_quote.cost.nanos,
+        simulated=services.simulated,
+        sheet_path=str(sheet_path),
+        created_at=now,
+        updated_at=now,
+        rerolled_from=rerolled_from,
+    )  # fmt: skip
+    await services.jobs.insert(job)
+    try:
+        await services.budgets.admit(
+            job_id=job.id, scope=actor.scope_key, user_id=actor.user_id, cost=the_quote.cost
+        )
+    except BudgetExceeded as refused:
+        await services.jobs.replace(job.advance(JobState.REJECTED, services.clock(),
+                                                failure=str(refused)))  # fmt: skip
+        raise
+    job = job.advance(JobState.HELD, services.clock())
+    await services.jobs.replace(job)
+    await services.runner.start(job)
+    text = f"Held {the_quote.cost} for job `{job.id}`; the video will be posted here."
+    if services.simulated:
+        text += f"\n{SIMULATED_NOTE}"
+    return Reply(text=text, fields=(("Price", price_line(the_quote)),), job_id=job.id)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -1,0 +1,52 @@
+"""history, show and cancel: the requester's view of their jobs."""
+
+from __future__ import annotations
+
+from bot.errors import NotAllowed, NotFound
+from bot.jobs import Job
+from bot.model import Actor, Invocation, Reply
+from commands.context import Services
+from commands.render import job_details, job_line
+
+
+async def load_job(job_id: str, actor: Actor, services: Services, *, acting: bool) -> Job:
+    """The job, if the actor may see it (same scope) or act on it (requester or admin)."""
+    job = await services.jobs.get(job_id.strip().strip("`"))
+    if job is None or job.origin.platform != actor.platform or job.origin.scope != actor.scope:
+        raise NotFound(f"No job `{job_id}` here. `history` lists your jobs.")
+    if acting and job.origin.user_id != actor.user_id and not actor.is_admin:
+        raise NotAllowed("Only the person who started this job, or an admin, can do that.")
+    return job
+
+
+async def history(invocation: Invocation, services: Services) -> Reply:
+    actor = invocation.actor
+    jobs = await services.jobs.for_user(
+        platform=actor.platform, scope=actor.scope, user_id=actor.user_id, limit=10
+    )
+    if not jobs:
+        return Reply(text="You have no jobs yet. `generate` makes your first video.")
+    return Reply(text="Your recent jobs:\n" + "\n".join(job_line(job) for job in jobs))
+
+
+async def show(invocation: Invocation, services: Services) -> Reply:
+    job = await load_job(str(invocation.options["job"]), invocation.actor, services, acting=False)
+    return job_details(job)
+
+
+async def cancel(invocation: Invocation, services: Services) -> Reply:
+    job_id = str(invocation.options["job"])
+    return await cancel_job(job_id, invocation.actor, services)
+
+
+async def cancel_job(job_id: str, actor: Actor, services: Services) -> Reply:
+    job = await load_job(job_id, actor, services, acting=True)
+    outcome = await services.runner.cancel(job.id)
+    if outcome is None:
+        return Reply(text=f"Job `{job.id}` has already ended ({job.state.value}).")
+    if outcome.confirmed:
+        return Reply(text=f"Cancelled job `{job.id}`; {outcome.refunded} released.")
+    return Reply(
+        text=f"Asked fal to stop job `{job.id}`, but it could not confirm: the hold stays until "
+        "the render ends, and you are charged only if the video is made."
+    )

@@ -1,0 +1,146 @@
+"""Neutral text for prices, job status and results, shared by every adapter."""
+
+from __future__ import annotations
+
+from bot.events import Cancelled, Failed, Held, JobEvent, Queued, Running, Succeeded
+from bot.jobs import Job, JobState
+from bot.model import Button, ButtonAction, Reply
+from bot.money import Money
+from bot.pricing import Quote
+
+SIMULATED_NOTE = "SIMULATED: no FAL_KEY is set, so a local stand-in for fal made this video; nothing was charged."  # noqa: E501
+BAR_WIDTH = 20
+
+
+def price_line(quote: Quote) -> str:
+    return (
+        f"{quote.width}x{quote.height}, {quote.num_frames} frames = {quote.megapixels} MP "
+        f"x ${quote.price_per_megapixel}/MP = {quote.cost} (exactly ${quote.cost.exact_str()})"
+    )
+
+
+def progress_bar(fraction: float | None) -> str:
+    if fraction is None:
+        return "▱" * BAR_WIDTH
+    filled = max(0, min(BAR_WIDTH, round(fraction * BAR_WIDTH)))
+    return "▰" * filled + "▱" * (BAR_WIDTH - filled)
+
+
+def short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def status_text(job: Job, event: JobEvent) -> str:
+    """One status message body, edited in place as the job moves."""
+    cost = Money(job.quoted_nanos)
+    head = f"🎬 **{short(job.request.prompt)}**\n{_size(job)} · {cost} held · job `{job.id}`"
+    if job.simulated:
+        head += "\n_simulated run: nothing will be charged_"
+    match event:
+        case Held():
+            line = f"{progress_bar(0)} waiting for fal…"
+        case Queued(position=position):
+            where = f"position {position} in the queue" if position is not None else "queued"
+            line = f"{progress_bar(0)} {where}"
+        case Running(elapsed_seconds=elapsed, log_line=log, fraction=fraction):
+            line = f"{progress_bar(fraction)} rendering · {elapsed:.0f} s"
+            if log:
+                line += f"\n`{short(log, 90)}`"
+        case Succeeded(cost=charged):
+            line = f"{progress_bar(1)} done · {charged} charged"
+        case Failed(reason=reason, refunded=refunded):
+            line = f"❌ {reason}\n{refunded} released back to your budget."
+        case Cancelled(refunded=refunded, confirmed=True):
+            line = f"⏹️ Cancelled. {refunded} released back to your budget."
+        case Cancelled(confirmed=False):
+            line = (
+                "⏹️ Cancel asked, but fal could not confirm it stopped the render: the hold "
+                "stays until it ends, and you are charged only if the video is made."
+            )
+        case _:
+            line = ""
+    return f"{head}\n{line}"
+
+
+def _size(job: Job) -> str:
+    size = job.request.resolution
+    return f"{size} · {job.request.num_frames} frames @ {job.request.frames_per_second:g} fps"
+
+
+def job_buttons(job: Job, reroll_price: Money | None = None) -> tuple[Button, ...]:
+    """Cancel while the job can still stop; Reroll and Details once it has ended."""
+    if job.state in {JobState.HELD, JobState.SUBMITTED, JobState.RUNNING}:
+        return (Button(ButtonAction.CANCEL, job.id, "Cancel", danger=True),)
+    price = reroll_price if reroll_price is not None else Money(job.quoted_nanos)
+    return (
+        Button(ButtonAction.REROLL, job.id, f"Reroll ({price})"),
+        Button(ButtonAction.DETAILS, job.id, "Details"),
+    )
+
+
+def result_reply(job: Job, event: Succeeded) -> Reply:
+    """The public post that carries the finished video."""
+    result = job.result
+    rendered = result.rendered if result else None
+    fields: list[tuple[str, str]] = []
+    if rendered:
+        fields.append(("Size", f"{rendered.width}x{rendered.height}"))
+        fields.append(("Frames", f"{rendered.num_frames} @ {rendered.frames_per_second:g} fps"))
+        fields.append(("Duration", f"{rendered.duration_seconds:.2f} s"))
+        fields.append(("Audio", "yes" if rendered.has_audio else "no"))
+    if result and result.seed is not None:
+        fields.append(("Seed", str(result.seed)))
+    fields.append(("Cost", "simulated, not charged" if job.simulated else str(event.cost)))
+    if event.remaining is not None:
+        fields.append(("Budget left", str(event.remaining)))
+    if result and result.expanded_prompt and result.expanded_prompt != job.request.prompt:
+        fields.append(("Expanded prompt", short(result.expanded_prompt, 900)))
+    text = f"🎬 <@{job.origin.user_id}> your video is ready: **{short(job.request.prompt)}**"
+    if job.simulated:
+        text += f"\n{SIMULATED_NOTE}"
+    return Reply(
+        text=text,
+        fields=tuple(fields),
+        buttons=job_buttons(job),
+        ephemeral=False,
+        file=event.video,
+        job_id=job.id,
+    )
+
+
+def job_line(job: Job) -> str:
+    cost = Money(job.captured_nanos if job.captured_nanos is not None else job.quoted_nanos)
+    when = job.created_at.strftime("%Y-%m-%d %H:%M")
+    return f"`{job.id}` {when} · {job.state.value} · {cost} · {short(job.request.prompt, 60)}"
+
+
+def job_details(job: Job) -> Reply:
+    request = job.request
+    fields = [
+        ("State", job.state.value + (f" — {job.failure}" if job.failure else "")),
+        ("Prompt", short(request.prompt, 900)),
+        ("Size", f"{request.resolution}, {request.num_frames} frames @ "
+                 f"{request.frames_per_second:g} fps"),
+        ("Quoted", f"{Money(job.quoted_nanos)} ({job.quoted_megapixels} MP)"),
+        ("Options", f"quality {request.video_quality.value}, write {request.video_write_mode.value}"
+                    f", audio {'on' if request.generate_audio else 'off'}, guidance "
+                    f"{request.guidance_scale:g}, ingredient {request.ingredient_strength:g}, "
+                    f"reference {request.reference_strength:g}"),
+    ]  # fmt: skip
+    if request.seed is not None:
+        fields.append(("Requested seed", str(request.seed)))
+    if job.captured_nanos is not None:
+        fields.append(("Charged", str(Money(job.captured_nanos))))
+    if job.result:
+        if job.result.seed is not None:
+            fields.append(("Seed", str(job.result.seed)))
+        if job.result.rendered:
+            r = job.result.rendered
+            fields.append(("Rendered", f"{r.width}x{r.height}, {r.num_frames} frames, "
+                                       f"{r.duration_seconds:.2f} s"))  # fmt: skip
+        if job.result.billable_units:
+            fields.append(("fal billed units", job.result.billable_units))
+    if job.simulated:
+        fields.append(("Note", "simulated run, not charged"))
+    return Reply(text=f"Job `{job.id}`", fields=tuple(fields), job_id=job.id)
