@@ -1,0 +1,48 @@
+"""Storage for ltxbot: the money ledger and the job records, on SQLite or PostgreSQL.
+
+    storage = await open_storage("sqlite:///data/ltxbot.sqlite3")  # or postgresql://...
+    outcome = await storage.ledger.hold(job_id=..., ...)
+    await storage.close()
+
+One SQLAlchemy Core implementation serves both databases; alembic migrations run on open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.engine import create_engine
+from storage.jobs import SqlJobStore
+from storage.ledger import SqlLedger
+from storage.migrate import upgrade_to_head
+
+__all__ = ["SqlJobStore", "SqlLedger", "Storage", "open_storage"]
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """An open database: the ledger and the job store over one connection pool."""
+
+    url: str = field(repr=False)  # may carry a password
+    ledger: SqlLedger
+    jobs: SqlJobStore
+    engine: AsyncEngine
+
+    async def close(self) -> None:
+        """Close every pooled connection; the storage is unusable afterwards."""
+        await self.engine.dispose()
+
+
+async def open_storage(url: str) -> Storage:
+    """Open `sqlite:///path/file.sqlite3` (parent folder created) or `postgresql://user@host:
+    port/db` (also `postgres://`, optionally `?search_path=schema`), migrated to the newest
+    schema."""
+    engine = create_engine(url)
+    try:
+        await upgrade_to_head(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Storage(url=url, ledger=SqlLedger(engine), jobs=SqlJobStore(engine), engine=engine)

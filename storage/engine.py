@@ -1,0 +1,92 @@
+"""Turn a storage URL into an async SQLAlchemy engine set up for safe concurrent admission.
+
+SQLite: WAL (readers never block the writer), a busy timeout (other processes wait instead of
+failing) and `BEGIN IMMEDIATE` on every transaction, so that a hold takes the database's write
+lock *before* it sums the ledger: concurrent holds from many tasks and several processes
+serialize and none can read a total another is about to change.
+
+PostgreSQL: a plain pool; admission takes a per-scope advisory lock (see storage.ledger).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 5
+
+
+def _driver_url(url: str) -> URL:
+    """`sqlite:///path` and `postgresql://` or `postgres://` with their async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError("storage needs a SQLite file: sqlite:///path/to/ltxbot.sqlite3")
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported storage URL scheme {parsed.drivername!r}")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """The engine for `url`; for SQLite the file's parent directory is created if missing.
+
+    A PostgreSQL URL may carry `?search_path=a_schema` (used by tests to isolate runs);
+    every connection then works in that schema, migrations included.
+    """
+    driver_url = _driver_url(url)
+    if driver_url.get_backend_name() == "sqlite":
+        return _sqlite_engine(driver_url)
+    return _postgres_engine(driver_url)
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # One connection per process: SQLite has one writer at a time anyway, and waiting in the
+    # pool's queue is far cheaper than SQLite's sleeping busy handler. Other processes still
+    # wait on the busy timeout.
+    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Stop the driver from issuing its own deferred BEGIN; we issue BEGIN IMMEDIATE below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable against a crash of the process in WAL mode; only a power cut can
+        # lose the last commits, never corrupt the file.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> AsyncEngine:
+    connect_args: dict[str, Any] = {}
+    search_path = url.query.get("search_path")
+    if search_path:
+        connect_args["server_settings"] = {"search_path": str(search_path)}
+        url = url.difference_update_query(["search_path"])
+    return create_async_engine(
+        url,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+        # No pre-ping: it costs a round trip per checkout; a connection that died is
+        # invalidated by SQLAlchemy on the first error and the pool replaces it.
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )

@@ -1,0 +1,108 @@
+"""Job records on SQLAlchemy Core: the whole `Job` as a JSON document plus the columns queried.
+
+`replace` is a compare-and-swap on `version`: a writer holding a stale copy loses and must
+reload, so two replicas (or two tasks) never overwrite each other's state change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.jobs import Job, JobState
+from bot.model import Platform
+from storage.tables import jobs
+
+
+def _columns(job: Job) -> dict[str, Any]:
+    return {
+        "version": job.version,
+        "state": job.state.value,
+        "platform": job.origin.platform.value,
+        "scope": job.origin.scope,
+        "user_id": job.origin.user_id,
+        "fal_request_id": job.fal_request_id,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "document": job.model_dump_json(),
+    }
+
+
+class SqlJobStore:
+    """`bot.ports.JobStore` on an async SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def insert(self, job: Job) -> None:
+        """Store a new job; ValueError when a job with this id exists already."""
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(jobs.insert().values(id=job.id, **_columns(job)))
+        except IntegrityError as error:
+            raise ValueError(f"job {job.id} is already stored") from error
+
+    async def get(self, job_id: str) -> Job | None:
+        return await self._one(select(jobs.c.document).where(jobs.c.id == job_id))
+
+    async def replace(self, job: Job) -> bool:
+        """Store `job` only if the stored version is `job.version - 1`; False otherwise."""
+        update = (
+            jobs.update()
+            .where(jobs.c.id == job.id, jobs.c.version == job.version - 1)
+            .values(**_columns(job))
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(update)
+        return result.rowcount == 1
+
+    async def in_states(self, states: Iterable[JobState]) -> list[Job]:
+        """Jobs in any of `states`, oldest first."""
+        wanted = [JobState(state).value for state in states]
+        if not wanted:
+            return []
+        query = (
+            select(jobs.c.document)
+            .where(jobs.c.state.in_(wanted))
+            .order_by(jobs.c.created_at, jobs.c.id)
+        )
+        return await self._many(query)
+
+    async def for_user(
+        self, *, platform: Platform, scope: str, user_id: str, limit: int = 10
+    ) -> list[Job]:
+        """The user's jobs in a scope (the platform's own scope id), newest first."""
+        query = (
+            select(jobs.c.document)
+            .where(
+                jobs.c.platform == Platform(platform).value,
+                jobs.c.scope == scope,
+                jobs.c.user_id == user_id,
+            )
+            .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+            .limit(limit)
+        )
+        return await self._many(query)
+
+    async def by_fal_request_id(self, request_id: str) -> Job | None:
+        """The job fal knows by this request id (the newest, should a retry have reused it)."""
+        query = (
+            select(jobs.c.document)
+            .where(jobs.c.fal_request_id == request_id)
+            .order_by(jobs.c.created_at.desc())
+            .limit(1)
+        )
+        return await self._one(query)
+
+    async def _one(self, query: Any) -> Job | None:
+        found = await self._many(query)
+        return found[0] if found else None
+
+    async def _many(self, query: Any) -> list[Job]:
+        async with self._engine.connect() as connection:
+            documents = (await connection.execute(query)).scalars().all()
+        return [Job.model_validate_json(document) for document in documents]

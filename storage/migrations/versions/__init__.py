@@ -1,0 +1,1 @@
+"""Versioned schema changes (a package so that a wheel ships them)."""

@@ -1,0 +1,92 @@
+"""The tables, as SQLAlchemy Core sees them (the migrations create them; this file reads them).
+
+Datetimes are aware UTC everywhere. PostgreSQL keeps them as `timestamptz`; SQLite keeps integer
+microseconds since the epoch, so that ordering and `>=` comparisons are exact integer
+comparisons rather than string comparisons of whatever format a driver happened to write.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.types import TypeEngine
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime: `timestamptz` on PostgreSQL, integer microseconds on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: storage needs aware UTC datetimes")
+        if dialect.name == "sqlite":
+            return (value - EPOCH) // ONE_MICROSECOND
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return EPOCH + int(value) * ONE_MICROSECOND
+
+
+# An INTEGER PRIMARY KEY is SQLite's rowid alias (autoincrement); BIGINT elsewhere.
+EntryId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", EntryId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("scope", String(200), nullable=False),
+    Column("user_id", String(200), nullable=True),
+    Column("ref", String(200), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # nano-dollars
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("scope", String(200), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("fal_request_id", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("document", Text, nullable=False),  # Job.model_dump_json()
+)
