@@ -1,0 +1,1 @@
+"""One package per chat platform: translate events into commands, render replies."""

@@ -1,0 +1,45 @@
+"""The console adapter: the local user, one place, and a poster that prints."""
+
+from __future__ import annotations
+
+import getpass
+from typing import TextIO
+
+from adapters.console.poster import ConsolePoster
+from bot.model import Actor, Place, Platform
+from bot.settings import Settings
+from commands import Commands
+
+CONSOLE_SCOPE = "local"
+
+
+def console_actor() -> Actor:
+    """Whoever runs the CLI; an admin of their own machine."""
+    user = _user_name()
+    return Actor(Platform.CONSOLE, CONSOLE_SCOPE, user, user, is_admin=True)
+
+
+def console_place() -> Place:
+    return Place(Platform.CONSOLE, CONSOLE_SCOPE, "terminal")
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "local"
+
+
+class ConsoleAdapter:
+    platform = Platform.CONSOLE
+
+    def __init__(self, settings: Settings, commands: Commands, stream: TextIO | None = None):
+        self.settings = settings
+        self.commands = commands
+        self.poster = ConsolePoster(stream) if stream is not None else ConsolePoster()
+
+    async def start(self) -> None:
+        """Nothing to connect: the CLI drives it."""
+
+    async def close(self) -> None:
+        """Nothing to close."""

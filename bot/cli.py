@@ -1,0 +1,174 @@
+"""`ltxbot`: generate, estimate, budget, history, show, cancel from a terminal; `run` serves chat.
+
+The terminal commands go through the console adapter and the same commands, ledger and runner
+that Discord and Slack use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.errors import LtxbotError, UserError
+from bot.events import Succeeded
+from bot.model import Attachment, Invocation, Reply
+from bot.settings import Settings, load_settings
+from commands.spec import COMMANDS, OptionKind, OptionSpec
+
+log = logging.getLogger("ltxbot")
+EXIT_USER, EXIT_CONFIG = 1, 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "fake-fal":
+        from bot.simulated_fal.__main__ import main as fake_fal
+
+        fake_fal(args.rest)
+        return
+    logging.basicConfig(
+        level=getattr(args, "log_level", None) or "WARNING",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings()
+        logging.getLogger().setLevel(args.log_level or settings.log_level)
+        code = asyncio.run(_run(args, settings))
+    except UserError as problem:
+        print(f"ltxbot: {problem}", file=sys.stderr)
+        code = EXIT_USER
+    except LtxbotError as problem:
+        print(f"ltxbot: {problem}", file=sys.stderr)
+        code = EXIT_CONFIG
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ltxbot", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("generate", "estimate"):
+        command = sub.add_parser(name, help=COMMANDS[name].description)
+        for option in COMMANDS[name].options:
+            _add_option(command, option)
+        if name == "generate":
+            command.add_argument("--out", type=Path, default=Path("video.mp4"),
+                                 help="where to save the MP4 (default video.mp4)")  # fmt: skip
+        else:
+            command.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("budget", help=COMMANDS["budget"].description)
+    sub.add_parser("history", help=COMMANDS["history"].description)
+    for name in ("show", "cancel"):
+        sub.add_parser(name, help=COMMANDS[name].description).add_argument("job")
+    sub.add_parser("run", help="Serve Discord and Slack (whichever tokens are set)")
+    fake = sub.add_parser("fake-fal", help="Run the simulated fal server", add_help=False)
+    fake.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
+    flag = "--" + option.name.replace("_", "-")
+    if option.kind is OptionKind.ATTACHMENT:
+        parser.add_argument(flag, type=Path, required=option.required, help=option.description)
+    elif option.kind is OptionKind.BOOLEAN:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                            help=option.description)  # fmt: skip
+    else:
+        kinds: dict[OptionKind, Any] = {OptionKind.INTEGER: int, OptionKind.NUMBER: float}
+        choices = (
+            option.choices if option.kind is OptionKind.CHOICE and not option.free_text else None
+        )
+        parser.add_argument(flag, type=kinds.get(option.kind, str), choices=choices,
+                            required=option.required, help=option.description)  # fmt: skip
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        return await _serve(settings)
+    from adapters.console import ConsoleAdapter, console_actor, console_place
+    from bot.app import build_core
+
+    async with build_core(settings) as core:
+        console = ConsoleAdapter(settings, core.commands)
+        core.posters[console.platform] = console.poster
+        options = _options(args)
+        attachment = None
+        sheet = options.pop("sheet", None)
+        if sheet is not None:
+            if not sheet.is_file():
+                raise UserError(f"no such file: {sheet}")
+            attachment = Attachment.from_path(sheet)
+        invocation = Invocation(args.command, console_actor(), console_place(), options, attachment)
+        if args.command == "estimate" and args.json:
+            from commands.estimate import estimate_quote
+
+            print(json.dumps(estimate_quote(invocation, core.services).as_json()))
+            return 0
+        reply = await core.commands.dispatch(invocation)
+        print(render(reply))
+        if args.command != "generate":
+            return 0
+        if reply.job_id is None:
+            return EXIT_USER
+        return await _await_video(core, console, reply.job_id, args.out)
+
+
+async def _await_video(core: Any, console: Any, job_id: str, out: Path) -> int:
+    try:
+        job, event = await console.poster.ending(job_id)
+    except asyncio.CancelledError:
+        print(f"\nstopping: cancelling job {job_id}", file=sys.stderr)
+        await core.supervisor.cancel(job_id)
+        raise
+    if not isinstance(event, Succeeded):
+        return EXIT_USER
+    await asyncio.to_thread(_copy, event.video, out)
+    seed = job.result.seed if job.result else None
+    remaining = f", {event.remaining} left" if event.remaining is not None else ""
+    cost = "not charged (simulated)" if job.simulated else str(event.cost)
+    print(f"saved {out} · job {job.id} · seed {seed} · cost {cost}{remaining}")
+    return 0
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _options(args: argparse.Namespace) -> dict[str, object]:
+    spec = COMMANDS.get(args.command)
+    if spec is None:
+        return {"job": args.job} if hasattr(args, "job") else {}
+    values = {o.name: getattr(args, o.name, None) for o in spec.options}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def render(reply: Reply) -> str:
+    lines = [reply.text.replace("**", "").replace("`", "")]
+    lines += [f"  {name}: {value}" for name, value in reply.fields]
+    return "\n".join(lines)
+
+
+async def _serve(settings: Settings) -> int:
+    from bot.app import serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(settings, stop)
+    return 0
+
+
+if __name__ == "__main__":
+    main()
