@@ -170,8 +170,8 @@ def _check_dimensions(size: tuple[int, int], *, max_pixels: int, min_side: int) 
     width, height = size
     if width * height > max_pixels:
         raise InvalidSheet(
-            f"That image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"reference sheets can be at most {max_pixels / 1e6:.0f} megapixels. "
+            f"That image is {width}x{height} pixels ({_megapixels(width * height)} megapixels); "
+            f"reference sheets can be at most {_megapixels(max_pixels)} megapixels. "
             "Resize it and send it again."
         )
     if min(width, height) < min_side:
@@ -276,3 +276,7 @@ def _damaged(fmt: str) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{math.ceil(size / MIB * 10) / 10:g} MB"
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{round(pixels / 1e6, 1):g}"
