@@ -1,0 +1,84 @@
+"""Helpers shared by the storage tests (and the processes the race tests spawn)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from bot.jobs import Job, Origin
+from bot.model import Platform
+from bot.request import GenerationRequest
+
+POSTGRES_URL = os.environ.get(
+    "LTXBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+_postgres_problem: list[str | None] = []  # the cached answer of postgres_problem()
+
+
+async def postgres_problem() -> str | None:
+    """None when PostgreSQL answers at POSTGRES_URL, else why not (asked once per process)."""
+    if not _postgres_problem:
+        try:
+            connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            _postgres_problem.append(f"{type(error).__name__}: {error}")
+        else:
+            await connection.close()
+            _postgres_problem.append(None)
+    return _postgres_problem[0]
+
+
+async def require_postgres() -> None:
+    """Skip when PostgreSQL is unreachable; under CI=true fail instead."""
+    problem = await postgres_problem()
+    if problem is None:
+        return
+    message = (
+        f"PostgreSQL not reachable at {POSTGRES_URL} ({problem}); set LTXBOT_TEST_POSTGRES_URL"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@asynccontextmanager
+async def throwaway_schema() -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards; yields a storage URL working inside it."""
+    schema = f"ltxbot_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        yield f"{POSTGRES_URL}{separator}search_path={schema}"
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
+def make_job(
+    job_id: str,
+    *,
+    user_id: str = "u1",
+    scope: str = "guild-1",
+    platform: Platform = Platform.DISCORD,
+    created_at: datetime = T0,
+) -> Job:
+    """A plausible freshly received job."""
+    return Job(
+        id=job_id,
+        origin=Origin(platform=platform, scope=scope, channel_id="c1", user_id=user_id),
+        request=GenerationRequest(prompt="a red fox in the snow"),
+        quoted_megapixels=120,
+        quoted_nanos=288_900_000,
+        created_at=created_at,
+        updated_at=created_at,
+    )
