@@ -70,8 +70,13 @@ async def build_core(
     gateway: Gateway | None = None,
     poll_interval: float = 2.0,
     simulated_fal_options: dict[str, Any] | None = None,
+    with_fal: bool = True,
 ) -> AsyncIterator[Core]:
-    """Open storage, reach fal (real or simulated), start the runner; close all on exit."""
+    """Open storage, reach fal (real or simulated), start the runner; close all on exit.
+
+    `with_fal=False` serves commands that only read (estimate, budget, history, show) without
+    starting the simulated fal or checking FAL_KEY.
+    """
     from bot.runner import Supervisor
     from storage import open_storage
 
@@ -80,6 +85,8 @@ async def build_core(
         storage = await open_storage(settings.database)
         stack.push_async_callback(storage.close)
         simulated = None
+        if gateway is None and not with_fal:
+            gateway = OfflineGateway(settings.use_simulated_fal)
         if gateway is None:
             gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
         posters: dict[Platform, Poster] = {}
@@ -138,6 +145,16 @@ async def _open_gateway(
     return FalGateway.for_simulated(settings, fal), fal
 
 
+class OfflineGateway:
+    """Stands in for fal in read-only commands; any use of it is a wiring bug."""
+
+    def __init__(self, simulated: bool):
+        self.simulated = simulated
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigurationError(f"fal is not connected in this command (wanted {name})")
+
+
 def _webhook_url(settings: Settings) -> str | None:
     if not settings.public_base_url:
         return None
@@ -158,16 +175,20 @@ def configured_adapters(settings: Settings, commands: Commands) -> list[Any]:
     return adapters
 
 
+def require_a_platform(settings: Settings) -> None:
+    if settings.discord_token is None and settings.slack_bot_token is None:
+        raise ConfigurationError(
+            "no chat platform is configured: set LTXBOT_DISCORD_TOKEN, or "
+            "LTXBOT_SLACK_BOT_TOKEN with LTXBOT_SLACK_APP_TOKEN (Socket Mode) or "
+            "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode)"
+        )
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`."""
+    require_a_platform(settings)
     async with build_core(settings) as core, AsyncExitStack() as stack:
         adapters = configured_adapters(settings, core.commands)
-        if not adapters:
-            raise ConfigurationError(
-                "no chat platform is configured: set LTXBOT_DISCORD_TOKEN, or "
-                "LTXBOT_SLACK_BOT_TOKEN with LTXBOT_SLACK_APP_TOKEN (Socket Mode) or "
-                "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode)"
-            )
         for adapter in adapters:
             core.posters[adapter.platform] = adapter.poster
         if settings.public_base_url:

@@ -19,7 +19,10 @@ from typing import Any
 from bot.errors import LtxbotError, UserError
 from bot.events import Succeeded
 from bot.model import Attachment, Invocation, Reply
+from bot.pricing import Quote, quote
+from bot.request import parse_request
 from bot.settings import Settings, load_settings
+from commands.estimate import ESTIMATE_PROMPT
 from commands.spec import COMMANDS, OptionKind, OptionSpec
 
 log = logging.getLogger("ltxbot")
@@ -98,22 +101,20 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleAdapter, console_actor, console_place
     from bot.app import build_core
 
-    async with build_core(settings) as core:
+    options = _options(args)
+    if args.command == "estimate" and args.json:
+        print(json.dumps(quote_options(options, settings).as_json()))
+        return 0
+    attachment = None
+    sheet = options.pop("sheet", None)
+    if sheet is not None:
+        if not sheet.is_file():
+            raise UserError(f"no such file: {sheet}")
+        attachment = Attachment.from_path(sheet)
+    invocation = Invocation(args.command, console_actor(), console_place(), options, attachment)
+    async with build_core(settings, with_fal=args.command in {"generate", "cancel"}) as core:
         console = ConsoleAdapter(settings, core.commands)
         core.posters[console.platform] = console.poster
-        options = _options(args)
-        attachment = None
-        sheet = options.pop("sheet", None)
-        if sheet is not None:
-            if not sheet.is_file():
-                raise UserError(f"no such file: {sheet}")
-            attachment = Attachment.from_path(sheet)
-        invocation = Invocation(args.command, console_actor(), console_place(), options, attachment)
-        if args.command == "estimate" and args.json:
-            from commands.estimate import estimate_quote
-
-            print(json.dumps(estimate_quote(invocation, core.services).as_json()))
-            return 0
         reply = await core.commands.dispatch(invocation)
         print(render(reply))
         if args.command != "generate":
@@ -140,6 +141,13 @@ async def _await_video(core: Any, console: Any, job_id: str, out: Path) -> int:
     return 0
 
 
+def quote_options(options: dict[str, object], settings: Settings) -> Quote:
+    """The price of CLI options, with no database and no fal."""
+    request = parse_request({"prompt": ESTIMATE_PROMPT, **options})
+    size = request.size()
+    return quote(size.width, size.height, request.num_frames, settings.price_per_megapixel)
+
+
 def _copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
@@ -160,7 +168,9 @@ def render(reply: Reply) -> str:
 
 
 async def _serve(settings: Settings) -> int:
-    from bot.app import serve
+    from bot.app import require_a_platform, serve
+
+    require_a_platform(settings)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

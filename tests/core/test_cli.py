@@ -1,0 +1,55 @@
+"""The ltxbot command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
+    clean.update({"LTXBOT_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        [LTXBOT, *args], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_estimate_json_prints_the_exact_price(tmp_path):
+    done = run(tmp_path, "estimate", "--num-frames", "121", "--resolution", "1280x720", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "width": 1280, "height": 720, "num_frames": 121, "megapixels": 112,
+        "cost_usd": "0.26964",
+    }  # fmt: skip
+
+
+def test_estimate_without_json_is_one_human_summary(tmp_path):
+    done = run(tmp_path, "estimate", "--duration", "5")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "This video would cost $0.40."
+
+
+def test_a_bad_option_is_one_clear_line(tmp_path):
+    done = run(tmp_path, "estimate", "--num-frames", "999", "--json")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "ltxbot: num_frames = 999 is out of range: allowed 9 to 481"
+
+
+def test_a_bad_setting_names_the_setting_and_never_a_secret(tmp_path):
+    done = run(
+        tmp_path, "budget", LTXBOT_PRICE_PER_MEGAPIXEL="cheap", FAL_KEY="sekrit-key-123"
+    )
+    assert done.returncode == 2
+    assert "LTXBOT_PRICE_PER_MEGAPIXEL" in done.stderr
+    assert "Traceback" not in done.stderr and "sekrit-key-123" not in done.stderr
+
+
+def test_run_without_any_platform_says_which_tokens_to_set(tmp_path):
+    done = run(tmp_path, "run", LTXBOT_BACKEND="simulated")
+    assert done.returncode == 2
+    assert "LTXBOT_DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr
