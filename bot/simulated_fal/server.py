@@ -196,13 +196,13 @@ class SimulatedFal:
     # --- controls for tests ---
 
     # The fixed API takes `timeout=`; it is applied with asyncio.timeout inside.
-    async def wait_for_submissions(self, n: int, timeout: float = 5) -> list[Submission]:  # noqa: ASYNC109
+    async def wait_for_submissions(self, n: int, timeout: float = 5) -> list[Submission]:
         """Wait until at least `n` submits arrived; returns them all."""
         async with asyncio.timeout(timeout), self._submitted:
             await self._submitted.wait_for(lambda: len(self.submissions) >= n)
         return list(self.submissions)
 
-    async def wait_for_completion(self, request_id: str, timeout: float = 10) -> SimJob:  # noqa: ASYNC109
+    async def wait_for_completion(self, request_id: str, timeout: float = 10) -> SimJob:
         """Wait until the job is COMPLETED (including webhook scheduling)."""
         job = self.jobs[request_id]
         async with asyncio.timeout(timeout), job.changed:

@@ -41,9 +41,7 @@ def test_a_bad_option_is_one_clear_line(tmp_path):
 
 
 def test_a_bad_setting_names_the_setting_and_never_a_secret(tmp_path):
-    done = run(
-        tmp_path, "budget", LTXBOT_PRICE_PER_MEGAPIXEL="cheap", FAL_KEY="sekrit-key-123"
-    )
+    done = run(tmp_path, "budget", LTXBOT_PRICE_PER_MEGAPIXEL="cheap", FAL_KEY="sekrit-key-123")
     assert done.returncode == 2
     assert "LTXBOT_PRICE_PER_MEGAPIXEL" in done.stderr
     assert "Traceback" not in done.stderr and "sekrit-key-123" not in done.stderr

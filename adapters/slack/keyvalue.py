@@ -1,0 +1,75 @@
+"""The small storage port the Slack adapter needs: named records and one-time claims.
+
+Installations (OAuth), OAuth state and "this request was already handled" markers all fit in
+it. `MemoryKeyValueStore` serves one process; several replicas behind a load balancer need a
+shared implementation (the storage package's database), because a Slack retry may land on
+another replica.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+
+class KeyValueStore(Protocol):
+    async def load(self, *, key: str) -> str | None:
+        """The value stored under `key`, or None (also once it has expired)."""
+        ...
+
+    async def save(self, *, key: str, value: str, ttl_seconds: float | None = None) -> None:
+        """Store or replace `value` under `key`; it disappears after `ttl_seconds` if given."""
+        ...
+
+    async def claim(self, *, key: str, value: str = "", ttl_seconds: float | None = None) -> bool:
+        """Store `value` only if `key` is absent: True for the one caller that got it."""
+        ...
+
+    async def discard(self, *, key: str) -> bool:
+        """Remove `key`; True if it was there (OAuth state is consumed this way, once)."""
+        ...
+
+    async def discard_prefix(self, *, prefix: str) -> int:
+        """Remove every key starting with `prefix`; returns how many went."""
+        ...
+
+
+class MemoryKeyValueStore:
+    """A process-local `KeyValueStore` (one process, or tests)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._items: dict[str, tuple[str, float | None]] = {}
+
+    def _live(self, key: str) -> tuple[str, float | None] | None:
+        item = self._items.get(key)
+        if item is not None and item[1] is not None and item[1] <= self._clock():
+            del self._items[key]
+            return None
+        return item
+
+    def _expiry(self, ttl_seconds: float | None) -> float | None:
+        return None if ttl_seconds is None else self._clock() + ttl_seconds
+
+    async def load(self, *, key: str) -> str | None:
+        item = self._live(key)
+        return None if item is None else item[0]
+
+    async def save(self, *, key: str, value: str, ttl_seconds: float | None = None) -> None:
+        self._items[key] = (value, self._expiry(ttl_seconds))
+
+    async def claim(self, *, key: str, value: str = "", ttl_seconds: float | None = None) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._items[key] = (value, self._expiry(ttl_seconds))
+        return True
+
+    async def discard(self, *, key: str) -> bool:
+        return self._live(key) is not None and self._items.pop(key, None) is not None
+
+    async def discard_prefix(self, *, prefix: str) -> int:
+        doomed = [key for key in self._items if key.startswith(prefix)]
+        for key in doomed:
+            del self._items[key]
+        return len(doomed)

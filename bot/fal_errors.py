@@ -1,0 +1,174 @@
+"""fal's error answers turned into `GenerationFailed` sentences a chat user can read.
+
+fal speaks two error shapes (docs: "Model errors" and "Request errors"):
+- model errors: HTTP 422 `{"detail": [{"loc", "msg", "type", ...}]}`; `type` is
+  `content_policy_violation` for safety refusals. Never worth retrying.
+- request errors: `{"detail": "<sentence>", "error_type": "<category>"}` plus the
+  `X-Fal-Error-Type` header (runner_disconnected, request_timeout, ...).
+
+This module knows nothing of fal_client or httpx, so the webhook receiver (which gets the same
+shapes inside its payload) and the gateway share it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bot.errors import GenerationFailed
+
+CONTENT_POLICY = "content_policy_violation"
+
+# Request error types that describe how the run itself ended: asking again returns the same.
+RUN_ERROR_TYPES = frozenset(
+    {
+        "request_timeout",
+        "startup_timeout",
+        "runner_scheduling_failure",
+        "runner_connection_timeout",
+        "runner_disconnected",
+        "runner_connection_refused",
+        "runner_connection_error",
+        "runner_incomplete_response",
+        "runner_server_error",
+        "client_disconnected",
+        "client_cancelled",
+        "bad_request",
+    }
+)
+_RUN_ERROR_SENTENCES = {
+    "request_timeout": "the generation took longer than fal allows",
+    "startup_timeout": "fal could not start a machine for it in time",
+    "runner_scheduling_failure": "fal had no machine free to run it",
+    "runner_disconnected": "fal's machine disconnected while rendering",
+    "client_cancelled": "it was cancelled",
+}
+NOT_CHARGED = "Nothing was charged."
+
+
+class FalUnavailable(GenerationFailed):
+    """fal is busy or unreachable (429, 5xx, connection trouble): worth asking again later."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, detail: str | None = None):
+        super().__init__(reason, retryable=True, detail=detail)
+        self.retry_after = retry_after
+
+
+class SubmitOutcomeUnknown(GenerationFailed):
+    """The submit was sent but its answer was lost: fal may or may not have queued it."""
+
+
+class ResultExpired(GenerationFailed):
+    """fal no longer keeps the result (1 hour, or 6 minutes for results of 10 KB or more)."""
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header (the delta form; dates are rare and ignored)."""
+    value = _header(headers, "retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def error_from_response(
+    status: int, headers: Mapping[str, str], body: bytes | str, *, during: str
+) -> GenerationFailed:
+    """The error for one non-2xx answer from fal; `during` names the step ("submitting")."""
+    parsed = _json_or_none(body)
+    detail = parsed.get("detail") if isinstance(parsed, dict) else None
+    error_type = (parsed.get("error_type") if isinstance(parsed, dict) else None) or _header(
+        headers, "x-fal-error-type"
+    )
+    raw = _short(body)
+    if isinstance(detail, list) and detail:
+        return model_error(detail, raw=raw)
+    if status == 429:
+        return FalUnavailable(
+            f"fal is rate limiting us (HTTP 429) while {during}",
+            retry_after=parse_retry_after(headers),
+            detail=raw,
+        )
+    if error_type in RUN_ERROR_TYPES:
+        return run_error(error_type, detail if isinstance(detail, str) else None)
+    if status >= 500 or status == 408:
+        return FalUnavailable(
+            f"fal had a server problem (HTTP {status}{_typed(error_type)}) while {during}",
+            retry_after=parse_retry_after(headers),
+            detail=raw,
+        )
+    text = detail if isinstance(detail, str) else raw
+    return GenerationFailed(
+        f"fal refused the request while {during} (HTTP {status}): {text}", detail=raw
+    )
+
+
+def model_error(items: list[Any], *, raw: str | None = None) -> GenerationFailed:
+    """A 422-style detail list: content policy first, else every field with its message."""
+    dicts = [item for item in items if isinstance(item, dict)]
+    if any(item.get("type") == CONTENT_POLICY for item in dicts):
+        flagged = ", ".join(_field(item) for item in dicts if item.get("type") == CONTENT_POLICY)
+        return GenerationFailed(
+            f"fal's content checker refused this request ({flagged}). "
+            f"Try a different prompt or reference sheet. {NOT_CHARGED}",
+            detail=raw,
+        )
+    problems = [f"{_field(item)}: {item.get('msg', 'invalid')}" for item in dicts]
+    if not problems:
+        problems = [str(item) for item in items]
+    return GenerationFailed(
+        "fal did not accept the request: " + "; ".join(problems) + f". {NOT_CHARGED}",
+        detail=raw,
+    )
+
+
+def run_error(error_type: str, detail: str | None = None) -> GenerationFailed:
+    why = _RUN_ERROR_SENTENCES.get(error_type) or (detail or error_type.replace("_", " "))
+    return GenerationFailed(
+        f"fal could not finish the video: {why} ({error_type}). {NOT_CHARGED}", detail=detail
+    )
+
+
+def error_from_webhook(body: Mapping[str, Any]) -> GenerationFailed:
+    """The failure carried by a webhook whose status is ERROR."""
+    payload = body.get("payload")
+    if isinstance(payload, dict):
+        detail = payload.get("detail")
+        if isinstance(detail, list) and detail:
+            return model_error(detail, raw=_short(json.dumps(payload)))
+        error_type = payload.get("error_type")
+        if isinstance(error_type, str):
+            return run_error(error_type, detail if isinstance(detail, str) else None)
+    reason = body.get("error") or body.get("payload_error") or "unknown error"
+    return GenerationFailed(f"fal could not finish the video: {reason}. {NOT_CHARGED}")
+
+
+def _field(item: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in item.get("loc") or [] if part != "body"]
+    return ".".join(loc) or "request"
+
+
+def _typed(error_type: str | None) -> str:
+    return f", {error_type}" if error_type else ""
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _json_or_none(body: bytes | str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _short(body: bytes | str, limit: int = 500) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,317 @@
+"""The one door to fal: upload, submit, follow, fetch the result, cancel, download.
+
+This is the only module that imports fal_client (1.0.x). It uses `fal_client.AsyncClient` for
+every call and fixes three things the client does not do for us:
+
+Retries. fal_client retries every request up to 10 times on its own (the submit POST
+included, also after a read timeout), retries 429 quickly without Retry-After and never
+retries 500. The gateway sets `fal_client.client.MAX_ATTEMPTS = 1` and makes each decision
+itself (`bot.fal_retry`: tenacity, bounded, exponential backoff with jitter, Retry-After
+honoured up to a cap).
+
+No paid request is ever sent twice. A submit is retried only when fal certainly did not queue
+it: the connection was never made, or fal answered 429 / 500 / 503. When the request may have
+reached fal but its answer was lost (read timeout, connection dropped mid-answer, a proxy's
+502/504), the gateway raises `SubmitOutcomeUnknown` and does not resend: one lost video is
+cheaper and more honest than a silent double charge at fal. The runner stores a submit token on
+the job *before* the POST and puts it in the webhook URL, so a lost submission that fal did run
+is detected when its webhook arrives and is reported in the log with the job id; after a crash
+mid-submit the token tells the runner not to submit again.
+
+Status polling. fal_client's handles poll every 0.1 s. `follow` polls with a growing interval
+(2 s, then x1.5 up to 10 s by default): at most one status request per 2 s per job. With
+webhooks the runner waits for the callback and polls only rarely as a fallback.
+
+Results. `result` reads the response itself (through fal_client's authenticated httpx client) so
+the `x-fal-billable-units` header is kept, which fal_client's `get()` drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import fal_client
+import fal_client.client as fal_http
+import httpx
+from pydantic import SecretStr
+
+from bot.errors import GenerationFailed
+from bot.fal_download import download_video
+from bot.fal_errors import (
+    FalUnavailable,
+    ResultExpired,
+    SubmitOutcomeUnknown,
+    error_from_response,
+)
+from bot.fal_retry import RetryPolicy, with_retries
+from bot.ports import FalResult, FalStatus
+from bot.settings import Settings
+
+# Transport errors after which fal certainly did not get the request.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Submit answers that mean fal did not queue it, so sending again cannot double-bill.
+_SAFE_SUBMIT_STATUSES = frozenset({429, 500, 503})
+_EXPIRED = (
+    "fal no longer keeps the result of this job (it keeps finished results for an hour, "
+    "large ones only 6 minutes), so the video could not be fetched"
+)
+
+
+def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
+    """Aim fal_client's module globals at the given fal (real or simulated).
+
+    fal_client reads its queue host when imported and keeps the storage and CDN URLs as module
+    globals, so the gateway sets them here. It also turns fal_client's own retry loop off.
+    """
+    fal_http.QUEUE_URL_FORMAT = queue_url.rstrip("/") + "/"
+    fal_http.REST_URL = rest_url.rstrip("/")
+    fal_http.CDN_URL = cdn_url.rstrip("/")
+    fal_http.MAX_ATTEMPTS = 1
+
+
+class FalGateway:
+    """`bot.ports.Gateway` over fal's queue API; `simulated` tells the runner not to capture."""
+
+    def __init__(
+        self,
+        *,
+        key: SecretStr | str,
+        model: str,
+        queue_url: str,
+        rest_url: str,
+        cdn_url: str,
+        max_video_bytes: int,
+        simulated: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 10.0,
+        poll_growth: float = 1.5,
+        timeout: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        secret = key.get_secret_value() if isinstance(key, SecretStr) else key
+        point_fal_client(queue_url=queue_url, rest_url=rest_url, cdn_url=cdn_url)
+        self.simulated = simulated
+        self.model = model
+        self.max_video_bytes = max_video_bytes
+        self._fal = fal_client.AsyncClient(key=secret, default_timeout=timeout)
+        self._verify: ssl.SSLContext | bool = ssl_context or True
+        self._retry = retry
+        self._poll = (poll_interval, max_poll_interval, poll_growth)
+        self._timeout = timeout
+        self._sleep = sleep
+        self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        simulated: bool | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> FalGateway:
+        simulated = settings.use_simulated_fal if simulated is None else simulated
+        key = settings.fal_key or SecretStr("simulated")
+        return cls(
+            key=key,
+            model=settings.fal_model,
+            queue_url=settings.fal_queue_url,
+            rest_url=settings.fal_rest_url,
+            cdn_url=settings.fal_cdn_url,
+            max_video_bytes=settings.max_video_bytes,
+            simulated=simulated,
+            ssl_context=ssl_context,
+            **options,
+        )
+
+    # --- the Gateway port -------------------------------------------------------------------
+
+    async def upload(self, data: bytes, *, content_type: str, file_name: str) -> str:
+        async def once() -> str:
+            with _translated("uploading the reference sheet"):
+                return await self._fal.upload(
+                    data, content_type, file_name, repository="fal_v3", fallback_repository=[]
+                )
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def submit(self, arguments: dict[str, Any], *, webhook_url: str | None) -> str:
+        async def once() -> str:
+            try:
+                handle = await self._fal.submit(self.model, arguments, webhook_url=webhook_url)
+            except fal_http.FalClientHTTPError as exc:
+                error = _from_http(exc, "submitting")
+                if isinstance(error, FalUnavailable) and exc.status_code not in (
+                    _SAFE_SUBMIT_STATUSES
+                ):
+                    raise _unknown(f"fal answered HTTP {exc.status_code}") from exc
+                raise error from exc
+            except _NOT_SENT as exc:
+                raise FalUnavailable(f"could not reach fal ({type(exc).__name__})") from exc
+            except httpx.TransportError as exc:
+                raise _unknown(f"the connection failed ({type(exc).__name__})") from exc
+            except (KeyError, ValueError) as exc:
+                raise _unknown("fal's answer could not be read") from exc
+            self._handles[handle.request_id] = handle
+            return handle.request_id
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def status(self, request_id: str) -> FalStatus:
+        """One look at the request, retried while fal is unavailable."""
+        handle = await self._handle(request_id)
+
+        async def once() -> FalStatus:
+            with _translated("checking progress", expired_on_404=True):
+                status = await handle.status(with_logs=True)
+            return _as_fal_status(status)
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def follow(self, request_id: str) -> AsyncIterator[FalStatus]:
+        interval, ceiling, growth = self._poll
+        while True:
+            status = await self.status(request_id)
+            yield status
+            if status.state == "COMPLETED":
+                return
+            await self._sleep(interval)
+            interval = min(interval * growth, ceiling)
+
+    async def result(self, request_id: str) -> FalResult:
+        handle = await self._handle(request_id)
+
+        async def once() -> FalResult:
+            with _translated("fetching the result", expired_on_404=True):
+                response = await handle.client.get(handle.response_url, timeout=self._timeout)
+            if response.status_code in (404, 410):
+                raise ResultExpired(_EXPIRED)
+            if response.status_code >= 400:
+                raise error_from_response(
+                    response.status_code,
+                    response.headers,
+                    response.content,
+                    during="fetching the result",
+                )
+            try:
+                payload = response.json()
+            except ValueError:
+                raise GenerationFailed("fal returned a result that is not valid JSON") from None
+            if not isinstance(payload, dict):
+                raise GenerationFailed("fal returned a result that is not a JSON object")
+            return FalResult(payload, response.headers.get("x-fal-billable-units"))
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def cancel(self, request_id: str) -> bool:
+        handle = await self._handle(request_id)
+
+        async def once() -> bool:
+            with _translated("cancelling"):
+                response = await handle.client.put(handle.cancel_url, timeout=self._timeout)
+            if response.status_code == 429 or response.status_code >= 500:
+                raise error_from_response(
+                    response.status_code, response.headers, response.content, during="cancelling"
+                )
+            if response.status_code >= 300:
+                return False  # ALREADY_COMPLETED (400) or NOT_FOUND (404)
+            try:
+                answer = response.json().get("status")
+            except (ValueError, AttributeError):
+                answer = None
+            return answer != "ALREADY_COMPLETED"
+
+        try:
+            return await with_retries(self._retry, once, sleep=self._sleep)
+        except GenerationFailed:
+            return False
+
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        return await download_video(
+            url,
+            dest,
+            max_bytes=min(max_bytes, self.max_video_bytes),
+            verify=self._verify,
+            policy=self._retry,
+            timeout=self._timeout,
+        )
+
+    async def aclose(self) -> None:
+        """Close fal_client's pooled connections (fal_client has no close of its own)."""
+        if "_client" in self._fal.__dict__:
+            client = await self._fal._client
+            await client.aclose()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _handle(self, request_id: str) -> fal_client.AsyncRequestHandle:
+        # A handle from submit follows the URLs fal returned; after a restart, rebuild them.
+        handle = self._handles.get(request_id)
+        if handle is None:
+            handle = await self._fal.get_handle(self.model, request_id)
+        return handle
+
+
+class _translated:
+    """Turn fal_client and httpx exceptions raised inside the block into our error tree."""
+
+    def __init__(self, during: str, *, expired_on_404: bool = False) -> None:
+        self.during = during
+        self.expired_on_404 = expired_on_404
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> bool:
+        if exc is None or isinstance(exc, GenerationFailed):
+            return False
+        if isinstance(exc, fal_http.FalClientHTTPError | httpx.HTTPStatusError):
+            status = exc.status_code if isinstance(exc, fal_http.FalClientHTTPError) else None
+            status = status or exc.response.status_code
+            if self.expired_on_404 and status in (404, 410):
+                raise ResultExpired(_EXPIRED) from exc
+            raise _from_http(exc, self.during) from exc
+        if isinstance(exc, httpx.TransportError):
+            name = type(exc).__name__
+            raise FalUnavailable(f"could not reach fal while {self.during} ({name})") from exc
+        if isinstance(exc, KeyError | ValueError):
+            raise FalUnavailable(f"fal's answer could not be read while {self.during}") from exc
+        return False
+
+
+def _from_http(
+    exc: fal_http.FalClientHTTPError | httpx.HTTPStatusError, during: str
+) -> GenerationFailed:
+    response = exc.response
+    return error_from_response(
+        response.status_code, response.headers, response.content, during=during
+    )
+
+
+def _unknown(what: str) -> SubmitOutcomeUnknown:
+    return SubmitOutcomeUnknown(
+        f"fal may have received this request, but {what} before it answered; to make sure it "
+        "is not paid twice the bot did not send it again. Nothing was charged; please try again."
+    )
+
+
+def _as_fal_status(status: fal_client.Status) -> FalStatus:
+    if isinstance(status, fal_client.Queued):
+        return FalStatus("IN_QUEUE", queue_position=status.position)
+    if isinstance(status, fal_client.InProgress):
+        return FalStatus("IN_PROGRESS", logs=_messages(status.logs))
+    if isinstance(status, fal_client.Completed):
+        return FalStatus("COMPLETED", logs=_messages(status.logs), error=status.error)
+    raise FalUnavailable(f"fal sent an unknown status {status!r}")
+
+
+def _messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:
+    return tuple(str(entry.get("message", "")) for entry in logs or () if isinstance(entry, dict))
