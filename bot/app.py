@@ -107,6 +107,7 @@ async def build_core(
             price_per_megapixel=settings.price_per_megapixel,
             webhook_url=_webhook_url(settings),
             poll_interval=poll_interval,
+            max_video_bytes=settings.max_video_bytes,
         )
         stack.push_async_callback(supervisor.close)
         services = Services(
@@ -136,13 +137,17 @@ async def _open_gateway(
     from bot.fal_gateway import FalGateway
 
     if not settings.use_simulated_fal:
-        return FalGateway.from_settings(settings), None
+        gateway = FalGateway.from_settings(settings)
+        stack.push_async_callback(gateway.aclose)
+        return gateway, None
     from bot.simulated_fal import SimulatedFal
 
     options = {"data_dir": settings.data_dir / "simulated-fal", **simulated_options}
     fal = await stack.enter_async_context(SimulatedFal(**options))
     log.warning("No FAL_KEY: using the SIMULATED fal at %s; nothing is charged", fal.base_url)
-    return FalGateway.for_simulated(settings, fal), fal
+    gateway = FalGateway.for_simulated(settings, fal)
+    stack.push_async_callback(gateway.aclose)
+    return gateway, fal
 
 
 class OfflineGateway:
@@ -193,7 +198,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             core.posters[adapter.platform] = adapter.poster
         if settings.public_base_url:
             await _start_webhooks(settings, core, stack)
-        await core.supervisor.resume()
+        await core.supervisor.resume(core.posters)
         for adapter in adapters:
             await adapter.start()
             stack.push_async_callback(adapter.close)

@@ -38,12 +38,16 @@ def main(argv: list[str] | None = None) -> None:
         fake_fal(args.rest)
         return
     logging.basicConfig(
-        level=getattr(args, "log_level", None) or "WARNING",
+        level=args.log_level or "WARNING",
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         settings = load_settings()
-        logging.getLogger().setLevel(args.log_level or settings.log_level)
+        # Terminal commands print their own progress; the server logs at LTXBOT_LOG_LEVEL.
+        level = args.log_level or (settings.log_level if args.command == "run" else "WARNING")
+        logging.getLogger().setLevel(level)
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
         code = asyncio.run(_run(args, settings))
     except UserError as problem:
         print(f"ltxbot: {problem}", file=sys.stderr)
@@ -73,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("history", help=COMMANDS["history"].description)
     for name in ("show", "cancel"):
         sub.add_parser(name, help=COMMANDS[name].description).add_argument("job")
+    sub.add_parser("resume", help="Finish the terminal's jobs that a crash or Ctrl-C interrupted")
     sub.add_parser("run", help="Serve Discord and Slack (whichever tokens are set)")
     fake = sub.add_parser("fake-fal", help="Run the simulated fal server", add_help=False)
     fake.add_argument("rest", nargs=argparse.REMAINDER)
@@ -101,6 +106,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleAdapter, console_actor, console_place
     from bot.app import build_core
 
+    if args.command == "resume":
+        return await _resume(settings)
     options = _options(args)
     if args.command == "estimate" and args.json:
         print(json.dumps(quote_options(options, settings).as_json()))
@@ -138,6 +145,28 @@ async def _await_video(core: Any, console: Any, job_id: str, out: Path) -> int:
     remaining = f", {event.remaining} left" if event.remaining is not None else ""
     cost = "not charged (simulated)" if job.simulated else str(event.cost)
     print(f"saved {out} · job {job.id} · seed {seed} · cost {cost}{remaining}")
+    return 0
+
+
+async def _resume(settings: Settings) -> int:
+    """Resume the console's unfinished jobs and wait for each to end."""
+    from adapters.console import ConsoleAdapter
+    from bot.app import build_core
+
+    async with build_core(settings) as core:
+        console = ConsoleAdapter(settings, core.commands)
+        core.posters[console.platform] = console.poster
+        resumed = await core.supervisor.resume([console.platform])
+        if not resumed:
+            print("no unfinished jobs")
+            return 0
+        print(f"resuming {len(resumed)} job(s): {', '.join(resumed)}")
+        await core.supervisor.wait(*resumed)
+        for job_id in resumed:
+            job = await core.services.jobs.get(job_id)
+            video = job.result.video_path if job and job.result else None
+            state = job.state.value if job else "lost"
+            print(f"job {job_id}: {state}" + (f" · video {video}" if video else ""))
     return 0
 
 

@@ -193,6 +193,10 @@ class Gateway(Protocol):
         """Queue the request; returns fal's request id. Never submits twice for one call."""
         ...
 
+    async def status(self, request_id: str) -> FalStatus:
+        """One look at the request (transient errors retried); raises GenerationFailed."""
+        ...
+
     def follow(self, request_id: str) -> AsyncIterator[FalStatus]:
         """Status updates until COMPLETED (the last item yielded)."""
         ...

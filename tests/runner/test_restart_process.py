@@ -1,0 +1,85 @@
+"""Kill -9 the bot between submission and completion; `ltxbot resume` delivers exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from runnerkit import SHEET
+
+from bot.jobs import JobState
+from bot.ports import EntryKind
+from bot.simulated_fal import SimulatedFal
+from bot.simulated_fal.client_setup import trust_bundle
+from storage import open_storage
+
+LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
+
+
+def bot_env(data_dir: Path, fal: SimulatedFal, bundle: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
+    return {
+        **env,
+        "LTXBOT_DATA_DIR": str(data_dir),
+        "LTXBOT_BACKEND": "fal",  # the real gateway, configured only by settings
+        "FAL_KEY": "test-key-not-real",
+        "LTXBOT_FAL_QUEUE_URL": fal.queue_url,
+        "LTXBOT_FAL_REST_URL": fal.rest_url,
+        "LTXBOT_FAL_CDN_URL": fal.cdn_url,
+        "SSL_CERT_FILE": str(bundle),
+    }
+
+
+async def read_until(stream: asyncio.StreamReader, needle: str, timeout: float = 60) -> str:
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            line = (await stream.readline()).decode()
+            if not line:
+                raise AssertionError(f"{needle!r} never came; got:\n{''.join(seen)}")
+            seen.append(line)
+            if needle in line:
+                return "".join(seen)
+
+
+async def test_a_killed_bot_resumes_and_delivers_the_video_exactly_once(tmp_path):
+    async with SimulatedFal(generation_seconds=0.3, queue_seconds=0.05) as fal:
+        bundle = trust_bundle(fal.ca_file)
+        env = bot_env(tmp_path, fal, bundle)
+        fal.pause()  # the job waits in fal's queue while the bot dies
+        first = await asyncio.create_subprocess_exec(
+            LTXBOT, "generate", "--sheet", str(SHEET), "--prompt", "the chef tosses pasta",
+            "--resolution", "256x160", "--num-frames", "9", "--out", str(tmp_path / "a.mp4"),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        assert first.stdout is not None
+        # The queue position is shown only after fal's request id has been stored.
+        await read_until(first.stdout, "in the queue")
+        first.send_signal(signal.SIGKILL)
+        assert await first.wait() == -signal.SIGKILL
+        assert len(fal.submissions) == 1
+        fal.resume()
+
+        second = await asyncio.create_subprocess_exec(
+            LTXBOT, "resume", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(second.communicate(), 60)
+        text = output.decode()
+        assert second.returncode == 0, text
+        assert text.count("your video is ready") == 1, text
+        assert len(fal.submissions) == 1  # resumed by request id, never submitted again
+
+    storage = await open_storage(f"sqlite:///{tmp_path / 'ltxbot.sqlite3'}")
+    try:
+        (job,) = await storage.jobs.in_states(list(JobState))
+        assert job.state is JobState.DELIVERED
+        assert job.result.rendered is not None and job.result.rendered.file_size > 0
+        entries = await storage.ledger.entries(scope="console:local")
+        assert [e.kind for e in entries] == [EntryKind.HOLD, EntryKind.CAPTURE]
+    finally:
+        await storage.close()
+        bundle.unlink()
