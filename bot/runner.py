@@ -14,7 +14,6 @@ queued it, so it is not sent again (no double-paid video) and fails honestly ins
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import uuid
@@ -90,6 +89,7 @@ class Supervisor:
         self._sleep = sleep
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
+        self._completed: set[str] = set()  # jobs whose end fal announced by webhook
 
     # --- starting and stopping --------------------------------------------------------------
 
@@ -145,6 +145,7 @@ class Supervisor:
     def _ended(self, job_id: str) -> None:
         self._tasks.pop(job_id, None)
         self._wake.pop(job_id, None)
+        self._completed.discard(job_id)
 
     # --- the life of one job ----------------------------------------------------------------
 
@@ -228,18 +229,27 @@ class Supervisor:
         return f"{self.webhook_url}?{urlencode({'job': job.id})}"
 
     async def _follow(self, job: Job) -> Job:
-        """Until fal says COMPLETED (or the job was cancelled with fal's confirmation).
+        """Until fal says the request ended (or the job was cancelled with fal's confirmation).
 
         fal_client's own handles poll every 0.1 s; here the interval starts at `poll_interval`
-        and grows to `MAX_POLL_SECONDS`. With webhooks the task sleeps until the callback wakes
-        it, looking itself only every `webhook_fallback_seconds`.
+        and grows to `MAX_POLL_SECONDS`. With webhooks nothing is polled: the task sleeps until
+        the verified callback wakes it, and looks itself only every `webhook_fallback_seconds`.
         """
         request_id = job.fal_request_id or ""
         wake = self._wake.setdefault(job.id, asyncio.Event())
+        webhooks = bool(self.webhook_url)
         interval = self.poll_interval
         failures = 0
         last: JobEvent | None = None
         while True:
+            woken = webhooks and await _woken(wake, self.webhook_fallback_seconds)
+            job = await self.lifecycle.reload(job)
+            if job.state in FINAL and job.finished_at is not None:
+                return job  # settled elsewhere (a confirmed cancel)
+            if job.id in self._completed:  # fal's signed webhook says it has ended
+                return job
+            if woken:
+                continue  # woken by a cancel: the stored state was just looked at
             try:
                 status: FalStatus | None = await self.gateway.status(request_id)
                 failures = 0
@@ -248,18 +258,13 @@ class Supervisor:
                 if failures >= MAX_FOLLOW_FAILURES:
                     raise
                 status = None
-            job = await self.lifecycle.reload(job)
-            if job.state in FINAL and job.finished_at is not None:
-                return job  # settled elsewhere (a confirmed cancel)
+            if status is not None and status.state == "COMPLETED":
+                return job
             if status is not None:
-                if status.state == "COMPLETED":
-                    return job
                 job, last = await self._show(job, status, last)
-            wait = self.webhook_fallback_seconds if self.webhook_url else interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), wait)
-            wake.clear()
-            interval = min(interval * POLL_GROWTH, max(MAX_POLL_SECONDS, self.poll_interval))
+            if not webhooks:
+                await _woken(wake, interval)
+                interval = min(interval * POLL_GROWTH, max(MAX_POLL_SECONDS, self.poll_interval))
 
     async def _show(
         self, job: Job, status: FalStatus, last: JobEvent | None
@@ -349,25 +354,30 @@ class Supervisor:
         """fal says a request ended: wake its follower, or follow it here (another replica may
         have submitted it, or this one restarted). Idempotent: fal retries deliveries."""
         job = await self.jobs.by_fal_request_id(request_id)
-        if job is None:
-            hinted = await self.jobs.get(job_hint) if job_hint else None
-            if hinted is not None and hinted.fal_request_id != request_id:
+        if job is None and job_hint:
+            hinted = await self.jobs.get(job_hint)
+            if hinted is not None and hinted.state is S.HELD and hinted.submit_token:
+                job = hinted  # fal answered faster than the request id was stored
+            elif hinted is not None:
                 log.error(
-                    "job %s: fal ran request %s, whose submit answer was lost; it may be billed "
-                    "by fal although the job was not charged (status %s)",
+                    "job %s: fal ran request %s, whose submit answer was lost; fal may bill it "
+                    "although the job was not charged (webhook status %s)",
                     hinted.id,
                     request_id,
                     body.get("status"),
                 )
-            else:
-                log.warning("webhook for unknown fal request %s; ignored", request_id)
+                return
+        if job is None:
+            log.warning("webhook for unknown fal request %s; ignored", request_id)
             return
-        if job.id in self._wake:
+        if job.id in self._tasks:
+            self._completed.add(job.id)
             self._wake[job.id].set()
         elif job.state in (*AT_FAL, S.SUCCEEDED) or (
             job.state is S.CANCELLED and job.finished_at is None
         ):
             self._spawn(job.id, self._drive(job.id))
+            self._completed.add(job.id)
 
     async def sweep(self) -> int:
         """Close holds whose job has ended without closing them (a crash between two writes)."""
@@ -396,6 +406,16 @@ class Supervisor:
         if closed:
             log.warning("sweep closed %d dangling holds", closed)
         return closed
+
+
+async def _woken(event: asyncio.Event, timeout: float) -> bool:
+    """True when `event` was set within `timeout` seconds (then cleared for the next wait)."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        return False
+    event.clear()
+    return True
 
 
 def _fraction(logs: tuple[str, ...]) -> float | None:
