@@ -187,3 +187,22 @@ async def test_a_running_job_that_fal_does_stop_is_released_when_fal_says_so(tmp
         assert await kinds(core, job_id) == [HOLD, RELEASE]
         refunds = [e for j, e in poster.events if j == job_id and isinstance(e, Cancelled)]
         assert refunds[-1] == Cancelled(Money(quote(256, 160, 9).cost.nanos), confirmed=True)
+
+
+async def test_a_result_that_fal_forgot_while_the_bot_was_down_fails_honestly(tmp_path, fal):
+    fal.pause()
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        job_id = await generate(core)
+        await poster.wait_for_event(job_id, Queued)
+    # Back up long after: this fal no longer knows the request (as fal forgets results).
+    async with (
+        SimulatedFal(generation_seconds=0.1, queue_seconds=0.05) as forgetful,
+        paid_core(tmp_path, forgetful, poster) as core,
+    ):
+        assert await core.supervisor.resume() == [job_id]
+        failed = await ended(poster, job_id)
+        assert isinstance(failed, Failed) and "no longer keeps the result" in failed.reason
+        await core.supervisor.wait(job_id)
+        assert await kinds(core, job_id) == [HOLD, RELEASE]
+    fal.resume()
