@@ -36,7 +36,9 @@ class ConsolePoster:
         self._last_line = ""
         assert isinstance(event, Succeeded)
         reply = result_reply(job, event)
-        self.stream.write(reply.text.replace(f"<@{job.origin.user_id}> ", "") + "\n")
+        lines = [reply.text.replace(f"<@{job.origin.user_id}> ", "").replace("**", "")]
+        lines += [f"  {name}: {value}" for name, value in reply.fields]
+        self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self._finish(job, event)
         return f"console:{video}"
