@@ -216,7 +216,11 @@ async def _start_webhooks(settings: Settings, core: Core, stack: AsyncExitStack)
 
     from bot.webhooks import webhook_app
 
-    runner = web.AppRunner(webhook_app(settings, core.supervisor))
+    fal, ssl_context = core.simulated_fal, None
+    if fal is not None:  # the simulated fal signs with its own key, published at its own JWKS
+        settings = settings.model_copy(update={"fal_jwks_url": fal.jwks_url})
+        ssl_context = fal.ssl_context() if fal.tls else None
+    runner = web.AppRunner(webhook_app(settings, core.supervisor, ssl_context=ssl_context))
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
     await web.TCPSite(runner, "0.0.0.0", settings.webhook_port).start()

@@ -30,13 +30,14 @@ EXIT_USER, EXIT_CONFIG = 1, 2
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "fake-fal":
+    raw = sys.argv[1:] if argv is None else list(argv)
+    if raw[:1] == ["fake-fal"]:  # its own parser: argparse.REMAINDER drops leading --options
         from bot.simulated_fal.__main__ import main as fake_fal
 
-        fake_fal(args.rest)
+        fake_fal(raw[1:])
         return
+    parser = build_parser()
+    args = parser.parse_args(raw)
     logging.basicConfig(
         level=args.log_level or "WARNING",
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

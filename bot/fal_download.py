@@ -11,6 +11,7 @@ import contextlib
 import os
 import ssl
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote_to_bytes
@@ -25,7 +26,8 @@ CHUNK = 1 << 20
 
 
 def _too_big(max_bytes: int) -> GenerationFailed:
-    return GenerationFailed(f"the video is larger than the {max_bytes // (1 << 20)} MB limit")
+    limit = f"{max_bytes // (1 << 20)} MB" if max_bytes >= 1 << 20 else f"{max_bytes} byte"
+    return GenerationFailed(f"the video is larger than the {limit} limit")
 
 
 async def download_video(
@@ -36,15 +38,19 @@ async def download_video(
     verify: ssl.SSLContext | bool = True,
     policy: RetryPolicy = RetryPolicy(),
     timeout: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> int:
-    """Write the video at `url` to `dest`; returns its size. Raises GenerationFailed."""
+    """Write the video at `url` to `dest`; returns its size. Raises GenerationFailed.
+
+    Transport errors, 429/5xx and cut-short bodies are retried under `policy`, waiting with
+    `sleep`; a 404 is final (fal's CDN keeps files for days, so it will not come back)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("data:"):
         data = _decode_data_uri(url, max_bytes)
         await asyncio.to_thread(_write_atomically, dest, data)
         return len(data)
     async with httpx.AsyncClient(verify=verify, timeout=timeout, follow_redirects=True) as client:
-        return await with_retries(policy, lambda: _fetch(client, url, dest, max_bytes))
+        return await with_retries(policy, lambda: _fetch(client, url, dest, max_bytes), sleep=sleep)
 
 
 async def _fetch(client: httpx.AsyncClient, url: str, dest: Path, max_bytes: int) -> int:
@@ -82,7 +88,8 @@ async def _stream_into(
             if declared is not None and declared > max_bytes:
                 raise _too_big(max_bytes)
             size = 0
-            async for chunk in response.aiter_raw(CHUNK):
+            # Decoded bytes: a CDN that gzips the answer still yields the MP4 itself.
+            async for chunk in response.aiter_bytes(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
                     raise _too_big(max_bytes)

@@ -1,7 +1,7 @@
 """The one door to fal: upload, submit, follow, fetch the result, cancel, download.
 
 This is the only module that imports fal_client (1.0.x). It uses `fal_client.AsyncClient` for
-every call and fixes three things the client does not do for us:
+every call and does for us what the client does not:
 
 Retries. fal_client retries every request up to 10 times on its own (the submit POST
 included, also after a read timeout), retries 429 quickly without Retry-After and never
@@ -12,15 +12,16 @@ honoured up to a cap).
 No paid request is ever sent twice. A submit is retried only when fal certainly did not queue
 it: the connection was never made, or fal answered 429 / 500 / 503. When the request may have
 reached fal but its answer was lost (read timeout, connection dropped mid-answer, a proxy's
-502/504), the gateway raises `SubmitOutcomeUnknown` and does not resend: one lost video is
-cheaper and more honest than a silent double charge at fal. The runner stores a submit token on
-the job *before* the POST and puts it in the webhook URL, so a lost submission that fal did run
-is detected when its webhook arrives and is reported in the log with the job id; after a crash
-mid-submit the token tells the runner not to submit again.
+502/504, an unreadable answer), the gateway raises `SubmitOutcomeUnknown` and does not resend:
+one lost video is cheaper and more honest than a silent double charge at fal. The runner marks
+the job before the POST and names it in the webhook URL, so a lost submission that fal did run
+is still recognised when its webhook arrives, and a crash mid-submit is never resubmitted.
 
 Status polling. fal_client's handles poll every 0.1 s. `follow` polls with a growing interval
-(2 s, then x1.5 up to 10 s by default): at most one status request per 2 s per job. With
-webhooks the runner waits for the callback and polls only rarely as a fallback.
+(2 s, then x1.5 up to 10 s by default): at most one status request per interval per job, plus
+the bounded retries of a status request that failed. `status` is one look, for callers (the
+runner) that pace themselves or wait for webhooks. `cancel` looks once before asking, so that
+it confirms only a request that was still queued.
 
 Results. `result` reads the response itself (through fal_client's authenticated httpx client) so
 the `x-fal-billable-units` header is kept, which fal_client's `get()` drops.
@@ -32,7 +33,7 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fal_client
 import fal_client.client as fal_http
@@ -50,6 +51,9 @@ from bot.fal_errors import (
 from bot.fal_retry import RetryPolicy, with_retries
 from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.simulated_fal import SimulatedFal
 
 # Transport errors after which fal certainly did not get the request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -106,6 +110,7 @@ class FalGateway:
         self._timeout = timeout
         self._sleep = sleep
         self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
+        self._undo: Callable[[], None] | None = None  # set by for_simulated
 
     @classmethod
     def from_settings(
@@ -129,6 +134,37 @@ class FalGateway:
             ssl_context=ssl_context,
             **options,
         )
+
+    @classmethod
+    def for_simulated(cls, settings: Settings, fal: SimulatedFal, **options: Any) -> FalGateway:
+        """A gateway on a running `SimulatedFal`: fal_client aimed at its URLs, its throw-away
+        CA trusted, `simulated=True` (nothing is captured). `aclose()` undoes the pointing.
+
+        fal_client builds a fresh httpx client for every upload and token refresh, and httpx
+        reads SSL_CERT_FILE each time, so the CA is trusted through that variable (a bundle of
+        certifi's roots, any bundle already named there, and the simulator's CA).
+        """
+        from bot.simulated_fal.client_setup import point_fal_client_at
+
+        undo = point_fal_client_at(fal, fal.ca_file if fal.tls else None)
+        try:
+            gateway = cls(
+                # The simulator accepts any key: never hand it a real FAL_KEY.
+                key="simulated",
+                model=settings.fal_model,
+                queue_url=fal.queue_url,
+                rest_url=fal.rest_url,
+                cdn_url=fal.cdn_url,
+                max_video_bytes=settings.max_video_bytes,
+                simulated=True,
+                ssl_context=fal.ssl_context() if fal.tls else None,
+                **options,
+            )
+        except BaseException:
+            undo()
+            raise
+        gateway._undo = undo
+        return gateway
 
     # --- the Gateway port -------------------------------------------------------------------
 
@@ -210,7 +246,19 @@ class FalGateway:
         return await with_retries(self._retry, once, sleep=self._sleep)
 
     async def cancel(self, request_id: str) -> bool:
+        """Ask fal to cancel; True only when the request was still queued and fal accepted.
+
+        fal answers 202 CANCELLATION_REQUESTED to a running request too, but then the run may
+        still finish (and be billed): that is reported as False, the request is still asked to
+        stop, and the caller follows it to its end.
+        """
         handle = await self._handle(request_id)
+        try:
+            before = await self.status(request_id)
+        except GenerationFailed:
+            before = None  # unknown: still ask fal to cancel, but confirm nothing
+        if before is not None and before.state == "COMPLETED":
+            return False
 
         async def once() -> bool:
             with _translated("cancelling"):
@@ -228,9 +276,10 @@ class FalGateway:
             return answer != "ALREADY_COMPLETED"
 
         try:
-            return await with_retries(self._retry, once, sleep=self._sleep)
+            accepted = await with_retries(self._retry, once, sleep=self._sleep)
         except GenerationFailed:
             return False
+        return accepted and before is not None and before.state == "IN_QUEUE"
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
         return await download_video(
@@ -240,13 +289,20 @@ class FalGateway:
             verify=self._verify,
             policy=self._retry,
             timeout=self._timeout,
+            sleep=self._sleep,
         )
 
     async def aclose(self) -> None:
-        """Close fal_client's pooled connections (fal_client has no close of its own)."""
-        if "_client" in self._fal.__dict__:
-            client = await self._fal._client
-            await client.aclose()
+        """Close fal_client's pooled connections (fal_client has no close of its own) and,
+        for a simulated fal, restore fal_client's URLs and SSL_CERT_FILE."""
+        try:
+            if "_client" in self._fal.__dict__:
+                client = await self._fal._client
+                await client.aclose()
+        finally:
+            undo, self._undo = self._undo, None
+            if undo is not None:
+                undo()
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -299,7 +355,7 @@ def _from_http(
 def _unknown(what: str) -> SubmitOutcomeUnknown:
     return SubmitOutcomeUnknown(
         f"fal may have received this request, but {what} before it answered; to make sure it "
-        "is not paid twice the bot did not send it again. Nothing was charged; please try again."
+        "is not paid twice the bot did not send it again. You were not charged; please try again."
     )
 
 

@@ -16,7 +16,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from bot.fal_errors import FalUnavailable
@@ -46,8 +47,10 @@ async def with_retries(
 ) -> T:
     """Run `call` until it succeeds, raises something other than FalUnavailable, or the
     attempts run out (then the last FalUnavailable is raised, its sentence saying so)."""
-    backoff = wait_exponential_jitter(
-        initial=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
+    # Exponential from initial_wait up to max_wait, plus up to initial_wait of jitter (spelled
+    # with the two waits every tenacity >= 8.2 has; wait_exponential_jitter renamed its args).
+    backoff = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(
+        0, policy.initial_wait
     )
 
     def wait(state: RetryCallState) -> float:

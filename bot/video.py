@@ -37,6 +37,9 @@ def probe_blocking(path: Path) -> Rendered:
 
 
 def _inspect(container: av.container.InputContainer, file_size: int) -> Rendered:
+    # ffmpeg opens almost anything (a PNG is a one-frame "video"): insist on an MP4.
+    if "mp4" not in container.format.name.split(","):
+        raise ValueError(f"not an MP4 but {container.format.name}")
     if not container.streams.video:
         raise ValueError("no video stream")
     video = container.streams.video[0]

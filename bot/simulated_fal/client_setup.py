@@ -91,12 +91,16 @@ def fal_client_pointed_at(fal_urls: FalUrls, ca_file: Path | None) -> Iterator[N
         undo()
 
 
-def trust_bundle(ca_file: Path, existing: str | None = None) -> Path:
-    """A temporary PEM bundle: certifi's roots, the bundle in `existing`, and `ca_file`."""
+def trust_bundle(ca_file: Path, existing: str | None = None, into: Path | None = None) -> Path:
+    """A PEM bundle: certifi's roots, the bundle in `existing`, and `ca_file`; written to
+    `into`, or to a new temporary file when `into` is None."""
     parts = [Path(certifi.where()).read_text()]
     if existing and Path(existing).is_file():
         parts.append(Path(existing).read_text())
     parts.append(Path(ca_file).read_text())
+    if into is not None:
+        into.write_text("\n".join(parts))
+        return into
     handle, name = tempfile.mkstemp(prefix="fal-trust-", suffix=".pem")
     with os.fdopen(handle, "w") as out:
         out.write("\n".join(parts))

@@ -74,7 +74,7 @@ class SimulatedFal:
         self.submissions: list[Submission] = []
         self.status_requests = 0
         self.jobs: dict[str, SimJob] = {}
-        self.webhook_deliveries: list[WebhookDelivery] = []
+        self.webhook_deliveries = _DeliveryLog()
         self.signer = WebhookSigner()
         self.ca_file: Path | None = None
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -184,10 +184,9 @@ class SimulatedFal:
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context trusting this server's CA (for aiohttp/httpx clients)."""
-        assert self._ca is not None, "tls=False or not started"
-        context = ssl.create_default_context()
-        self._ca.configure_trust(context)
-        return context
+        assert self._ca is not None and self.ca_file is not None, "tls=False or not started"
+        # Only this CA: loading the system's roots as well costs ~0.1 s and trusts nothing here.
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     def is_own_url(self, url: str) -> bool:
         netloc = urlsplit(url).netloc
@@ -208,6 +207,15 @@ class SimulatedFal:
         async with asyncio.timeout(timeout), job.changed:
             await job.changed.wait_for(lambda: job.state == COMPLETED)
         return job
+
+    async def wait_for_webhooks(self, n: int, timeout: float = 5) -> list[WebhookDelivery]:
+        """Wait until at least `n` webhook delivery attempts were answered (or failed)."""
+        log = self.webhook_deliveries
+        async with asyncio.timeout(timeout):
+            while len(log) < n:
+                log.changed.clear()
+                await log.changed.wait()
+        return list(log)
 
     def finish(self, request_id: str) -> None:
         """Skip the rest of the job's waiting (it still renders): completes it promptly."""
@@ -304,6 +312,18 @@ class SimulatedFal:
 
     async def _jwks(self, request: web.Request) -> web.Response:
         return web.json_response(self.signer.jwks())
+
+
+class _DeliveryLog(list[WebhookDelivery]):
+    """The webhook attempts so far; `changed` is set at each one (for wait_for_webhooks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def append(self, delivery: WebhookDelivery) -> None:
+        super().append(delivery)
+        self.changed.set()
 
 
 async def _first_of(*waiters: Callable[[], Coroutine[Any, Any, Any]]) -> None:

@@ -2,7 +2,8 @@
 `request_id \\n user_id \\n timestamp \\n sha256_hex(body)` (hex in X-Fal-Webhook-Signature), with
 the public keys published as a JWKS (`{rest}/.well-known/jwks.json`, like rest.fal.ai's).
 
-`verify_webhook` is the receiving side, for the bot and for tests.
+The receiving side (`verify_webhook`, the JWKS cache, the aiohttp endpoint) is `bot.webhooks`;
+the signed message is built by the same function on both sides.
 """
 
 from __future__ import annotations
@@ -13,31 +14,22 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from bot.webhooks import signed_message, verify_webhook
+
+__all__ = ["WebhookDelivery", "WebhookSigner", "deliver", "signed_message", "verify_webhook"]
 log = logging.getLogger(__name__)
-TIMESTAMP_LEEWAY_SECONDS = 300  # fal's docs: reject deliveries more than 5 minutes off
 
 
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def signed_message(request_id: str, user_id: str, timestamp: str, body: bytes) -> bytes:
-    digest = hashlib.sha256(body).hexdigest()
-    return "\n".join([request_id, user_id, timestamp, digest]).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -82,33 +74,6 @@ class WebhookSigner:
             "X-Fal-Webhook-Timestamp": timestamp,
             "X-Fal-Webhook-Signature": self._key.sign(message).hex(),
         }
-
-
-def verify_webhook(
-    headers: Mapping[str, str], body: bytes, jwks: Mapping[str, Any], now: float | None = None
-) -> bool:
-    """True when the delivery is signed by one of the JWKS keys and its timestamp is fresh."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        request_id = lowered["x-fal-webhook-request-id"]
-        user_id = lowered["x-fal-webhook-user-id"]
-        timestamp = lowered["x-fal-webhook-timestamp"]
-        signature = bytes.fromhex(lowered["x-fal-webhook-signature"])
-        sent_at = int(timestamp)
-    except (KeyError, ValueError):
-        return False
-    if abs((now if now is not None else time.time()) - sent_at) > TIMESTAMP_LEEWAY_SECONDS:
-        return False
-    message = signed_message(request_id, user_id, timestamp, body)
-    for key in jwks.get("keys", []):
-        if key.get("kty") != "OKP" or key.get("crv") != "Ed25519" or "x" not in key:
-            continue
-        try:
-            Ed25519PublicKey.from_public_bytes(_b64url_decode(key["x"])).verify(signature, message)
-            return True
-        except (InvalidSignature, ValueError):
-            continue
-    return False
 
 
 class _NotDelivered(Exception):
