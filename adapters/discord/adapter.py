@@ -1,0 +1,241 @@
+"""The Discord adapter: `/ltx` slash commands, the "Animate with LTX" menu, persistent buttons.
+
+Every interaction is deferred first (Discord allows 3 seconds), ephemerally: errors, refusals,
+estimates and hold confirmations are for the person who asked. The public part of a job (the
+status message, its thread, the video) is the Poster's, on the bot token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import discord
+from discord import app_commands
+
+from adapters.discord.animate import context_menu
+from adapters.discord.facts import PlaceFacts
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.render import JobButton, message_parts
+from adapters.discord.slash import ltx_group
+from adapters.discord.throttle import EditThrottle
+from adapters.discord.translate import actor_of, attachment_of, options_of, place_of
+from bot.errors import ConfigurationError
+from bot.model import Attachment, ButtonAction, Invocation, Platform, Reply
+from bot.settings import Settings
+from commands import Commands
+
+log = logging.getLogger(__name__)
+# Guilds only: no privileged intent. Slash commands, menus and buttons arrive as interactions,
+# which carry the options, the target message and the attachment without Message Content.
+INTENTS = discord.Intents.none()
+INTENTS.guilds = True
+APOLOGY = "Sorry, something went wrong on our side; nothing was charged."
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_read=30)
+
+
+class LtxClient(discord.AutoShardedClient):
+    """discord.py's sharded client, with the command tree and persistent buttons attached."""
+
+    def __init__(self, presser: DiscordAdapter) -> None:
+        super().__init__(intents=INTENTS)
+        self.ltx_presser = presser
+        self.tree = app_commands.CommandTree(self)
+
+    async def setup_hook(self) -> None:
+        # Buttons on old messages are matched by their custom_id pattern: restarts are fine.
+        self.add_dynamic_items(JobButton)
+
+
+class DiscordAdapter:
+    """Built by `bot.app.configured_adapters`; `.poster` goes into the core's posters."""
+
+    platform = Platform.DISCORD
+
+    def __init__(
+        self,
+        settings: Settings,
+        commands: Commands,
+        *,
+        throttle: EditThrottle | None = None,
+        gateway: bool = True,
+    ) -> None:
+        if settings.discord_token is None or not settings.discord_token.get_secret_value():
+            raise ConfigurationError("setting LTXBOT_DISCORD_TOKEN is empty")
+        self.settings = settings
+        self.commands = commands
+        self.guild_ids = _guild_ids(settings.discord_guild_ids)
+        # Read by discord.py whenever it builds a request URL, interaction callbacks included.
+        discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+        self.client = LtxClient(self)
+        self.facts = PlaceFacts()
+        self.ready = asyncio.Event()
+        self.poster = DiscordPoster(self.client, self.facts, ready=self.ready, throttle=throttle)
+        self.client.tree.add_command(ltx_group(self.run_command))
+        self.client.tree.add_command(context_menu(self.animate))
+        self.client.tree.error(self._on_tree_error)
+        self._gateway = gateway
+        self._gateway_task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, sync the commands, then connect to the gateway in the background."""
+        token = self.settings.discord_token
+        assert token is not None
+        await self.client.login(token.get_secret_value())
+        await self.sync_commands()
+        self.ready.set()
+        if self._gateway:
+            self._gateway_task = asyncio.create_task(self._connect(), name="discord-gateway")
+
+    async def sync_commands(self) -> None:
+        """To the configured guilds (instant) or globally (can take up to an hour to show)."""
+        tree = self.client.tree
+        if not self.guild_ids:
+            await tree.sync()
+            log.info("discord commands synced globally")
+            return
+        for guild_id in self.guild_ids:
+            guild = discord.Object(guild_id)
+            tree.copy_global_to(guild=guild)
+            try:
+                await tree.sync(guild=guild)
+            except discord.Forbidden:
+                log.error("discord guild %s refused the commands: invite the bot there with the "
+                          "applications.commands scope", guild_id)  # fmt: skip
+        log.info("discord commands synced to %d guild(s)", len(self.guild_ids))
+
+    async def _connect(self) -> None:
+        try:
+            await self.client.connect()
+        except Exception:
+            log.exception("discord gateway connection ended")
+
+    async def close(self) -> None:
+        await self.poster.throttle.close()
+        await self.client.close()
+        if self._gateway_task is not None:
+            await asyncio.gather(self._gateway_task, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    # --- interactions ---------------------------------------------------------------------
+
+    async def run_command(
+        self, interaction: discord.Interaction, command: str, values: dict[str, Any]
+    ) -> None:
+        """A `/ltx <command>`: defer, translate, dispatch, answer."""
+        await self._handle(interaction, lambda: self._invoke(interaction, command, values))
+
+    async def on_button(
+        self, interaction: discord.Interaction, action: ButtonAction, job_id: str
+    ) -> None:
+        """Cancel / Reroll / Details...: `Commands.press` refuses others than the requester."""
+
+        async def press() -> Reply:
+            actor, place = (
+                actor_of(interaction, self.settings.discord_admin_role),
+                place_of(interaction),
+            )
+            return await self.commands.press(action, job_id, actor, place)
+
+        await self._handle(interaction, press)
+
+    async def animate(
+        self,
+        interaction: discord.Interaction,
+        message: discord.Message,
+        image: discord.Attachment,
+        values: dict[str, str],
+    ) -> None:
+        """The modal of "Animate with LTX" was submitted: generate from the message's image."""
+        options: dict[str, object] = {k: v for k, v in values.items() if v}
+        await self._handle(
+            interaction,
+            lambda: self._dispatch(interaction, "generate", options, self._attachment(image),
+                                   origin_message_id=str(message.id)),
+        )  # fmt: skip
+
+    async def _invoke(
+        self, interaction: discord.Interaction, command: str, values: dict[str, Any]
+    ) -> Reply:
+        options, sheet = options_of(values)
+        attachment = self._attachment(sheet) if sheet is not None else None
+        return await self._dispatch(interaction, command, options, attachment)
+
+    async def _dispatch(
+        self,
+        interaction: discord.Interaction,
+        command: str,
+        options: dict[str, object],
+        attachment: Attachment | None,
+        origin_message_id: str | None = None,
+    ) -> Reply:
+        invocation = Invocation(
+            command, actor_of(interaction, self.settings.discord_admin_role),
+            place_of(interaction), options, attachment=attachment,
+            origin_message_id=origin_message_id,
+        )  # fmt: skip
+        return await self.commands.dispatch(invocation)
+
+    async def _handle(self, interaction: discord.Interaction, work: Any) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.facts.learn(interaction)
+        try:
+            reply = await work()
+        except Exception:
+            log.exception("discord interaction %s failed", interaction.id)
+            reply = Reply(text=APOLOGY)
+        await self._answer(interaction, reply)
+
+    async def _answer(self, interaction: discord.Interaction, reply: Reply) -> None:
+        parts = message_parts(reply)
+        if reply.file is not None:  # a CSV export, a chart
+            file = await asyncio.to_thread(discord.File, reply.file)
+            parts["attachments"] = [file]
+        if reply.ephemeral:
+            await interaction.edit_original_response(**parts)
+            return
+        # Public answers go on the bot token, so they outlive the interaction token.
+        channel_id = interaction.channel_id
+        assert channel_id is not None
+        files = parts.pop("attachments", None)
+        channel = self.client.get_partial_messageable(channel_id)
+        await channel.send(**parts, **({"file": files[0]} if files else {}))
+        await interaction.delete_original_response()
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        if isinstance(error, app_commands.NoPrivateMessage):
+            text = "Use `/ltx` in a server channel."
+        elif isinstance(error, app_commands.TransformerError):
+            text = f"The option `{error.value}` could not be read; check it and try again."
+        else:
+            log.error("discord command failed", exc_info=error)
+            text = APOLOGY
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=text)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+
+    def _attachment(self, attachment: discord.Attachment) -> Attachment:
+        return attachment_of(attachment, self._http_session)
+
+    def _http_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT)
+        return self._session
+
+
+def _guild_ids(raw: str) -> list[int]:
+    ids = [part.strip() for part in raw.split(",") if part.strip()]
+    if not all(part.isdigit() for part in ids):
+        raise ConfigurationError(
+            "setting LTXBOT_DISCORD_GUILD_IDS: give server ids (numbers) separated by commas"
+        )
+    return [int(part) for part in ids]

@@ -1,0 +1,245 @@
+"""The Discord Poster: a public status message edited in place, a thread, the video posted back.
+
+Everything goes through the bot token on the channel API, never the interaction webhook: an
+interaction token dies 15 minutes after the command, and a generation can take longer. The
+poster works from the job's Origin alone, so it keeps working after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from adapters.discord.facts import DEFAULT_UPLOAD_LIMIT, PlaceFacts, missing_for_thread
+from adapters.discord.render import clip, message_parts, view_of
+from adapters.discord.throttle import EditThrottle
+from bot.events import Cancelled, Failed, JobEvent, Succeeded
+from bot.jobs import Job
+from bot.model import Reply
+from commands.render import job_buttons, result_reply, short, status_text
+
+log = logging.getLogger(__name__)
+MISSING_PERMISSIONS = 50013
+TOO_LARGE = 40005
+UNKNOWN_CHANNEL = 10003
+THREAD_EXISTS = 160004
+MiB = 1024 * 1024
+
+
+class NotConnected(RuntimeError):
+    """Discord did not log in in time; the runner keeps the job and tries again later."""
+
+
+class DiscordPoster:
+    def __init__(
+        self,
+        client: discord.Client,
+        facts: PlaceFacts,
+        *,
+        ready: asyncio.Event,
+        throttle: EditThrottle | None = None,
+        ready_timeout: float = 60,
+    ) -> None:
+        self.client = client
+        self.facts = facts
+        self.ready = ready
+        self.throttle = throttle or EditThrottle()
+        self.ready_timeout = ready_timeout
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._status: dict[str, str] = {}  # job -> status message, until the store has it
+        self._threads: dict[str, str | None] = {}  # job -> its thread (None: none could be made)
+        self._notes: dict[str, str] = {}  # job -> why it has no thread
+
+    # --- the Poster protocol --------------------------------------------------------------
+
+    async def progress(self, job: Job, event: JobEvent) -> str | None:
+        """Create the status message (and its thread) on the first event, then edit it."""
+        await self._connected()
+        async with self._locks[job.id]:
+            status_id = self._status.get(job.id) or job.origin.status_message_id
+            if status_id is None:
+                status_id = await self._open(job, event)
+            else:
+                await self._edit_status(job, status_id, event)
+            if isinstance(event, Failed | Cancelled):
+                self._forget(job.id)
+            return status_id
+
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
+        """Post the result (the MP4, or a link when it does not fit) in the job's thread."""
+        await self._connected()
+        assert isinstance(event, Succeeded)
+        async with self._locks[job.id]:
+            reply = result_reply(job, event)
+            target = self._thread_of(job)
+            try:
+                message = await self._post_result(job, target, video, reply)
+            except discord.NotFound as problem:
+                if problem.code != UNKNOWN_CHANNEL or target == job.origin.channel_id:
+                    raise
+                # The guessed thread was never made (no permission before a restart).
+                message = await self._post_result(job, job.origin.channel_id, video, reply)
+            status_id = self._status.get(job.id) or job.origin.status_message_id
+            if status_id is not None:
+                await self._edit_status(job, status_id, event)
+            self._forget(job.id)
+            return str(message.id)
+
+    # --- status ---------------------------------------------------------------------------
+
+    async def _open(self, job: Job, event: JobEvent) -> str:
+        origin = job.origin
+        where = origin.thread_id or origin.channel_id
+        missing = [] if origin.thread_id else missing_for_thread(self.facts.permissions(where))
+        if missing:
+            self._note(job, missing)
+        content = self._status_content(job, event)
+        view = self._status_view(job, event)
+        message = await self._channel(where).send(content=content, **_view(view))
+        self.throttle.mark(job.id)
+        status_id = str(message.id)
+        self._status[job.id] = status_id
+        if origin.thread_id is None and not missing:
+            await self._start_thread(job, status_id, event)
+        elif origin.thread_id is None:
+            self._threads[job.id] = None
+        return status_id
+
+    async def _start_thread(self, job: Job, status_id: str, event: JobEvent) -> None:
+        name = clip(f"🎬 {short(job.request.prompt, 80)}", 100)
+        try:
+            await self.client.http.start_thread_with_message(
+                job.origin.channel_id, status_id, name=name, auto_archive_duration=1440,
+                rate_limit_per_user=None,
+            )  # fmt: skip
+        except discord.HTTPException as problem:
+            if problem.code == THREAD_EXISTS:
+                self._threads[job.id] = status_id
+                return
+            if problem.code != MISSING_PERMISSIONS:
+                log.warning("job %s: no thread (%s)", job.id, problem.code)
+            self._threads[job.id] = None
+            self._note(job, ["Create Public Threads"] if problem.code == MISSING_PERMISSIONS
+                       else [])  # fmt: skip
+            await self._edit_status(job, status_id, event)
+            return
+        # A thread started from a message shares the message's id.
+        self._threads[job.id] = status_id
+
+    def _note(self, job: Job, missing: list[str]) -> None:
+        if missing:
+            why = f"I lack the {' and '.join(missing)} permission here"
+        else:
+            why = "Discord refused to open one"
+        self._notes[job.id] = (
+            f"ℹ️ No thread for this job: {why}, so its updates and the video come in this channel."
+        )
+
+    async def _edit_status(self, job: Job, status_id: str, event: JobEvent) -> None:
+        where = job.origin.thread_id or job.origin.channel_id
+        content = self._status_content(job, event)
+        view = self._status_view(job, event)
+        message = self._channel(where).get_partial_message(int(status_id))
+
+        async def edit() -> None:
+            await message.edit(content=content, view=view)
+
+        await self.throttle.submit(job.id, edit)
+
+    def _status_content(self, job: Job, event: JobEvent) -> str:
+        note = self._notes.get(job.id)
+        text = status_text(job, event)
+        return clip(f"{text}\n{note}" if note else text, 2000)
+
+    def _status_view(self, job: Job, event: JobEvent) -> discord.ui.View | None:
+        # Once delivered, the result message carries Reroll and Details.
+        return None if isinstance(event, Succeeded) else view_of(job_buttons(job))
+
+    # --- result ---------------------------------------------------------------------------
+
+    def _thread_of(self, job: Job) -> str:
+        if job.origin.thread_id:
+            return job.origin.thread_id
+        if job.id in self._threads:
+            return self._threads[job.id] or job.origin.channel_id
+        # After a restart: the thread, if one was made, has the status message's id.
+        return job.origin.status_message_id or job.origin.channel_id
+
+    async def _post_result(
+        self, job: Job, target: str, video: Path, reply: Reply
+    ) -> discord.Message:
+        channel = self._channel(target)
+        size = (await asyncio.to_thread(video.stat)).st_size
+        limit = await self._upload_limit(job.origin.scope)
+        permissions = self.facts.permissions(job.origin.thread_id or job.origin.channel_id)
+        too_big: int | None = limit  # the limit to explain; None: no permission to attach
+        if permissions is not None and not permissions.attach_files:
+            too_big = None
+        elif size <= limit:
+            file = await asyncio.to_thread(discord.File, video, filename=f"ltx-{job.id}.mp4")
+            try:
+                return await channel.send(file=file, **message_parts(reply))
+            except discord.HTTPException as problem:
+                if problem.code == MISSING_PERMISSIONS:
+                    too_big = None
+                elif problem.code != TOO_LARGE and problem.status != 413:
+                    raise
+                log.info("job %s: upload refused (%s); posting a link", job.id, problem.code)
+        return await channel.send(**message_parts(reply, self._link(job, size, too_big)))
+
+    def _link(self, job: Job, size: int, limit: int | None) -> str:
+        if limit is None:
+            why = f"I lack the Attach Files permission here, so the {size / MiB:.1f} MiB video"
+        elif size > limit:
+            why = (
+                f"The video is {size / MiB:.1f} MiB, above this server's "
+                f"{limit / MiB:.0f} MiB upload limit, so it"
+            )
+        else:
+            why = f"Discord refused the {size / MiB:.1f} MiB upload as too large, so the video"
+        url = job.result.video_url if job.result else ""
+        if url.startswith(("https://", "http://")):
+            return f"{why} is here instead: {url}"
+        return f"{why} could not be attached, and there is no public link; job `{job.id}`."
+
+    async def _upload_limit(self, guild_id: str) -> int:
+        known = self.facts.upload_limit(guild_id)
+        if known is not None:
+            return known
+        guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+        if guild is None or guild.unavailable:
+            try:
+                guild = await self.client.fetch_guild(int(guild_id), with_counts=False)
+            except (discord.HTTPException, ValueError):
+                return DEFAULT_UPLOAD_LIMIT
+        self.facts.remember_upload_limit(guild_id, guild.filesize_limit)
+        return guild.filesize_limit
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _channel(self, channel_id: str) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(int(channel_id))
+
+    async def _connected(self) -> None:
+        try:
+            await asyncio.wait_for(self.ready.wait(), self.ready_timeout)
+        except TimeoutError:
+            raise NotConnected("Discord is not connected; the job will be posted later") from None
+
+    def _forget(self, job_id: str) -> None:
+        self._status.pop(job_id, None)
+        self._threads.pop(job_id, None)
+        self._notes.pop(job_id, None)
+        self.throttle.forget(job_id)
+        lock = self._locks.get(job_id)
+        if lock is not None and not lock.locked():
+            del self._locks[job_id]
+
+
+def _view(view: discord.ui.View | None) -> dict[str, Any]:
+    return {} if view is None else {"view": view}

@@ -1,0 +1,84 @@
+"""Neutral Replies and Buttons as Discord message parts: content, an embed, persistent buttons.
+
+Buttons are `DynamicItem`s whose custom_id carries the action and the job id
+(`ltx:reroll:<job>`), so a click is understood by any process of the bot, after restarts too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import discord
+
+from bot.model import Button, ButtonAction, Reply
+
+CONTENT_LIMIT = 2000
+FIELD_LIMIT = 1024
+ACTIONS = "|".join(action.value for action in ButtonAction)
+TEMPLATE = rf"ltx:(?P<action>{ACTIONS}):(?P<job_id>[A-Za-z0-9_-]{{1,80}})"
+
+
+class Presser(Protocol):
+    async def on_button(
+        self, interaction: discord.Interaction, action: ButtonAction, job_id: str
+    ) -> None: ...
+
+
+def presser_of(client: discord.Client) -> Presser:
+    return client.ltx_presser  # type: ignore[attr-defined]
+
+
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """Cancel / Reroll / Details / Confirm / Abort for one job; stateless apart from its id."""
+
+    def __init__(self, action: ButtonAction, job_id: str, label: str = "", danger: bool = False):
+        style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.secondary
+        if action in (ButtonAction.REROLL, ButtonAction.CONFIRM):
+            style = discord.ButtonStyle.primary
+        super().__init__(
+            discord.ui.Button(
+                label=(label or action.value.title())[:80],
+                style=style,
+                custom_id=f"ltx:{action.value}:{job_id}",
+            )
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any, /
+    ) -> JobButton:
+        return cls(ButtonAction(match["action"]), match["job_id"], item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await presser_of(interaction.client).on_button(interaction, self.action, self.job_id)
+
+
+def view_of(buttons: tuple[Button, ...]) -> discord.ui.View | None:
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons[:25]:
+        view.add_item(JobButton(button.action, button.job_id, button.label, button.danger))
+    return view
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def message_parts(reply: Reply, extra: str = "") -> dict[str, Any]:
+    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons)."""
+    content = reply.text + (f"\n{extra}" if extra else "")
+    parts: dict[str, Any] = {"content": clip(content, CONTENT_LIMIT)}
+    if reply.fields:
+        embed = discord.Embed()
+        for name, value in reply.fields[:25]:
+            embed.add_field(name=clip(name, 256), value=clip(value or "-", FIELD_LIMIT),
+                            inline=len(value) < 40)  # fmt: skip
+        parts["embed"] = embed
+    view = view_of(reply.buttons)
+    if view is not None:
+        parts["view"] = view
+    return parts

@@ -1,0 +1,116 @@
+"""The `/ltx` group and its typed options, built from `commands.spec.COMMANDS`.
+
+discord.py reads a command's options from its callback's signature, so each subcommand gets a
+generated signature: `Range[int, lo, hi]` for bounded numbers, `Choice`s for enums, autocomplete
+for options that also take free text (resolution), `discord.Attachment` for the sheet.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from commands import spec as command_specs
+from commands.spec import COMMANDS, CommandSpec, OptionKind, OptionSpec
+
+Run = Callable[[discord.Interaction, str, dict[str, Any]], Awaitable[None]]
+GROUP = "ltx"
+MAX_CHOICES = 25
+
+
+def annotation(option: OptionSpec) -> Any:
+    low, high = option.minimum, option.maximum
+    match option.kind:
+        case OptionKind.INTEGER:
+            if low is None and high is None:
+                return int
+            return app_commands.Range[int, _int(low), _int(high)]
+        case OptionKind.NUMBER:
+            if low is None and high is None:
+                return float
+            return app_commands.Range[float, _float(low), _float(high)]
+        case OptionKind.BOOLEAN:
+            return bool
+        case OptionKind.ATTACHMENT:
+            return discord.Attachment
+        case OptionKind.CHOICE if not option.free_text:
+            return app_commands.Choice[str]
+        case _:
+            return str
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def subcommand(
+    spec: CommandSpec, run: Run, name: str | None = None
+) -> app_commands.Command[Any, ..., Any]:
+    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        await run(interaction, spec.name, values)
+
+    parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                    annotation=discord.Interaction)]  # fmt: skip
+    for option in spec.options:
+        parameters.append(
+            inspect.Parameter(
+                option.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=annotation(option),
+                default=inspect.Parameter.empty if option.required else None,
+            )
+        )
+    callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    callback.__name__ = spec.name
+    described = app_commands.describe(**{o.name: o.description[:100] for o in spec.options})
+    callback = described(callback)
+    choices = {
+        o.name: [app_commands.Choice(name=c, value=c) for c in o.choices[:MAX_CHOICES]]
+        for o in spec.options
+        if o.kind is OptionKind.CHOICE and not o.free_text
+    }
+    if choices:
+        callback = app_commands.choices(**choices)(callback)
+    free = {o.name: _suggest(o.choices) for o in spec.options if o.free_text and o.choices}
+    if free:
+        callback = app_commands.autocomplete(**free)(callback)
+    return app_commands.Command(name=name or spec.name, description=spec.description[:100],
+                                callback=callback)  # fmt: skip
+
+
+def _suggest(
+    values: tuple[str, ...],
+) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+    async def suggest(interaction: discord.Interaction, current: str) -> list:
+        typed = current.strip().lower()
+        found = [app_commands.Choice(name=v, value=v) for v in values if typed in v.lower()]
+        if typed and typed not in (v.lower() for v in values):
+            found.insert(0, app_commands.Choice(name=current[:100], value=current[:100]))
+        return found[:MAX_CHOICES]
+
+    return suggest
+
+
+def ltx_group(run: Run) -> app_commands.Group:
+    """One `/ltx` group, usable in servers only, with a subcommand per spec entry."""
+    group = app_commands.Group(name=GROUP, description="Make short videos with LTX-2.3",
+                               guild_only=True)  # fmt: skip
+    for spec in COMMANDS.values():
+        group.add_command(subcommand(spec, run))
+    # "admin caps" -> /ltx admin caps. Discord lets only top-level commands carry default
+    # permissions, so the commands themselves refuse non-admins (Actor.is_admin).
+    admin_specs: dict[str, CommandSpec] = getattr(command_specs, "ADMIN_COMMANDS", {})
+    if admin_specs:
+        admin = app_commands.Group(name="admin", description="Budget caps, grants, usage "
+                                   "(Manage Server or the admin role)", parent=group)  # fmt: skip
+        for name, spec in admin_specs.items():
+            admin.add_command(subcommand(spec, run, name=name.split(" ", 1)[-1]))
+    return group
