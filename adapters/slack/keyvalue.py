@@ -35,12 +35,16 @@ class KeyValueStore(Protocol):
         ...
 
 
+SWEEP_EVERY = 256
+
+
 class MemoryKeyValueStore:
     """A process-local `KeyValueStore` (one process, or tests)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._items: dict[str, tuple[str, float | None]] = {}
+        self._writes = 0
 
     def _live(self, key: str) -> tuple[str, float | None] | None:
         item = self._items.get(key)
@@ -50,6 +54,12 @@ class MemoryKeyValueStore:
         return item
 
     def _expiry(self, ttl_seconds: float | None) -> float | None:
+        # Every write may leave expired keys behind (each request claims one): sweep now and then.
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            now = self._clock()
+            for key in [k for k, (_, end) in self._items.items() if end is not None and end <= now]:
+                del self._items[key]
         return None if ttl_seconds is None else self._clock() + ttl_seconds
 
     async def load(self, *, key: str) -> str | None:

@@ -7,7 +7,9 @@ Retry-After). Private files are served like files.slack.com: with the bearer tok
 without it an HTML sign-in page with status 200. The files_upload_v2 flow works end to end
 (files.getUploadURLExternal -> POST to the returned URL -> files.completeUploadExternal), and a
 shared file appears in its thread only after `share_delay` files.info calls, as it can on Slack.
-`response_url` posts land on `/response/<id>`.
+`response_url` posts land on `/response/<id>`. Socket Mode: apps.connections.open with an
+app-level token (`app_tokens`) hands out `ws://.../socket`, which says hello and then carries
+the envelopes a test sends with `send_envelope`, recording the app's acks in `acks`.
 
 It imports nothing from the project; every call is recorded in `calls` for assertions.
 """
@@ -22,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
 JSON_FIELDS = {"files", "outputs", "blocks", "view", "attachments", "channels", "metadata"}
@@ -60,6 +62,8 @@ class FakeSlackAPI:
         self.bot_id = "B0BOT"
         self.users: dict[str, dict[str, Any]] = {}
         self.member_of: set[str] | None = None  # None: the bot is in every channel
+        # Tokens allowed to download private files (files:read); None: every valid token.
+        self.file_readers: set[str] | None = None
         self.share_delay = 0  # files.info calls before a shared file shows its share
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
@@ -67,6 +71,9 @@ class FakeSlackAPI:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.app_tokens: set[str] = set()  # xapp-... tokens that may open Socket Mode
+        self.sockets: list[web.WebSocketResponse] = []
+        self.acks: dict[str, dict[str, Any]] = {}
         self.changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
@@ -131,6 +138,8 @@ class FakeSlackAPI:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{ref}/{name}", self._download)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        app.on_shutdown.append(self._close_sockets)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -159,6 +168,9 @@ class FakeSlackAPI:
                 return web.json_response(body, status=status, headers=headers)
             if method == "oauth.v2.access":
                 return web.json_response(self._oauth_access(params))
+            if method == "apps.connections.open" and token in self.app_tokens:
+                url = self.base_url.replace("http://", "ws://") + "/socket"
+                return web.json_response({"ok": True, "url": url})
             if token not in self.tokens:
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -208,6 +220,14 @@ class FakeSlackAPI:
             return {"ok": False, "error": "message_not_found"}
         self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
         return {"ok": True, "channel": key[0], "ts": key[1], "text": params.get("text")}
+
+    def _m_conversations_join(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        channel = params.get("channel", "")
+        if not channel.startswith("C"):
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if self.member_of is not None:
+            self.member_of.add(channel)
+        return {"ok": True, "channel": {"id": channel, "is_member": True}}
 
     def _m_chat_getPermalink(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         channel, ts = params.get("channel"), params.get("message_ts", "")
@@ -294,10 +314,50 @@ class FakeSlackAPI:
         self.calls.append(Call("download", {"file_id": file_id}, token, time.monotonic()))
         await self._notify()
         stored = self.files.get(file_id)
-        if token not in self.tokens or stored is None:
+        readers = self.tokens if self.file_readers is None else self.file_readers
+        if token not in self.tokens or token not in readers or stored is None:
             # What files.slack.com does for a private file without access: a login page, 200.
             return web.Response(body=LOGIN_PAGE, content_type="text/html")
         return web.Response(body=stored.data, content_type=stored.mimetype or "image/png")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        hello = {"type": "hello", "num_connections": len(self.sockets),
+                 "connection_info": {"app_id": "A0APP"},
+                 "debug_info": {"host": "fake", "approximate_connection_time": 3600}}  # fmt: skip
+        await socket.send_json(hello)
+        await self._notify()
+        try:
+            async for message in socket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                if "envelope_id" in data:
+                    self.acks[data["envelope_id"]] = data
+                    self.calls.append(Call("socket_ack", data, None, time.monotonic()))
+                    await self._notify()
+        finally:
+            self.sockets.remove(socket)
+        return socket
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, envelope_id: str | None = None,
+        retry_attempt: int | None = None,
+    ) -> str:  # fmt: skip
+        """Push one Socket Mode envelope ("slash_commands", "interactive", "events_api")."""
+        envelope_id = envelope_id or f"env-{next(self._ids)}"
+        envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                    "accepts_response_payload": kind != "events_api"}  # fmt: skip
+        if retry_attempt is not None:
+            envelope.update(retry_attempt=retry_attempt, retry_reason="timeout")
+        await self.sockets[-1].send_json(envelope)
+        return envelope_id
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -1,0 +1,182 @@
+"""The Slack adapter: a bolt `AsyncApp` in Socket Mode or HTTP mode, and its Poster.
+
+Socket Mode (LTXBOT_SLACK_APP_TOKEN set) needs no public URL: one workspace, one process.
+HTTP mode serves `/slack/events` on LTXBOT_SLACK_PORT with bolt verifying each request's
+signature (LTXBOT_SLACK_SIGNING_SECRET; requests older than 5 minutes are refused), and with
+LTXBOT_SLACK_CLIENT_ID/SECRET also `/slack/install` and `/slack/oauth_redirect` for many
+workspaces. Every Web API client points at LTXBOT_SLACK_API_URL and retries 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.entries import register_entries
+from adapters.slack.handlers import register
+from adapters.slack.installations import KeyValueInstallationStore, KeyValueOAuthStateStore
+from adapters.slack.keyvalue import KeyValueStore, MemoryKeyValueStore
+from adapters.slack.people import People
+from adapters.slack.poster import SlackPoster
+from adapters.slack.runtime import STEP_WAIT_SECONDS, Runtime
+from adapters.slack.tasks import BackgroundTasks
+from bot.errors import ConfigurationError
+from bot.model import Platform
+from bot.settings import Settings
+from commands import Commands
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+BOT_SCOPES = ("app_mentions:read", "channels:join", "chat:write", "commands", "files:read",
+              "files:write", "users:read")  # fmt: skip
+
+
+def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """A Web API client on the configured base URL that also waits out rate limits (429)."""
+    handlers = [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(2)]
+    return AsyncWebClient(base_url=settings.slack_api_url, token=token, retry_handlers=handlers)
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None and value.get_secret_value() else None
+
+
+class SingleToken:
+    """One workspace: the configured bot token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def bot_token(self, team_id: str) -> str:
+        return self._token
+
+
+class InstalledTokens:
+    """Many workspaces: the bot token saved when each one installed the app."""
+
+    def __init__(self, store: KeyValueInstallationStore) -> None:
+        self.store = store
+
+    async def bot_token(self, team_id: str) -> str:
+        bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None or not bot.bot_token:
+            raise ConfigurationError(f"the Slack app is not installed in workspace {team_id}")
+        return bot.bot_token
+
+
+class SlackAdapter:
+    """Serves Slack for the core: `.poster` for the runner, `start()` / `close()` for serve."""
+
+    platform = Platform.SLACK
+
+    def __init__(
+        self,
+        settings: Settings,
+        commands: Commands,
+        *,
+        store: KeyValueStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        host: str = "0.0.0.0",
+        step_wait: float = STEP_WAIT_SECONDS,
+    ) -> None:
+        self.settings, self.host = settings, host
+        # In-memory by default: claims and installations do not survive a restart and are not
+        # shared between replicas (a database-backed KeyValueStore is needed for that).
+        self.store = store or MemoryKeyValueStore()
+        self.tasks = BackgroundTasks()
+        self.app_token = _secret(settings.slack_app_token)
+        token = _secret(settings.slack_bot_token)
+        signing_secret = _secret(settings.slack_signing_secret)
+        if self.app_token is None and signing_secret is None:
+            raise ConfigurationError(
+                "Slack needs LTXBOT_SLACK_APP_TOKEN (Socket Mode) or "
+                "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode)"
+            )
+        self.client = web_client(settings, token)
+        oauth = (self.app_token is None and settings.slack_client_id is not None
+                 and _secret(settings.slack_client_secret) is not None)  # fmt: skip
+        if oauth:
+            installations = KeyValueInstallationStore(self.store)
+            self.app = AsyncApp(
+                signing_secret=signing_secret, client=self.client,
+                installation_store=installations,
+                oauth_flow=AsyncOAuthFlow(client=web_client(settings), settings=AsyncOAuthSettings(
+                    client_id=settings.slack_client_id, client_secret=_secret(
+                        settings.slack_client_secret), scopes=list(BOT_SCOPES),
+                    installation_store=installations,
+                    state_store=KeyValueOAuthStateStore(self.store))),
+            )  # fmt: skip
+            tokens: Any = InstalledTokens(installations)
+        elif token is not None:
+            # The client carries the token (bolt takes it from there).
+            self.app = AsyncApp(client=self.client,
+                                signing_secret=signing_secret or "",
+                                request_verification_enabled=self.app_token is None)  # fmt: skip
+            tokens = SingleToken(token)
+        else:
+            raise ConfigurationError("Slack needs LTXBOT_SLACK_BOT_TOKEN (or the OAuth settings)")
+        self.poster = SlackPoster(web_client(settings), tokens, tasks=self.tasks, clock=clock,
+                                  sleep=sleep)  # fmt: skip
+        self.runtime = Runtime(settings, commands, self.poster, People(clock), self.tasks,
+                               self.store, step_wait)  # fmt: skip
+        register(self.app, self.runtime)
+        register_entries(self.app, self.runtime)
+        self._socket: Any = None
+        self._http: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    async def start(self) -> None:
+        """Connect (Socket Mode) or listen on LTXBOT_SLACK_PORT (HTTP mode); returns at once."""
+        if self.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token,
+                                                  web_client=self.client)  # fmt: skip
+            try:
+                # Asked here, not inside connect (which retries a refused token forever).
+                self._socket.client.wss_uri = await self._socket.client.issue_new_wss_url()
+            except SlackApiError as error:
+                await self._socket.client.close()
+                self._socket = None
+                raise ConfigurationError(
+                    "setting LTXBOT_SLACK_APP_TOKEN: Slack refused it "
+                    f"({error.response.get('error')}); it needs the connections:write scope"
+                ) from None
+            await self._socket.connect_async()
+            log.info("Slack: connected in Socket Mode")
+            return
+        web_app = self.app.web_app(path=EVENTS_PATH, port=self.settings.slack_port)
+        self._http = web.AppRunner(web_app)
+        await self._http.setup()
+        site = web.TCPSite(self._http, self.host, self.settings.slack_port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        log.info("Slack: HTTP mode on port %s%s", self.port, EVENTS_PATH)
+
+    async def close(self) -> None:
+        """Stop taking requests, let started work finish (10 s at most), close connections."""
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._http is not None:
+            await self._http.cleanup()
+        await self.tasks.close()
+        await self.runtime.close()

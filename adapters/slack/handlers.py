@@ -1,0 +1,148 @@
+"""Listeners for `/ltx`, the form, its live price and the job buttons.
+
+Every listener acks first (within Slack's 3 seconds) and hands the rest to a kept task. The
+one exception is the form's submission, which checks the cheap things (a file is chosen, the
+options are in range) before its ack, so that mistakes show under the input they concern.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import BUTTON_ACTION_PREFIX, mrkdwn, parse_button_value
+from adapters.slack.modal import CALLBACK_ID, PRICED, generate_modal, read_view, refreshed_modal
+from adapters.slack.poster import reply_body
+from adapters.slack.runtime import Runtime, bot_token, slack_place, team_of
+from adapters.slack.textcmd import USAGE, parse_text
+from bot.errors import InvalidRequest
+from bot.model import Invocation, Reply
+
+log = logging.getLogger(__name__)
+SLASH_COMMAND = "/ltx"
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """What makes a delivery unique: the event id, or the trigger of a command or click."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return "event:" + str(body["event_id"])
+    if body.get("trigger_id"):
+        return "trigger:" + str(body["trigger_id"])
+    return None
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    """Attach the dedup middleware and the command, form and button listeners."""
+
+    @app.middleware
+    async def drop_repeats(req: AsyncBoltRequest, resp: BoltResponse, next: Any) -> Any:
+        # Runs after bolt verified the signature, so a forged request cannot burn a key.
+        key = request_key(req.body)
+        if key is not None and not await rt.once(key):
+            retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
+            log.info("ignored a repeated Slack delivery %s (retry %s)", key, retry)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    @app.command(SLASH_COMMAND)
+    async def on_ltx(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any,
+                     respond: Any) -> None:  # fmt: skip
+        await ack()
+        rt.tasks.spawn(_slash(rt, body, client, context, respond), name="slack-slash")
+
+    @app.view(CALLBACK_ID)
+    async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any],
+                        client: AsyncWebClient, context: Any) -> None:  # fmt: skip
+        sub = read_view(view, max_sheet_bytes=rt.settings.max_sheet_bytes)
+        if sub.errors:
+            await ack(response_action="errors", errors=sub.errors)
+            return
+        first = await rt.once("view:" + str(view.get("id")))
+        await ack()
+        if not first or sub.sheet is None or sub.channel_id is None:
+            return
+        user = body.get("user") or {}
+        team = team_of(body, context)
+        place = slack_place(team, sub.channel_id, sub.thread_ts)
+
+        async def work() -> None:
+            assert sub.sheet is not None
+            reply = await rt.generate(
+                client, team_id=team, user_id=user.get("id", ""),
+                user_name=user.get("name") or user.get("username") or "", place=place,
+                options=sub.options, sheet=sub.sheet, token=bot_token(context, client),
+            )  # fmt: skip
+            await rt.tell(client, user.get("id", ""), place, reply)
+
+        rt.tasks.spawn(work(), name="slack-generate")
+
+    @app.action(re.compile("^(" + "|".join(sorted(PRICED)) + ")$"))
+    async def on_priced_edit(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        view = body.get("view") or {}
+        if view.get("callback_id") != CALLBACK_ID:
+            return
+        sub = read_view(view, max_sheet_bytes=rt.settings.max_sheet_bytes)
+        fresh = refreshed_modal(view, rt.price(sub.options))
+        rt.tasks.spawn(
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=fresh),
+            name="slack-price",
+        )
+
+    @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
+    async def on_button(ack: Any, body: dict[str, Any], action: dict[str, Any],
+                        client: AsyncWebClient, context: Any, respond: Any) -> None:  # fmt: skip
+        await ack()
+        rt.tasks.spawn(_press(rt, body, action, client, context, respond), name="slack-button")
+
+
+async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, context: Any,
+                 respond: Any) -> None:  # fmt: skip
+    team, channel = team_of(body, context), str(body.get("channel_id") or "")
+    try:
+        parsed = parse_text(str(body.get("text") or ""))
+    except InvalidRequest as problem:
+        await respond(text=mrkdwn(str(problem)) + "\n\n" + USAGE, response_type="ephemeral")
+        return
+    if parsed.name is None:
+        view = generate_modal(channel_id=channel or None, prompt=parsed.prompt,
+                              price=rt.price({}))  # fmt: skip
+        await client.views_open(trigger_id=body.get("trigger_id"), view=view)
+        return
+    if parsed.name == "help":
+        await respond(text=USAGE, response_type="ephemeral")
+        return
+    actor = await rt.people.actor(client, team, str(body.get("user_id")),
+                                  str(body.get("user_name") or ""))  # fmt: skip
+    place = slack_place(team, channel)
+    reply = await rt.commands.dispatch(Invocation(parsed.name, actor, place, parsed.options))
+    await _respond(respond, reply)
+
+
+async def _press(rt: Runtime, body: dict[str, Any], action: dict[str, Any],
+                 client: AsyncWebClient, context: Any, respond: Any) -> None:  # fmt: skip
+    parsed = parse_button_value(str(action.get("value") or ""))
+    if parsed is None:
+        return
+    button, job_id = parsed
+    user = body.get("user") or {}
+    team = team_of(body, context)
+    channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {})
+                  .get("channel_id") or "")  # fmt: skip
+    thread = (body.get("message") or {}).get("thread_ts")
+    actor = await rt.people.actor(client, team, str(user.get("id")),
+                                  str(user.get("name") or user.get("username") or ""))  # fmt: skip
+    reply = await rt.commands.press(button, job_id, actor, slack_place(team, channel, thread))
+    await _respond(respond, reply)
+
+
+async def _respond(respond: Any, reply: Reply) -> None:
+    """Answer through the response_url: ephemeral unless the reply is meant for everyone."""
+    kind = "ephemeral" if reply.ephemeral else "in_channel"
+    await respond(**reply_body(reply), response_type=kind, replace_original=False)

@@ -1,0 +1,222 @@
+"""The Slack Poster: a status message edited in place, then the video in its thread.
+
+Built from the job's Origin alone (team id, channel, thread, status message ts), so it works
+after a restart. Edits follow Slack's rate tiers: at most one `chat.update` per message every
+`min_interval` seconds; an event that arrives sooner is kept and shown when the interval ends,
+and endings (failed, cancelled, done) are shown at once. The video goes up with
+files_upload_v2 and is confirmed shared with files.info before delivery counts as done,
+because Slack can take a moment to attach an uploaded file to its thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
+from adapters.slack.tasks import BackgroundTasks
+from bot.events import Cancelled, Failed, JobEvent, Succeeded
+from bot.jobs import Job
+from bot.model import Reply
+from commands.render import job_buttons, result_reply, short, status_text
+
+log = logging.getLogger(__name__)
+SHARE_CHECK_DELAYS = (0.5, 1, 1, 2, 2, 3, 3)  # files.info looks, about 12 s in all
+RECENT_ENDINGS = 256
+
+
+class TokenSource(Protocol):
+    async def bot_token(self, team_id: str) -> str:
+        """The bot token for a workspace (raises when the app is not installed there)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a job ended, for whoever waits on it (the Workflow Builder step)."""
+
+    job: Job
+    event: JobEvent
+    link: str | None = None  # the video's permalink once posted
+
+
+class SlackPoster:
+    """Implements bot.ports.Poster for Slack."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        tokens: TokenSource,
+        *,
+        tasks: BackgroundTasks,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        min_interval: float = 1.0,
+    ) -> None:
+        self.client, self.tokens, self.tasks = client, tokens, tasks
+        self._clock, self._sleep, self.min_interval = clock, sleep, min_interval
+        self._ts: dict[str, str] = {}  # job id -> status message ts (until the Origin has it)
+        self._shown_at: dict[str, float] = {}
+        self._pending: dict[str, tuple[Job, JobEvent]] = {}
+        self._flushers: dict[str, asyncio.Task[None]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._watchers: dict[str, asyncio.Future[Ending]] = {}
+        # Endings nobody waited for yet: a watcher that comes late still hears of them.
+        self._recent: OrderedDict[str, Ending] = OrderedDict()
+
+    # --- Poster -----------------------------------------------------------------------------
+
+    async def progress(self, job: Job, event: JobEvent) -> str | None:
+        final = isinstance(event, Failed | Cancelled | Succeeded)
+        async with self._lock(job.id):
+            ts = job.origin.status_message_id or self._ts.get(job.id)
+            wait = self._shown_at.get(job.id, -1e9) + self.min_interval - self._clock()
+            if ts and not final and wait > 0:
+                first = job.id not in self._pending
+                self._pending[job.id] = (job, event)
+                if first:
+                    self._flushers[job.id] = self.tasks.spawn(
+                        self._flush_later(job.id, wait), name=f"slack-flush-{job.id}"
+                    )
+                return ts
+            self._pending.pop(job.id, None)
+            ts = await self._show(job, event, ts)
+        if isinstance(event, Failed | Cancelled):
+            self._ended(job, event, None)
+        return ts
+
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
+        assert isinstance(event, Succeeded)
+        token = await self.tokens.bot_token(job.origin.scope)
+        reply = result_reply(job, event)
+        channel = job.origin.channel_id
+        status_ts = job.origin.status_message_id or self._ts.get(job.id)
+        thread = job.origin.thread_id or status_ts
+        data = await asyncio.to_thread(video.read_bytes)
+        upload = await self._call(
+            "files_upload_v2", token, channel, content=data, filename=f"ltx-{job.id}.mp4",
+            title=plain(short(job.request.prompt, 80), 250), channel=channel, thread_ts=thread,
+            initial_comment=reply_text(reply),
+        )  # fmt: skip
+        file_id = str((upload.get("file") or {}).get("id") or "")
+        shared_ts, link = await self._confirm_shared(token, file_id, channel)
+        async with self._lock(job.id):
+            self._pending.pop(job.id, None)
+            if status_ts:  # the status message ends with the result's buttons
+                await self._show(job, event, status_ts)
+        self._ended(job, event, link)
+        self._forget(job.id)
+        return shared_ts or file_id
+
+    # --- waiting on endings -----------------------------------------------------------------
+
+    def watch(self, job_id: str) -> asyncio.Future[Ending]:
+        """Resolves when this process sees the job end (delivered, failed or cancelled)."""
+        if job_id not in self._watchers:
+            future = asyncio.get_running_loop().create_future()
+            if job_id in self._recent:
+                future.set_result(self._recent.pop(job_id))
+                return future
+            self._watchers[job_id] = future
+        return self._watchers[job_id]
+
+    def _ended(self, job: Job, event: JobEvent, link: str | None) -> None:
+        ending = Ending(job, event, link)
+        watcher = self._watchers.pop(job.id, None)
+        if watcher is not None and not watcher.done():
+            watcher.set_result(ending)
+        elif watcher is None:
+            self._recent[job.id] = ending
+            while len(self._recent) > RECENT_ENDINGS:
+                self._recent.popitem(last=False)
+        if not isinstance(event, Succeeded):
+            self._forget(job.id)
+
+    def _forget(self, job_id: str) -> None:
+        for table in (self._ts, self._shown_at, self._pending):
+            table.pop(job_id, None)
+        lock = self._locks.get(job_id)
+        if lock is not None and not lock.locked():
+            del self._locks[job_id]
+        flusher = self._flushers.pop(job_id, None)
+        if flusher is not None and flusher is not asyncio.current_task():
+            flusher.cancel()  # nothing left to show: the job has ended
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _lock(self, job_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())
+
+    async def _flush_later(self, job_id: str, wait: float) -> None:
+        await self._sleep(wait)
+        self._flushers.pop(job_id, None)
+        async with self._lock(job_id):
+            pending = self._pending.pop(job_id, None)
+            if pending is not None:
+                job, event = pending
+                await self._show(job, event, job.origin.status_message_id or self._ts.get(job_id))
+
+    async def _show(self, job: Job, event: JobEvent, ts: str | None) -> str:
+        token = await self.tokens.bot_token(job.origin.scope)
+        neutral = status_text(job, event)
+        # Cancel while it runs; Reroll (priced) and Details once it has ended.
+        buttons = job_buttons(job)
+        body = {"text": plain(mrkdwn(neutral), 3000), "blocks": status_blocks(neutral, buttons)}
+        channel = job.origin.channel_id
+        if ts:
+            try:
+                await self._call("chat_update", token, channel, channel=channel, ts=ts, **body)
+            except SlackApiError as error:
+                if error.response.get("error") != "message_not_found":
+                    raise
+                ts = None  # deleted by someone: post a fresh one
+        if not ts:
+            posted = await self._call("chat_postMessage", token, channel, channel=channel,
+                                      thread_ts=job.origin.thread_id, **body)  # fmt: skip
+            ts = str(posted["ts"])
+        self._ts[job.id] = ts
+        self._shown_at[job.id] = self._clock()
+        return ts
+
+    async def _call(self, method: str, token: str, join: str, **kwargs: Any) -> Any:
+        """A Web API call; once, on not_in_channel, join the (public) channel and try again."""
+        try:
+            return await getattr(self.client, method)(token=token, **kwargs)
+        except SlackApiError as error:
+            if error.response.get("error") != "not_in_channel":
+                raise
+            await self.client.conversations_join(token=token, channel=join)
+            return await getattr(self.client, method)(token=token, **kwargs)
+
+    async def _confirm_shared(
+        self, token: str, file_id: str, channel: str
+    ) -> tuple[str | None, str | None]:
+        """The ts of the file's message in the channel and its permalink, once Slack shows it."""
+        link = None
+        for delay in (0, *SHARE_CHECK_DELAYS):
+            if delay:
+                await self._sleep(delay)
+            info = await self.client.files_info(token=token, file=file_id)
+            file = info.get("file") or {}
+            link = file.get("permalink")
+            shares = file.get("shares") or {}
+            for kind in ("public", "private"):
+                for share in (shares.get(kind) or {}).get(channel) or []:
+                    return str(share.get("ts")), link
+        # Not confirmed: do not raise, a retry would upload the video a second time.
+        log.warning("file %s was uploaded but Slack has not shown it in %s yet", file_id, channel)
+        return None, link
+
+
+def reply_body(reply: Reply) -> dict[str, Any]:
+    """chat.postMessage / postEphemeral / respond arguments for a neutral Reply."""
+    return {"text": reply_text(reply), "blocks": reply_blocks(reply)}

@@ -1,0 +1,120 @@
+"""What the Slack listeners share: the commands, the poster, people, kept tasks, dedup keys.
+
+The listeners only ack and hand work to `Runtime`; everything here runs after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.files import slack_attachment
+from adapters.slack.keyvalue import KeyValueStore
+from adapters.slack.modal import SheetRef
+from adapters.slack.people import People, slack_place
+from adapters.slack.poster import SlackPoster, reply_body
+from adapters.slack.tasks import BackgroundTasks
+from bot.errors import InvalidRequest
+from bot.model import Invocation, Place, Reply
+from bot.request import AUTO, parse_request
+from bot.settings import Settings
+from commands import Commands
+from commands.generate import price
+
+log = logging.getLogger(__name__)
+SEEN_PREFIX = "slack:seen:"
+SEEN_SECONDS = 3600  # Slack retries for minutes, not hours
+STEP_WAIT_SECONDS = 13 * 60  # a workflow step's token lives 15 minutes from its start
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    commands: Commands
+    poster: SlackPoster
+    people: People
+    tasks: BackgroundTasks
+    store: KeyValueStore
+    step_wait: float = STEP_WAIT_SECONDS  # how long a workflow step waits for its video
+    _session: aiohttp.ClientSession | None = field(default=None, init=False)
+
+    def http(self) -> aiohttp.ClientSession:
+        """One HTTP session for file downloads, opened on first use (inside the loop)."""
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=60)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def once(self, key: str) -> bool:
+        """True the first time `key` is seen (across replicas when the store is shared)."""
+        return await self.store.claim(key=SEEN_PREFIX + key, ttl_seconds=SEEN_SECONDS)
+
+    def price(self, options: dict[str, object]) -> str | None:
+        """The quote for the form's options as they stand; None while they are not valid."""
+        values = {k: v for k, v in options.items() if k != "prompt"}
+        try:
+            request = parse_request({"prompt": "price", **values})
+        except InvalidRequest:
+            return None
+        cost = price(request, self.commands.services).cost
+        return f"~{cost}" if request.resolution == AUTO else str(cost)
+
+    async def generate(
+        self,
+        client: AsyncWebClient,
+        *,
+        team_id: str,
+        user_id: str,
+        user_name: str,
+        place: Place,
+        options: dict[str, object],
+        sheet: SheetRef,
+        token: str,
+        origin_message_id: str | None = None,
+    ) -> Reply:
+        """Download the sheet with the bot token and run `generate`; returns its Reply."""
+        actor = await self.people.actor(client, team_id, user_id, user_name)
+        attachment = slack_attachment(sheet, token=token, session=self.http(),
+                                      api_url=self.settings.slack_api_url)  # fmt: skip
+        invocation = Invocation("generate", actor, place, dict(options), attachment=attachment,
+                                origin_message_id=origin_message_id)  # fmt: skip
+        return await self.commands.dispatch(invocation)
+
+    async def tell(self, client: AsyncWebClient, user_id: str, place: Place, reply: Reply) -> None:
+        """An ephemeral answer where the user is; a direct message when that is refused."""
+        body = reply_body(reply)
+        try:
+            if reply.ephemeral:
+                await client.chat_postEphemeral(channel=place.channel_id, user=user_id,
+                                                thread_ts=place.thread_id, **body)  # fmt: skip
+            else:
+                await client.chat_postMessage(channel=place.channel_id,
+                                              thread_ts=place.thread_id, **body)  # fmt: skip
+            return
+        except SlackApiError as error:
+            log.info("could not answer in %s (%s); sending a DM", place.channel_id,
+                     error.response.get("error"))  # fmt: skip
+        await client.chat_postMessage(channel=user_id, **body)
+
+
+def team_of(body: dict[str, Any], context: Any) -> str:
+    """The workspace id of a request (bolt's context knows it once authorised)."""
+    team = getattr(context, "team_id", None) or (body.get("team") or {}).get("id")
+    return str(team or body.get("team_id") or (body.get("user") or {}).get("team_id") or "")
+
+
+def bot_token(context: Any, client: AsyncWebClient) -> str:
+    """The installation's bot token (not a workflow step's short-lived one) for downloads."""
+    return str(getattr(context, "bot_token", None) or client.token or "")
+
+
+__all__ = ["Runtime", "bot_token", "slack_place", "team_of"]
