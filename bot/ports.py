@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.events import JobEvent
 from bot.jobs import Job, JobState
@@ -59,6 +60,7 @@ class Limit:
     limit: Money
     since: datetime | None  # entries effective from here on count; None = all time
     resets_at: datetime | None
+    timezone: ZoneInfo | None = None  # where its period resets at midnight (for messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +75,29 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class Throttle:
+    """Limits on how many holds one user has, checked in the same step as the money."""
+
+    max_open: int | None = None  # jobs in flight: holds not yet captured or released
+    max_recent: int | None = None  # holds created after `recent_since` (a rate limit)
+    recent_since: datetime | None = None
+
+
+class Throttled(StrEnum):
+    IN_FLIGHT = "in_flight"
+    RATE = "rate"
+
+
+@dataclass(frozen=True, slots=True)
 class HoldOutcome:
     admitted: bool
     replayed: bool = False  # a hold for this job already existed: nothing new was written
     blocked_by: Limit | None = None
     usage: Usage | None = None  # of the blocking limit, before this request
+    throttled: Throttled | None = None  # refused by a Throttle rather than by money
+    count: int | None = None  # the throttled count (holds in flight, or recent holds)
+    # For a rate refusal: when the count drops below the limit (the oldest that must age out).
+    oldest_recent: datetime | None = None
 
 
 class Ledger(Protocol):
@@ -90,8 +110,10 @@ class Ledger(Protocol):
         amount: Money,
         limits: Sequence[Limit],
         at: datetime,
+        throttle: Throttle | None = None,
     ) -> HoldOutcome:
-        """Atomically: write the hold only if every limit has room (used + amount <= limit).
+        """Atomically: write the hold only if every limit has room (used + amount <= limit)
+        and the user is within the throttle's counts.
 
         Idempotent per job: a second call for the same job writes nothing and reports
         `replayed=True` with the first outcome's admission.

@@ -11,13 +11,16 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
+from commands.admin import admin_audit, admin_caps, admin_grant, admin_limits
+from commands.admin_reports import admin_export, admin_usage
 from commands.budget import budget
+from commands.confirm import abort_job, confirm_job
 from commands.context import Services
 from commands.estimate import estimate
 from commands.generate import generate, reroll
 from commands.jobs import cancel, cancel_job, history, load_job, show
 from commands.render import job_details
-from commands.spec import COMMANDS
+from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Invocation, Services], Awaitable[Reply]]
@@ -31,6 +34,16 @@ HANDLERS: dict[str, Handler] = {
     "cancel": cancel,
 }
 assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
+# Apart from HANDLERS, as ADMIN_COMMANDS is apart from COMMANDS (see commands.spec).
+ADMIN_HANDLERS: dict[str, Handler] = {
+    "admin caps": admin_caps,
+    "admin limits": admin_limits,
+    "admin grant": admin_grant,
+    "admin usage": admin_usage,
+    "admin export": admin_export,
+    "admin audit": admin_audit,
+}
+assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a handler"
 
 
 class Commands:
@@ -38,7 +51,7 @@ class Commands:
         self.services = services
 
     async def dispatch(self, invocation: Invocation) -> Reply:
-        handler = HANDLERS.get(invocation.command)
+        handler = HANDLERS.get(invocation.command) or ADMIN_HANDLERS.get(invocation.command)
         if handler is None:
             return Reply(text=f"Unknown command `{invocation.command}`.")
         return await self._guard(invocation.command, handler(invocation, self.services))
@@ -50,6 +63,10 @@ class Commands:
     async def _press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         if action is ButtonAction.CANCEL:
             return await cancel_job(job_id, actor, self.services)
+        if action is ButtonAction.CONFIRM:
+            return await confirm_job(job_id, actor, place, self.services)
+        if action is ButtonAction.ABORT:
+            return await abort_job(job_id, actor, self.services)
         job = await load_job(job_id, actor, self.services, acting=action is ButtonAction.REROLL)
         if action is ButtonAction.REROLL:
             return await reroll(job, actor, place, self.services)

@@ -8,16 +8,22 @@ from commands.context import Services
 
 async def budget(invocation: Invocation, services: Services) -> Reply:
     actor = invocation.actor
-    statuses = await services.budgets.status(actor.scope_key, actor.user_id)
+    statuses = await services.budgets.status(actor.scope_key, actor.user_id, actor.roles)
     if not statuses:
         return Reply(text="No budget cap applies to you here.")
-    fields = tuple(
-        (
-            status.limit.name.capitalize(),
-            f"{status.remaining} left of {status.limit.limit} · {status.usage.spent} spent · "
-            f"{status.usage.held} in flight · {services.budgets.describe_reset(status.limit)}",
+    fields = []
+    for status in statuses:
+        usage, reset = status.usage, services.budgets.describe_reset(status.limit)
+        granted = f" · {usage.granted} granted" if usage.granted else ""
+        fields.append(
+            (
+                status.limit.name[0].upper() + status.limit.name[1:],
+                f"{status.remaining} left of {status.limit.limit} · {usage.spent} spent · "
+                f"{usage.held} in flight{granted} · {reset}",
+            )
         )
-        for status in statuses
-    )
-    tightest = min(status.remaining for status in statuses)
-    return Reply(text=f"You have {tightest} left.", fields=fields)
+    tightest = min(statuses, key=lambda status: status.remaining)
+    text = f"You have {tightest.remaining} left"
+    if len(statuses) > 1:
+        text += f" (the tightest is {tightest.limit.name})"
+    return Reply(text=text + ".", fields=tuple(fields))

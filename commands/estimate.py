@@ -20,9 +20,8 @@ def estimate_quote(invocation: Invocation, services: Services) -> Quote:
 
 async def estimate(invocation: Invocation, services: Services) -> Reply:
     the_quote = estimate_quote(invocation, services)
-    remaining = await services.budgets.remaining(
-        invocation.actor.scope_key, invocation.actor.user_id
-    )
+    actor = invocation.actor
+    remaining = await services.budgets.remaining(actor.scope_key, actor.user_id, actor.roles)
     fields = [("Price", price_line(the_quote))]
     if remaining is not None:
         fields.append(("Budget left", str(remaining)))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.errors import BudgetExceeded, InvalidSheet
-from bot.jobs import Job, JobState, Origin
+from bot.errors import InvalidSheet
+from bot.jobs import Job, Origin
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest, parse_request
 from bot.sheets import read_attachment, sanitise_sheet_async
+from commands.confirm import confirmation_reply, hold_and_start
 from commands.context import Services
-from commands.render import SIMULATED_NOTE, price_line
 
 NO_SHEET = (
     "Attach a reference sheet (PNG, JPEG or WebP): clean panels of the characters, props and "
@@ -65,7 +65,8 @@ async def start_job(
     rerolled_from: str | None = None,
     origin_message_id: str | None = None,
 ) -> Reply:
-    """Record the job, hold its price atomically, hand it to the runner."""
+    """Record the job, then hold its price atomically and hand it to the runner (or, above
+    the scope's confirmation threshold, ask the user to confirm the price first)."""
     the_quote = price(request, services)
     services.budgets.check_request_size(the_quote.cost)
     now = services.clock()
@@ -85,22 +86,11 @@ async def start_job(
         updated_at=now,
         rerolled_from=rerolled_from,
     )  # fmt: skip
+    threshold = await services.budgets.confirmation_needed(actor.scope_key, the_quote.cost)
     await services.jobs.insert(job)
-    try:
-        await services.budgets.admit(
-            job_id=job.id, scope=actor.scope_key, user_id=actor.user_id, cost=the_quote.cost
-        )
-    except BudgetExceeded as refused:
-        await services.jobs.replace(job.advance(JobState.REJECTED, services.clock(),
-                                                failure=str(refused)))  # fmt: skip
-        raise
-    job = job.advance(JobState.HELD, services.clock())
-    await services.jobs.replace(job)
-    await services.runner.start(job)
-    text = f"Held {the_quote.cost} for job `{job.id}`; the video will be posted here."
-    if services.simulated:
-        text += f"\n{SIMULATED_NOTE}"
-    return Reply(text=text, fields=(("Price", price_line(the_quote)),), job_id=job.id)
+    if threshold is not None:
+        return confirmation_reply(job, the_quote, threshold)
+    return await hold_and_start(job, actor, services)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -93,3 +93,50 @@ CANCEL = CommandSpec("cancel", "Cancel a job that has not finished (releases its
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL)
 }
+
+# --- admin commands ---------------------------------------------------------------------------
+# Kept apart from COMMANDS so that adapters which register COMMANDS keep working as they are.
+# Each name is what a person types after the bot's command: an adapter registers them as the
+# subcommands of an `admin` group (`name.split(" ", 1)`), or as text commands.
+WHO = Opt("who", K.TEXT, "A user or role: a mention or an id")
+REASON = Opt("reason", K.TEXT, "Why (kept in the audit log)")
+PERIOD_CHOICES = ("day", "week", "month", "none")
+ADMIN_CAPS = CommandSpec("admin caps", "Show, set or clear budget caps (admins)", (
+    Opt("action", K.CHOICE, "show (default), set or clear", choices=("show", "set", "clear")),
+    Opt("target", K.CHOICE, "Which cap: default per-user, one user, a role, or the team pool",
+        choices=("default", "user", "role", "pool")),
+    WHO,
+    Opt("amount", K.TEXT, "Dollars, e.g. 10 or 2.50; none for uncapped"),
+    Opt("period", K.CHOICE, "When it resets (local midnight); default day",
+        choices=PERIOD_CHOICES),
+    REASON,
+))  # fmt: skip
+ADMIN_LIMITS = CommandSpec("admin limits", "Show or set per-user limits, confirmations, "
+                           "alerts and the timezone (admins)", (
+    Opt("jobs", K.INTEGER, "Videos one user may have in flight (0: no limit)",
+        minimum=0, maximum=100),
+    Opt("per_minute", K.INTEGER, "Videos one user may start per minute (0: no limit)",
+        minimum=0, maximum=1000),
+    Opt("confirm_above", K.TEXT, "Ask to confirm prices above these dollars (off: never)"),
+    Opt("alert_percent", K.INTEGER, "Warn once a period at this share of a cap (0: never)",
+        minimum=0, maximum=100),
+    Opt("timezone", K.TEXT, "Where caps reset at midnight, e.g. Europe/Paris"),
+    REASON,
+))  # fmt: skip
+ADMIN_GRANT = CommandSpec("admin grant", "Give (or take back) budget room this period (admins)", (
+    Opt("who", K.TEXT, "A user (mention or id), or pool for the team pool", required=True),
+    Opt("amount", K.TEXT, "Dollars; negative takes room away", required=True),
+    Opt("reason", K.TEXT, "Why (kept in the ledger and the audit log)", required=True),
+))  # fmt: skip
+USAGE_PERIOD = Opt("period", K.CHOICE, "This day, week, month, or all time (default month)",
+                   choices=PERIOD_CHOICES)  # fmt: skip
+ADMIN_USAGE = CommandSpec("admin usage", "Spend per user and a chart over time (admins)",
+                          (USAGE_PERIOD,))  # fmt: skip
+ADMIN_EXPORT = CommandSpec("admin export", "The ledger for a period as CSV (admins)",
+                           (USAGE_PERIOD,))  # fmt: skip
+ADMIN_AUDIT = CommandSpec("admin audit", "The latest admin changes (admins)")
+
+ADMIN_COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (ADMIN_CAPS, ADMIN_LIMITS, ADMIN_GRANT, ADMIN_USAGE, ADMIN_EXPORT, ADMIN_AUDIT)
+}

@@ -17,18 +17,20 @@ from storage.engine import create_engine
 from storage.jobs import SqlJobStore
 from storage.ledger import SqlLedger
 from storage.migrate import upgrade_to_head
+from storage.policy import SqlPolicyStore
 
-__all__ = ["SqlJobStore", "SqlLedger", "Storage", "open_storage"]
+__all__ = ["SqlJobStore", "SqlLedger", "SqlPolicyStore", "Storage", "open_storage"]
 
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """An open database: the ledger and the job store over one connection pool."""
+    """An open database: the ledger, the job store and the budget policy over one pool."""
 
     url: str = field(repr=False)  # may carry a password
     ledger: SqlLedger
     jobs: SqlJobStore
     engine: AsyncEngine
+    policy: SqlPolicyStore
 
     async def close(self) -> None:
         """Close every pooled connection; the storage is unusable afterwards."""
@@ -45,4 +47,10 @@ async def open_storage(url: str) -> Storage:
     except BaseException:
         await engine.dispose()
         raise
-    return Storage(url=url, ledger=SqlLedger(engine), jobs=SqlJobStore(engine), engine=engine)
+    return Storage(
+        url=url,
+        ledger=SqlLedger(engine),
+        jobs=SqlJobStore(engine),
+        engine=engine,
+        policy=SqlPolicyStore(engine),
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.money import Money
-from bot.ports import Entry, EntryKind, HoldOutcome, Limit, Usage
+from bot.ports import Entry, EntryKind, HoldOutcome, Limit, Throttle, Throttled, Usage
 from storage.tables import ledger_entries
 
 entry = ledger_entries
@@ -96,6 +96,38 @@ async def _lock_scopes(connection: AsyncConnection, scopes: Sequence[str]) -> No
         )
 
 
+async def _throttled(
+    connection: AsyncConnection, throttle: Throttle, scope: str, user_id: str
+) -> HoldOutcome | None:
+    """The refusal when the user is at a throttle's count (read under the scope's lock)."""
+    mine = and_(
+        entry.c.scope == scope, entry.c.user_id == user_id, entry.c.kind == EntryKind.HOLD.value
+    )
+    if throttle.max_open is not None:
+        count_open = select(func.count()).select_from(entries_with_closing)
+        count_open = count_open.where(mine, closing.c.id.is_(None))
+        in_flight = int((await connection.execute(count_open)).scalar_one())
+        if in_flight >= throttle.max_open:
+            return HoldOutcome(admitted=False, throttled=Throttled.IN_FLIGHT, count=in_flight)
+    if throttle.max_recent is not None and throttle.recent_since is not None:
+        if throttle.max_recent <= 0:
+            return HoldOutcome(admitted=False, throttled=Throttled.RATE, count=0)
+        # The newest `max_recent` holds in the window: if there are that many, the user is at
+        # the limit until the oldest of them leaves the window.
+        newest = (
+            select(entry.c.created_at)
+            .where(mine, entry.c.created_at > throttle.recent_since)
+            .order_by(entry.c.created_at.desc(), entry.c.id.desc())
+            .limit(throttle.max_recent)
+        )
+        times = list((await connection.execute(newest)).scalars())
+        if len(times) >= throttle.max_recent:
+            return HoldOutcome(
+                admitted=False, throttled=Throttled.RATE, count=len(times), oldest_recent=times[-1]
+            )
+    return None
+
+
 def _entry(row: Any) -> Entry:
     return Entry(
         id=row.id,
@@ -126,8 +158,10 @@ class SqlLedger:
         amount: Money,
         limits: Sequence[Limit],
         at: datetime,
+        throttle: Throttle | None = None,
     ) -> HoldOutcome:
-        """Write the hold only if every limit has room; idempotent per job (see bot.ports)."""
+        """Write the hold only if every limit has room and the user is within the throttle;
+        idempotent per job (see bot.ports)."""
         if amount.nanos < 0:
             raise ValueError(f"job {job_id}: a hold cannot be negative ({amount.nanos})")
         already_held = exists().where(entry.c.ref == job_id, entry.c.kind == EntryKind.HOLD.value)
@@ -138,6 +172,10 @@ class SqlLedger:
                 row = (await connection.execute(query)).one()
                 if row[0]:
                     return HoldOutcome(admitted=True, replayed=True)
+                if throttle is not None:
+                    refused = await _throttled(connection, throttle, scope, user_id)
+                    if refused is not None:
+                        return refused
                 for limit, usage in zip(limits, _usages(row[1:], len(limits)), strict=True):
                     if usage.used + amount > limit.limit:
                         return HoldOutcome(admitted=False, blocked_by=limit, usage=usage)

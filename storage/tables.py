@@ -90,3 +90,49 @@ jobs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("document", Text, nullable=False),  # Job.model_dump_json()
 )
+
+# --- budget policy (revision 0002) ------------------------------------------------------------
+
+budget_caps = Table(
+    "budget_caps",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # bot.policy.CapKind
+    Column("subject", String(200), primary_key=True),  # user or role id; "" for default, pool
+    Column("amount", BigInteger, nullable=True),  # nano-dollars; NULL: explicitly uncapped
+    Column("period", String(16), nullable=False),
+    Column("set_by", String(200), nullable=True),
+    Column("set_at", UtcDateTime, nullable=False),
+)
+
+scope_rules = Table(
+    "scope_rules",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("name", String(32), primary_key=True),  # bot.policy.Rule
+    Column("value", Text, nullable=False),
+    Column("set_by", String(200), nullable=True),
+    Column("set_at", UtcDateTime, nullable=False),
+)
+
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", EntryId, primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+budget_alerts = Table(
+    "budget_alerts",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("cap", String(200), primary_key=True),
+    Column("user_id", String(200), primary_key=True),  # "" for the pool
+    Column("period_start", UtcDateTime, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)

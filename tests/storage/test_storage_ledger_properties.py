@@ -1,20 +1,28 @@
 """Random sequences of grants, holds, captures, releases and time steps against the ledger.
 
 After every admitted hold no limit may be over its cap; usage must always equal what the
-entries add up to; and a job never has more than one hold and one closing entry.
+entries add up to; and a job never has more than one hold and one closing entry. The same
+histories driven through `bot.budget.Budgets` with caps stored per scope (default, role,
+override, pool) in Europe/Paris across a daylight-saving change also check that every window
+runs from one local midnight to the next and that admission matches the caps exactly.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from storage_testkit import T0
 
+from bot.budget import Budgets, CapPolicy
+from bot.errors import BudgetExceeded
 from bot.money import Money
+from bot.policy import Cap, CapKind, Rule
 from bot.ports import Entry, EntryKind, Limit, Usage
 from storage import Storage
 
@@ -173,3 +181,155 @@ async def test_random_ledger_histories_keep_every_rule(storage: Storage, steps):
         else:
             scenario.now += timedelta(hours=first)
     await scenario.check_totals()
+
+
+# --- the budget policy over the ledger: stored caps, roles, pool, a DST change ------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+# Saturday evening before Paris springs forward (Sunday 29 March 2026, 02:00 -> 03:00): random
+# waits reach the 23-hour Sunday, the Monday week boundary and the 1 April month boundary.
+BEFORE_DST = datetime(2026, 3, 28, 18, tzinfo=UTC)
+ROLES = {"ann": ("editors",), "bob": (), "cy": ()}
+STORED_CAPS = [
+    Cap(CapKind.DEFAULT, "", Money(150), "day"),  # cy
+    Cap(CapKind.ROLE, "editors", Money(200), "week"),  # ann, in place of the default
+    Cap(CapKind.USER, "bob", Money(250), "month"),  # bob, in place of the default
+    Cap(CapKind.POOL, "", Money(400), "month"),  # everyone together
+]
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+policy_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("grant"), st.sampled_from([*USERS, None]), st.integers(-40, 120)),
+        st.tuples(st.just("hold"), st.sampled_from(USERS), st.integers(0, 90)),
+        st.tuples(st.just("capture"), st.integers(0, 99), st.integers(0, 100)),
+        st.tuples(st.just("release"), st.integers(0, 99), st.just(0)),
+        st.tuples(st.just("wait minutes"), st.integers(1, 900), st.just(0)),
+        # to the next reset of the user's tightest window, or the microsecond before it
+        st.tuples(st.just("to reset"), st.sampled_from(USERS), st.sampled_from([0, -1])),
+    ),
+    max_size=30,
+)
+
+
+def assert_window_is_local_midnight(limit: Limit, now: datetime) -> None:
+    """The window is the local day, week or month containing `now`, from one local midnight
+    to the next: checked from the definition, not from bot.periods."""
+    assert limit.since is not None and limit.resets_at is not None
+    assert limit.since <= now < limit.resets_at
+    start, end, local_now = (t.astimezone(PARIS) for t in (limit.since, limit.resets_at, now))
+    assert start.time() == end.time() == time(0)
+    assert (limit.since - ONE_MICROSECOND).astimezone(PARIS).date() < start.date()
+    assert (limit.resets_at - ONE_MICROSECOND).astimezone(PARIS).date() < end.date()
+    if "daily" in limit.name:
+        assert start.date() == local_now.date() and (end.date() - start.date()).days == 1
+    elif "weekly" in limit.name:
+        assert start.weekday() == 0 and 0 <= (local_now.date() - start.date()).days < 7
+        assert (end.date() - start.date()).days == 7
+    else:
+        assert "monthly" in limit.name
+        assert start.day == 1 and (start.year, start.month) == (local_now.year, local_now.month)
+        assert end.day == 1 and (end.year * 12 + end.month) - (start.year * 12 + start.month) == 1
+
+
+class PolicyScenario(Scenario):
+    """The same world driven through `Budgets`, with caps stored in the policy store."""
+
+    def __init__(self, storage: Storage) -> None:
+        super().__init__(storage)
+        self.now = BEFORE_DST
+        self.budgets = Budgets(
+            storage.ledger, CapPolicy(None, "day", ZoneInfo("UTC")), lambda: self.now,
+            store=storage.policy,
+        )  # fmt: skip
+
+    async def store_caps(self, storage: Storage) -> None:
+        for cap in STORED_CAPS:
+            await storage.policy.set_cap(scope=self.scope, cap=cap, actor="a", reason="", at=T0)
+        await storage.policy.set_rule(scope=self.scope, rule=Rule.TIMEZONE, value=PARIS.key,
+                                      actor="a", reason="", at=T0)  # fmt: skip
+
+    async def policy_limits(self, user_id: str) -> list[Limit]:
+        limits = await self.budgets.limits_for(self.scope, user_id, ROLES[user_id])
+        assert len(limits) == 2 and limits[-1].user_id is None  # one personal cap + the pool
+        for limit in limits:
+            assert_window_is_local_midnight(limit, self.now)
+        return limits
+
+    async def admit(self, user_id: str, amount: int) -> None:
+        self.attempts += 1
+        job_id, limits = f"{self.scope}:job-{self.attempts}", await self.policy_limits(user_id)
+        before = await self.entries()
+        fits = [
+            expected_usage(before, limit.user_id, limit.since).used + Money(amount) <= limit.limit
+            for limit in limits
+        ]
+        try:
+            await self.budgets.admit(job_id=job_id, scope=self.scope, user_id=user_id,
+                                     cost=Money(amount), roles=ROLES[user_id])  # fmt: skip
+        except BudgetExceeded as refused:
+            assert not all(fits)
+            assert limits[fits.index(False)].name in str(refused)
+            return
+        assert all(fits)
+        self.held_jobs.append(job_id)
+        for limit in limits:
+            usage = await self.ledger.usage(scope=self.scope, user_id=limit.user_id,
+                                            since=limit.since)  # fmt: skip
+            assert usage.used <= limit.limit
+
+    async def to_reset(self, user_id: str, offset: int) -> None:
+        resets = min(limit.resets_at for limit in await self.policy_limits(user_id))  # type: ignore[type-var]
+        self.now = resets + offset * ONE_MICROSECOND
+
+    async def check_policy_totals(self) -> None:
+        entries = await self.entries()
+        for user_id in USERS:
+            for limit in await self.policy_limits(user_id):
+                usage = await self.ledger.usage(scope=self.scope, user_id=limit.user_id,
+                                                since=limit.since)  # fmt: skip
+                assert usage == expected_usage(entries, limit.user_id, limit.since)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=policy_operations)
+async def test_random_histories_under_stored_caps_across_a_dst_change(storage: Storage, steps):
+    scenario = PolicyScenario(storage)
+    await scenario.store_caps(storage)
+    for name, first, second in steps:
+        if name == "grant":
+            await storage.ledger.grant(scope=scenario.scope, user_id=first, amount=Money(second),
+                                       at=scenario.now, actor="admin", note="")  # fmt: skip
+        elif name == "hold":
+            await scenario.admit(first, second)
+        elif name in ("capture", "release"):
+            await scenario.close(name, first, second)
+        elif name == "wait minutes":
+            scenario.now += timedelta(minutes=first)
+        else:
+            await scenario.to_reset(first, second)
+    await scenario.check_policy_totals()
+    await scenario.check_totals()
+
+
+async def test_a_full_daily_cap_frees_up_exactly_at_local_midnight_after_a_23_hour_day(
+    storage: Storage,
+):
+    scenario = PolicyScenario(storage)
+    await scenario.store_caps(storage)
+    scenario.now = datetime(2026, 3, 29, 12, tzinfo=UTC)  # the 23-hour Sunday in Paris
+    await scenario.admit("cy", 150)
+    midnight = datetime(2026, 3, 29, 22, tzinfo=UTC)  # 00:00 CEST on Monday 30 March
+    scenario.now = midnight - ONE_MICROSECOND
+    with pytest.raises(BudgetExceeded, match=r"your daily cap has \$0.00 left"):
+        await scenario.budgets.admit(job_id=f"{scenario.scope}:late", scope=scenario.scope,
+                                     user_id="cy", cost=Money(1))  # fmt: skip
+    scenario.now = midnight
+    await scenario.budgets.admit(job_id=f"{scenario.scope}:on-time", scope=scenario.scope,
+                                 user_id="cy", cost=Money(150))  # fmt: skip
+    (daily, _pool) = await scenario.policy_limits("cy")
+    assert (daily.since, daily.resets_at - daily.since) == (midnight, timedelta(hours=24))

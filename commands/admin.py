@@ -1,0 +1,234 @@
+"""Admin commands: caps, limits, grants and the audit log (usage and export: admin_reports).
+
+Every handler refuses non-admins first (`Actor.is_admin`, which each adapter works out from
+the platform's own notion of an admin). Every change is written with who made it and why.
+"""
+
+from __future__ import annotations
+
+from bot.budget import Budgets, ScopePolicy, cap_name
+from bot.errors import NotAllowed, UserError
+from bot.model import Actor, Invocation, Reply
+from bot.money import Money
+from bot.policy import (
+    Cap,
+    CapKind,
+    PolicyStore,
+    Rule,
+    parse_dollars,
+    parse_period,
+    parse_subject,
+    parse_timezone,
+)
+from commands.context import Services
+
+NOT_ADMIN = "Only an admin of this server or workspace can use the admin commands."
+NO_CAP = {"none", "off", "uncapped", "unlimited"}
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAllowed(NOT_ADMIN)
+
+
+def policy_store(services: Services) -> PolicyStore:
+    store = services.budgets.store
+    if store is None:
+        raise UserError("Budget administration is not available: no policy storage is wired.")
+    return store
+
+
+def _text(invocation: Invocation, name: str) -> str | None:
+    value = invocation.options.get(name)
+    return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def _reason(invocation: Invocation) -> str:
+    return _text(invocation, "reason") or ""
+
+
+def _target(invocation: Invocation) -> tuple[CapKind, str]:
+    kind = CapKind(_text(invocation, "target") or "default")
+    if kind in (CapKind.DEFAULT, CapKind.POOL):
+        return kind, ""
+    who = _text(invocation, "who")
+    if who is None:
+        raise UserError(f"Say which {kind.value}: `who` takes a mention or an id.")
+    return kind, parse_subject(who)
+
+
+def _who(kind: CapKind, subject: str) -> str:
+    return {
+        CapKind.DEFAULT: "Default per-user cap",
+        CapKind.POOL: "Team pool",
+        CapKind.USER: f"<@{subject}>",
+        CapKind.ROLE: f"Role {subject}",
+    }[kind]
+
+
+def _amount(cap: Cap) -> str:
+    if cap.amount is None:
+        return "uncapped"
+    every = {"day": "per day", "week": "per week", "month": "per month", "none": "in total"}
+    return f"{cap.amount} {every[cap.period]}"
+
+
+def _limits_line(policy: ScopePolicy) -> str:
+    jobs = policy.max_in_flight if policy.max_in_flight is not None else "no limit"
+    rate = policy.per_minute if policy.per_minute is not None else "no limit"
+    confirm = f"above {policy.confirm_above}" if policy.confirm_above is not None else "never"
+    alert = f"at {policy.alert_percent}%" if policy.alert_percent else "never"
+    return (
+        f"in flight per user: {jobs} · per minute: {rate} · confirm: {confirm} · "
+        f"alert: {alert} · resets at midnight {policy.tz.key}"
+    )
+
+
+async def show_caps(budgets: Budgets, scope: str) -> Reply:
+    policy = await budgets.scope_policy(scope)
+    fields: list[tuple[str, str]] = []
+    if not any(cap.kind is CapKind.DEFAULT for cap in policy.caps):
+        base = budgets.policy
+        fields.append(
+            (
+                _who(CapKind.DEFAULT, ""),
+                _amount(Cap(CapKind.DEFAULT, "", base.user_cap, base.period))
+                + " (deployment default)",
+            )
+        )
+    for cap in policy.caps:
+        by = f" · set by <@{cap.set_by}>" if cap.set_by else ""
+        fields.append((_who(cap.kind, cap.subject), _amount(cap) + by))
+    fields.append(("Limits", _limits_line(policy)))
+    return Reply(text="Budget caps here:", fields=tuple(fields))
+
+
+async def admin_caps(invocation: Invocation, services: Services) -> Reply:
+    """`admin caps show|set|clear`: the caps stored for this scope."""
+    actor = invocation.actor
+    require_admin(actor)
+    store, scope = policy_store(services), actor.scope_key
+    action = _text(invocation, "action") or "show"
+    if action == "show":
+        return await show_caps(services.budgets, scope)
+    kind, subject = _target(invocation)
+    now = services.clock()
+    if action == "clear":
+        removed = await store.clear_cap(
+            scope=scope,
+            kind=kind,
+            subject=subject,
+            actor=actor.user_id,
+            reason=_reason(invocation),
+            at=now,
+        )
+        if not removed:
+            return Reply(text=f"{_who(kind, subject)} had no cap set here.")
+        return Reply(text=f"Cleared: {_who(kind, subject)}.")
+    if action != "set":
+        raise UserError("`action` is show, set or clear.")
+    raw = _text(invocation, "amount")
+    if raw is None:
+        raise UserError("Give an `amount` in dollars (or none for uncapped).")
+    amount = None if raw.lower() in NO_CAP else parse_dollars(raw)
+    if amount is not None and amount < Money.zero():
+        raise UserError(
+            "A cap cannot be negative; `admin grant` with a negative amount takes room away."
+        )
+    cap = Cap(kind, subject, amount, parse_period(_text(invocation, "period")))
+    await store.set_cap(
+        scope=scope, cap=cap, actor=actor.user_id, reason=_reason(invocation), at=now
+    )
+    name = cap_name(kind, subject, cap.period)
+    return Reply(text=f"Set {_who(kind, subject)}: {_amount(cap)} (shown to users as “{name}”).")
+
+
+async def admin_limits(invocation: Invocation, services: Services) -> Reply:
+    """`admin limits`: in-flight and per-minute limits, confirmations, alerts, timezone."""
+    actor = invocation.actor
+    require_admin(actor)
+    store, scope, now = policy_store(services), actor.scope_key, services.clock()
+    changes: list[tuple[Rule, str | None]] = []
+    for rule, option in (
+        (Rule.MAX_IN_FLIGHT, "jobs"),
+        (Rule.PER_MINUTE, "per_minute"),
+        (Rule.ALERT_PERCENT, "alert_percent"),
+    ):
+        value = invocation.options.get(option)
+        if value is not None:
+            number = int(value)  # type: ignore[call-overload]
+            if number < 0:
+                raise UserError(f"`{option}` cannot be negative.")
+            changes.append((rule, str(number) if number else "off"))
+    confirm = _text(invocation, "confirm_above")
+    if confirm is not None:
+        off = confirm.lower() in NO_CAP | {"never", "0"}
+        changes.append(
+            (
+                Rule.CONFIRM_ABOVE,
+                "off" if off else parse_dollars(confirm, what="threshold").exact_str(),
+            )
+        )
+    zone = _text(invocation, "timezone")
+    if zone is not None:
+        changes.append((Rule.TIMEZONE, parse_timezone(zone).key))
+    for rule, value in changes:
+        await store.set_rule(
+            scope=scope,
+            rule=rule,
+            value=value,
+            actor=actor.user_id,
+            reason=_reason(invocation),
+            at=now,
+        )
+    policy = await services.budgets.scope_policy(scope)
+    head = "Updated. " if changes else ""
+    return Reply(text=f"{head}Limits here: {_limits_line(policy)}.")
+
+
+async def admin_grant(invocation: Invocation, services: Services) -> Reply:
+    """`admin grant who amount reason`: room for this period, in the ledger and the audit log."""
+    actor = invocation.actor
+    require_admin(actor)
+    store, scope, now = policy_store(services), actor.scope_key, services.clock()
+    who = _text(invocation, "who") or ""
+    reason = _text(invocation, "reason")
+    if reason is None:
+        raise UserError("Say why in `reason`: grants are kept with who made them and why.")
+    amount = parse_dollars(_text(invocation, "amount") or "", what="amount")
+    if not amount:
+        raise UserError("A grant of $0 changes nothing.")
+    user_id = None if who.lower() in ("pool", "team", "the team pool") else parse_subject(who)
+    entry = await services.ledger.grant(
+        scope=scope, user_id=user_id, amount=amount, at=now, actor=actor.user_id, note=reason
+    )
+    target = "the team pool" if user_id is None else f"<@{user_id}>"
+    verb = "Granted" if amount > Money.zero() else "Took back"
+    shown = amount if amount > Money.zero() else -amount
+    await store.record(
+        scope=scope,
+        actor=actor.user_id,
+        action="grant",
+        detail=f"{amount.exact_str()} USD to {target} (ledger {entry.ref})",
+        reason=reason,
+        at=now,
+    )
+    return Reply(
+        text=f"{verb} {shown} {'to' if verb == 'Granted' else 'from'} {target}: it "
+        "counts in every cap whose current period includes now."
+    )
+
+
+async def admin_audit(invocation: Invocation, services: Services) -> Reply:
+    """`admin audit`: the latest admin changes, newest first."""
+    actor = invocation.actor
+    require_admin(actor)
+    entries = await policy_store(services).audit(scope=actor.scope_key, limit=15)
+    if not entries:
+        return Reply(text="No admin changes recorded here yet.")
+    lines = [
+        f"{e.created_at:%Y-%m-%d %H:%M} UTC · <@{e.actor}> · {e.action}: {e.detail}"
+        + (f" — “{e.reason}”" if e.reason else "")
+        for e in entries
+    ]
+    return Reply(text="Latest admin changes:\n" + "\n".join(lines))

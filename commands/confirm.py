@@ -1,0 +1,108 @@
+"""Holding and starting a recorded job, and the price confirmation that may come first.
+
+Above a scope's confirmation threshold, generate records the job without holding anything and
+answers with Confirm / Abort buttons showing the exact price. Confirm holds and starts it (the
+caps are checked then, not when it was asked); Abort, or a confirmation older than
+`CONFIRM_TTL`, rejects it. Every state lives in the job record, so buttons work after restarts,
+and two presses at once start the job once (the hold is per job, the record swap is versioned).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.errors import BudgetExceeded, NotFound
+from bot.jobs import Job, JobState
+from bot.model import Actor, Button, ButtonAction, Place, Reply
+from bot.money import Money
+from bot.pricing import Quote
+from commands.context import Services
+from commands.jobs import load_job
+from commands.render import SIMULATED_NOTE, price_line
+
+CONFIRM_TTL = timedelta(minutes=10)
+
+
+def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
+    """Ask the requester to confirm the exact price before anything is held."""
+    minutes = int(CONFIRM_TTL.total_seconds() // 60)
+    return Reply(
+        text=(
+            f"This video costs {quote.cost} (exactly ${quote.cost.exact_str()}), above the "
+            f"{threshold} that needs a confirmation here. Confirm within {minutes} min to hold "
+            "it and start; nothing is held until then."
+        ),
+        fields=(("Price", price_line(quote)),),
+        buttons=(
+            Button(ButtonAction.CONFIRM, job.id, f"Confirm {quote.cost}"),
+            Button(ButtonAction.ABORT, job.id, "Abort", danger=True),
+        ),
+        job_id=job.id,
+    )
+
+
+async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
+    """Hold the job's quoted price against every cap, hand it to the runner, tell the user
+    (with any once-a-period alert the hold triggered). A refusal rejects the job and raises."""
+    cost = Money(job.quoted_nanos)
+    try:
+        await services.budgets.admit(
+            job_id=job.id,
+            scope=actor.scope_key,
+            user_id=actor.user_id,
+            cost=cost,
+            roles=actor.roles,
+        )
+    except BudgetExceeded as refused:
+        await services.jobs.replace(
+            job.advance(JobState.REJECTED, services.clock(), failure=str(refused))
+        )
+        raise
+    held = job.advance(JobState.HELD, services.clock())
+    if not await services.jobs.replace(held):
+        # Another press of Confirm got here first and started it; the hold is the same one.
+        return Reply(text=f"Job `{job.id}` has already started.", job_id=job.id)
+    await services.runner.start(held)
+    text = f"Held {cost} for job `{job.id}`; the video will be posted here."
+    if services.simulated:
+        text += f"\n{SIMULATED_NOTE}"
+    for alert in await services.budgets.alerts(actor.scope_key, actor.user_id, actor.roles):
+        text += f"\n⚠️ {alert.text}"
+    quote = Quote(
+        held.request.resolution.width,
+        held.request.resolution.height,
+        held.request.num_frames,
+        held.quoted_megapixels,
+        services.settings.price_per_megapixel,
+        cost,
+    )
+    return Reply(text=text, fields=(("Price", price_line(quote)),), job_id=held.id)
+
+
+async def confirm_job(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
+    """The Confirm button: hold and start a job that waits for its price confirmation."""
+    job = await _waiting(job_id, actor, services)
+    if services.clock() - job.created_at > CONFIRM_TTL:
+        await services.jobs.replace(
+            job.advance(JobState.REJECTED, services.clock(), failure="confirmation expired")
+        )
+        return Reply(text="That price confirmation expired; run generate again.")
+    return await hold_and_start(job, actor, services)
+
+
+async def abort_job(job_id: str, actor: Actor, services: Services) -> Reply:
+    """The Abort button: the job is rejected; nothing was ever held."""
+    job = await _waiting(job_id, actor, services)
+    await services.jobs.replace(
+        job.advance(JobState.REJECTED, services.clock(), failure="not confirmed: aborted")
+    )
+    return Reply(text=f"Aborted job `{job.id}`; nothing was held.")
+
+
+async def _waiting(job_id: str, actor: Actor, services: Services) -> Job:
+    job = await load_job(job_id, actor, services, acting=True)
+    if job.origin.user_id != actor.user_id:
+        raise NotFound("Only the person who asked for this video can confirm its price.")
+    if job.state is not JobState.RECEIVED:
+        raise NotFound(f"Job `{job.id}` is no longer waiting for a confirmation ({job.state}).")
+    return job

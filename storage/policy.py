@@ -1,0 +1,182 @@
+"""`bot.policy.PolicyStore` on SQLAlchemy Core: caps, rules, the admin audit log, alert marks.
+
+Every change an admin makes is written in the same transaction as its audit entry, so the log
+cannot miss a change that happened. Upserts use each dialect's ON CONFLICT, so two admins
+setting the same cap at once both succeed (the last one wins) instead of one failing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.money import Money
+from bot.policy import AuditEntry, Cap, CapKind, Rule
+from storage.tables import admin_audit, budget_alerts, budget_caps, scope_rules
+
+
+def _upsert(
+    connection: AsyncConnection, table: Any, values: dict[str, Any], keys: list[str]
+) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    changes = {name: value for name, value in values.items() if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+
+
+async def _audit(
+    connection: AsyncConnection,
+    scope: str,
+    actor: str,
+    action: str,
+    detail: str,
+    reason: str,
+    at: datetime,
+) -> int:
+    insert = admin_audit.insert().values(
+        scope=scope, actor=actor, action=action, detail=detail, reason=reason, created_at=at
+    )
+    return int((await connection.execute(insert)).inserted_primary_key[0])  # type: ignore[index]
+
+
+class SqlPolicyStore:
+    """Caps, rules and the audit log for every scope, on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def caps(self, *, scope: str) -> list[Cap]:
+        """The scope's stored caps, in a stable order (kind, then subject)."""
+        query = (
+            select(budget_caps)
+            .where(budget_caps.c.scope == scope)
+            .order_by(budget_caps.c.kind, budget_caps.c.subject)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            Cap(
+                kind=CapKind(row.kind),
+                subject=row.subject,
+                amount=Money(int(row.amount)) if row.amount is not None else None,
+                period=row.period,
+                set_by=row.set_by,
+                set_at=row.set_at,
+            )
+            for row in rows
+        ]
+
+    async def set_cap(self, *, scope: str, cap: Cap, actor: str, reason: str, at: datetime) -> None:
+        """Insert or replace the cap for (kind, subject), with its audit entry."""
+        if cap.amount is not None and cap.amount.nanos < 0:
+            raise ValueError("a cap cannot be negative")
+        values = {
+            "scope": scope,
+            "kind": cap.kind.value,
+            "subject": cap.subject,
+            "amount": cap.amount.nanos if cap.amount is not None else None,
+            "period": cap.period,
+            "set_by": actor,
+            "set_at": at,
+        }
+        amount = str(cap.amount) if cap.amount is not None else "uncapped"
+        detail = f"{_cap_name(cap.kind, cap.subject)} = {amount} per {cap.period}"
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert(connection, budget_caps, values, _CAP_KEYS))
+            await _audit(connection, scope, actor, "caps set", detail, reason, at)
+
+    async def clear_cap(
+        self, *, scope: str, kind: CapKind, subject: str, actor: str, reason: str, at: datetime
+    ) -> bool:
+        """Remove the cap (audited when there was one); False when there was none."""
+        statement = delete(budget_caps).where(
+            budget_caps.c.scope == scope,
+            budget_caps.c.kind == kind.value,
+            budget_caps.c.subject == subject,
+        )
+        async with self._engine.begin() as connection:
+            removed = (await connection.execute(statement)).rowcount > 0
+            if removed:
+                detail = _cap_name(kind, subject)
+                await _audit(connection, scope, actor, "caps clear", detail, reason, at)
+        return removed
+
+    async def rules(self, *, scope: str) -> dict[Rule, str]:
+        query = select(scope_rules.c.name, scope_rules.c.value).where(scope_rules.c.scope == scope)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        known = {rule.value for rule in Rule}
+        return {Rule(row.name): row.value for row in rows if row.name in known}
+
+    async def set_rule(
+        self, *, scope: str, rule: Rule, value: str | None, actor: str, reason: str, at: datetime
+    ) -> None:
+        """Set one rule, or remove it with None (back to the default); audited."""
+        async with self._engine.begin() as connection:
+            if value is None:
+                await connection.execute(
+                    delete(scope_rules).where(
+                        scope_rules.c.scope == scope, scope_rules.c.name == rule.value
+                    )
+                )
+            else:
+                values = {
+                    "scope": scope,
+                    "name": rule.value,
+                    "value": value,
+                    "set_by": actor,
+                    "set_at": at,
+                }
+                await connection.execute(_upsert(connection, scope_rules, values, _RULE_KEYS))
+            detail = f"{rule.value} = {value if value is not None else 'default'}"
+            await _audit(connection, scope, actor, "limits set", detail, reason, at)
+
+    async def record(
+        self, *, scope: str, actor: str, action: str, detail: str, reason: str, at: datetime
+    ) -> AuditEntry:
+        """Append one audit entry."""
+        async with self._engine.begin() as connection:
+            entry_id = await _audit(connection, scope, actor, action, detail, reason, at)
+        return AuditEntry(entry_id, scope, actor, action, detail, reason, at.astimezone(UTC))
+
+    async def audit(self, *, scope: str, limit: int = 20) -> list[AuditEntry]:
+        """The scope's newest audit entries first."""
+        query = (
+            select(admin_audit)
+            .where(admin_audit.c.scope == scope)
+            .order_by(admin_audit.c.id.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            AuditEntry(int(r.id), r.scope, r.actor, r.action, r.detail, r.reason, r.created_at)
+            for r in rows
+        ]
+
+    async def first_alert(
+        self, *, scope: str, cap: str, user_id: str, period_start: datetime, at: datetime
+    ) -> bool:
+        """True for the one caller that records this (cap, user, period) first."""
+        insert = budget_alerts.insert().values(
+            scope=scope, cap=cap, user_id=user_id, period_start=period_start, created_at=at
+        )
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(insert)
+        except IntegrityError:
+            return False
+        return True
+
+
+_CAP_KEYS = ["scope", "kind", "subject"]
+_RULE_KEYS = ["scope", "name"]
+
+
+def _cap_name(kind: CapKind, subject: str) -> str:
+    return f"{kind.value} {subject}".strip()

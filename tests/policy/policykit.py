@@ -1,0 +1,90 @@
+"""A core with real SQLite storage, the policy store, an injected clock and a runner that only
+records what it is asked (the policy tests' world)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from PIL import Image
+
+from bot.events import Cancelled
+from bot.jobs import Job
+from bot.model import Actor, Attachment, ButtonAction, Invocation, Place, Platform, Reply
+from bot.money import Money
+from commands import Commands
+from commands.context import Services
+
+
+@dataclass
+class Clock:
+    now: datetime = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class RecordingRunner:
+    started: list[Job] = field(default_factory=list)
+
+    async def start(self, job: Job) -> None:
+        self.started.append(job)
+
+    async def cancel(self, job_id: str) -> Cancelled | None:
+        return None
+
+
+@dataclass
+class PolicyKit:
+    commands: Commands
+    services: Services
+    runner: RecordingRunner
+    clock: Clock
+
+    def invoke(self, command: str, actor: Actor | None = None, **options: object):
+        actor = actor or ALICE
+        attachment = options.pop("attachment", None)
+        place = Place(actor.platform, actor.scope, "C1")
+        return self.commands.dispatch(
+            Invocation(command, actor, place, dict(options), attachment=attachment)  # type: ignore[arg-type]
+        )
+
+    def generate(self, actor: Actor | None = None, **options: object):
+        sheet = png_attachment()
+        return self.invoke("generate", actor, attachment=sheet, prompt="a fox", **options)
+
+    def press(self, action: ButtonAction, job_id: str, actor: Actor | None = None):
+        actor = actor or ALICE
+        return self.commands.press(action, job_id, actor, Place(actor.platform, actor.scope, "C1"))
+
+    async def admin(self, command: str, **options: object) -> Reply:
+        reply = await self.invoke(f"admin {command}", ADMIN, **options)
+        assert "Only an admin" not in reply.text and "went wrong" not in reply.text, reply.text
+        return reply
+
+    async def finish(self, job_id: str, spent: Money) -> None:
+        assert await self.services.ledger.capture(job_id=job_id, amount=spent, at=self.clock())
+
+
+ALICE = Actor(Platform.DISCORD, "G1", "alice", "Alice", roles=("111",))
+BOB = Actor(Platform.DISCORD, "G1", "bob", "Bob", roles=("222", "111"))
+CAROL = Actor(Platform.DISCORD, "G1", "carol", "Carol")
+ADMIN = Actor(Platform.DISCORD, "G1", "root", "Root", is_admin=True)
+# The default request (1536x896, 121 frames) costs exactly this.
+VIDEO = Money.usd("0.4020525")
+
+
+def png_attachment(width: int = 192, height: int = 112) -> Attachment:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 120, 200)).save(buffer, "PNG")
+    data = buffer.getvalue()
+
+    async def read(limit: int) -> bytes:
+        return data[: limit + 1]
+
+    return Attachment("sheet.png", "image/png", len(data), read)
