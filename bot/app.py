@@ -37,7 +37,7 @@ class Core:
     settings: Settings
     storage: Any  # storage.Storage: .ledger, .jobs, .close()
     gateway: Gateway
-    supervisor: Any  # bot.runner.Supervisor
+    supervisor: Any  # bot.runner.Supervisor (imported lazily with fal and PyAV)
     services: Services
     commands: Commands
     posters: dict[Platform, Poster] = field(default_factory=dict)
@@ -77,7 +77,9 @@ async def build_core(
     `with_fal=False` serves commands that only read (estimate, budget, history, show) without
     starting the simulated fal or checking FAL_KEY.
     """
+    from bot.delivery import Lifecycle
     from bot.runner import Supervisor
+    from bot.video import probe
     from storage import open_storage
 
     policy = cap_policy(settings)
@@ -90,13 +92,13 @@ async def build_core(
         if gateway is None:
             gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
         posters: dict[Platform, Poster] = {}
-        budgets = Budgets(storage.ledger, policy, clock)
+        budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
 
         async def remaining(job: Any) -> Money | None:
             scope = f"{job.origin.platform.value}:{job.origin.scope}"
             return await budgets.remaining(scope, job.origin.user_id)
 
-        supervisor = Supervisor(
+        lifecycle = Lifecycle(
             jobs=storage.jobs,
             ledger=storage.ledger,
             gateway=gateway,
@@ -105,9 +107,11 @@ async def build_core(
             remaining=remaining,
             data_dir=settings.data_dir,
             price_per_megapixel=settings.price_per_megapixel,
-            webhook_url=_webhook_url(settings),
-            poll_interval=poll_interval,
+            probe=probe,
             max_video_bytes=settings.max_video_bytes,
+        )
+        supervisor = Supervisor(
+            lifecycle, webhook_url=_webhook_url(settings), poll_interval=poll_interval
         )
         stack.push_async_callback(supervisor.close)
         services = Services(
@@ -173,19 +177,25 @@ def configured_adapters(settings: Settings, commands: Commands) -> list[Any]:
         from adapters.discord import DiscordAdapter
 
         adapters.append(DiscordAdapter(settings, commands))
-    if settings.slack_bot_token is not None:
+    if _slack_configured(settings):
         from adapters.slack import SlackAdapter
 
         adapters.append(SlackAdapter(settings, commands))
     return adapters
 
 
+def _slack_configured(settings: Settings) -> bool:
+    # One workspace has a bot token; an OAuth install into many has a client id instead.
+    return settings.slack_bot_token is not None or settings.slack_client_id is not None
+
+
 def require_a_platform(settings: Settings) -> None:
-    if settings.discord_token is None and settings.slack_bot_token is None:
+    if settings.discord_token is None and not _slack_configured(settings):
         raise ConfigurationError(
             "no chat platform is configured: set LTXBOT_DISCORD_TOKEN, or "
             "LTXBOT_SLACK_BOT_TOKEN with LTXBOT_SLACK_APP_TOKEN (Socket Mode) or "
-            "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode)"
+            "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode), or LTXBOT_SLACK_CLIENT_ID and "
+            "LTXBOT_SLACK_CLIENT_SECRET with the signing secret (OAuth, many workspaces)"
         )
 
 

@@ -1,49 +1,31 @@
 """The Supervisor: drives every job from HELD to DELIVERED and keeps every task it starts.
 
-One task per job (`_drive`): upload the sanitised sheet, submit once, follow the queue (polling
-with a growing interval, or waiting for fal's webhook), then hand the result to
-`bot.delivery.Lifecycle` (download, probe, capture, post). Every step reads and writes the
-stored job under its optimistic lock, so a restart resumes from what was stored, and a cancel
-or a webhook that arrives from anywhere is seen by the task that owns the job.
-
-Why a submit token: the token is stored on the job *before* the submit POST. A job found after a
-restart with a token but no request id was being submitted when the process died; fal may have
-queued it, so it is not sent again (no double-paid video) and fails honestly instead.
+One task per job (`_drive`): submit once (`bot.submission`), follow the queue or wait for
+fal's webhook (`bot.following`), then hand the result to `bot.delivery.Lifecycle` (download,
+probe, capture, post). Every step reads and writes the stored job under its optimistic lock, so
+a restart resumes from what was stored, and a cancel or a webhook that arrives from anywhere is
+seen by the task that owns the job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from decimal import Decimal
-from pathlib import Path
+from collections.abc import Coroutine, Iterable
 from typing import Any
-from urllib.parse import urlencode
 
 from bot.delivery import Lifecycle, LostJob
 from bot.errors import GenerationFailed
-from bot.events import Cancelled, Held, JobEvent, Queued, Running
-from bot.fal_errors import FalUnavailable
-from bot.jobs import ACTIVE, AT_FAL, FINAL, Job, JobState
+from bot.events import Cancelled
+from bot.following import FollowPolicy, follow
+from bot.jobs import ACTIVE, AT_FAL, Job, JobState
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import Clock, FalStatus, Gateway, JobStore, Ledger, Poster
-from bot.video import probe
+from bot.submission import CRASHED_MID_SUBMIT, submit_once
 
 log = logging.getLogger(__name__)
 S = JobState
-CRASHED_MID_SUBMIT = (
-    "the bot restarted while sending this job to fal and cannot tell whether fal received it; "
-    "to make sure it is not paid twice it was not sent again. Nothing was charged; please try "
-    "again."
-)
-_STEP = re.compile(r"(\d+)\s*/\s*(\d+)")
-# While following, fal may be unreachable for a while; give up after this many failed looks.
-MAX_FOLLOW_FAILURES = 10
-POLL_GROWTH, MAX_POLL_SECONDS = 1.5, 10.0
+__all__ = ["CRASHED_MID_SUBMIT", "Supervisor", "apology"]
 
 
 def apology(job_id: str) -> str:
@@ -55,38 +37,17 @@ class Supervisor:
 
     def __init__(
         self,
+        lifecycle: Lifecycle,
         *,
-        jobs: JobStore,
-        ledger: Ledger,
-        gateway: Gateway,
-        posters: Mapping[Platform, Poster],
-        clock: Clock,
-        remaining: Callable[[Job], Awaitable[Money | None]],
-        data_dir: Path,
-        price_per_megapixel: Decimal,
         webhook_url: str | None = None,
         poll_interval: float = 2.0,
         webhook_fallback_seconds: float = 300.0,
-        max_video_bytes: int = 512 * 1024 * 1024,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.jobs, self.ledger, self.gateway, self.clock = jobs, ledger, gateway, clock
-        self.lifecycle = Lifecycle(
-            jobs=jobs,
-            ledger=ledger,
-            gateway=gateway,
-            posters=posters,
-            clock=clock,
-            remaining=remaining,
-            data_dir=data_dir,
-            price_per_megapixel=price_per_megapixel,
-            probe=probe,
-            max_video_bytes=max_video_bytes,
-        )
+        self.lifecycle = lifecycle
+        self.jobs, self.ledger = lifecycle.jobs, lifecycle.ledger
+        self.gateway, self.clock = lifecycle.gateway, lifecycle.clock
         self.webhook_url = webhook_url
-        self.poll_interval = poll_interval
-        self.webhook_fallback_seconds = webhook_fallback_seconds
-        self._sleep = sleep
+        self.policy = FollowPolicy(poll_interval, bool(webhook_url), webhook_fallback_seconds)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
@@ -169,9 +130,13 @@ class Supervisor:
     async def _to_the_end(self, job: Job) -> Job:
         job = await self.lifecycle.reload(job)
         if job.state is S.HELD:
-            job = await self._submit(job)
+            job = await submit_once(self.lifecycle, job, self.webhook_url)
         if job.state in AT_FAL or (job.state is S.CANCELLED and job.finished_at is None):
-            job = await self._follow(job)
+            wake = self._wake.setdefault(job.id, asyncio.Event())
+            job = await follow(
+                self.lifecycle, job, self.policy, wake=wake,
+                announced=lambda: job.id in self._completed,
+            )  # fmt: skip
             if job.state is S.CANCELLED:
                 return await self._settle_cancel(job)
             if job.result is None:
@@ -183,109 +148,6 @@ class Supervisor:
         if job.state is S.SUCCEEDED:
             job = await self.lifecycle.deliver(job)
         return job
-
-    async def _submit(self, job: Job) -> Job:
-        if job.submit_token is not None:
-            raise GenerationFailed(CRASHED_MID_SUBMIT)
-        await self.lifecycle.publish(job, Held(Money(job.quoted_nanos)))
-        if job.sheet_url is None:
-            data = await asyncio.to_thread(Path(job.sheet_path or "").read_bytes)
-            url = await self.gateway.upload(
-                data, content_type="image/png", file_name=f"{job.id}.png"
-            )
-            job = await self.lifecycle.update(
-                job, lambda j: j.with_changes(self.clock(), sheet_url=url)
-            )
-        token = uuid.uuid4().hex
-        job = await self.lifecycle.update(
-            job,
-            lambda j: (
-                j.with_changes(self.clock(), submit_token=token) if j.state is S.HELD else None
-            ),
-        )
-        if job.state is not S.HELD:  # cancelled before anything reached fal
-            return job
-        arguments = job.request.fal_arguments(job.sheet_url or "")
-        request_id = await self.gateway.submit(arguments, webhook_url=self._webhook_for(job))
-        now = self.clock()
-
-        def submitted(j: Job) -> Job:
-            if j.state is S.HELD:
-                return j.advance(S.SUBMITTED, now, fal_request_id=request_id, submitted_at=now)
-            return j.with_changes(now, fal_request_id=request_id)  # cancelled meanwhile
-
-        job = await self.lifecycle.update(job, submitted)
-        if job.state is S.CANCELLED:
-            confirmed = await self.gateway.cancel(request_id)
-            log.info("job %s: cancelled during submit; fal confirmed: %s", job.id, confirmed)
-            if confirmed:
-                job = await self.lifecycle.settle_cancelled(job, rendered=False)
-        return job
-
-    def _webhook_for(self, job: Job) -> str | None:
-        if not self.webhook_url:
-            return None
-        # The job id lets a webhook for a submit whose answer was lost still name its job.
-        return f"{self.webhook_url}?{urlencode({'job': job.id})}"
-
-    async def _follow(self, job: Job) -> Job:
-        """Until fal says the request ended (or the job was cancelled with fal's confirmation).
-
-        fal_client's own handles poll every 0.1 s; here the interval starts at `poll_interval`
-        and grows to `MAX_POLL_SECONDS`. With webhooks nothing is polled: the task sleeps until
-        the verified callback wakes it, and looks itself only every `webhook_fallback_seconds`.
-        """
-        request_id = job.fal_request_id or ""
-        wake = self._wake.setdefault(job.id, asyncio.Event())
-        webhooks = bool(self.webhook_url)
-        interval = self.poll_interval
-        failures = 0
-        last: JobEvent | None = None
-        while True:
-            woken = webhooks and await _woken(wake, self.webhook_fallback_seconds)
-            job = await self.lifecycle.reload(job)
-            if job.state in FINAL and job.finished_at is not None:
-                return job  # settled elsewhere (a confirmed cancel)
-            if job.id in self._completed:  # fal's signed webhook says it has ended
-                return job
-            if woken:
-                continue  # woken by a cancel: the stored state was just looked at
-            try:
-                status: FalStatus | None = await self.gateway.status(request_id)
-                failures = 0
-            except FalUnavailable:
-                failures += 1
-                if failures >= MAX_FOLLOW_FAILURES:
-                    raise
-                status = None
-            if status is not None and status.state == "COMPLETED":
-                return job
-            if status is not None:
-                job, last = await self._show(job, status, last)
-            if not webhooks:
-                await _woken(wake, interval)
-                interval = min(interval * POLL_GROWTH, max(MAX_POLL_SECONDS, self.poll_interval))
-
-    async def _show(
-        self, job: Job, status: FalStatus, last: JobEvent | None
-    ) -> tuple[Job, JobEvent]:
-        now = self.clock()
-        if status.state == "IN_PROGRESS" and job.state is S.SUBMITTED:
-            job = await self.lifecycle.update(
-                job,
-                lambda j: (
-                    j.advance(S.RUNNING, now, started_at=now) if j.state is S.SUBMITTED else None
-                ),
-            )
-        if status.state == "IN_QUEUE":
-            event: JobEvent = Queued(status.queue_position)
-        else:
-            started = job.started_at or now
-            line = status.logs[-1] if status.logs else None
-            event = Running((now - started).total_seconds(), line, _fraction(status.logs))
-        if event != last and job.state in AT_FAL:
-            job = await self.lifecycle.publish(job, event)
-        return job, event
 
     async def _fail(self, job: Job, reason: str) -> None:
         try:
@@ -406,22 +268,3 @@ class Supervisor:
         if closed:
             log.warning("sweep closed %d dangling holds", closed)
         return closed
-
-
-async def _woken(event: asyncio.Event, timeout: float) -> bool:
-    """True when `event` was set within `timeout` seconds (then cleared for the next wait)."""
-    try:
-        await asyncio.wait_for(event.wait(), timeout)
-    except TimeoutError:
-        return False
-    event.clear()
-    return True
-
-
-def _fraction(logs: tuple[str, ...]) -> float | None:
-    """A share done from the newest log line that reads like "step 12/40"."""
-    for line in reversed(logs):
-        match = _STEP.search(line)
-        if match and int(match[2]) > 0:
-            return min(1.0, int(match[1]) / int(match[2]))
-    return None
