@@ -7,6 +7,11 @@ are Discord's real bodies: 50013 Missing Permissions (403), 40005 Request entity
 (413), 10003 Unknown Channel, 10008 Unknown Message, 10062 Unknown interaction, 40060 already
 acknowledged, 160004 thread already created, 50027 Invalid Webhook Token (401).
 
+The same server is the gateway: `GET /gateway/bot` names `ws://127.0.0.1:<port>`, where
+`gateway` (tests/fakes/discord_api/gateway.py) says HELLO, takes IDENTIFY, sends READY and
+GUILD_CREATE, and carries the dispatch events a test pushes (INTERACTION_CREATE). A thread the
+bot starts over REST is announced there with THREAD_CREATE, as Discord does.
+
 It imports nothing from the project; every request is recorded in `calls`.
 """
 
@@ -23,6 +28,7 @@ from aiohttp import web
 
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
+from tests.fakes.discord_api.gateway import FakeGateway
 
 PREFIX = "/api/v10"
 ALL_BOT_PERMISSIONS = (
@@ -82,6 +88,7 @@ class FakeDiscord:
         self.failures: list[tuple[str, str, DiscordError]] = []  # (method, path prefix, error)
         self.calls: list[Call] = []
         self.changed = asyncio.Condition()
+        self.gateway = FakeGateway(self, self._notify)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -164,9 +171,14 @@ class FakeDiscord:
                 in c.path]  # fmt: skip
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:
-        """Wait until `predicate()` is truthy (checked whenever a request is answered)."""
+        """Wait until `predicate()` is truthy (checked whenever a request is answered or a
+        gateway message arrives)."""
         async with self.changed:
             return await asyncio.wait_for(self.changed.wait_for(predicate), timeout)
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
 
     # --- server ---------------------------------------------------------------------------
 
@@ -174,12 +186,15 @@ class FakeDiscord:
         app = web.Application(client_max_size=1024**3)
         app.router.add_get("/attachments/{key:.+}", self._cdn)
         app.router.add_route("*", PREFIX + "/{path:.*}", self._api)
+        app.router.add_get("/", self.gateway.handle)
+        app.on_shutdown.append(self.gateway.shutdown)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}"
+        self.gateway.url = f"ws://127.0.0.1:{port}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -208,8 +223,7 @@ class FakeDiscord:
         except DiscordError as error:
             status, answer = error.status, {"code": error.code, "message": error.message}
         call.status = status
-        async with self.changed:
-            self.changed.notify_all()
+        await self._notify()
         if answer is None:
             return web.Response(status=204)
         # Exactly "application/json", as Discord sends it (discord.py compares the header).
@@ -222,6 +236,8 @@ class FakeDiscord:
             return self._interaction_callback(parts[1], parts[2], call)
         if parts[0] == "webhooks":
             return self._webhook(method, parts[2], parts[3:], call)
+        if method == "GET" and parts == ["gateway"]:  # the one call that needs no token
+            return 200, {"url": self.gateway.url}
         if call.authorization != f"Bot {self.token}":
             raise DiscordError(401, 0, "401: Unauthorized")
         match method, parts:
@@ -230,8 +246,8 @@ class FakeDiscord:
             case "GET", ["oauth2", "applications", "@me"]:
                 return 200, self._application()
             case "GET", ["gateway", "bot"]:
-                return 200, {"url": "wss://127.0.0.1:9", "shards": 1, "session_start_limit":
-                             {"total": 1000, "remaining": 999, "reset_after": 0,
+                return 200, {"url": self.gateway.url, "shards": 1, "session_start_limit":
+                             {"total": 1000, "remaining": 999, "reset_after": 14_400_000,
                               "max_concurrency": 1}}  # fmt: skip
             case "PUT", ["applications", _, "commands"]:
                 return 200, self._sync(None, call.body)
@@ -375,6 +391,7 @@ class FakeDiscord:
         thread = o.thread(message_id, channel["guild_id"], channel_id, self.bot["id"],
                           body["name"])  # fmt: skip
         self.channels[message_id] = thread
+        self.gateway.dispatch_soon("THREAD_CREATE", {**thread, "newly_created": True})
         return thread
 
 
