@@ -1,38 +1,20 @@
 """The small storage port the Slack adapter needs: named records and one-time claims.
 
 Installations (OAuth), OAuth state and "this request was already handled" markers all fit in
-it. `MemoryKeyValueStore` serves one process; several replicas behind a load balancer need a
-shared implementation (the storage package's database), because a Slack retry may land on
-another replica.
+it. The port itself is `bot.ports.KeyValueStore` (re-exported here), so that storage can
+implement it without knowing any adapter. `MemoryKeyValueStore` serves one process (or tests);
+several replicas, or one that restarts, need `storage.Storage.keyvalue` (the database), because
+a Slack retry may land on another replica or after a restart.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
 
+from bot.ports import KeyValueStore
 
-class KeyValueStore(Protocol):
-    async def load(self, *, key: str) -> str | None:
-        """The value stored under `key`, or None (also once it has expired)."""
-        ...
-
-    async def save(self, *, key: str, value: str, ttl_seconds: float | None = None) -> None:
-        """Store or replace `value` under `key`; it disappears after `ttl_seconds` if given."""
-        ...
-
-    async def claim(self, *, key: str, value: str = "", ttl_seconds: float | None = None) -> bool:
-        """Store `value` only if `key` is absent: True for the one caller that got it."""
-        ...
-
-    async def discard(self, *, key: str) -> bool:
-        """Remove `key`; True if it was there (OAuth state is consumed this way, once)."""
-        ...
-
-    async def discard_prefix(self, *, prefix: str) -> int:
-        """Remove every key starting with `prefix`; returns how many went."""
-        ...
+__all__ = ["SWEEP_EVERY", "KeyValueStore", "MemoryKeyValueStore"]
 
 
 SWEEP_EVERY = 256
