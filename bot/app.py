@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +122,7 @@ async def build_core(
             runner=supervisor,
             clock=clock,
             simulated=gateway.simulated,
+            posters=posters,  # filled in as the adapters start: approvals post through them
         )
         yield Core(
             settings=settings,
@@ -170,8 +171,9 @@ def _webhook_url(settings: Settings) -> str | None:
     return settings.public_base_url.rstrip("/") + "/fal/webhook"
 
 
-def configured_adapters(settings: Settings, commands: Commands) -> list[Any]:
-    """The chat adapters whose tokens are set, imported by name only when needed."""
+def configured_adapters(settings: Settings, commands: Commands, storage: Any) -> list[Any]:
+    """The chat adapters whose tokens are set, imported by name only when needed; Slack keeps
+    its installations and dedup claims in `storage.keyvalue` (shared by every replica)."""
     adapters: list[Any] = []
     if settings.discord_token is not None:
         from adapters.discord import DiscordAdapter
@@ -180,7 +182,7 @@ def configured_adapters(settings: Settings, commands: Commands) -> list[Any]:
     if _slack_configured(settings):
         from adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter(settings, commands))
+        adapters.append(SlackAdapter(settings, commands, store=storage.keyvalue))
     return adapters
 
 
@@ -199,11 +201,25 @@ def require_a_platform(settings: Settings) -> None:
         )
 
 
-async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`."""
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    poll_interval: float = 2.0,
+    simulated_fal_options: dict[str, Any] | None = None,
+    on_started: Callable[[Core], Awaitable[object]] | None = None,
+) -> None:
+    """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`.
+
+    The keywords are for tests: a faster runner and simulated fal, and `on_started(core)`
+    awaited once every adapter is started."""
     require_a_platform(settings)
-    async with build_core(settings) as core, AsyncExitStack() as stack:
-        adapters = configured_adapters(settings, core.commands)
+    async with (
+        build_core(settings, poll_interval=poll_interval,
+                   simulated_fal_options=simulated_fal_options) as core,
+        AsyncExitStack() as stack,
+    ):  # fmt: skip
+        adapters = configured_adapters(settings, core.commands, core.storage)
         for adapter in adapters:
             core.posters[adapter.platform] = adapter.poster
         if settings.public_base_url:
@@ -213,6 +229,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             await adapter.start()
             stack.push_async_callback(adapter.close)
             log.info("%s adapter started", adapter.platform.value)
+        if on_started is not None:
+            await on_started(core)
         sweeper = asyncio.create_task(_sweep_forever(core), name="ltxbot-sweep")
         try:
             await stop.wait()

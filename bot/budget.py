@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.approvals import DEFAULT_APPROVAL_TTL
 from bot.errors import BudgetExceeded
 from bot.money import Money
 from bot.periods import Period, describe_reset, window
@@ -38,6 +39,15 @@ class LimitReached(BudgetExceeded):
     """Too many videos in flight or per minute: refused like a cap (the job is rejected)."""
 
 
+class CapReached(BudgetExceeded):
+    """A cap refused the hold; `limit` says which (an admin's approval may get past a
+    personal one, never past the team pool)."""
+
+    def __init__(self, text: str, limit: Limit):
+        super().__init__(text)
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class CapPolicy:
     """The deployment's defaults, used wherever an admin has not set a scope's own."""
@@ -50,6 +60,8 @@ class CapPolicy:
     per_minute: int | None = None  # videos one user may start per minute (None: no limit)
     confirm_above: Money | None = None  # above this price the user confirms first
     alert_percent: int | None = 80  # the once-a-period heads-up (None: never)
+    approval_above: Money | None = None  # above this price only an admin's approval runs it
+    approval_ttl: timedelta = DEFAULT_APPROVAL_TTL
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,9 @@ class ScopePolicy:
     per_minute: int | None
     confirm_above: Money | None
     alert_percent: int | None
+    approval_above: Money | None = None
+    approval_ttl: timedelta = DEFAULT_APPROVAL_TTL
+    admin_channel: str | None = None  # where approval requests and pool alerts go
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +148,10 @@ class Budgets:
             per_minute=_rule(rules, Rule.PER_MINUTE, int, base.per_minute),
             confirm_above=_rule(rules, Rule.CONFIRM_ABOVE, Money.usd, base.confirm_above),
             alert_percent=_rule(rules, Rule.ALERT_PERCENT, int, base.alert_percent),
+            approval_above=_rule(rules, Rule.APPROVAL_ABOVE, Money.usd, base.approval_above),
+            approval_ttl=_rule(rules, Rule.APPROVAL_HOURS, _hours, base.approval_ttl)
+            or base.approval_ttl,
+            admin_channel=rules.get(Rule.ADMIN_CHANNEL),
         )
 
     def applicable(
@@ -205,8 +224,27 @@ class Budgets:
             **extra,
         )
         if not outcome.admitted:
-            error = LimitReached if outcome.throttled else BudgetExceeded
-            raise error(self.refusal(cost, outcome))
+            if outcome.throttled or outcome.blocked_by is None:
+                raise LimitReached(self.refusal(cost, outcome))
+            raise CapReached(self.refusal(cost, outcome), outcome.blocked_by)
+        return outcome
+
+    async def admit_approved(
+        self, *, job_id: str, scope: str, user_id: str, cost: Money
+    ) -> HoldOutcome:
+        """Hold an admin-approved job: past the requester's own caps and counts, but inside
+        the team pool (raises CapReached naming the pool when it has no room)."""
+        self.check_request_size(cost)
+        policy = await self.scope_policy(scope)
+        pools = [c for c in policy.caps if c.kind is CapKind.POOL]
+        limits = [lim for c in pools if (lim := self._limit(c, scope, None, policy.tz))]
+        outcome = await self.ledger.hold(
+            job_id=job_id, scope=scope, user_id=user_id, amount=cost, limits=limits,
+            at=self.clock(),
+        )  # fmt: skip
+        if not outcome.admitted:
+            assert outcome.blocked_by is not None  # no throttle was asked
+            raise CapReached(self.refusal(cost, outcome), outcome.blocked_by)
         return outcome
 
     def refusal(self, cost: Money, outcome: HoldOutcome) -> str:
@@ -261,14 +299,22 @@ class Budgets:
         return threshold if threshold is not None and cost > threshold else None
 
     async def alerts(
-        self, scope: str, user_id: str, roles: Sequence[str] | None = None
+        self,
+        scope: str,
+        user_id: str,
+        roles: Sequence[str] | None = None,
+        *,
+        pool_only: bool = False,
     ) -> list[Alert]:
-        """Caps this user's hold took past the alert share, each told once per period."""
+        """Caps this user's hold took past the alert share, each told once per period
+        (`pool_only`: just the team pool, leaving the user's own alerts for them to see)."""
         percent = (await self.scope_policy(scope)).alert_percent
         if self.store is None or percent is None:
             return []  # without a store nothing remembers "once per period"
         alerts = []
         for status in await self.status(scope, user_id, roles):
+            if pool_only and status.limit.user_id is not None:
+                continue
             cap = status.limit.limit
             if not cap or status.usage.used.nanos * 100 < cap.nanos * percent:
                 continue
@@ -290,6 +336,13 @@ class Budgets:
             f"Heads-up: {limit.name} is {share}% used ({used} of {limit.limit}, "
             f"{status.remaining} left); it {self.describe_reset(limit)}."
         )
+
+
+def _hours(text: str) -> timedelta:
+    hours = float(text)
+    if not 0 < hours <= 24 * 30:
+        raise ValueError(text)
+    return timedelta(hours=hours)
 
 
 def _rule(rules: dict[Rule, str], rule: Rule, parse, default):  # type: ignore[no-untyped-def]

@@ -81,6 +81,10 @@ class ButtonAction(StrEnum):
     DETAILS = "details"
     CONFIRM = "confirm"
     ABORT = "abort"
+    # Approvals: the requester asks, an admin approves or denies (the id is the job's).
+    REQUEST_APPROVAL = "ask_approval"
+    APPROVE = "approve"
+    DENY = "deny"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.approvals import ApprovalStore
 from bot.errors import UserError
 from bot.money import Money
 from bot.periods import Period
@@ -51,6 +52,22 @@ class Rule(StrEnum):
     PER_MINUTE = "per_minute"  # videos one user may start per minute
     CONFIRM_ABOVE = "confirm_above"  # dollars: above this, the user confirms the price first
     ALERT_PERCENT = "alert_percent"  # share of a cap that triggers the once-a-period alert
+    APPROVAL_ABOVE = "approval_above"  # dollars: above this, only an admin's approval runs it
+    APPROVAL_HOURS = "approval_hours"  # how long an approval request waits before it expires
+    ADMIN_CHANNEL = "admin_channel"  # where approval requests and pool alerts are posted
+
+
+class ChannelAccess(StrEnum):
+    """A channel's entry in the scope's list: once any channel is allowed, only allowed ones
+    may generate; a denied one never may."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+# What `admin defaults` may preset per channel (request option names), applied when the user
+# did not set them.
+DEFAULT_OPTIONS: tuple[str, ...] = ("resolution", "num_frames", "video_quality", "generate_audio")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +84,10 @@ class AuditEntry:
 
 
 class PolicyStore(Protocol):
-    """Storage for caps, rules, the admin audit log and the once-per-period alert marks."""
+    """Storage for caps, rules, the admin audit log, the once-per-period alert marks, channel
+    lists and defaults, and (in `approvals`) the approval requests."""
+
+    approvals: ApprovalStore
 
     async def caps(self, *, scope: str) -> list[Cap]: ...
 
@@ -84,9 +104,17 @@ class PolicyStore(Protocol):
     async def rules(self, *, scope: str) -> dict[Rule, str]: ...
 
     async def set_rule(
-        self, *, scope: str, rule: Rule, value: str | None, actor: str, reason: str, at: datetime
+        self,
+        *,
+        scope: str,
+        rule: Rule,
+        value: str | None,
+        actor: str,
+        reason: str,
+        at: datetime,
+        action: str = "limits set",
     ) -> None:
-        """Set (or, with None, remove) one rule, writing the audit entry with it."""
+        """Set (or, with None, remove) one rule, writing the audit entry (`action`) with it."""
         ...
 
     async def record(
@@ -103,6 +131,41 @@ class PolicyStore(Protocol):
         self, *, scope: str, cap: str, user_id: str, period_start: datetime, at: datetime
     ) -> bool:
         """Mark the alert for this cap and period as sent; True only for the first caller."""
+        ...
+
+    async def channels(self, *, scope: str) -> dict[str, ChannelAccess]:
+        """The scope's allowed and denied channels."""
+        ...
+
+    async def set_channel(
+        self,
+        *,
+        scope: str,
+        channel_id: str,
+        access: ChannelAccess | None,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """Allow or deny a channel, or (None) take it off the list; audited."""
+        ...
+
+    async def channel_defaults(self, *, scope: str, channel_id: str) -> dict[str, str]:
+        """The options preset for a channel (`DEFAULT_OPTIONS` names, values as typed)."""
+        ...
+
+    async def set_channel_default(
+        self,
+        *,
+        scope: str,
+        channel_id: str,
+        option: str,
+        value: str | None,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """Preset (or, with None, unset) one option for a channel; audited."""
         ...
 
 
@@ -123,6 +186,22 @@ def parse_subject(text: str) -> str:
     if not subject or len(subject) > 200:
         raise UserError("Name a user or role: a mention, an id or a name.")
     return subject
+
+
+# <#123> (Discord), <#C123> or <#C123|general> (Slack), or a bare id / #name.
+_CHANNEL = re.compile(r"^<#([A-Za-z0-9_.-]+)(?:\|[^>]*)?>$")
+
+
+def parse_channel(text: str) -> str:
+    """A channel id from a mention or an id ("#C123" -> "C123")."""
+    text = text.strip()
+    match = _CHANNEL.match(text)
+    if match:
+        return match.group(1)
+    channel = text.removeprefix("#").strip()
+    if not channel or len(channel) > 200 or not re.fullmatch(r"[A-Za-z0-9_.-]+", channel):
+        raise UserError(f"Name a channel: a channel mention or its id (got {text!r}).")
+    return channel
 
 
 def parse_dollars(text: str, *, what: str = "amount") -> Money:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.events import JobEvent
 from bot.jobs import Job, JobState
-from bot.model import Platform
+from bot.model import Platform, Reply
 from bot.money import Money
 
 Clock = Callable[[], datetime]  # returns an aware UTC datetime
@@ -249,4 +249,39 @@ class Poster(Protocol):
 
     async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
         """Post the finished video into the thread; returns the result message id."""
+        ...
+
+    async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
+        """Post a Reply (with its buttons) to a channel of the scope, outside any job: the
+        admin channel's approval requests and pool alerts, a requester's decision. Returns the
+        message id."""
+        ...
+
+
+# --- small shared records (installations, OAuth state, "already handled" claims) ------------
+
+
+class KeyValueStore(Protocol):
+    """Named records that may expire, and one-time claims. An adapter keeps its installations
+    and its dedup marks here; a store shared by every replica makes a claim hold across them."""
+
+    async def load(self, *, key: str) -> str | None:
+        """The value stored under `key`, or None (also once it has expired)."""
+        ...
+
+    async def save(self, *, key: str, value: str, ttl_seconds: float | None = None) -> None:
+        """Store or replace `value` under `key`; it disappears after `ttl_seconds` if given."""
+        ...
+
+    async def claim(self, *, key: str, value: str = "", ttl_seconds: float | None = None) -> bool:
+        """Store `value` only if `key` is absent (or expired): True for the one caller that got
+        it, however many race for it."""
+        ...
+
+    async def discard(self, *, key: str) -> bool:
+        """Remove `key`; True if it was there (OAuth state is consumed this way, once)."""
+        ...
+
+    async def discard_prefix(self, *, prefix: str) -> int:
+        """Remove every key starting with `prefix`; returns how many went."""
         ...

@@ -13,7 +13,9 @@ from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
 from commands.admin import admin_audit, admin_caps, admin_grant, admin_limits
 from commands.admin_reports import admin_export, admin_usage
+from commands.approvals import admin_approvals, approve, ask_approval, deny
 from commands.budget import budget
+from commands.channels import admin_channel, admin_defaults
 from commands.confirm import abort_job, confirm_job
 from commands.context import Services
 from commands.estimate import estimate
@@ -23,6 +25,11 @@ from commands.render import job_details
 from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 log = logging.getLogger(__name__)
+APPROVAL_BUTTONS = {
+    ButtonAction.REQUEST_APPROVAL: ask_approval,
+    ButtonAction.APPROVE: approve,
+    ButtonAction.DENY: deny,
+}
 Handler = Callable[[Invocation, Services], Awaitable[Reply]]
 
 HANDLERS: dict[str, Handler] = {
@@ -42,6 +49,9 @@ ADMIN_HANDLERS: dict[str, Handler] = {
     "admin usage": admin_usage,
     "admin export": admin_export,
     "admin audit": admin_audit,
+    "admin approvals": admin_approvals,
+    "admin channel": admin_channel,
+    "admin defaults": admin_defaults,
 }
 assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a handler"
 
@@ -67,6 +77,8 @@ class Commands:
             return await confirm_job(job_id, actor, place, self.services)
         if action is ButtonAction.ABORT:
             return await abort_job(job_id, actor, self.services)
+        if action in APPROVAL_BUTTONS:
+            return await APPROVAL_BUTTONS[action](job_id, actor, place, self.services)
         job = await load_job(job_id, actor, self.services, acting=action is ButtonAction.REROLL)
         if action is ButtonAction.REROLL:
             return await reroll(job, actor, place, self.services)

@@ -78,9 +78,13 @@ def _limits_line(policy: ScopePolicy) -> str:
     rate = policy.per_minute if policy.per_minute is not None else "no limit"
     confirm = f"above {policy.confirm_above}" if policy.confirm_above is not None else "never"
     alert = f"at {policy.alert_percent}%" if policy.alert_percent else "never"
+    above = policy.approval_above
+    approval = f"above {above}" if above is not None else "when out of budget"
+    hours = f"{policy.approval_ttl.total_seconds() / 3600:g} h"
     return (
         f"in flight per user: {jobs} · per minute: {rate} · confirm: {confirm} · "
-        f"alert: {alert} · resets at midnight {policy.tz.key}"
+        f"alert: {alert} · approval: {approval}, expires after {hours} · "
+        f"resets at midnight {policy.tz.key}"
     )
 
 
@@ -160,15 +164,23 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
             if number < 0:
                 raise UserError(f"`{option}` cannot be negative.")
             changes.append((rule, str(number) if number else "off"))
-    confirm = _text(invocation, "confirm_above")
-    if confirm is not None:
-        off = confirm.lower() in NO_CAP | {"never", "0"}
-        changes.append(
-            (
-                Rule.CONFIRM_ABOVE,
-                "off" if off else parse_dollars(confirm, what="threshold").exact_str(),
-            )
-        )
+    for rule, option in ((Rule.CONFIRM_ABOVE, "confirm_above"),
+                         (Rule.APPROVAL_ABOVE, "approval_above")):  # fmt: skip
+        given = _text(invocation, option)
+        if given is not None:
+            if given.lower() in NO_CAP | {"never", "0"}:
+                changes.append((rule, "off"))
+                continue
+            threshold = parse_dollars(given, what="threshold")
+            if threshold < Money.zero():
+                raise UserError(f"`{option}` cannot be negative.")
+            changes.append((rule, threshold.exact_str()))
+    hours = invocation.options.get("approval_hours")
+    if hours is not None:
+        number = int(hours)  # type: ignore[call-overload]
+        if not 1 <= number <= 720:
+            raise UserError("`approval_hours` is between 1 and 720.")
+        changes.append((Rule.APPROVAL_HOURS, str(number)))
     zone = _text(invocation, "timezone")
     if zone is not None:
         changes.append((Rule.TIMEZONE, parse_timezone(zone).key))

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.approvals import ApprovalState
+from bot.budget import CapReached
 from bot.errors import BudgetExceeded, NotFound
 from bot.jobs import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Place, Reply
 from bot.money import Money
 from bot.pricing import Quote
+from commands.channels import tell_admins
 from commands.context import Services
 from commands.jobs import load_job
 from commands.render import SIMULATED_NOTE, price_line
@@ -54,9 +57,10 @@ async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
             roles=actor.roles,
         )
     except BudgetExceeded as refused:
-        await services.jobs.replace(
-            job.advance(JobState.REJECTED, services.clock(), failure=str(refused))
-        )
+        # Past a personal cap an admin may let it through; past the pool nobody can.
+        if isinstance(refused, CapReached) and refused.limit.user_id is not None:
+            return await offer_approval(job, actor, services, str(refused))
+        await reject(job, services, str(refused))
         raise
     held = job.advance(JobState.HELD, services.clock())
     if not await services.jobs.replace(held):
@@ -68,6 +72,8 @@ async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
         text += f"\n{SIMULATED_NOTE}"
     for alert in await services.budgets.alerts(actor.scope_key, actor.user_id, actor.roles):
         text += f"\n⚠️ {alert.text}"
+        if alert.is_pool:
+            await tell_admins(services, actor, f"⚠️ {alert.text}")
     quote = Quote(
         held.request.resolution.width,
         held.request.resolution.height,
@@ -77,6 +83,28 @@ async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
         cost,
     )
     return Reply(text=text, fields=(("Price", price_line(quote)),), job_id=held.id)
+
+
+async def reject(job: Job, services: Services, why: str) -> None:
+    """The job will not run (nothing is held for it)."""
+    await services.jobs.replace(job.advance(JobState.REJECTED, services.clock(), failure=why))
+
+
+async def offer_approval(job: Job, actor: Actor, services: Services, why: str) -> Reply:
+    """The refusal, with an "Ask for approval" button when the scope has an admin channel;
+    the job waits (nothing held). Without one the job is rejected and the refusal raised."""
+    if (await services.budgets.scope_policy(actor.scope_key)).admin_channel is None:
+        await reject(job, services, why)
+        raise BudgetExceeded(why)
+    return Reply(
+        text=f"{why}\nAn admin can let it through: press “Ask for approval” to ask them. "
+        "Nothing is held until one approves.",
+        buttons=(
+            Button(ButtonAction.REQUEST_APPROVAL, job.id, "Ask for approval"),
+            Button(ButtonAction.ABORT, job.id, "Abort", danger=True),
+        ),
+        job_id=job.id,
+    )
 
 
 async def confirm_job(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
@@ -93,16 +121,19 @@ async def confirm_job(job_id: str, actor: Actor, place: Place, services: Service
 async def abort_job(job_id: str, actor: Actor, services: Services) -> Reply:
     """The Abort button: the job is rejected; nothing was ever held."""
     job = await _waiting(job_id, actor, services)
-    await services.jobs.replace(
-        job.advance(JobState.REJECTED, services.clock(), failure="not confirmed: aborted")
-    )
+    await reject(job, services, "not confirmed: aborted")
+    store = services.budgets.store
+    if store is not None:  # an approval asked for it has nothing left to approve
+        await store.approvals.decide(
+            job_id=job.id, state=ApprovalState.WITHDRAWN, by=actor.user_id, at=services.clock()
+        )
     return Reply(text=f"Aborted job `{job.id}`; nothing was held.")
 
 
 async def _waiting(job_id: str, actor: Actor, services: Services) -> Job:
     job = await load_job(job_id, actor, services, acting=True)
     if job.origin.user_id != actor.user_id:
-        raise NotFound("Only the person who asked for this video can confirm its price.")
+        raise NotFound("Only the person who asked for this video can do that.")
     if job.state is not JobState.RECEIVED:
         raise NotFound(f"Job `{job.id}` is no longer waiting for a confirmation ({job.state}).")
     return job

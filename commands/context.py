@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -11,7 +11,8 @@ from typing import Protocol
 from bot.budget import Budgets
 from bot.events import Cancelled
 from bot.jobs import Job
-from bot.ports import Clock, JobStore, Ledger
+from bot.model import Platform
+from bot.ports import Clock, JobStore, Ledger, Poster
 from bot.settings import Settings
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed by hand
@@ -40,6 +41,9 @@ class Services:
     clock: Clock
     simulated: bool
     new_id: Callable[[], str] = new_job_id
+    # Each platform's Poster, filled in as adapters start (the same dict as Core.posters):
+    # commands post outside a job through it (approval requests, the admin channel's alerts).
+    posters: MutableMapping[Platform, Poster] = field(default_factory=dict)
     sheets_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.model import Invocation, Reply
 from bot.pricing import Quote
 from bot.request import parse_request
+from commands.channels import with_defaults
 from commands.context import Services
 from commands.generate import price
 from commands.render import price_line
@@ -12,14 +13,16 @@ from commands.render import price_line
 ESTIMATE_PROMPT = "estimate"  # a prompt is required by the model, not by a price
 
 
-def estimate_quote(invocation: Invocation, services: Services) -> Quote:
+async def estimate_quote(invocation: Invocation, services: Services) -> Quote:
+    """The price of the request, with the channel's presets for options the user did not set."""
     options = {"prompt": ESTIMATE_PROMPT, **invocation.options}
     options.pop("sheet", None)
+    options = await with_defaults(options, invocation.actor, invocation.place, services)
     return price(parse_request(options), services)
 
 
 async def estimate(invocation: Invocation, services: Services) -> Reply:
-    the_quote = estimate_quote(invocation, services)
+    the_quote = await estimate_quote(invocation, services)
     actor = invocation.actor
     remaining = await services.budgets.remaining(actor.scope_key, actor.user_id, actor.roles)
     fields = [("Price", price_line(the_quote))]

@@ -11,7 +11,8 @@ from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest, parse_request
 from bot.sheets import read_attachment, sanitise_sheet_async
-from commands.confirm import confirmation_reply, hold_and_start
+from commands.channels import check_channel, with_defaults
+from commands.confirm import confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
 
 NO_SHEET = (
@@ -27,8 +28,10 @@ def price(request: GenerationRequest, services: Services, aspect: float | None =
 
 
 async def generate(invocation: Invocation, services: Services) -> Reply:
+    actor, place = invocation.actor, invocation.place
+    await check_channel(actor, place, services)
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
-    request = parse_request(options)
+    request = parse_request(await with_defaults(options, actor, place, services))
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
     data = await read_attachment(invocation.attachment, max_bytes=services.settings.max_sheet_bytes)
@@ -47,6 +50,7 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
     """The same request with a new seed, priced and held again like any other."""
     if not job.sheet_path or not await asyncio.to_thread(Path(job.sheet_path).exists):
         raise InvalidSheet("The reference sheet of that job is gone; run generate again.")
+    await check_channel(actor, place, services)
     request = job.request.model_copy(update={"seed": None})
     return await start_job(
         services.new_id(), request, Path(job.sheet_path), actor, place, services,
@@ -66,7 +70,8 @@ async def start_job(
     origin_message_id: str | None = None,
 ) -> Reply:
     """Record the job, then hold its price atomically and hand it to the runner (or, above
-    the scope's confirmation threshold, ask the user to confirm the price first)."""
+    the scope's approval threshold, offer to ask an admin; above its confirmation threshold,
+    ask the user to confirm the price first)."""
     the_quote = price(request, services)
     services.budgets.check_request_size(the_quote.cost)
     now = services.clock()
@@ -86,8 +91,15 @@ async def start_job(
         updated_at=now,
         rerolled_from=rerolled_from,
     )  # fmt: skip
+    above = (await services.budgets.scope_policy(actor.scope_key)).approval_above
     threshold = await services.budgets.confirmation_needed(actor.scope_key, the_quote.cost)
     await services.jobs.insert(job)
+    if above is not None and the_quote.cost > above:
+        cost = the_quote.cost
+        return await offer_approval(job, actor, services, (
+            f"This video costs {cost} (exactly ${cost.exact_str()}), above the {above} that "
+            "needs an admin's approval here."
+        ))  # fmt: skip
     if threshold is not None:
         return confirmation_reply(job, the_quote, threshold)
     return await hold_and_start(job, actor, services)

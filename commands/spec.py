@@ -121,6 +121,9 @@ ADMIN_LIMITS = CommandSpec("admin limits", "Show or set per-user limits, confirm
     Opt("alert_percent", K.INTEGER, "Warn once a period at this share of a cap (0: never)",
         minimum=0, maximum=100),
     Opt("timezone", K.TEXT, "Where caps reset at midnight, e.g. Europe/Paris"),
+    Opt("approval_above", K.TEXT, "Prices above these dollars need an admin's approval (off)"),
+    Opt("approval_hours", K.INTEGER, "Hours an approval request waits before it expires "
+        "(default 24)", minimum=1, maximum=720),
     REASON,
 ))  # fmt: skip
 ADMIN_GRANT = CommandSpec("admin grant", "Give (or take back) budget room this period (admins)", (
@@ -135,8 +138,30 @@ ADMIN_USAGE = CommandSpec("admin usage", "Spend per user and a chart over time (
 ADMIN_EXPORT = CommandSpec("admin export", "The ledger for a period as CSV (admins)",
                            (USAGE_PERIOD,))  # fmt: skip
 ADMIN_AUDIT = CommandSpec("admin audit", "The latest admin changes (admins)")
+ADMIN_APPROVALS = CommandSpec("admin approvals", "Approval requests waiting (admins)")
+CHANNEL = Opt("channel", K.TEXT, "A channel mention or id (default: this channel)")
+ADMIN_CHANNEL = CommandSpec("admin channel", "Where videos may be made; the admin channel "
+                            "(admins)", (
+    Opt("action", K.CHOICE, "show (default); allow, deny or clear a channel; admin: approvals "
+        "go there", choices=("show", "allow", "deny", "clear", "admin")),
+    Opt("channel", K.TEXT, "A channel mention or id (default: this one; admin none: unset)"),
+    REASON,
+))  # fmt: skip
+ADMIN_DEFAULTS = CommandSpec("admin defaults", "Preset size, frames, quality and sound for a "
+                             "channel (admins)", (
+    CHANNEL,
+    Opt("resolution", K.CHOICE, "Size: WIDTHxHEIGHT or a named size", choices=RESOLUTIONS,
+        free_text=True),
+    Opt("num_frames", K.INTEGER, "Frames", minimum=9, maximum=481),
+    Opt("video_quality", K.CHOICE, "Quality preset", choices=tuple(q.value for q in VideoQuality)),
+    Opt("generate_audio", K.BOOLEAN, "Include sound"),
+    Opt("clear", K.CHOICE, "Unset one preset, or all",
+        choices=("all", "resolution", "num_frames", "video_quality", "generate_audio")),
+    REASON,
+))  # fmt: skip
 
 ADMIN_COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
-    for spec in (ADMIN_CAPS, ADMIN_LIMITS, ADMIN_GRANT, ADMIN_USAGE, ADMIN_EXPORT, ADMIN_AUDIT)
-}
+    for spec in (ADMIN_CAPS, ADMIN_LIMITS, ADMIN_GRANT, ADMIN_USAGE, ADMIN_EXPORT, ADMIN_AUDIT,
+                 ADMIN_APPROVALS, ADMIN_CHANNEL, ADMIN_DEFAULTS)
+}  # fmt: skip

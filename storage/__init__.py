@@ -1,4 +1,5 @@
-"""Storage for ltxbot: the money ledger and the job records, on SQLite or PostgreSQL.
+"""Storage for ltxbot: the money ledger, the job records and shared key-value records (Slack
+installations, OAuth state, "already handled" claims), on SQLite or PostgreSQL.
 
     storage = await open_storage("sqlite:///data/ltxbot.sqlite3")  # or postgresql://...
     outcome = await storage.ledger.hold(job_id=..., ...)
@@ -15,22 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import create_engine
 from storage.jobs import SqlJobStore
+from storage.keyvalue import SqlKeyValueStore
 from storage.ledger import SqlLedger
 from storage.migrate import upgrade_to_head
 from storage.policy import SqlPolicyStore
 
-__all__ = ["SqlJobStore", "SqlLedger", "SqlPolicyStore", "Storage", "open_storage"]
+__all__ = [
+    "SqlJobStore",
+    "SqlKeyValueStore",
+    "SqlLedger",
+    "SqlPolicyStore",
+    "Storage",
+    "open_storage",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """An open database: the ledger, the job store and the budget policy over one pool."""
+    """An open database: the ledger, the job store, the budget policy and the key-value store
+    over one pool."""
 
     url: str = field(repr=False)  # may carry a password
     ledger: SqlLedger
     jobs: SqlJobStore
     engine: AsyncEngine
     policy: SqlPolicyStore
+    keyvalue: SqlKeyValueStore
 
     async def close(self) -> None:
         """Close every pooled connection; the storage is unusable afterwards."""
@@ -53,4 +64,5 @@ async def open_storage(url: str) -> Storage:
         jobs=SqlJobStore(engine),
         engine=engine,
         policy=SqlPolicyStore(engine),
+        keyvalue=SqlKeyValueStore(engine),
     )

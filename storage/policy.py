@@ -16,8 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.money import Money
-from bot.policy import AuditEntry, Cap, CapKind, Rule
-from storage.tables import admin_audit, budget_alerts, budget_caps, scope_rules
+from bot.policy import AuditEntry, Cap, CapKind, ChannelAccess, Rule
+from storage.approvals import SqlApprovalStore
+from storage.tables import (
+    admin_audit,
+    budget_alerts,
+    budget_caps,
+    channel_access,
+    channel_defaults,
+    scope_rules,
+)
 
 
 def _upsert(
@@ -49,6 +57,7 @@ class SqlPolicyStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.approvals = SqlApprovalStore(engine)
 
     async def caps(self, *, scope: str) -> list[Cap]:
         """The scope's stored caps, in a stable order (kind, then subject)."""
@@ -114,9 +123,17 @@ class SqlPolicyStore:
         return {Rule(row.name): row.value for row in rows if row.name in known}
 
     async def set_rule(
-        self, *, scope: str, rule: Rule, value: str | None, actor: str, reason: str, at: datetime
+        self,
+        *,
+        scope: str,
+        rule: Rule,
+        value: str | None,
+        actor: str,
+        reason: str,
+        at: datetime,
+        action: str = "limits set",
     ) -> None:
-        """Set one rule, or remove it with None (back to the default); audited."""
+        """Set one rule, or remove it with None (back to the default); audited as `action`."""
         async with self._engine.begin() as connection:
             if value is None:
                 await connection.execute(
@@ -134,7 +151,7 @@ class SqlPolicyStore:
                 }
                 await connection.execute(_upsert(connection, scope_rules, values, _RULE_KEYS))
             detail = f"{rule.value} = {value if value is not None else 'default'}"
-            await _audit(connection, scope, actor, "limits set", detail, reason, at)
+            await _audit(connection, scope, actor, action, detail, reason, at)
 
     async def record(
         self, *, scope: str, actor: str, action: str, detail: str, reason: str, at: datetime
@@ -173,9 +190,83 @@ class SqlPolicyStore:
             return False
         return True
 
+    async def channels(self, *, scope: str) -> dict[str, ChannelAccess]:
+        query = select(channel_access.c.channel_id, channel_access.c.access).where(
+            channel_access.c.scope == scope
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.channel_id: ChannelAccess(row.access) for row in rows}
+
+    async def set_channel(
+        self,
+        *,
+        scope: str,
+        channel_id: str,
+        access: ChannelAccess | None,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """Allow or deny a channel, or take it off the list (None); audited."""
+        async with self._engine.begin() as connection:
+            if access is None:
+                await connection.execute(
+                    delete(channel_access).where(
+                        channel_access.c.scope == scope, channel_access.c.channel_id == channel_id
+                    )
+                )
+            else:
+                values = {"scope": scope, "channel_id": channel_id, "access": access.value,
+                          "set_by": actor, "set_at": at}  # fmt: skip
+                await connection.execute(_upsert(connection, channel_access, values, _CHANNEL_KEYS))
+            shown = access.value if access is not None else "unlisted"
+            await _audit(connection, scope, actor, "channel set", f"<#{channel_id}> = {shown}",
+                         reason, at)  # fmt: skip
+
+    async def channel_defaults(self, *, scope: str, channel_id: str) -> dict[str, str]:
+        query = select(channel_defaults.c.option, channel_defaults.c.value).where(
+            channel_defaults.c.scope == scope, channel_defaults.c.channel_id == channel_id
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.option: row.value for row in rows}
+
+    async def set_channel_default(
+        self,
+        *,
+        scope: str,
+        channel_id: str,
+        option: str,
+        value: str | None,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """Preset one option for a channel, or unset it (None); audited."""
+        async with self._engine.begin() as connection:
+            if value is None:
+                await connection.execute(
+                    delete(channel_defaults).where(
+                        channel_defaults.c.scope == scope,
+                        channel_defaults.c.channel_id == channel_id,
+                        channel_defaults.c.option == option,
+                    )
+                )
+            else:
+                values = {"scope": scope, "channel_id": channel_id, "option": option,
+                          "value": value, "set_by": actor, "set_at": at}  # fmt: skip
+                await connection.execute(
+                    _upsert(connection, channel_defaults, values, _DEFAULT_KEYS)
+                )
+            detail = f"<#{channel_id}> {option} = {value if value is not None else 'unset'}"
+            await _audit(connection, scope, actor, "defaults set", detail, reason, at)
+
 
 _CAP_KEYS = ["scope", "kind", "subject"]
 _RULE_KEYS = ["scope", "name"]
+_CHANNEL_KEYS = ["scope", "channel_id"]
+_DEFAULT_KEYS = ["scope", "channel_id", "option"]
 
 
 def _cap_name(kind: CapKind, subject: str) -> str:

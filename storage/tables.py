@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+KEY_LENGTH = 512  # key_values.key: long enough for Slack's trigger and enterprise ids
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -135,4 +136,54 @@ budget_alerts = Table(
     Column("user_id", String(200), primary_key=True),  # "" for the pool
     Column("period_start", UtcDateTime, primary_key=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# --- key-value records: installations, OAuth state, dedup claims (revision 0003_keyvalue) -----
+
+key_values = Table(
+    "key_values",
+    metadata,
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),  # NULL: kept until discarded
+)
+
+# --- approvals, channel lists and per-channel defaults (revision 0004_approvals) ---------------
+
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("job_id", String(64), primary_key=True),
+    Column("scope", String(200), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("cost", BigInteger, nullable=False),  # nano-dollars
+    Column("reason", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # bot.approvals.ApprovalState
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("admin_channel", String(200), nullable=True),
+    Column("message_id", String(200), nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+)
+
+channel_access = Table(
+    "channel_access",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("channel_id", String(200), primary_key=True),
+    Column("access", String(8), nullable=False),  # bot.policy.ChannelAccess
+    Column("set_by", String(200), nullable=True),
+    Column("set_at", UtcDateTime, nullable=False),
+)
+
+channel_defaults = Table(
+    "channel_defaults",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("channel_id", String(200), primary_key=True),
+    Column("option", String(32), primary_key=True),  # a bot.policy.DEFAULT_OPTIONS name
+    Column("value", Text, nullable=False),
+    Column("set_by", String(200), nullable=True),
+    Column("set_at", UtcDateTime, nullable=False),
 )

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.events import Cancelled, Failed, JobEvent, Running, Succeeded
 from bot.jobs import Job
+from bot.model import Reply
 from commands.render import progress_bar, result_reply
 
 
@@ -42,6 +43,15 @@ class ConsolePoster:
         self.stream.flush()
         self._finish(job, event)
         return f"console:{video}"
+
+    async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
+        """Print what would be posted in a channel, with its buttons as the commands to type."""
+        lines = [f"[{channel_id}] {reply.text.replace('**', '')}"]
+        lines += [f"  {name}: {value}" for name, value in reply.fields]
+        lines += [f"  [{b.label}] ({b.action.value} {b.job_id})" for b in reply.buttons]
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+        return f"console:{channel_id}"
 
     def _finish(self, job: Job, event: JobEvent) -> None:
         future = self.ending(job.id)

@@ -90,6 +90,12 @@ class DiscordPoster:
             self._forget(job.id)
             return str(message.id)
 
+    async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
+        """Post a Reply with its buttons in a channel (the admin channel, a requester's)."""
+        await self._connected()
+        message = await self._channel(channel_id).send(**message_parts(reply))
+        return str(message.id)
+
     # --- status ---------------------------------------------------------------------------
 
     async def _open(self, job: Job, event: JobEvent) -> str:

@@ -117,6 +117,13 @@ class SlackPoster:
         self._forget(job.id)
         return shared_ts or file_id
 
+    async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
+        """Post a Reply with its buttons in a channel of the workspace; returns its ts."""
+        token = await self.tokens.bot_token(scope)
+        posted = await self._call("chat_postMessage", token, channel_id, channel=channel_id,
+                                  **reply_body(reply))  # fmt: skip
+        return str(posted["ts"])
+
     # --- waiting on endings -----------------------------------------------------------------
 
     def watch(self, job_id: str) -> asyncio.Future[Ending]:

@@ -40,11 +40,42 @@ class RecordingRunner:
 
 
 @dataclass
+class Posted:
+    scope: str
+    channel_id: str
+    reply: Reply
+
+
+@dataclass
+class RecordingPoster:
+    """A Poster that keeps what was announced (jobs' own messages are not these tests')."""
+
+    posts: list[Posted] = field(default_factory=list)
+    broken: bool = False  # announce raises, as a platform that refuses the post
+
+    async def progress(self, job: Job, event: object) -> str | None:
+        return None
+
+    async def deliver(self, job: Job, video: object, event: object) -> str:
+        return ""
+
+    async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
+        if self.broken:
+            raise RuntimeError("missing access")
+        self.posts.append(Posted(scope, channel_id, reply))
+        return f"m{len(self.posts)}"
+
+    def to(self, channel_id: str) -> list[Reply]:
+        return [p.reply for p in self.posts if p.channel_id == channel_id]
+
+
+@dataclass
 class PolicyKit:
     commands: Commands
     services: Services
     runner: RecordingRunner
     clock: Clock
+    poster: RecordingPoster = field(default_factory=RecordingPoster)
 
     def invoke(self, command: str, actor: Actor | None = None, **options: object):
         actor = actor or ALICE
@@ -54,13 +85,27 @@ class PolicyKit:
             Invocation(command, actor, place, dict(options), attachment=attachment)  # type: ignore[arg-type]
         )
 
-    def generate(self, actor: Actor | None = None, **options: object):
-        sheet = png_attachment()
-        return self.invoke("generate", actor, attachment=sheet, prompt="a fox", **options)
+    def generate(self, actor: Actor | None = None, channel: str = "C1", **options: object):
+        actor = actor or ALICE
+        invocation = Invocation(
+            "generate",
+            actor,
+            Place(actor.platform, actor.scope, channel),
+            {"prompt": "a fox", **options},
+            attachment=png_attachment(),
+        )
+        return self.commands.dispatch(invocation)
 
     def press(self, action: ButtonAction, job_id: str, actor: Actor | None = None):
         actor = actor or ALICE
         return self.commands.press(action, job_id, actor, Place(actor.platform, actor.scope, "C1"))
+
+    async def in_channel(self, command: str, where: str, actor: Actor | None = None,
+                         **options: object) -> Reply:  # fmt: skip
+        """`command` typed in channel `where` (by the admin unless told)."""
+        actor = actor or ADMIN
+        place = Place(actor.platform, actor.scope, where)
+        return await self.commands.dispatch(Invocation(command, actor, place, dict(options)))
 
     async def admin(self, command: str, **options: object) -> Reply:
         reply = await self.invoke(f"admin {command}", ADMIN, **options)

@@ -1,0 +1,234 @@
+"""Approvals from chat: the requester asks, the admin channel gets Approve / Deny, one wins.
+
+The rules (what an approved job may spend, how decisions stay atomic) are in bot.approvals.
+Here: the buttons' handlers and `admin approvals`. Approve holds first (idempotent per job)
+and then claims the decision; a claimer that lost releases what it held unless the winner
+approved, so no path leaves a hold behind and only the winner starts the job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.approvals import ApprovalRequest, ApprovalState, ApprovalStore
+from bot.budget import Budgets, CapReached
+from bot.errors import NotAllowed, NotFound, UserError
+from bot.jobs import ACTIVE, Job, JobState
+from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
+from bot.money import Money
+from commands.admin import policy_store, require_admin
+from commands.channels import announce, mention, tell_admins
+from commands.confirm import hold_and_start, reject
+from commands.context import Services
+from commands.jobs import load_job
+from commands.render import short
+
+NOT_ADMIN = "Only an admin of this server or workspace can approve or deny videos."
+
+
+def _store(services: Services) -> ApprovalStore:
+    return policy_store(services).approvals
+
+
+def _when(moment: datetime, budgets: Budgets, tz_key: str | None = None) -> str:
+    tz = ZoneInfo(tz_key) if tz_key else budgets.policy.tz
+    return f"{moment.astimezone(tz):%a %d %b %H:%M} {tz.key}"
+
+
+async def _reason(job: Job, actor: Actor, services: Services, cost: Money) -> str | None:
+    """Which cap the video hits, for the admins; None when it now fits everything."""
+    policy = await services.budgets.scope_policy(actor.scope_key)
+    if policy.approval_above is not None and cost > policy.approval_above:
+        return f"it costs more than the {policy.approval_above} approval threshold"
+    for status in await services.budgets.status(actor.scope_key, actor.user_id, actor.roles):
+        limit = status.limit
+        if limit.user_id is not None and status.usage.used + cost > limit.limit:
+            name = limit.name.replace("your ", "their ", 1)
+            reset = services.budgets.describe_reset(limit)
+            return f"{name}: {status.remaining} left of {limit.limit}; it {reset}"
+    return None
+
+
+async def ask_approval(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
+    """The requester's "Ask for approval": post the request to the admin channel."""
+    job = await load_job(job_id, actor, services, acting=True)
+    if job.origin.user_id != actor.user_id:
+        raise NotAllowed("Only the person who asked for this video can ask for its approval.")
+    if job.state is not JobState.RECEIVED:
+        raise NotFound(f"Job `{job.id}` is no longer waiting ({job.state.value}).")
+    policy, now = await services.budgets.scope_policy(actor.scope_key), services.clock()
+    if now - job.created_at > policy.approval_ttl:
+        await reject(job, services, "approval never asked: too old")
+        return Reply(text="That request is too old to ask about now; run generate again.")
+    if policy.admin_channel is None:
+        raise UserError("No admin channel is set here, so nobody can be asked for approval.")
+    cost = Money(job.quoted_nanos)
+    reason = await _reason(job, actor, services, cost)
+    if reason is None:  # a grant or a new period made room meanwhile: no admin is needed
+        return await hold_and_start(job, actor, services)
+    request = ApprovalRequest(
+        job_id=job.id, scope=actor.scope_key, user_id=actor.user_id, cost=cost, reason=reason,
+        created_at=now, expires_at=now + policy.approval_ttl, admin_channel=policy.admin_channel,
+    )  # fmt: skip
+    store = _store(services)
+    if not await store.create(request):
+        return Reply(text=f"You already asked the admins about job `{job.id}`.", job_id=job.id)
+    expires = _when(request.expires_at, services.budgets, policy.tz.key)
+    message_id = await announce(services, actor.platform, actor.scope, policy.admin_channel,
+                                request_reply(request, job, expires))  # fmt: skip
+    if message_id is None:
+        await store.decide(job_id=job.id, state=ApprovalState.WITHDRAWN, by=None, at=now)
+        await reject(job, services, "approval request could not be posted")
+        raise UserError(
+            f"I could not post in the admin channel {mention(policy.admin_channel)} (do I have "
+            "access there?); nothing was held. Tell an admin, then run generate again."
+        )
+    await store.posted(job_id=job.id, admin_channel=policy.admin_channel, message_id=message_id)
+    return Reply(
+        text=f"Asked the admins in {mention(policy.admin_channel)} to approve {cost} for job "
+        f"`{job.id}`. You will hear here when one decides; the request expires {expires}.",
+        job_id=job.id,
+    )
+
+
+def request_reply(request: ApprovalRequest, job: Job, expires: str) -> Reply:
+    """The admin channel's message: who, what, the exact price, which cap, Approve / Deny."""
+    cost = request.cost
+    return Reply(
+        text=f"🙋 <@{request.user_id}> asks for approval of a {cost} video (job `{job.id}`).",
+        fields=(
+            ("Prompt", short(job.request.prompt, 300)),
+            ("Price", f"{cost} (exactly ${cost.exact_str()})"),
+            ("Why it needs approval", request.reason),
+            ("Asked in", mention(job.origin.channel_id)),
+            ("Expires", expires),
+        ),
+        buttons=(
+            Button(ButtonAction.APPROVE, job.id, f"Approve {cost}"),
+            Button(ButtonAction.DENY, job.id, "Deny", danger=True),
+        ),
+        ephemeral=False,
+        job_id=job.id,
+    )
+
+
+async def _decidable(job_id: str, actor: Actor, services: Services) -> tuple[Job, ApprovalRequest]:
+    if not actor.is_admin:
+        raise NotAllowed(NOT_ADMIN)
+    job = await load_job(job_id, actor, services, acting=False)
+    request = await _store(services).get(job_id=job.id)
+    if request is None:
+        raise NotFound(f"Nobody asked for approval of job `{job.id}`.")
+    return job, request
+
+
+async def _settled(request: ApprovalRequest, job: Job, services: Services) -> Reply:
+    """The answer to a press on a request that is no longer pending (expiring it if due)."""
+    now = services.clock()
+    if request.expired(now):
+        store = _store(services)
+        if await store.decide(job_id=job.id, state=ApprovalState.EXPIRED, by=None, at=now):
+            await _end_unapproved(job.id, services, "approval request expired")
+        request = await store.get(job_id=job.id) or request
+    if request.state is ApprovalState.PENDING:  # not expired after all (clock skew): rare
+        return Reply(text=f"The request for job `{job.id}` is still open; press again.")
+    if request.state is ApprovalState.EXPIRED:
+        when = _when(request.expires_at, services.budgets)
+        return Reply(text=f"This approval request expired ({when}); nothing was held.")
+    if request.state is ApprovalState.WITHDRAWN:
+        return Reply(text=f"Job `{job.id}` no longer waits for approval; nothing was held.")
+    return Reply(text=f"Already {request.state.value} by <@{request.decided_by}>.")
+
+
+async def _end_unapproved(job_id: str, services: Services, why: str) -> None:
+    """After a deny or an expiry: reject the waiting job and release any hold an Approve that
+    lost the race wrote for it."""
+    job = await services.jobs.get(job_id)
+    if job is not None and job.state is JobState.RECEIVED:
+        await reject(job, services, why)
+    job = await services.jobs.get(job_id)
+    if job is None or job.state not in ACTIVE:
+        await services.ledger.release(job_id=job_id, at=services.clock(), note=why)
+
+
+async def approve(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
+    """An admin's Approve: hold against the team pool, claim the decision, start the job."""
+    job, request = await _decidable(job_id, actor, services)
+    store, now = _store(services), services.clock()
+    if request.state is not ApprovalState.PENDING or request.expired(now):
+        return await _settled(request, job, services)
+    if job.state is not JobState.RECEIVED:
+        await store.decide(job_id=job.id, state=ApprovalState.WITHDRAWN, by=None, at=now)
+        return Reply(text=f"Job `{job.id}` no longer waits for approval ({job.state.value}).")
+    try:
+        await services.budgets.admit_approved(
+            job_id=job.id, scope=request.scope, user_id=request.user_id, cost=request.cost
+        )
+    except CapReached as refused:  # the pool: the request stays open for a grant
+        return Reply(text=f"Not started: {refused} Grant the team pool room "
+                     "(`admin grant who:pool`) and press Approve again.")  # fmt: skip
+    if not await store.decide(job_id=job.id, state=ApprovalState.APPROVED, by=actor.user_id,
+                              at=now):  # fmt: skip
+        settled = await store.get(job_id=job.id) or request
+        if settled.state is not ApprovalState.APPROVED:
+            await services.ledger.release(job_id=job.id, at=now, note="approval lost the race")
+        return await _settled(settled, job, services)
+    job = await services.jobs.get(job.id) or job
+    held = job.advance(JobState.HELD, now) if job.state is JobState.RECEIVED else None
+    if held is None or not await services.jobs.replace(held):
+        await _end_unapproved(job.id, services, "withdrawn before approval")
+        return Reply(text=f"Job `{job.id}` changed meanwhile and was not started by this.")
+    await services.runner.start(held)
+    await _tell_requester(services, actor, held, f"<@{actor.user_id}> approved your "
+                          f"{request.cost} video (job `{held.id}`); it is starting.")  # fmt: skip
+    requester = Actor(actor.platform, actor.scope, request.user_id)
+    for alert in await services.budgets.alerts(request.scope, request.user_id, pool_only=True):
+        await tell_admins(services, requester, f"⚠️ {alert.text}")
+    return Reply(text=f"Approved: job `{held.id}` started; {request.cost} held for "
+                 f"<@{request.user_id}> past their own caps, inside the team pool. They were "
+                 "told.", job_id=held.id)  # fmt: skip
+
+
+async def deny(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
+    """An admin's Deny: the job will not run and the requester is told."""
+    job, request = await _decidable(job_id, actor, services)
+    store, now = _store(services), services.clock()
+    if not await store.decide(job_id=job.id, state=ApprovalState.DENIED, by=actor.user_id, at=now):
+        return await _settled(await store.get(job_id=job.id) or request, job, services)
+    await _end_unapproved(job.id, services, "not approved by an admin")
+    await _tell_requester(services, actor, job, f"<@{request.user_id}>, an admin did not "
+                          f"approve your {request.cost} video (job `{job.id}`); nothing was "
+                          "held or charged.")  # fmt: skip
+    return Reply(text=f"Denied job `{job.id}`; <@{request.user_id}> was told.")
+
+
+async def _tell_requester(services: Services, actor: Actor, job: Job, text: str) -> None:
+    # In the channel they asked in (not a thread: a Slack thread is not a channel).
+    reply = Reply(text=text, ephemeral=False, job_id=job.id)
+    await announce(services, actor.platform, actor.scope, job.origin.channel_id, reply)
+
+
+async def admin_approvals(invocation: Invocation, services: Services) -> Reply:
+    """`admin approvals`: the requests still waiting, oldest first, with their buttons."""
+    actor = invocation.actor
+    require_admin(actor)
+    now = services.clock()
+    waiting = await _store(services).pending(scope=actor.scope_key, now=now)
+    if not waiting:
+        return Reply(text="No approval requests are waiting.")
+    tz = (await services.budgets.scope_policy(actor.scope_key)).tz.key
+    lines = [
+        f"`{r.job_id}` · <@{r.user_id}> · {r.cost} · {r.reason} · expires "
+        f"{_when(r.expires_at, services.budgets, tz)}"
+        for r in waiting
+    ]
+    buttons = tuple(
+        button
+        for r in waiting[:5]  # 10 buttons: within what every platform shows at once
+        for button in (
+            Button(ButtonAction.APPROVE, r.job_id, f"Approve {r.job_id}"),
+            Button(ButtonAction.DENY, r.job_id, f"Deny {r.job_id}", danger=True),
+        )
+    )
+    return Reply(text="Waiting for approval:\n" + "\n".join(lines), buttons=buttons)

@@ -1,0 +1,132 @@
+"""Approvals on Slack: the request lands in the admin channel with Approve / Deny buttons,
+and Approve pressed there by a workspace admin starts the job (refused for anyone else)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from slackkit import (
+    BOT_TOKEN,
+    SECRET,
+    TEAM,
+    Clock,
+    Driver,
+    GatedSleep,
+    Monotonic,
+    RecordingRunner,
+    SlackKit,
+    block_actions,
+    png_bytes,
+    view_submission,
+)
+from test_slack_submit import form, values
+
+from adapters.slack import SlackAdapter
+from bot.budget import Budgets, CapPolicy
+from bot.model import Actor, Invocation, Place, Platform
+from bot.money import Money
+from bot.settings import Settings
+from commands import Commands
+from commands.context import Services
+from storage import open_storage
+from tests.fakes.slack_api import FakeSlackAPI
+
+ADMIN_CHANNEL = "CADMIN"
+ROOT = Actor(Platform.SLACK, TEAM, "UADMIN", "Root", is_admin=True)
+
+
+@pytest.fixture
+async def policy_kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
+    """The conftest's kit, with the policy stored and the adapter's poster in the services."""
+    storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
+    )  # fmt: skip
+    clock = Clock()
+    policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
+    runner = RecordingRunner()
+    services = Services(
+        settings=settings, jobs=storage.jobs, ledger=storage.ledger,
+        budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
+        clock=clock, simulated=False,
+    )  # fmt: skip
+    ticks, sleep = Monotonic(), GatedSleep()
+    adapter = SlackAdapter(settings, Commands(services), clock=ticks, sleep=sleep,
+                           host="127.0.0.1")  # fmt: skip
+    services.posters[Platform.SLACK] = adapter.poster  # as bot.app.serve does
+    await adapter.start()
+    session = aiohttp.ClientSession()
+    driver = Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)
+    try:
+        yield SlackKit(adapter, driver, slack, services, runner, ticks, sleep)
+    finally:
+        sleep.release()
+        await session.close()
+        await adapter.close()
+        await storage.close()
+
+
+async def admin(kit: SlackKit, command: str, **options: object) -> str:
+    commands = Commands(kit.services)
+    place = Place(Platform.SLACK, TEAM, "C1")
+    return (await commands.dispatch(Invocation(command, ROOT, place, options))).text
+
+
+async def press(kit: SlackKit, element: dict[str, Any], user: str, channel: str) -> str:
+    """Press a button of ours as `user`; the answer that came back through the response_url."""
+    before = len(kit.slack.responses)
+    url = kit.response_url(f"press-{before}")
+    action = {"type": "button", "block_id": "ltx_job_buttons", "action_id": element["action_id"],
+              "value": element["value"]}  # fmt: skip
+    payload = block_actions(action, user=user, channel=channel, response_url=url,
+                            trigger=f"t-{before}")  # fmt: skip
+    await kit.driver.interactive(payload)
+    await kit.until(lambda: len(kit.slack.responses) > before)
+    return str(kit.slack.responses[before]["text"])
+
+
+async def test_a_request_lands_in_the_admin_channel_and_an_admins_approve_starts_it(
+    policy_kit: SlackKit,
+) -> None:
+    kit = policy_kit
+    assert "now go to <#CADMIN>" in await admin(kit, "admin channel", action="admin",
+                                                 channel="<#CADMIN|approvals>")  # fmt: skip
+    await admin(kit, "admin caps", action="set", target="default", amount="0")
+
+    file = kit.slack.add_file("sheet.png", png_bytes())
+    await kit.driver.interactive(view_submission(form(), values(file)))
+    await kit.until(lambda: kit.slack.calls_to("chat.postEphemeral"))
+    said = kit.slack.calls_to("chat.postEphemeral")[0].params
+    assert said["user"] == "U1" and "your daily cap has $0.00 left" in said["text"]
+    offer = {b["action_id"]: b for b in said["blocks"][-1]["elements"]}
+    assert set(offer) == {"ltx_job_ask_approval", "ltx_job_abort"}
+    job_id = offer["ltx_job_ask_approval"]["value"].removeprefix("ask_approval:")
+    assert kit.runner.started == [] and await kit.open_holds() == []
+
+    asked = await press(kit, offer["ltx_job_ask_approval"], "U1", "C1")
+    assert asked.startswith("Asked the admins in")
+    [post] = [c for c in kit.slack.calls_to("chat.postMessage")
+              if c.params["channel"] == ADMIN_CHANNEL]  # fmt: skip
+    assert f"<@U1> asks for approval of a $0.40 video (job `{job_id}`)" in post.params["text"]
+    assert "their daily cap: $0.00 left of $0.00" in post.params["text"]
+    buttons = {b["action_id"]: b for b in post.params["blocks"][-1]["elements"]}
+    assert set(buttons) == {"ltx_job_approve", "ltx_job_deny"}
+    assert buttons["ltx_job_approve"]["value"] == f"approve:{job_id}"
+    assert buttons["ltx_job_deny"]["style"] == "danger"
+
+    refused = await press(kit, buttons["ltx_job_approve"], "U2", ADMIN_CHANNEL)
+    assert "Only an admin" in refused and kit.runner.started == []
+    approved = await press(kit, buttons["ltx_job_approve"], "UADMIN", ADMIN_CHANNEL)
+    assert approved.startswith(f"Approved: job `{job_id}` started")
+    assert [job.id for job in await kit.runner.wait_started()] == [job_id]
+    assert await kit.open_holds() == [job_id]
+    told = [c for c in kit.slack.calls_to("chat.postMessage") if c.params["channel"] == "C1"]
+    assert f"<@UADMIN> approved your $0.40 video (job `{job_id}`)" in told[-1].params["text"]
+    late = await press(kit, buttons["ltx_job_deny"], "UADMIN", ADMIN_CHANNEL)
+    assert late == "Already approved by <@UADMIN>." and len(kit.runner.started) == 1
