@@ -1,7 +1,9 @@
-"""`ltxbot`: generate, estimate, budget, history, show, cancel from a terminal; `run` serves chat.
+"""`ltxbot`: generate, estimate, budget, history, show, cancel, admin from a terminal; `run`
+serves chat.
 
 The terminal commands go through the console adapter and the same commands, ledger and runner
-that Discord and Slack use.
+that Discord and Slack use. A generate above the scope's confirmation threshold asks
+"Confirm $X? [y/N]" on a terminal; `--yes` confirms without asking.
 """
 
 from __future__ import annotations
@@ -10,12 +12,22 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import shutil
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli_admin import (
+    add_admin_parser,
+    admin_command,
+    confirmation_job,
+    give_up_waiting,
+    save_file,
+    settle_confirmation,
+    terminal_asker,
+)
 from bot.errors import LtxbotError, UserError
 from bot.events import Succeeded
 from bot.model import Attachment, Invocation, Reply
@@ -23,7 +35,7 @@ from bot.pricing import Quote, quote
 from bot.request import parse_request
 from bot.settings import Settings, load_settings
 from commands.estimate import ESTIMATE_PROMPT
-from commands.spec import COMMANDS, OptionKind, OptionSpec
+from commands.spec import ADMIN_COMMANDS, COMMANDS, OptionKind, OptionSpec
 
 log = logging.getLogger("ltxbot")
 EXIT_USER, EXIT_CONFIG = 1, 2
@@ -72,12 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "generate":
             command.add_argument("--out", type=Path, default=Path("video.mp4"),
                                  help="where to save the MP4 (default video.mp4)")  # fmt: skip
+            command.add_argument("--yes", action="store_true",
+                                 help="confirm a price above the confirmation threshold "
+                                 "without asking")  # fmt: skip
         else:
             command.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("budget", help=COMMANDS["budget"].description)
     sub.add_parser("history", help=COMMANDS["history"].description)
     for name in ("show", "cancel"):
         sub.add_parser(name, help=COMMANDS[name].description).add_argument("job")
+    add_admin_parser(sub, _add_option)
     sub.add_parser("resume", help="Finish the terminal's jobs that a crash or Ctrl-C interrupted")
     sub.add_parser("run", help="Serve Discord and Slack (whichever tokens are set)")
     fake = sub.add_parser("fake-fal", help="Run the simulated fal server", add_help=False)
@@ -119,17 +135,38 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if not sheet.is_file():
             raise UserError(f"no such file: {sheet}")
         attachment = Attachment.from_path(sheet)
-    invocation = Invocation(args.command, console_actor(), console_place(), options, attachment)
+    name = admin_command(args) or args.command
+    actor, place = console_actor(), console_place()
+    invocation = Invocation(name, actor, place, options, attachment)
     async with build_core(settings, with_fal=args.command in {"generate", "cancel"}) as core:
         console = ConsoleAdapter(settings, core.commands)
         core.posters[console.platform] = console.poster
         reply = await core.commands.dispatch(invocation)
+        if args.command == "generate":
+            reply = await _settled(core.commands, reply, args.yes, actor, place)
         print(render(reply))
+        saved = await save_file(reply, getattr(args, "out", None))
+        if saved is not None:
+            print(f"saved {saved}")
         if args.command != "generate":
             return 0
         if reply.job_id is None:
             return EXIT_USER
         return await _await_video(core, console, reply.job_id, args.out)
+
+
+async def _settled(commands: Any, reply: Reply, yes: bool, actor: Any, place: Any) -> Reply:
+    """A generate's reply once any price confirmation is answered (a job that waits for an
+    approval is aborted: raises UserError)."""
+    waiting = confirmation_job(reply)
+    if waiting is not None:
+        ask = None if yes else terminal_asker()
+        if ask is not None:
+            print(render(reply))
+        reply = await settle_confirmation(commands, waiting, actor, place,
+                                          assume_yes=yes, ask=ask)  # fmt: skip
+    await give_up_waiting(commands, reply, actor, place)
+    return reply
 
 
 async def _await_video(core: Any, console: Any, job_id: str, out: Path) -> int:
@@ -139,6 +176,8 @@ async def _await_video(core: Any, console: Any, job_id: str, out: Path) -> int:
         print(f"\nstopping: cancelling job {job_id}", file=sys.stderr)
         await core.supervisor.cancel(job_id)
         raise
+    # The poster hears of the ending before the runner records it (delivered, captured).
+    await core.supervisor.wait(job_id)
     if not isinstance(event, Succeeded):
         return EXIT_USER
     await asyncio.to_thread(_copy, event.video, out)
@@ -184,7 +223,7 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
-    spec = COMMANDS.get(args.command)
+    spec = COMMANDS.get(args.command) or ADMIN_COMMANDS.get(admin_command(args) or "")
     if spec is None:
         return {"job": args.job} if hasattr(args, "job") else {}
     values = {o.name: getattr(args, o.name, None) for o in spec.options}
@@ -192,9 +231,17 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def render(reply: Reply) -> str:
-    lines = [reply.text.replace("**", "").replace("`", "")]
-    lines += [f"  {name}: {value}" for name, value in reply.fields]
+    lines = [_plain(reply.text)]
+    lines += [f"  {_plain(name)}: {_plain(value)}" for name, value in reply.fields]
     return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """Chat markup for a terminal: no bold or code marks, `<@alice>` as `@alice`."""
+    return _MENTION.sub(r"@\1", text.replace("**", "").replace("`", ""))
+
+
+_MENTION = re.compile(r"<@([^>\s]+)>")
 
 
 async def _serve(settings: Settings) -> int:

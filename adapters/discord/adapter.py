@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 INTENTS = discord.Intents.none()
 INTENTS.guilds = True
 APOLOGY = "Sorry, something went wrong on our side; nothing was charged."
+# Answered in place of the message they are on: a price prompt cannot be pressed twice.
+IN_PLACE = (ButtonAction.CONFIRM, ButtonAction.ABORT, ButtonAction.REQUEST_APPROVAL)
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_read=30)
 
 
@@ -143,7 +145,7 @@ class DiscordAdapter:
             )
             return await self.commands.press(action, job_id, actor, place)
 
-        await self._handle(interaction, press)
+        await self._handle(interaction, press, in_place=action in IN_PLACE)
 
     async def animate(
         self,
@@ -182,18 +184,29 @@ class DiscordAdapter:
         )  # fmt: skip
         return await self.commands.dispatch(invocation)
 
-    async def _handle(self, interaction: discord.Interaction, work: Any) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+    async def _handle(self, interaction: discord.Interaction, work: Any, *,
+                      in_place: bool = False) -> None:  # fmt: skip
+        if in_place:  # a component's own message is edited (DEFERRED_UPDATE_MESSAGE)
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
         self.facts.learn(interaction)
         try:
             reply = await work()
         except Exception:
             log.exception("discord interaction %s failed", interaction.id)
             reply = Reply(text=APOLOGY)
-        await self._answer(interaction, reply)
+        await self._answer(interaction, reply, in_place=in_place)
 
-    async def _answer(self, interaction: discord.Interaction, reply: Reply) -> None:
+    async def _answer(self, interaction: discord.Interaction, reply: Reply, *,
+                      in_place: bool = False) -> None:  # fmt: skip
         parts = message_parts(reply)
+        if in_place:
+            # The price prompt becomes the answer: its buttons and price embed go with it.
+            parts.setdefault("view", None)
+            parts.setdefault("embed", None)
+            await interaction.edit_original_response(**parts)
+            return
         if reply.file is not None:  # a CSV export, a chart
             file = await asyncio.to_thread(discord.File, reply.file)
             parts["attachments"] = [file]

@@ -1,6 +1,6 @@
 """The Slack adapter: a bolt `AsyncApp` in Socket Mode or HTTP mode, and its Poster.
 
-Socket Mode (LTXBOT_SLACK_APP_TOKEN set) needs no public URL: one workspace, one process.
+Socket Mode (LTXBOT_SLACK_APP_TOKEN set) needs no public URL: one workspace.
 HTTP mode serves `/slack/events` on LTXBOT_SLACK_PORT with bolt verifying each request's
 signature (LTXBOT_SLACK_SIGNING_SECRET; requests older than 5 minutes are refused), and with
 LTXBOT_SLACK_CLIENT_ID/SECRET also `/slack/install` and `/slack/oauth_redirect` for many
@@ -42,7 +42,7 @@ from commands import Commands
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 BOT_SCOPES = ("app_mentions:read", "channels:join", "chat:write", "commands", "files:read",
-              "files:write", "users:read")  # fmt: skip
+              "files:write", "im:write", "users:read")  # fmt: skip
 
 
 def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
@@ -95,9 +95,10 @@ class SlackAdapter:
         step_wait: float = STEP_WAIT_SECONDS,
     ) -> None:
         self.settings, self.host = settings, host
-        # In-memory by default: claims and installations do not survive a restart and are not
-        # shared between replicas (a database-backed KeyValueStore is needed for that).
-        self.store = store or MemoryKeyValueStore()
+        # `serve` passes the database's store, so installations and "already handled" claims
+        # survive a restart and hold across replicas. Memory (one process, lost on restart) is
+        # only the default for tests and scripts that pass none.
+        self.store: KeyValueStore = store if store is not None else MemoryKeyValueStore()
         self.tasks = BackgroundTasks()
         self.app_token = _secret(settings.slack_app_token)
         token = _secret(settings.slack_bot_token)

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.modal import IMAGE_TYPES, SheetRef, generate_modal
 from adapters.slack.runtime import Runtime, bot_token, slack_place, team_of
 from bot.events import Succeeded
-from bot.model import Reply
+from bot.model import ButtonAction, Reply
 from bot.money import Money
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ STEP_OPTIONS = ("prompt", "num_frames", "resolution", "seed")  # as declared in 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 NO_IMAGE = Reply(text="Attach a reference sheet (PNG, JPEG or WebP) to the message that "
                       "mentions me, or use `/ltx` to open the form.")  # fmt: skip
+STEP_WAITING = ("{why} A workflow cannot press Confirm or ask for an approval, so job {job} "
+                "was aborted and nothing was held: use /ltx instead.")  # fmt: skip
 NO_PROMPT = Reply(text="Tell me what should happen, e.g. `@ltxbot the chef tosses the pasta`.")
 
 
@@ -120,6 +122,13 @@ async def _step(rt: Runtime, inputs: dict[str, Any], body: dict[str, Any],
     )
     if reply.job_id is None:  # refused: budget, options, the sheet itself
         await fail(error=_plain(reply.text))
+        return
+    if any(b.action is ButtonAction.ABORT for b in reply.buttons):
+        # The job waits for a person (its price, an approval): abort it, it would wait forever.
+        actor = await rt.people.actor(client, team, user)
+        await rt.commands.press(ButtonAction.ABORT, reply.job_id, actor, slack_place(team, channel))
+        why = _plain(reply.text.splitlines()[0]).split(" Confirm within")[0]
+        await fail(error=STEP_WAITING.format(why=why, job=reply.job_id))
         return
     ending = rt.poster.watch(reply.job_id)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -19,13 +20,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, mrkdwn, parse_button_value
 from adapters.slack.modal import CALLBACK_ID, PRICED, generate_modal, read_view, refreshed_modal
 from adapters.slack.poster import reply_body
+from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, slack_place, team_of
-from adapters.slack.textcmd import USAGE, parse_text
+from adapters.slack.textcmd import ADMIN_USAGE, USAGE, parse_text
 from bot.errors import InvalidRequest
-from bot.model import Invocation, Reply
+from bot.model import ButtonAction, Invocation, Reply
 
 log = logging.getLogger(__name__)
 SLASH_COMMAND = "/ltx"
+# Buttons of the requester's own prompt (price, approval): answered in place of the prompt.
+CONFIRMING = (ButtonAction.CONFIRM, ButtonAction.ABORT, ButtonAction.REQUEST_APPROVAL)
 
 
 def request_key(body: dict[str, Any]) -> str | None:
@@ -115,13 +119,18 @@ async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, cont
                               price=rt.price({}))  # fmt: skip
         await client.views_open(trigger_id=body.get("trigger_id"), view=view)
         return
-    if parsed.name == "help":
-        await respond(text=USAGE, response_type="ephemeral")
+    if parsed.name in ("help", "admin help"):
+        await respond(text=USAGE if parsed.name == "help" else ADMIN_USAGE,
+                      response_type="ephemeral")  # fmt: skip
         return
     actor = await rt.people.actor(client, team, str(body.get("user_id")),
                                   str(body.get("user_name") or ""))  # fmt: skip
     place = slack_place(team, channel)
     reply = await rt.commands.dispatch(Invocation(parsed.name, actor, place, parsed.options))
+    if reply.file is not None:  # admin usage / export: the file goes to a DM, never the channel
+        first_line = mrkdwn(reply.text.splitlines()[0] if reply.text else "")
+        sent = await send_privately(client, actor.user_id, reply.file, first_line)
+        reply = replace(reply, text=f"{reply.text}\n{sent}", file=None)
     await _respond(respond, reply)
 
 
@@ -139,10 +148,11 @@ async def _press(rt: Runtime, body: dict[str, Any], action: dict[str, Any],
     actor = await rt.people.actor(client, team, str(user.get("id")),
                                   str(user.get("name") or user.get("username") or ""))  # fmt: skip
     reply = await rt.commands.press(button, job_id, actor, slack_place(team, channel, thread))
-    await _respond(respond, reply)
+    # The price prompt is answered in its place, so its buttons cannot be pressed again.
+    await _respond(respond, reply, replace_original=button in CONFIRMING)
 
 
-async def _respond(respond: Any, reply: Reply) -> None:
+async def _respond(respond: Any, reply: Reply, *, replace_original: bool = False) -> None:
     """Answer through the response_url: ephemeral unless the reply is meant for everyone."""
     kind = "ephemeral" if reply.ephemeral else "in_channel"
-    await respond(**reply_body(reply), response_type=kind, replace_original=False)
+    await respond(**reply_body(reply), response_type=kind, replace_original=replace_original)

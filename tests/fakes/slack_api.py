@@ -229,6 +229,15 @@ class FakeSlackAPI:
             self.member_of.add(channel)
         return {"ok": True, "channel": {"id": channel, "is_member": True}}
 
+    def _m_conversations_open(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if any(user not in self.users for user in users):
+            return {"ok": False, "error": "user_not_found"}
+        # The app's DM with one user; its id is stable, as on Slack.
+        return {"ok": True, "channel": {"id": "D" + users[0].lstrip("UW"), "is_im": True}}
+
     def _m_chat_getPermalink(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         channel, ts = params.get("channel"), params.get("message_ts", "")
         return {"ok": True, "permalink": f"https://fake.slack.com/archives/{channel}/p{ts}"}
