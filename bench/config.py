@@ -1,0 +1,56 @@
+"""How big a run is: the full run (the figures in bench/README.md, < 5 minutes on 2 cores) and
+`--quick` (a smoke test of the harness in well under 20 s; its numbers mean nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bench.falside import VideoShape
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    scales: tuple[int, ...]  # jobs in flight at once
+    ack_burst: int  # generate commands dispatched at once for the ack target
+    generation_seconds: float  # fal's fixed render time per job
+    queue_seconds: float  # fal's fixed queue time per job
+    video: VideoShape
+    poll_interval: float  # the bot's first poll interval (production default 2 s)
+    webhook_scales: tuple[int, ...]  # bursts at which ours also runs with fal webhooks
+    contenders: int  # concurrent ledger holders
+    holds_each: int
+    postgres: bool
+    timeout: float  # per scenario
+    memory: bool = False  # tracemalloc our largest polling run: $TMPDIR/ltxbot-bench-*.txt
+    profile: bool = False  # cProfile our largest polling run into $TMPDIR/ltxbot-bench-*.prof
+
+
+FULL = Config(
+    name="full",
+    scales=(1, 50, 200),  # 500 with --scales 1,50,500: about 7 minutes here, see README
+    ack_burst=200,  # taken from the 200 burst itself
+    generation_seconds=2.0,
+    queue_seconds=0.5,
+    video=VideoShape(1536, 896, 121),  # the model's default size and length: about 2 MB
+    poll_interval=2.0,
+    webhook_scales=(50,),  # the 200 burst with webhooks too would pass 5 minutes here
+    contenders=50,
+    holds_each=10,
+    postgres=True,
+    timeout=200.0,
+)
+QUICK = replace(
+    FULL,
+    name="quick",
+    scales=(3,),
+    ack_burst=3,  # taken from the scale run itself
+    generation_seconds=0.2,
+    queue_seconds=0.05,
+    video=VideoShape(256, 160, 9),
+    webhook_scales=(3,),
+    poll_interval=0.25,
+    contenders=10,
+    holds_each=3,
+    timeout=30.0,
+)

@@ -1,0 +1,76 @@
+"""What this process costs, read from the kernel: CPU seconds, resident and peak memory, and
+the machine it runs on. No psutil: `resource` and /proc are enough on Linux."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+from pathlib import Path
+
+STATUS = Path("/proc/self/status")
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process, all its threads included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in STATUS.read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_kib() -> int:
+    """Resident memory now (VmRSS), in KiB."""
+    return _status_kib("VmRSS") or 0
+
+
+def peak_rss_kib() -> int:
+    """Peak resident memory since start or the last `reset_peak()` (VmHWM), in KiB."""
+    peak = _status_kib("VmHWM")
+    if peak is None:  # no /proc: ru_maxrss is KiB on Linux and never resets
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak
+
+
+def reset_peak() -> bool:
+    """Make VmHWM start again from the current RSS (Linux >= 4.0); False when not possible,
+    in which case the peak includes everything before (the figures say so)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def machine() -> dict[str, object]:
+    """nproc, CPU model, memory and Python: printed beside every result."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "mem_total_mib": mem_kib // 1024 if mem_kib else None,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }

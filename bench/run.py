@@ -1,0 +1,181 @@
+"""The benchmark: `python -m bench.run [--quick] [--no-postgres] [--scales 1,50,500] [--out F]`
+(`./scripts/bench` runs it from .venv).
+
+Every bot runs in a child process (bench.child) so its CPU and memory are its own; the simulated
+fal runs here, fresh for each scenario. Prints the table (ours beside the naive baseline) and
+the targets, and writes everything as JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.config import FULL, QUICK, Config
+from bench.falside import prerendered, use_prerendered
+from bench.pg import postgres_problem, throwaway_schema
+from bench.procstats import machine
+from bench.scenarios import bot_scenario, run_child, scratch_root
+from bench.wiring import ROOT, SHEET
+
+RESULTS = ROOT / "bench" / "results"
+PLATFORM_PATHS = {
+    "console": "measured: Commands.dispatch, as adapters/console and the CLI call it",
+    "discord": "measured: DiscordAdapter on tests/fakes' Discord REST, interactions fed as its "
+    "gateway delivers them (ack = the deferral reached Discord)",
+    "slack": "not measured: bench has no Slack driver yet (bolt's AsyncApp.async_dispatch with "
+    "a signed slash-command body on tests/fakes/slack_api.py would be the way)",
+}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+async def ledger_holds(config: Config, work: Path) -> dict[str, Any]:
+    params = {"contenders": config.contenders, "holds_each": config.holds_each}
+    out: dict[str, Any] = {}
+    say(f"  ledger holds, sqlite, {config.contenders} contenders")
+    sqlite = f"sqlite:///{work / 'holds' / 'ledger.sqlite3'}"
+    out["sqlite"] = await run_child("holds", {**params, "url": sqlite}, work)
+    if not config.postgres:
+        out["postgresql_skipped"] = "--no-postgres"
+        return out
+    problem = await postgres_problem()
+    if problem is not None:
+        out["postgresql_skipped"] = f"PostgreSQL unreachable ({problem})"
+        say(f"  ledger holds, postgresql: SKIPPED, {out['postgresql_skipped']}")
+        return out
+    say(f"  ledger holds, postgresql, {config.contenders} contenders")
+    async with throwaway_schema() as url:
+        out["postgresql"] = await run_child("holds", {**params, "url": url}, work)
+    return out
+
+
+async def bots(config: Config, work: Path) -> list[dict[str, Any]]:
+    plan = []
+    for jobs in config.scales:
+        plan.append(("ours", "poll", jobs))
+        if jobs in config.webhook_scales:
+            plan.append(("ours", "webhook", jobs))
+        plan.append(("naive", "poll", jobs))
+    if config.ack_burst not in config.scales:
+        plan += [("ours", "ack", config.ack_burst), ("naive", "ack", config.ack_burst)]
+    plan.append(("ours", "discord", config.ack_burst))
+    summaries = []
+    for bot, mode, jobs in plan:
+        started = time.monotonic()
+        result = await bot_scenario(config, work, bot, mode, jobs)
+        summary = report.summarise(result)
+        summary["records"] = result["records"]
+        summaries.append(summary)
+        say(f"  {bot:5} {mode:7} {jobs:4} jobs  {time.monotonic() - started:5.1f} s")
+    return summaries
+
+
+async def main(config: Config, out: Path | None) -> dict[str, Any]:
+    started = time.monotonic()
+    info = machine()
+    say(f"ltxbot bench ({config.name}) on {info['nproc']} x {info['cpu_model']}")
+    work = Path(tempfile.mkdtemp(prefix="ltxbot-bench-", dir=scratch_root()))
+    try:
+        video = prerendered(SHEET, config.video, RESULTS / "cache")
+        local = work / video.name  # same file system as the fal's files: hard links
+        shutil.copyfile(video, local)
+        undo = use_prerendered(local)
+        try:
+            holds = await ledger_holds(config, work)
+            summaries = await bots(config, work)
+        finally:
+            undo()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    checks = report.targets(summaries, holds, config)
+    figures = [{k: v for k, v in s.items() if k != "records"} for s in summaries]
+    say("\n" + report.table(figures, config.scales, bool(config.webhook_scales)))
+    for backend in ("sqlite", "postgresql"):
+        if backend in holds:
+            h = holds[backend]
+            say(
+                f"ledger holds {backend}: {h['holds_per_s']:.0f}/s ({h['holds']} by "
+                f"{h['contenders']} contenders; p50 {h['p50_ms']:.1f} ms, p99 {h['p99_ms']:.1f} "
+                f"ms; {h['cpu_ms_per_hold']:.2f} ms CPU per hold)"
+            )
+        else:
+            say(f"ledger holds {backend}: skipped ({holds.get(backend + '_skipped')})")
+    discord = report.find(figures, "ours", "discord", config.ack_burst)
+    if discord is not None:
+        answered = (
+            f"answer p50 {discord['answer_p50_ms']:.0f} ms, p99 {discord['answer_p99_ms']:.0f} ms"
+            if "answer_p50_ms" in discord
+            else "answers not awaited at this size"
+        )
+        say(
+            f"discord path, {config.ack_burst} at once: ack (deferral) p50 "
+            f"{discord['ack_p50_ms']:.0f} ms, p99 {discord['ack_p99_ms']:.0f} ms; {answered}"
+        )
+    for path, note in PLATFORM_PATHS.items():
+        say(f"ack path {path}: {note}")
+    say("\n" + report.targets_text(checks))
+    elapsed = time.monotonic() - started
+    say(f"\nfinished in {elapsed:.0f} s")
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": info,
+        "config": dataclasses.asdict(config),
+        "elapsed_s": elapsed,
+        "scenarios": summaries,
+        "holds": holds,
+        "platform_paths": PLATFORM_PATHS,
+        "targets": checks,
+    }
+    if out is None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out = RESULTS / f"{config.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=1, default=str))
+    say(f"results: {out}")
+    return document
+
+
+def parse(argv: list[str]) -> tuple[Config, Path | None]:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smoke-test sizes (< 20 s)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite ledger only")
+    parser.add_argument("--webhook-scales", help="bursts also run with webhooks (default 50)")
+    parser.add_argument("--scales", help="jobs in flight, comma-separated (default 1,50,500)")
+    parser.add_argument("--ack-burst", type=int, help="commands at once for the ack target")
+    parser.add_argument("--generation-seconds", type=float, help="fal's render time per job")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile our largest polling run into $TMPDIR")  # fmt: skip
+    parser.add_argument("--memory", action="store_true",
+                        help="tracemalloc our largest polling run into $TMPDIR")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="where to write the JSON")
+    args = parser.parse_args(argv)
+    config = QUICK if args.quick else FULL
+    changes: dict[str, Any] = {"profile": args.profile, "memory": args.memory}
+    if args.no_postgres:
+        changes["postgres"] = False
+    if args.webhook_scales is not None:
+        changes["webhook_scales"] = tuple(int(n) for n in args.webhook_scales.split(",") if n)
+    if args.scales:
+        changes["scales"] = tuple(int(n) for n in args.scales.split(","))
+    if args.ack_burst:
+        changes["ack_burst"] = args.ack_burst
+    if args.generation_seconds:
+        changes["generation_seconds"] = args.generation_seconds
+    return dataclasses.replace(config, **changes), args.out
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*parse(sys.argv[1:])))

@@ -1,0 +1,97 @@
+"""Run one measured process against a fresh simulated fal and join both sides' records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.config import Config
+from bench.falside import BenchFal
+from bench.wiring import ROOT
+
+
+def scratch_root() -> Path:
+    """tmpfs when there is one: 500 downloaded MP4s should cost memory, not disk seeks."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+
+
+async def run_child(kind: str, params: dict[str, Any], work: Path) -> dict[str, Any]:
+    """`python -m bench.child` in a process of its own; its CPU and memory are the bot's."""
+    name = f"{kind}-{params.get('mode', 'x')}-{uuid.uuid4().hex[:6]}"
+    params_path, out_path = work / f"{name}.params.json", work / f"{name}.out.json"
+    params_path.write_text(json.dumps(params))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.child", kind, str(params_path), str(out_path),
+        cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await process.communicate()
+    if process.returncode != 0 or not out_path.exists():
+        tail = stderr.decode(errors="replace")[-3000:]
+        raise RuntimeError(f"bench child {kind} failed ({process.returncode}):\n{tail}")
+    return json.loads(out_path.read_text())
+
+
+@asynccontextmanager
+async def fresh_fal(config: Config, work: Path):  # type: ignore[no-untyped-def]
+    """A new simulated fal for one scenario, so no counter or queue carries over."""
+    fal_dir = work / f"fal-{uuid.uuid4().hex[:6]}"
+    async with BenchFal(
+        generation_seconds=config.generation_seconds,
+        queue_seconds=config.queue_seconds,
+        data_dir=fal_dir,
+        seed=0,
+    ) as fal:
+        yield fal
+
+
+async def bot_scenario(
+    config: Config, work: Path, bot: str, mode: str, jobs: int
+) -> dict[str, Any]:
+    """`bot` (ours|naive) with `jobs` commands at once; `mode` poll, webhook or ack."""
+    async with fresh_fal(config, work) as fal:
+        data_dir = work / f"bot-{uuid.uuid4().hex[:6]}"
+        params: dict[str, Any] = {
+            "fal": fal.endpoints(), "mode": mode, "jobs": jobs, "data_dir": str(data_dir),
+            "resolution": config.video.resolution, "num_frames": config.video.num_frames,
+            "poll_interval": config.poll_interval, "timeout": config.timeout,
+        }  # fmt: skip
+        if config.profile and bot == "ours" and mode == "poll" and jobs == max(config.scales):
+            params["profile"] = str(
+                Path(tempfile.gettempdir()) / f"ltxbot-bench-ours-poll-{jobs}.prof"
+            )
+        if config.memory and bot == "ours" and mode == "poll" and jobs == max(config.scales):
+            report = Path(tempfile.gettempdir()) / f"ltxbot-bench-ours-poll-{jobs}.memory.txt"
+            report.unlink(missing_ok=True)
+            params["memory"] = str(report)
+        result = await run_child(bot, params, work)
+        join_fal_side(result, fal)
+        return result
+
+
+def join_fal_side(result: dict[str, Any], fal: BenchFal) -> None:
+    """Add what fal saw to each job record: its own time, status requests, poll gaps."""
+    for record in result["records"]:
+        request_id = record.get("request_id")
+        if not request_id:
+            continue
+        record["fal_s"] = fal.fal_seconds(request_id)
+        record["status_requests"] = len(fal.status_times.get(request_id, ()))
+        gaps = fal.poll_gaps(request_id)
+        record["min_poll_gap_s"] = min(gaps) if gaps else None
+        received = fal.received.get(request_id)
+        fetched = fal.result_times.get(request_id)
+        job = fal.jobs.get(request_id)
+        record["followed_s"] = fetched - received if received and fetched else None
+        # The job's timeline, from the command's arrival, on the one monotonic clock.
+        arrived = record["arrived"]
+        for key, at in (("submitted", received), ("completed", job.finished if job else None),
+                        ("fetched", fetched)):  # fmt: skip
+            record[f"{key}_at_s"] = at - arrived if at is not None else None
