@@ -15,7 +15,8 @@ BUTTON_ACTION_PREFIX = "ltx_job_"  # action_id = prefix + action ("ltx_job_cance
 MAX_SECTION_CHARS = 3000  # Slack's limit for a section's text
 MAX_TEXT_CHARS = 40_000  # chat.postMessage's limit for `text`
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-_ESCAPED_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+# User and channel mentions are put back after escaping; they link, they never ping everyone.
+_ESCAPED_MENTION = re.compile(r"&lt;([@#][UWC][A-Z0-9]+)&gt;")
 
 
 def mrkdwn(text: str) -> str:
@@ -25,7 +26,7 @@ def mrkdwn(text: str) -> str:
     renderers' own user mentions (`<@U123>`) are put back.
     """
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = _ESCAPED_MENTION.sub(r"<@\1>", escaped)
+    escaped = _ESCAPED_MENTION.sub(r"<\1>", escaped)
     return _BOLD.sub(r"*\1*", escaped)
 
 
