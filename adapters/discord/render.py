@@ -28,12 +28,18 @@ def presser_of(client: discord.Client) -> Presser:
     return client.ltx_presser  # type: ignore[attr-defined]
 
 
+# The action each prompt invites; the rest stay grey (danger ones red).
+_PRIMARY = frozenset(
+    {ButtonAction.REROLL, ButtonAction.CONFIRM, ButtonAction.REQUEST_APPROVAL, ButtonAction.APPROVE}
+)
+
+
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
     """Cancel / Reroll / Details / Confirm / Abort for one job; stateless apart from its id."""
 
     def __init__(self, action: ButtonAction, job_id: str, label: str = "", danger: bool = False):
         style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.secondary
-        if action in (ButtonAction.REROLL, ButtonAction.CONFIRM):
+        if action in _PRIMARY:
             style = discord.ButtonStyle.primary
         super().__init__(
             discord.ui.Button(
