@@ -42,7 +42,7 @@ from commands import Commands
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 BOT_SCOPES = ("app_mentions:read", "channels:join", "chat:write", "commands", "files:read",
-              "files:write", "im:write", "users:read")  # fmt: skip
+              "files:write", "im:write", "users:read", "usergroups:read")  # fmt: skip
 
 
 def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:

@@ -2,7 +2,9 @@
 
 Workspace admins and owners are the bot's admins. Payloads do not say who is one, so
 users.info is asked (needs `users:read`) and the answer kept for a few minutes; when Slack
-cannot say, the user is treated as a plain member (the safe side).
+cannot say, the user is treated as a plain member (the safe side). The user groups a person is
+in are their roles (for role caps): `usergroups.list` (needs `usergroups:read`; free workspaces
+have no groups), asked once per workspace every few minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bot.model import Actor, Place, Platform
 
 log = logging.getLogger(__name__)
 ADMIN_CACHE_SECONDS = 300
+GROUPS_CACHE_SECONDS = 300
 
 
 def slack_place(team_id: str, channel_id: str, thread_ts: str | None = None) -> Place:
@@ -30,6 +33,7 @@ class People:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._admins: dict[tuple[str, str], tuple[bool, str, float]] = {}
+        self._groups: dict[str, tuple[dict[str, tuple[str, ...]], float]] = {}
 
     async def actor(
         self, client: AsyncWebClient, team_id: str, user_id: str, name: str = ""
@@ -40,8 +44,27 @@ class People:
             is_admin, looked_up = await self._look_up(client, user_id)
             cached = (is_admin, looked_up, self._clock() + ADMIN_CACHE_SECONDS)
             self._admins[key] = cached
+        groups = await self._groups_of(client, team_id)
         return Actor(Platform.SLACK, team_id, user_id, name or cached[1] or user_id,
-                     is_admin=cached[0])  # fmt: skip
+                     roles=groups.get(user_id, ()), is_admin=cached[0])  # fmt: skip
+
+    async def _groups_of(self, client: AsyncWebClient, team_id: str) -> dict[str, tuple[str, ...]]:
+        """user id -> the ids of the user groups they are in, for the workspace."""
+        cached = self._groups.get(team_id)
+        if cached is not None and cached[1] > self._clock():
+            return cached[0]
+        members: dict[str, list[str]] = {}
+        try:
+            response = await client.usergroups_list(include_users=True)
+        except SlackApiError as error:  # no scope, or a plan without groups: no role caps
+            log.info("usergroups.list: %s; role caps do not apply", error.response.get("error"))
+        else:
+            for group in response.get("usergroups") or ():
+                for user in group.get("users") or ():
+                    members.setdefault(user, []).append(str(group.get("id")))
+        result = {user: tuple(ids) for user, ids in members.items()}
+        self._groups[team_id] = (result, self._clock() + GROUPS_CACHE_SECONDS)
+        return result
 
     async def _look_up(self, client: AsyncWebClient, user_id: str) -> tuple[bool, str]:
         try:

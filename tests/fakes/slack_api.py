@@ -61,6 +61,7 @@ class FakeSlackAPI:
         self.bot_user_id = "U0BOT"
         self.bot_id = "B0BOT"
         self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: list[dict[str, Any]] = []
         self.member_of: set[str] | None = None  # None: the bot is in every channel
         # Tokens allowed to download private files (files:read); None: every valid token.
         self.file_readers: set[str] | None = None
@@ -93,6 +94,10 @@ class FakeSlackAPI:
             "is_primary_owner": False, "is_bot": False,
             "profile": {"display_name": name, "real_name": name},
         }  # fmt: skip
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> None:
+        self.usergroups.append({"id": group_id, "team_id": self.team_id, "handle": handle,
+                                "name": handle, "users": list(users)})  # fmt: skip
 
     def add_file(self, name: str, data: bytes, mimetype: str = "image/png") -> dict[str, Any]:
         """A private file as Slack would describe it in a payload (with url_private)."""
@@ -190,6 +195,12 @@ class FakeSlackAPI:
     def _m_users_info(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         user = self.users.get(params.get("user", ""))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _m_usergroups_list(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        wanted = str(params.get("include_users", "")).lower() in {"1", "true"}
+        groups = [g if wanted else {k: v for k, v in g.items() if k != "users"}
+                  for g in self.usergroups]  # fmt: skip
+        return {"ok": True, "usergroups": groups}
 
     def _in_channel(self, channel: str | None) -> bool:
         return self.member_of is None or channel in self.member_of
