@@ -15,6 +15,7 @@ A cap stored with no amount is "uncapped": it still takes the place of the ones 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Sequence
@@ -138,8 +139,11 @@ class Budgets:
         caps: list[Cap] = []
         rules: dict[Rule, str] = {}
         if self.store is not None:
-            caps = await self.store.caps(scope=scope)
-            rules = await self.store.rules(scope=scope)
+            # Asked together, so that a store sharing reads among concurrent holds (storage)
+            # answers both with one read.
+            caps, rules = await asyncio.gather(
+                self.store.caps(scope=scope), self.store.rules(scope=scope)
+            )
         base = self.policy
         return ScopePolicy(
             caps=tuple(caps),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.money import Money
 from bot.policy import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from storage.approvals import SqlApprovalStore
+from storage.coalesce import SharedReads
 from storage.tables import (
     admin_audit,
     budget_alerts,
@@ -25,6 +26,15 @@ from storage.tables import (
     channel_access,
     channel_defaults,
     scope_rules,
+)
+
+_CAPS = (
+    select(budget_caps)
+    .where(budget_caps.c.scope == bindparam("scope"))
+    .order_by(budget_caps.c.kind, budget_caps.c.subject)
+)
+_RULES = select(scope_rules.c.name, scope_rules.c.value).where(
+    scope_rules.c.scope == bindparam("scope")
 )
 
 
@@ -58,17 +68,20 @@ class SqlPolicyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.approvals = SqlApprovalStore(engine)
+        # Every hold asks for its scope's caps and rules first (bot.budget asks for both at
+        # once): concurrent askers share one read of both, each answered by a read that began
+        # after it asked, so an admin's change on any replica applies to the next hold.
+        self._policy = SharedReads(self._read_policy)
 
     async def caps(self, *, scope: str) -> list[Cap]:
         """The scope's stored caps, in a stable order (kind, then subject)."""
-        query = (
-            select(budget_caps)
-            .where(budget_caps.c.scope == scope)
-            .order_by(budget_caps.c.kind, budget_caps.c.subject)
-        )
+        return list((await self._policy.get(scope))[0])
+
+    async def _read_policy(self, scope: str) -> tuple[tuple[Cap, ...], dict[Rule, str]]:
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return [
+            cap_rows = (await connection.execute(_CAPS, {"scope": scope})).all()
+            rule_rows = (await connection.execute(_RULES, {"scope": scope})).all()
+        caps = tuple(
             Cap(
                 kind=CapKind(row.kind),
                 subject=row.subject,
@@ -77,8 +90,10 @@ class SqlPolicyStore:
                 set_by=row.set_by,
                 set_at=row.set_at,
             )
-            for row in rows
-        ]
+            for row in cap_rows
+        )
+        known = {rule.value for rule in Rule}
+        return caps, {Rule(row.name): row.value for row in rule_rows if row.name in known}
 
     async def set_cap(self, *, scope: str, cap: Cap, actor: str, reason: str, at: datetime) -> None:
         """Insert or replace the cap for (kind, subject), with its audit entry."""
@@ -116,11 +131,8 @@ class SqlPolicyStore:
         return removed
 
     async def rules(self, *, scope: str) -> dict[Rule, str]:
-        query = select(scope_rules.c.name, scope_rules.c.value).where(scope_rules.c.scope == scope)
-        async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        known = {rule.value for rule in Rule}
-        return {Rule(row.name): row.value for row in rows if row.name in known}
+        """The scope's stored rules (unknown names, from a newer version, left out)."""
+        return dict((await self._policy.get(scope))[1])
 
     async def set_rule(
         self,

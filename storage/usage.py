@@ -1,0 +1,101 @@
+"""What a cap has used, as SQL: the ledger rules in statements built once, with bind parameters.
+
+Usage of a cap = spent (CAPTURE entries) + held (HOLD entries with no closing entry) - granted
+(GRANT and ADJUST entries), over a scope's entries effective from the cap's window start. A
+user's cap counts that user's entries and grants; the team pool counts every user's entries
+but only the grants made to the pool (user_id NULL). Statements are module constants so that
+each use only binds values: SQLAlchemy compiles each once, instead of rebuilding the query per
+hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ports import EntryKind
+from storage.tables import ledger_entries
+
+entry = ledger_entries
+closing = ledger_entries.alias("closing")
+HOLD = EntryKind.HOLD.value
+GRANT_KINDS = (EntryKind.GRANT.value, EntryKind.ADJUST.value)
+CLOSING_KINDS = (EntryKind.CAPTURE.value, EntryKind.RELEASE.value)
+# Each hold row joined to its closing entry, if any (at most one, by the unique index).
+entries_with_closing = entry.outerjoin(
+    closing,
+    and_(closing.c.ref == entry.c.ref, entry.c.kind == HOLD, closing.c.kind.in_(CLOSING_KINDS)),
+)
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:scope, 0))")
+
+
+def _amount_sum(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, entry.c.amount), else_=0)), 0)
+
+
+def _sums(granted: Any) -> list[Any]:
+    """spent, held, granted over the selected entries."""
+    return [
+        _amount_sum(entry.c.kind == EntryKind.CAPTURE.value),
+        _amount_sum(and_(entry.c.kind == HOLD, closing.c.id.is_(None))),
+        _amount_sum(granted),
+    ]
+
+
+def _windowed(query: Any, since: bool) -> Any:
+    query = query.where(entry.c.scope == bindparam("scope"))
+    return query.where(entry.c.effective_at >= bindparam("since")) if since else query
+
+
+def _users_query(since: bool) -> Any:
+    query = select(entry.c.user_id, *_sums(entry.c.kind.in_(GRANT_KINDS)))
+    query = _windowed(query.select_from(entries_with_closing), since)
+    users = entry.c.user_id.in_(bindparam("users", expanding=True))
+    return query.where(users).group_by(entry.c.user_id)
+
+
+def _pool_query(since: bool) -> Any:
+    granted = and_(entry.c.kind.in_(GRANT_KINDS), entry.c.user_id.is_(None))
+    return _windowed(select(*_sums(granted)).select_from(entries_with_closing), since)
+
+
+_USERS = {since: _users_query(since) for since in (False, True)}
+_POOL = {since: _pool_query(since) for since in (False, True)}
+
+
+def users_usage(
+    scope: str, users: Collection[str], since: datetime | None
+) -> tuple[Any, dict[str, Any]]:
+    """(statement, parameters) giving rows (user_id, spent, held, granted) for these users'
+    caps (users without entries have no row)."""
+    params: dict[str, Any] = {"scope": scope, "users": list(users)}
+    if since is not None:
+        params["since"] = since
+    return _USERS[since is not None], params
+
+
+def pool_usage(scope: str, since: datetime | None) -> tuple[Any, dict[str, Any]]:
+    """(statement, parameters) giving one row (spent, held, granted) for the scope's pool."""
+    params: dict[str, Any] = {"scope": scope}
+    if since is not None:
+        params["since"] = since
+    return _POOL[since is not None], params
+
+
+async def lock_scopes(connection: AsyncConnection, scopes: Sequence[str] | set[str]) -> None:
+    """Serialize writers that change the room of these scopes, across replicas.
+
+    PostgreSQL: a transaction-scoped advisory lock per scope (sorted, so two writers never wait
+    on each other in opposite orders). Chosen over SERIALIZABLE because a burst of holds on one
+    scope would mostly abort and retry there; the lock makes them queue, exactly once, and lets
+    other scopes proceed in parallel. It covers the user caps and the pool of a scope at once.
+    SQLite needs nothing here: every transaction begins IMMEDIATE (see storage.engine).
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    for scope in sorted(set(scopes)):
+        await connection.execute(_LOCK, {"scope": scope})
