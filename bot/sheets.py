@@ -10,6 +10,11 @@ profile, alpha flattened onto white and the long side capped. PNG because sheets
 flat panels and labels where JPEG would ring around edges and lose detail the model must keep;
 a photographic sheet costs a few MB of upload (about 5 MB at 2048x1536), small beside a
 minutes-long generation, and one content type keeps the rest of the bot simple.
+
+`check_sheet` is the cheap half (bytes, format, frames, pixel bounds, a full chunk/CRC parse,
+no pixel decode; well under a millisecond for a typical sheet): it runs on the reply path,
+before anything is held. `sanitise_sheet` does all of it again plus the decode, and runs inside
+the job (`bot.sheet_files`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ from typing import Any
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from bot.errors import InvalidSheet
-from bot.model import Attachment
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MIB
@@ -40,6 +44,8 @@ _SHOWN_NAME = {"MPO": "JPEG", "WEBP": "WebP"}
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 Image.init()  # registers the WebP opener; `Image.open(formats=...)` does not do it by itself
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_ORIENTATION = 0x0112
+_TRANSPOSING = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,43 @@ class Sheet:
         return self.width / self.height
 
 
+@dataclass(frozen=True)
+class SheetHeader:
+    """What `check_sheet` learnt without decoding: the clean sheet's size, as `sanitise_sheet`
+    will make it (EXIF rotation applied, long side capped)."""
+
+    original_format: str
+    width: int
+    height: int
+
+    @property
+    def aspect(self) -> float:
+        """Width over height, for the `auto` video size."""
+        return self.width / self.height
+
+
+def check_sheet(
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: int = DEFAULT_MAX_SIDE,
+    min_side: int = DEFAULT_MIN_SIDE,
+) -> SheetHeader:
+    """Every check of `sanitise_sheet` that needs no pixel decode; raises `InvalidSheet`.
+
+    What passes here can still fail the decode (a JPEG cut off mid-scan, whose header and
+    markers are intact): `sanitise_sheet` refuses it then, inside the job.
+    """
+    _check_bytes(data, max_bytes)
+    fmt, size, orientation = _inspect(data, max_pixels=max_pixels, min_side=min_side)
+    width, height = size
+    if orientation in _TRANSPOSING:
+        width, height = height, width
+    width, height = _fit((width, height), max_side)
+    return SheetHeader(fmt.upper(), width, height)
+
+
 def sanitise_sheet(
     data: bytes,
     *,
@@ -72,14 +115,8 @@ def sanitise_sheet(
     CPU-bound: call `sanitise_sheet_async` from the event loop. Raises `InvalidSheet` with a
     sentence the user can act on.
     """
-    if not data:
-        raise InvalidSheet(f"That file is empty; {_ASK}")
-    if len(data) > max_bytes:
-        raise InvalidSheet(
-            f"That file is {_megabytes(len(data))}; reference sheets can be at most "
-            f"{_megabytes(max_bytes)}."
-        )
-    fmt = _inspect(data, max_pixels=max_pixels, min_side=min_side)
+    _check_bytes(data, max_bytes)
+    fmt, _, _ = _inspect(data, max_pixels=max_pixels, min_side=min_side)
     image = _open(data)
     target = _fit(image.size, max_side)
     if image.format in ("JPEG", "MPO") and target != image.size:
@@ -115,30 +152,20 @@ async def sanitise_sheet_async(data: bytes, **limits: Any) -> Sheet:
     return await asyncio.to_thread(sanitise_sheet, data, **limits)
 
 
-async def read_attachment(attachment: Attachment, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """Fetch an attachment's bytes, refusing it when it is larger than `max_bytes`.
-
-    A declared size over the limit is refused before anything is downloaded. We ask `read`
-    for one byte more than the limit so an oversized file shows itself whichever way the
-    adapter counts (at most `limit`, or `limit + 1` like `Attachment.from_path`).
-    """
-    if attachment.size is not None and attachment.size > max_bytes:
-        raise InvalidSheet(
-            f"That file is {_megabytes(attachment.size)}; reference sheets can be at most "
-            f"{_megabytes(max_bytes)}."
-        )
-    data = await attachment.read(max_bytes + 1)
+def _check_bytes(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise InvalidSheet(f"That file is empty; {_ASK}")
     if len(data) > max_bytes:
         raise InvalidSheet(
-            f"That file is larger than {_megabytes(max_bytes)}, the most a reference sheet may "
-            "be; send a smaller image."
+            f"That file is {megabytes(len(data))}; reference sheets can be at most "
+            f"{megabytes(max_bytes)}."
         )
-    return data
 
 
-def _inspect(data: bytes, *, max_pixels: int, min_side: int) -> str:
+def _inspect(data: bytes, *, max_pixels: int, min_side: int) -> tuple[str, tuple[int, int], int]:
     """Check format, frames and size from the header, then parse the whole file once without
-    decoding pixels (PNG: every chunk and its CRC). Returns the format's display name."""
+    decoding pixels (PNG: every chunk and its CRC). Returns the format's display name, the
+    stored size and the EXIF orientation (1 when there is none in the header)."""
     try:
         with Image.open(io.BytesIO(data), formats=_DECODERS) as probe:
             fmt = _SHOWN_NAME.get(probe.format or "", probe.format or "image")
@@ -147,8 +174,10 @@ def _inspect(data: bytes, *, max_pixels: int, min_side: int) -> str:
                     f"That file is an animated {fmt}; send a still image as a PNG, JPEG or WebP."
                 )
             _check_dimensions(probe.size, max_pixels=max_pixels, min_side=min_side)
+            orientation = _header_orientation(probe)
+            size = probe.size
             probe.verify()
-            return fmt
+            return fmt, size, orientation
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         # Pillow's own process-wide guard tripped (only far above our limit, or under -W error).
         raise InvalidSheet(
@@ -159,6 +188,25 @@ def _inspect(data: bytes, *, max_pixels: int, min_side: int) -> str:
         raise InvalidSheet(_describe_unsupported(data)) from error
     except _DECODE_ERRORS as error:
         raise InvalidSheet(_damaged(_guess_accepted_name(data))) from error
+
+
+def _header_orientation(probe: Image.Image) -> int:
+    """The EXIF orientation as the header carries it, read without decoding.
+
+    JPEG and WebP keep EXIF ahead of the pixels; a PNG's eXIf chunk is only seen here when it
+    comes before the image data (as the PNG spec asks). `Image.getexif` is not used because on
+    a PNG it may decode the whole image to look for a late chunk.
+    """
+    raw = probe.info.get("exif")
+    if not raw:
+        return 1
+    try:
+        exif = Image.Exif()
+        exif.load(raw)
+        value = exif.get(_ORIENTATION, 1)
+    except _DECODE_ERRORS:
+        return 1  # malformed EXIF: `_apply_orientation` ignores it too
+    return value if isinstance(value, int) else 1
 
 
 def _open(data: bytes) -> Image.Image:
@@ -277,7 +325,8 @@ def _damaged(fmt: str) -> str:
     )
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A byte count as users read it: "1.5 MB" (mebibytes, rounded up to a tenth)."""
     return f"{math.ceil(size / MIB * 10) / 10:g} MB"
 
 

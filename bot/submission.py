@@ -8,7 +8,6 @@ it, so it is not sent again (no double-paid video) and fails honestly instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -19,6 +18,7 @@ from bot.errors import GenerationFailed
 from bot.events import Held
 from bot.jobs import Job, JobState
 from bot.money import Money
+from bot.sheet_files import upload_sheet
 
 log = logging.getLogger(__name__)
 S = JobState
@@ -37,8 +37,11 @@ async def submit_once(lifecycle: Lifecycle, job: Job, webhook_url: str | None) -
     gateway, clock = lifecycle.gateway, lifecycle.clock
     await lifecycle.publish(job, Held(Money(job.quoted_nanos)))
     if job.sheet_url is None:
-        data = await asyncio.to_thread(Path(job.sheet_path or "").read_bytes)
-        url = await gateway.upload(data, content_type="image/png", file_name=f"{job.id}.png")
+        # Sanitised here, off the reply path; read only for its (bounded) upload.
+        url = await upload_sheet(
+            Path(job.sheet_path or ""),
+            lambda data: gateway.upload(data, content_type="image/png", file_name=f"{job.id}.png"),
+        )
         job = await lifecycle.update(job, lambda j: j.with_changes(clock(), sheet_url=url))
     token = uuid.uuid4().hex
     job = await lifecycle.update(

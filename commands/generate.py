@@ -1,4 +1,10 @@
-"""generate and reroll: validate, price, hold, start. Bad input is refused before any hold."""
+"""generate and reroll: validate, price, hold, start. Bad input is refused before any hold.
+
+The reply waits for the cheap sheet checks only (`bot.sheet_files.take_in`: type, size, header,
+pixel bounds, no decode); the price of an `auto` size comes from the header's aspect. The full
+decode and re-encode runs inside the job, and a sheet it refuses fails the job and releases
+the hold with the sanitiser's sentence.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from bot.jobs import Job, Origin
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest, parse_request
-from bot.sheets import read_attachment, sanitise_sheet_async
+from bot.sheet_files import sheet_available, take_in
 from commands.channels import check_channel, with_defaults
 from commands.confirm import confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
@@ -34,12 +40,12 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     request = parse_request(await with_defaults(options, actor, place, services))
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
-    data = await read_attachment(invocation.attachment, max_bytes=services.settings.max_sheet_bytes)
-    sheet = await sanitise_sheet_async(data, max_bytes=services.settings.max_sheet_bytes)
-    request = request.with_size(request.size(sheet.aspect))
     job_id = services.new_id()
-    sheet_path = services.sheets_dir / f"{job_id}.png"
-    await asyncio.to_thread(_write, sheet_path, sheet.data)
+    sheet_path = services.sheets_dir / f"{job_id}.png"  # written by the job's sanitise
+    header = await take_in(
+        invocation.attachment, sheet_path, max_bytes=services.settings.max_sheet_bytes
+    )
+    request = request.with_size(request.size(header.aspect))
     return await start_job(
         job_id, request, sheet_path, invocation.actor, invocation.place, services,
         origin_message_id=invocation.origin_message_id,
@@ -48,7 +54,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
 
 async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Reply:
     """The same request with a new seed, priced and held again like any other."""
-    if not job.sheet_path or not await asyncio.to_thread(Path(job.sheet_path).exists):
+    if not job.sheet_path or not await asyncio.to_thread(sheet_available, Path(job.sheet_path)):
         raise InvalidSheet("The reference sheet of that job is gone; run generate again.")
     await check_channel(actor, place, services)
     request = job.request.model_copy(update={"seed": None})
@@ -103,8 +109,3 @@ async def start_job(
     if threshold is not None:
         return confirmation_reply(job, the_quote, threshold)
     return await hold_and_start(job, actor, services)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)

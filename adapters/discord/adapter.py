@@ -15,6 +15,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
+from adapters.discord.acks import AckFirst
 from adapters.discord.animate import context_menu
 from adapters.discord.facts import PlaceFacts
 from adapters.discord.poster import DiscordPoster
@@ -73,6 +74,7 @@ class DiscordAdapter:
         discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
         self.client = LtxClient(self)
         self.facts = PlaceFacts()
+        self.acks = AckFirst()
         self.ready = asyncio.Event()
         self.poster = DiscordPoster(self.client, self.facts, ready=self.ready, throttle=throttle)
         self.client.tree.add_command(ltx_group(self.run_command))
@@ -186,11 +188,14 @@ class DiscordAdapter:
 
     async def _handle(self, interaction: discord.Interaction, work: Any, *,
                       in_place: bool = False) -> None:  # fmt: skip
-        if in_place:  # a component's own message is edited (DEFERRED_UPDATE_MESSAGE)
-            await interaction.response.defer()
-        else:
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        # The deferral goes first, before any work for this interaction (Discord's 3 s).
+        async with self.acks.acknowledging():
+            if in_place:  # a component's own message is edited (DEFERRED_UPDATE_MESSAGE)
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
         self.facts.learn(interaction)
+        await self.acks.wait_turn()
         try:
             reply = await work()
         except Exception:

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
@@ -113,8 +114,18 @@ class SlackAdapter:
                  and _secret(settings.slack_client_secret) is not None)  # fmt: skip
         if oauth:
             installations = KeyValueInstallationStore(self.store)
+            # bolt's default authorize calls auth.test on every request, before its ack: cache
+            # it per token (the installation itself is still looked up, so uninstalls count).
+            authorize = AsyncInstallationStoreAuthorize(
+                logger=log,
+                installation_store=installations,
+                cache_enabled=True,
+                client_id=settings.slack_client_id,
+                client_secret=_secret(settings.slack_client_secret),
+                client=self.client,
+            )
             self.app = AsyncApp(
-                signing_secret=signing_secret, client=self.client,
+                signing_secret=signing_secret, client=self.client, authorize=authorize,
                 installation_store=installations,
                 oauth_flow=AsyncOAuthFlow(client=web_client(settings), settings=AsyncOAuthSettings(
                     client_id=settings.slack_client_id, client_secret=_secret(
@@ -168,7 +179,9 @@ class SlackAdapter:
         web_app = self.app.web_app(path=EVENTS_PATH, port=self.settings.slack_port)
         self._http = web.AppRunner(web_app)
         await self._http.setup()
-        site = web.TCPSite(self._http, self.host, self.settings.slack_port)
+        # Slack may open hundreds of connections at once in a burst; past the default backlog
+        # (128) the kernel drops SYNs and those acks wait for its 1 s retransmit.
+        site = web.TCPSite(self._http, self.host, self.settings.slack_port, backlog=1024)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info("Slack: HTTP mode on port %s%s", self.port, EVENTS_PATH)

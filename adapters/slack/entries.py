@@ -33,6 +33,7 @@ NO_IMAGE = Reply(text="Attach a reference sheet (PNG, JPEG or WebP) to the messa
                       "mentions me, or use `/ltx` to open the form.")  # fmt: skip
 STEP_WAITING = ("{why} A workflow cannot press Confirm or ask for an approval, so job {job} "
                 "was aborted and nothing was held: use /ltx instead.")  # fmt: skip
+NO_SHORTCUT_IMAGE = Reply(text="That message has no PNG, JPEG or WebP image to animate.")
 NO_PROMPT = Reply(text="Tell me what should happen, e.g. `@ltxbot the chef tosses the pasta`.")
 
 
@@ -50,21 +51,7 @@ def register_entries(app: AsyncApp, rt: Runtime) -> None:
     async def on_shortcut(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient,
                           context: Any) -> None:  # fmt: skip
         await ack()
-        message = shortcut.get("message") or {}
-        channel = str((shortcut.get("channel") or {}).get("id") or "")
-        sheet = first_image(message.get("files"))
-        user = str((shortcut.get("user") or {}).get("id") or "")
-        if sheet is None:
-            place = slack_place(team_of(shortcut, context), channel)
-            rt.tasks.spawn(rt.tell(client, user, place, Reply(
-                text="That message has no PNG, JPEG or WebP image to animate.")),
-                name="slack-shortcut")  # fmt: skip
-            return
-        thread = message.get("thread_ts") or message.get("ts")
-        view = generate_modal(channel_id=channel, thread_ts=thread, sheet=sheet,
-                              price=rt.price({}))  # fmt: skip
-        rt.tasks.spawn(client.views_open(trigger_id=shortcut.get("trigger_id"), view=view),
-                       name="slack-shortcut")  # fmt: skip
+        rt.tasks.spawn(_shortcut(rt, shortcut, client, context), name="slack-shortcut")
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
@@ -78,8 +65,28 @@ def register_entries(app: AsyncApp, rt: Runtime) -> None:
         rt.tasks.spawn(work, name="slack-step")
 
 
+async def _shortcut(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient,
+                    context: Any) -> None:  # fmt: skip
+    if not await rt.first(context):
+        return
+    message = shortcut.get("message") or {}
+    channel = str((shortcut.get("channel") or {}).get("id") or "")
+    sheet = first_image(message.get("files"))
+    user = str((shortcut.get("user") or {}).get("id") or "")
+    if sheet is None:
+        place = slack_place(team_of(shortcut, context), channel)
+        await rt.tell(client, user, place, NO_SHORTCUT_IMAGE)
+        return
+    thread = message.get("thread_ts") or message.get("ts")
+    view = generate_modal(channel_id=channel, thread_ts=thread, sheet=sheet,
+                          price=rt.price({}))  # fmt: skip
+    await client.views_open(trigger_id=shortcut.get("trigger_id"), view=view)
+
+
 async def _mention(rt: Runtime, event: dict[str, Any], body: dict[str, Any],
                    client: AsyncWebClient, context: Any) -> None:  # fmt: skip
+    if not await rt.first(context):
+        return
     channel, ts = str(event.get("channel") or ""), str(event.get("ts") or "")
     if not await rt.once(f"message:{channel}:{ts}"):
         return  # the same message seen again (another event type, another delivery)
@@ -99,6 +106,8 @@ async def _mention(rt: Runtime, event: dict[str, Any], body: dict[str, Any],
 async def _step(rt: Runtime, inputs: dict[str, Any], body: dict[str, Any],
                 client: AsyncWebClient, context: Any, complete: Any,
                 fail: Any) -> None:  # fmt: skip
+    if not await rt.first(context):
+        return
     team = team_of(body, context)
     user, channel, file_id = (str(inputs.get(k) or "") for k in ("requester", "channel", "sheet"))
     if not (user and channel and file_id):

@@ -3,6 +3,11 @@
 Every listener acks first (within Slack's 3 seconds) and hands the rest to a kept task. The
 one exception is the form's submission, which checks the cheap things (a file is chosen, the
 options are in range) before its ack, so that mistakes show under the input they concern.
+
+Nothing on the way to an ack waits for the database: the "already handled?" claim of a
+delivery (Slack retries what it thinks was not acked) is started by the middleware and
+awaited by the work after the ack (`Runtime.first`), so in a burst an ack never queues
+behind other requests' writes.
 """
 
 from __future__ import annotations
@@ -45,13 +50,11 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Attach the dedup middleware and the command, form and button listeners."""
 
     @app.middleware
-    async def drop_repeats(req: AsyncBoltRequest, resp: BoltResponse, next: Any) -> Any:
+    async def claim_delivery(req: AsyncBoltRequest, resp: BoltResponse, next: Any) -> Any:
         # Runs after bolt verified the signature, so a forged request cannot burn a key.
         key = request_key(req.body)
-        if key is not None and not await rt.once(key):
-            retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
-            log.info("ignored a repeated Slack delivery %s (retry %s)", key, retry)
-            return BoltResponse(status=200, body="")
+        if key is not None:
+            rt.claim(req.context, key)  # started now, awaited after the ack
         return await next()
 
     @app.command(SLASH_COMMAND)
@@ -67,9 +70,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         if sub.errors:
             await ack(response_action="errors", errors=sub.errors)
             return
-        first = await rt.once("view:" + str(view.get("id")))
         await ack()
-        if not first or sub.sheet is None or sub.channel_id is None:
+        if sub.sheet is None or sub.channel_id is None:
             return
         user = body.get("user") or {}
         team = team_of(body, context)
@@ -77,6 +79,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
         async def work() -> None:
             assert sub.sheet is not None
+            # A form is submitted once, however many deliveries carry it.
+            if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
+                return
             reply = await rt.generate(
                 client, team_id=team, user_id=user.get("id", ""),
                 user_name=user.get("name") or user.get("username") or "", place=place,
@@ -87,17 +92,21 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         rt.tasks.spawn(work(), name="slack-generate")
 
     @app.action(re.compile("^(" + "|".join(sorted(PRICED)) + ")$"))
-    async def on_priced_edit(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_priced_edit(ack: Any, body: dict[str, Any], client: AsyncWebClient,
+                             context: Any) -> None:  # fmt: skip
         await ack()
         view = body.get("view") or {}
         if view.get("callback_id") != CALLBACK_ID:
             return
         sub = read_view(view, max_sheet_bytes=rt.settings.max_sheet_bytes)
         fresh = refreshed_modal(view, rt.price(sub.options))
-        rt.tasks.spawn(
-            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=fresh),
-            name="slack-price",
-        )
+
+        async def update() -> None:
+            if await rt.first(context):
+                await client.views_update(view_id=view.get("id"), hash=view.get("hash"),
+                                          view=fresh)  # fmt: skip
+
+        rt.tasks.spawn(update(), name="slack-price")
 
     @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
     async def on_button(ack: Any, body: dict[str, Any], action: dict[str, Any],
@@ -108,6 +117,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
 async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, context: Any,
                  respond: Any) -> None:  # fmt: skip
+    if not await rt.first(context):
+        return
     team, channel = team_of(body, context), str(body.get("channel_id") or "")
     try:
         parsed = parse_text(str(body.get("text") or ""))
@@ -137,7 +148,7 @@ async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, cont
 async def _press(rt: Runtime, body: dict[str, Any], action: dict[str, Any],
                  client: AsyncWebClient, context: Any, respond: Any) -> None:  # fmt: skip
     parsed = parse_button_value(str(action.get("value") or ""))
-    if parsed is None:
+    if parsed is None or not await rt.first(context):
         return
     button, job_id = parsed
     user = body.get("user") or {}

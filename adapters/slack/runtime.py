@@ -5,7 +5,9 @@ The listeners only ack and hand work to `Runtime`; everything here runs after th
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ from commands.generate import price
 
 log = logging.getLogger(__name__)
 SEEN_PREFIX = "slack:seen:"
+CLAIM = "ltxbot_delivery_claim"  # in bolt's request context: (key, task)
 SEEN_SECONDS = 3600  # Slack retries for minutes, not hours
 STEP_WAIT_SECONDS = 13 * 60  # a workflow step's token lives 15 minutes from its start
 
@@ -57,6 +60,27 @@ class Runtime:
     async def once(self, key: str) -> bool:
         """True the first time `key` is seen (across replicas when the store is shared)."""
         return await self.store.claim(key=SEEN_PREFIX + key, ttl_seconds=SEEN_SECONDS)
+
+    def claim(self, context: MutableMapping[str, Any], key: str) -> None:
+        """Start claiming a delivery's key without waiting (the ack must not wait for the
+        store); `first(context)` awaits the answer."""
+        context[CLAIM] = (key, self.tasks.spawn(self.once(key), name="slack-claim"))
+
+    async def first(self, context: Any) -> bool:
+        """False when this delivery was already handled here or on another replica (a Slack
+        retry): the work after the ack checks this before doing anything."""
+        claim = context.get(CLAIM) if isinstance(context, MutableMapping) else None
+        if claim is None:
+            return True
+        key, task = claim
+        try:
+            first = bool(await asyncio.shield(task))
+        except Exception:  # the store failed: answering twice beats never answering
+            log.warning("could not check whether Slack delivery %s is a repeat", key)
+            return True
+        if not first:
+            log.info("ignored a repeated Slack delivery %s", key)
+        return first
 
     def price(self, options: dict[str, object]) -> str | None:
         """The quote for the form's options as they stand; None while they are not valid."""

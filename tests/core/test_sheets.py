@@ -15,7 +15,8 @@ from PIL import ExifTags, Image, ImageCms
 from bot import sheets
 from bot.errors import InvalidSheet
 from bot.model import Attachment
-from bot.sheets import Sheet, read_attachment, sanitise_sheet, sanitise_sheet_async
+from bot.sheet_files import read_attachment
+from bot.sheets import Sheet, sanitise_sheet, sanitise_sheet_async
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:

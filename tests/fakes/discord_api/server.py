@@ -190,7 +190,9 @@ class FakeDiscord:
         app.on_shutdown.append(self.gateway.shutdown)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # Real Discord takes hundreds of connections at once; the default backlog (128)
+        # would drop SYNs in a burst and add the kernel's 1 s retransmit to some requests.
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}"
