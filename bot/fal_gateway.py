@@ -1,7 +1,8 @@
 """The one door to fal: upload, submit, follow, fetch the result, cancel, download.
 
-This is the only module that imports fal_client (1.0.x). It uses `fal_client.AsyncClient` for
-every call and does for us what the client does not:
+With its helpers (`bot.fal_upload`, `bot.fal_stream`, `bot.fal_download`) this is the only code
+that talks to fal. It uses `fal_client.AsyncClient` for the queue and does for us what the
+client does not:
 
 Retries. fal_client retries every request up to 10 times on its own (the submit POST
 included, also after a read timeout), retries 429 quickly without Retry-After and never
@@ -17,11 +18,16 @@ one lost video is cheaper and more honest than a silent double charge at fal. Th
 the job before the POST and names it in the webhook URL, so a lost submission that fal did run
 is still recognised when its webhook arrives, and a crash mid-submit is never resubmitted.
 
-Status polling. fal_client's handles poll every 0.1 s. `follow` polls with a growing interval
-(2 s, then x1.5 up to 10 s by default): at most one status request per interval per job, plus
-the bounded retries of a status request that failed. `status` is one look, for callers (the
-runner) that pace themselves or wait for webhooks. `cancel` looks once before asking, so that
-it confirms only a request that was still queued.
+Status. fal_client's handles poll every 0.1 s. `watch` follows fal's server-sent status stream
+instead (`bot.fal_stream`): one request per job, every change seen as it happens, at most
+`max_streams` open at once (each holds a connection of fal_client's pool). `follow` polls with
+a growing interval (2 s, then x1.5 up to 10 s by default): at most one status request per
+interval per job, plus the bounded retries of a status request that failed. `status` is one
+look, for callers (the runner) that pace themselves or wait for webhooks. `cancel` looks once
+before asking, so that it confirms only a request that was still queued.
+
+Uploads go through one long-lived httpx client (`bot.fal_upload`), not fal_client's
+client-per-upload, which loaded the CA bundle on the event loop for every job.
 
 Results. `result` reads the response itself (through fal_client's authenticated httpx client) so
 the `x-fal-billable-units` header is kept, which fal_client's `get()` drops.
@@ -45,10 +51,12 @@ from bot.fal_download import download_video
 from bot.fal_errors import (
     FalUnavailable,
     ResultExpired,
-    SubmitOutcomeUnknown,
     error_from_response,
 )
 from bot.fal_retry import RetryPolicy, with_retries
+from bot.fal_stream import StreamBusy, stream_status
+from bot.fal_translate import EXPIRED, as_fal_status, from_http, translated, unknown_outcome
+from bot.fal_upload import CdnUploader
 from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
 
@@ -59,10 +67,6 @@ if TYPE_CHECKING:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Submit answers that mean fal did not queue it, so sending again cannot double-bill.
 _SAFE_SUBMIT_STATUSES = frozenset({429, 500, 503})
-_EXPIRED = (
-    "fal no longer keeps the result of this job (it keeps finished results for an hour, "
-    "large ones only 6 minutes), so the video could not be fetched"
-)
 
 
 def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
@@ -96,6 +100,8 @@ class FalGateway:
         max_poll_interval: float = 10.0,
         poll_growth: float = 1.5,
         timeout: float = 60.0,
+        max_streams: int = 64,
+        stream_read_timeout: float = 120.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         secret = key.get_secret_value() if isinstance(key, SecretStr) else key
@@ -110,6 +116,14 @@ class FalGateway:
         self._timeout = timeout
         self._sleep = sleep
         self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
+        self._uploader = CdnUploader(
+            key_header=f"Key {secret}", verify=self._verify, timeout=timeout
+        )
+        # fal_client's pool holds 100 connections and an open stream keeps one: leave room
+        # for submits and results. Jobs beyond this poll until a stream is free.
+        self.max_streams = max_streams
+        self.streams_open = 0
+        self._stream_read_timeout = stream_read_timeout
         self._undo: Callable[[], None] | None = None  # set by for_simulated
 
     @classmethod
@@ -170,9 +184,13 @@ class FalGateway:
 
     async def upload(self, data: bytes, *, content_type: str, file_name: str) -> str:
         async def once() -> str:
-            with _translated("uploading the reference sheet"):
-                return await self._fal.upload(
-                    data, content_type, file_name, repository="fal_v3", fallback_repository=[]
+            with translated("uploading the reference sheet"):
+                if len(data) > fal_http.MULTIPART_THRESHOLD:  # fal_client's multipart protocol
+                    return await self._fal.upload(
+                        data, content_type, file_name, repository="fal_v3", fallback_repository=[]
+                    )
+                return await self._uploader.upload(
+                    data, content_type=content_type, file_name=file_name
                 )
 
         return await with_retries(self._retry, once, sleep=self._sleep)
@@ -182,18 +200,18 @@ class FalGateway:
             try:
                 handle = await self._fal.submit(self.model, arguments, webhook_url=webhook_url)
             except fal_http.FalClientHTTPError as exc:
-                error = _from_http(exc, "submitting")
+                error = from_http(exc, "submitting")
                 if isinstance(error, FalUnavailable) and exc.status_code not in (
                     _SAFE_SUBMIT_STATUSES
                 ):
-                    raise _unknown(f"fal answered HTTP {exc.status_code}") from exc
+                    raise unknown_outcome(f"fal answered HTTP {exc.status_code}") from exc
                 raise error from exc
             except _NOT_SENT as exc:
                 raise FalUnavailable(f"could not reach fal ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
-                raise _unknown(f"the connection failed ({type(exc).__name__})") from exc
+                raise unknown_outcome(f"the connection failed ({type(exc).__name__})") from exc
             except (KeyError, ValueError) as exc:
-                raise _unknown("fal's answer could not be read") from exc
+                raise unknown_outcome("fal's answer could not be read") from exc
             self._handles[handle.request_id] = handle
             return handle.request_id
 
@@ -204,9 +222,9 @@ class FalGateway:
         handle = await self._handle(request_id)
 
         async def once() -> FalStatus:
-            with _translated("checking progress", expired_on_404=True):
+            with translated("checking progress", expired_on_404=True):
                 status = await handle.status(with_logs=True)
-            return _as_fal_status(status)
+            return as_fal_status(status)
 
         return await with_retries(self._retry, once, sleep=self._sleep)
 
@@ -220,14 +238,31 @@ class FalGateway:
             await self._sleep(interval)
             interval = min(interval * growth, ceiling)
 
+    async def watch(self, request_id: str) -> AsyncIterator[FalStatus]:
+        """The request's status stream: each change as fal reports it, COMPLETED last; one
+        request for the whole job. Raises `StreamBroken` if the stream ends any other way
+        (dropped, 5xx, a fal without the endpoint), `StreamBusy` (before sending anything)
+        when `max_streams` are open; the caller then polls with `status`."""
+        if self.streams_open >= self.max_streams:
+            raise StreamBusy(f"all {self.max_streams} status streams are in use")
+        self.streams_open += 1
+        try:
+            handle = await self._handle(request_id)
+            async for status in stream_status(
+                handle.client, handle.status_url, read_timeout=self._stream_read_timeout
+            ):
+                yield status
+        finally:
+            self.streams_open -= 1
+
     async def result(self, request_id: str) -> FalResult:
         handle = await self._handle(request_id)
 
         async def once() -> FalResult:
-            with _translated("fetching the result", expired_on_404=True):
+            with translated("fetching the result", expired_on_404=True):
                 response = await handle.client.get(handle.response_url, timeout=self._timeout)
             if response.status_code in (404, 410):
-                raise ResultExpired(_EXPIRED)
+                raise ResultExpired(EXPIRED)
             if response.status_code >= 400:
                 raise error_from_response(
                     response.status_code,
@@ -261,7 +296,7 @@ class FalGateway:
             return False
 
         async def once() -> bool:
-            with _translated("cancelling"):
+            with translated("cancelling"):
                 response = await handle.client.put(handle.cancel_url, timeout=self._timeout)
             if response.status_code == 429 or response.status_code >= 500:
                 raise error_from_response(
@@ -286,7 +321,7 @@ class FalGateway:
             url,
             dest,
             max_bytes=min(max_bytes, self.max_video_bytes),
-            verify=self._verify,
+            verify=await self._uploader.tls(),
             policy=self._retry,
             timeout=self._timeout,
             sleep=self._sleep,
@@ -296,6 +331,7 @@ class FalGateway:
         """Close fal_client's pooled connections (fal_client has no close of its own) and,
         for a simulated fal, restore fal_client's URLs and SSL_CERT_FILE."""
         try:
+            await self._uploader.aclose()
             if "_client" in self._fal.__dict__:
                 client = await self._fal._client
                 await client.aclose()
@@ -312,62 +348,3 @@ class FalGateway:
         if handle is None:
             handle = await self._fal.get_handle(self.model, request_id)
         return handle
-
-
-class _translated:
-    """Turn fal_client and httpx exceptions raised inside the block into our error tree."""
-
-    def __init__(self, during: str, *, expired_on_404: bool = False) -> None:
-        self.during = during
-        self.expired_on_404 = expired_on_404
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> bool:
-        if exc is None or isinstance(exc, GenerationFailed):
-            return False
-        if isinstance(exc, fal_http.FalClientHTTPError | httpx.HTTPStatusError):
-            status = exc.status_code if isinstance(exc, fal_http.FalClientHTTPError) else None
-            status = status or exc.response.status_code
-            if self.expired_on_404 and status in (404, 410):
-                raise ResultExpired(_EXPIRED) from exc
-            raise _from_http(exc, self.during) from exc
-        if isinstance(exc, httpx.TransportError):
-            name = type(exc).__name__
-            raise FalUnavailable(f"could not reach fal while {self.during} ({name})") from exc
-        if isinstance(exc, KeyError | ValueError):
-            raise FalUnavailable(f"fal's answer could not be read while {self.during}") from exc
-        return False
-
-
-def _from_http(
-    exc: fal_http.FalClientHTTPError | httpx.HTTPStatusError, during: str
-) -> GenerationFailed:
-    response = exc.response
-    return error_from_response(
-        response.status_code, response.headers, response.content, during=during
-    )
-
-
-def _unknown(what: str) -> SubmitOutcomeUnknown:
-    return SubmitOutcomeUnknown(
-        f"fal may have received this request, but {what} before it answered; to make sure it "
-        "is not paid twice the bot did not send it again. You were not charged; please try again."
-    )
-
-
-def _as_fal_status(status: fal_client.Status) -> FalStatus:
-    if isinstance(status, fal_client.Queued):
-        return FalStatus("IN_QUEUE", queue_position=status.position)
-    if isinstance(status, fal_client.InProgress):
-        return FalStatus("IN_PROGRESS", logs=_messages(status.logs))
-    if isinstance(status, fal_client.Completed):
-        return FalStatus("COMPLETED", logs=_messages(status.logs), error=status.error)
-    raise FalUnavailable(f"fal sent an unknown status {status!r}")
-
-
-def _messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:
-    return tuple(str(entry.get("message", "")) for entry in logs or () if isinstance(entry, dict))

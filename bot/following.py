@@ -1,27 +1,39 @@
 """Following one job at fal until it ends, showing queue position and progress on the way.
 
-fal_client's own handles poll every 0.1 s; here the interval starts at `poll_interval` and
-grows to `MAX_POLL_SECONDS` (at most one status request per 2 s per job by default). With
-webhooks nothing is polled: the task sleeps until the verified callback (or a cancel) wakes it,
-and looks itself only every `fallback_seconds`.
+When the gateway can `watch` (fal's server-sent status stream), that is used: one request for
+the whole job, each queue position and log line shown as it comes, the end seen at once. If a
+stream breaks it is opened again, at most `STREAM_OPENINGS` times per job and never sooner than
+`poll_interval` after the last request; then, or at once when fal does not stream (404) or every
+stream slot is taken, the job is polled as before. Polling: fal_client's own handles poll every
+0.1 s; here the interval starts at `poll_interval` and grows to `MAX_POLL_SECONDS` (at most one
+status request per 2 s per job by default). With webhooks nothing is polled or streamed: the
+task sleeps until the verified callback (or a cancel) wakes it, and looks itself only every
+`fallback_seconds`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from bot.delivery import Lifecycle
 from bot.events import JobEvent, Queued, Running
 from bot.fal_errors import FalUnavailable
+from bot.fal_stream import StreamBroken, StreamBusy
 from bot.jobs import AT_FAL, FINAL, Job, JobState
 from bot.ports import FalStatus
 
+log = logging.getLogger(__name__)
 S = JobState
 # fal may be unreachable for a while; give up after this many failed looks in a row.
 MAX_FOLLOW_FAILURES = 10
+# Status streams opened per job (the first and the reconnects) before falling back to polling.
+STREAM_OPENINGS = 3
+MAX_RETRY_AFTER = 60.0  # a longer Retry-After on a stream is not waited for in full
 POLL_GROWTH, MAX_POLL_SECONDS = 1.5, 10.0
 _STEP = re.compile(r"(\d+)\s*/\s*(\d+)")
 
@@ -44,16 +56,29 @@ async def follow(
     """Until fal says the request ended (`announced()` is true once its webhook came), or the
     job was settled elsewhere (a confirmed cancel). Returns the stored job."""
     request_id = job.fal_request_id or ""
+    watch = None if policy.webhooks else getattr(lifecycle.gateway, "watch", None)
+    openings = STREAM_OPENINGS if watch is not None else 0
     interval = policy.poll_interval
     failures = 0
-    last: JobEvent | None = None
+    shown = _Shown()
     while True:
         woken = policy.webhooks and await woken_within(wake, policy.fallback_seconds)
         job = await lifecycle.reload(job)
-        if (job.state in FINAL and job.finished_at is not None) or announced():
+        if _settled(job) or announced():
             return job
         if woken:
             continue  # woken by a cancel: the stored state was just looked at
+        if openings and watch is not None:
+            try:
+                return await _streamed(lifecycle, job, watch(request_id), wake, announced, shown)
+            except StreamBusy:
+                pass  # every stream is in use: poll this time, try again at the next look
+            except StreamBroken as broken:
+                openings = openings - 1 if broken.retry else 0
+                log.info("job %s: %s (%s)", job.id, broken.reason, _next_try(openings))
+                wait = min(max(policy.poll_interval, broken.retry_after or 0), MAX_RETRY_AFTER)
+                await woken_within(wake, wait)
+                continue
         try:
             status: FalStatus | None = await lifecycle.gateway.status(request_id)
             failures = 0
@@ -65,10 +90,82 @@ async def follow(
         if status is not None and status.state == "COMPLETED":
             return job
         if status is not None:
-            job, last = await _show(lifecycle, job, status, last)
+            job, shown.last = await _show(lifecycle, job, status, shown.last)
         if not policy.webhooks:
             await woken_within(wake, interval)
             interval = min(interval * POLL_GROWTH, max(MAX_POLL_SECONDS, policy.poll_interval))
+
+
+def _settled(job: Job) -> bool:
+    return job.state in FINAL and job.finished_at is not None
+
+
+def _next_try(openings: int) -> str:
+    return "reconnecting" if openings else "polling from now on"
+
+
+async def _streamed(
+    lifecycle: Lifecycle,
+    job: Job,
+    statuses: AsyncIterator[FalStatus],
+    wake: asyncio.Event,
+    announced: Callable[[], bool],
+    shown: _Shown,
+) -> Job:
+    """Show each streamed status until COMPLETED, or until a wake-up (a confirmed cancel)
+    finds the job settled; returns the stored job. Raises StreamBroken as the stream does."""
+    try:
+        while True:
+            status = await _next_or_settled(lifecycle, job, statuses, wake, announced)
+            if isinstance(status, Job):
+                return status
+            if status.state == "COMPLETED":
+                return await lifecycle.reload(job)
+            job, shown.last = await _show(lifecycle, job, status, shown.last)
+    finally:
+        close = getattr(statuses, "aclose", None)  # an async generator: end its request
+        if close is not None:
+            await close()
+
+
+async def _next_or_settled(
+    lifecycle: Lifecycle,
+    job: Job,
+    statuses: AsyncIterator[FalStatus],
+    wake: asyncio.Event,
+    announced: Callable[[], bool],
+) -> FalStatus | Job:
+    """The stream's next status; or the stored job, when a wake-up finds it settled first."""
+    step = asyncio.ensure_future(anext(statuses))
+    try:
+        while True:
+            waker = asyncio.ensure_future(wake.wait())
+            try:
+                await asyncio.wait({step, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waker.cancel()
+            if step.done():
+                break
+            wake.clear()
+            job = await lifecycle.reload(job)
+            if _settled(job) or announced():
+                return job
+        try:
+            return step.result()
+        except StopAsyncIteration:
+            raise StreamBroken("the status stream ended before the request completed") from None
+    finally:
+        if not step.done():
+            step.cancel()
+            with suppress(asyncio.CancelledError):
+                await step
+
+
+@dataclass(slots=True)
+class _Shown:
+    """The last event shown for the job, so an unchanged status is not shown twice."""
+
+    last: JobEvent | None = None
 
 
 async def _show(

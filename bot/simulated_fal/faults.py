@@ -15,7 +15,8 @@ class Faults:
 
     # Every route: sleep this long before answering.
     latency_seconds: float = 0.0
-    # Queue routes (submit, status, result, cancel): the next N requests get 429 + Retry-After.
+    # Queue routes (submit, status, status stream, result, cancel): the next N requests get
+    # 429 + Retry-After.
     rate_limit_next: int = 0
     retry_after_seconds: int = 1
     # Queue routes: the next N requests get 500 with fal's request-error body.
@@ -41,6 +42,10 @@ class Faults:
     video_404: bool = False
     # CDN file GET of a rendered video: Content-Length larger than the bytes sent.
     truncated_video: bool = False
+    # Status stream: the next N streams send their first event, then the socket is closed.
+    drop_stream_next: int = 0
+    # Status stream: answer 404 as a fal without the endpoint would (polling still works).
+    stream_missing: bool = False
     # Storage uploads (CDN v3 upload and the token endpoint): the next N get 500.
     upload_error_next: int = 0
 

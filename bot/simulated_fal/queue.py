@@ -3,6 +3,7 @@
   POST /queue/{owner}/{alias}[/{path}][?fal_webhook=URL]   submit (Authorization: Key ...)
   GET  /queue/{owner}/{alias}/requests/{id}/status?logs=1  202 while queued/running, 200 done
   GET  /queue/{owner}/{alias}/requests/{id}/status/stream  server-sent events until COMPLETED
+                                                           (?logs=1: new log lines per event)
   GET  /queue/{owner}/{alias}/requests/{id}                the result (400 while running)
   PUT  /queue/{owner}/{alias}/requests/{id}/cancel         202 CANCELLATION_REQUESTED / 400
   POST /run/{owner}/{alias}[/{path}]                       the synchronous API (waits, answers)
@@ -109,6 +110,7 @@ class QueueApi:
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         self._fal.status_requests += 1
+        self._fal.record_look("poll", request.match_info["request_id"])
         if (refused := await self._guard(request)) is not None:
             return refused
         job = self._job(request)
@@ -122,23 +124,42 @@ class QueueApi:
         )
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        if (denied := self._fal.check_key(request)) is not None:
-            return denied
+        """Server-sent events, one per change: `data: {status JSON}`, COMPLETED last, then the
+        body ends. Like fal-js expects, each event's `logs` holds only the lines logged since
+        the previous event of this stream."""
+        self._fal.stream_requests += 1
+        self._fal.record_look("stream", request.match_info["request_id"])
+        if self._fal.faults.stream_missing:
+            return detail_response("Not Found", status=404)
+        if (refused := await self._guard(request)) is not None:
+            return refused
         job = self._job(request)
         if job is None:
             return detail_response("Request not found", status=404)
         with_logs = _wants_logs(request)
+        drop = self._fal.faults.take("drop_stream_next")
         response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "x-fal-request-id": job.request_id,
+            }
         )
         await response.prepare(request)
-        seen = -1
+        seen, sent_logs = -1, 0
         while True:
             async with job.changed:
                 await job.changed.wait_for(lambda last=seen: job.version != last)
                 seen = job.version
-            event = json.dumps(job.status_body(with_logs=with_logs))
-            await response.write(f"data: {event}\n\n".encode())
+            if _client_gone(request):
+                return response  # nobody reads any more: stop, as fal would
+            body = job.status_body(with_logs=with_logs)
+            if with_logs:
+                body["logs"], sent_logs = job.logs[sent_logs:], len(job.logs)
+            await response.write(f"data: {json.dumps(body)}\n\n".encode())
+            if drop:
+                drop_connection(request)  # mid-stream, as a proxy or a network blip would
+                return response
             if job.state == COMPLETED:
                 break
         await response.write_eof()
@@ -208,6 +229,17 @@ class QueueApi:
 
 def _wants_logs(request: web.Request) -> bool:
     return request.query.get("logs", "0").lower() in ("1", "true", "yes")
+
+
+def _client_gone(request: web.Request) -> bool:
+    """The client closed its end. Over TLS asyncio keeps the transport open (and drops writes,
+    warning "SSL connection is closed") until its shutdown times out, so look at the TLS
+    protocol's state as well: it leaves WRAPPED as soon as the peer's end is closed."""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return True
+    state = getattr(getattr(transport, "_ssl_protocol", None), "_state", None)
+    return state is not None and getattr(state, "name", "WRAPPED") != "WRAPPED"
 
 
 def drop_connection(request: web.Request) -> web.StreamResponse:

@@ -10,9 +10,12 @@ import logging
 import random
 import ssl
 import tempfile
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +75,11 @@ class SimulatedFal:
         self.rng = random.Random(seed)
         self.app_ids = {MODEL_ID}
         self.submissions: list[Submission] = []
-        self.status_requests = 0
+        self.status_requests = 0  # status polls (GET .../status)
+        self.stream_requests = 0  # status streams opened (GET .../status/stream)
+        # The latest polls and streams, in order, with their times (bounded: a long-running
+        # simulator would otherwise keep every one).
+        self.looks: deque[Look] = deque(maxlen=100_000)
         self.jobs: dict[str, SimJob] = {}
         self.webhook_deliveries = _DeliveryLog()
         self.signer = WebhookSigner()
@@ -230,6 +237,9 @@ class SimulatedFal:
 
     # --- used by the routes and the runner ---
 
+    def record_look(self, kind: str, request_id: str) -> None:
+        self.looks.append(Look(time.monotonic(), kind, request_id))
+
     def check_key(self, request: web.Request) -> web.Response | None:
         """fal answers 401 with a `detail` sentence when the key is missing or unknown."""
         header = request.headers.get("Authorization", "")
@@ -312,6 +322,15 @@ class SimulatedFal:
 
     async def _jwks(self, request: web.Request) -> web.Response:
         return web.json_response(self.signer.jwks())
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """One status request: `kind` is "poll" or "stream"; `at` is time.monotonic()."""
+
+    at: float
+    kind: str
+    request_id: str
 
 
 class _DeliveryLog(list[WebhookDelivery]):

@@ -63,6 +63,13 @@ class Storage:
         self._tokens: set[str] = set()
         self._pending_puts: dict[str, tuple[str, str]] = {}
         self._multiparts: dict[str, _Multipart] = {}
+        self.token_lifetime = TOKEN_LIFETIME  # shorten it to make clients refresh
+        self.tokens_issued = 0
+        self.upload_headers: list[dict[str, str]] = []  # each v3 upload's headers, as sent
+
+    def revoke_tokens(self) -> None:
+        """Forget every CDN token (uploads with one get 401 until a new token is fetched)."""
+        self._tokens.clear()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -115,7 +122,8 @@ class Storage:
             return request_error_response("internal_error")
         token = secrets.token_urlsafe(24)
         self._tokens.add(token)
-        expires = datetime.now(UTC) + TOKEN_LIFETIME
+        self.tokens_issued += 1
+        expires = datetime.now(UTC) + self.token_lifetime
         return web.json_response(
             {
                 "token": token,
@@ -132,6 +140,7 @@ class Storage:
         return None
 
     async def upload(self, request: web.Request) -> web.StreamResponse:
+        self.upload_headers.append(dict(request.headers))
         if (denied := self._check_token(request)) is not None:
             return denied
         if self._fal.faults.take("upload_error_next"):

@@ -49,6 +49,7 @@ async def test_a_verified_webhook_completes_the_job_without_a_single_status_poll
                 (submission,) = fal.submissions
                 assert submission.webhook_url.endswith(f"/fal/webhook?job={job_id}")
                 assert fal.status_requests == 0
+                assert fal.stream_requests == 0  # nor streamed: the webhook is the signal
                 assert [d for d in fal.webhook_deliveries if d.status == 200]
         finally:
             await runner.cleanup()
