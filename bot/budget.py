@@ -78,6 +78,7 @@ class ScopePolicy:
     approval_above: Money | None = None
     approval_ttl: timedelta = DEFAULT_APPROVAL_TTL
     admin_channel: str | None = None  # where approval requests and pool alerts go
+    safety_optional: bool = False  # may members turn fal's safety checker off?
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ class Budgets:
             approval_ttl=_rule(rules, Rule.APPROVAL_HOURS, _hours, base.approval_ttl)
             or base.approval_ttl,
             admin_channel=rules.get(Rule.ADMIN_CHANNEL),
+            safety_optional=rules.get(Rule.SAFETY_OPTIONAL) == "on",
         )
 
     def applicable(

@@ -55,6 +55,7 @@ class Rule(StrEnum):
     APPROVAL_ABOVE = "approval_above"  # dollars: above this, only an admin's approval runs it
     APPROVAL_HOURS = "approval_hours"  # how long an approval request waits before it expires
     ADMIN_CHANNEL = "admin_channel"  # where approval requests and pool alerts are posted
+    SAFETY_OPTIONAL = "safety_optional"  # "on": members may turn fal's safety checker off
 
 
 class ChannelAccess(StrEnum):

@@ -84,7 +84,8 @@ def _limits_line(policy: ScopePolicy) -> str:
     return (
         f"in flight per user: {jobs} · per minute: {rate} · confirm: {confirm} · "
         f"alert: {alert} · approval: {approval}, expires after {hours} · "
-        f"resets at midnight {policy.tz.key}"
+        f"resets at midnight {policy.tz.key} · safety checker: "
+        f"{'members may turn it off' if policy.safety_optional else 'always on'}"
     )
 
 
@@ -181,6 +182,9 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
         if not 1 <= number <= 720:
             raise UserError("`approval_hours` is between 1 and 720.")
         changes.append((Rule.APPROVAL_HOURS, str(number)))
+    optional = invocation.options.get("safety_optional")
+    if optional is not None:
+        changes.append((Rule.SAFETY_OPTIONAL, "on" if _truthy(optional) else "off"))
     zone = _text(invocation, "timezone")
     if zone is not None:
         changes.append((Rule.TIMEZONE, parse_timezone(zone).key))
@@ -196,6 +200,11 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
     policy = await services.budgets.scope_policy(scope)
     head = "Updated. " if changes else ""
     return Reply(text=f"{head}Limits here: {_limits_line(policy)}.")
+
+
+def _truthy(value: object) -> bool:
+    """A boolean option as any platform sends it (True, "true", "yes", "on", "1")."""
+    return value is True or str(value).strip().lower() in {"true", "yes", "on", "1"}
 
 
 async def admin_grant(invocation: Invocation, services: Services) -> Reply:

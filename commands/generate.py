@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.errors import InvalidSheet
+from bot.errors import InvalidSheet, NotAllowed
 from bot.jobs import Job, Origin
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
@@ -38,6 +38,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     await check_channel(actor, place, services)
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
     request = parse_request(await with_defaults(options, actor, place, services))
+    await check_safety_choice(request, actor, services)
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
     job_id = services.new_id()
@@ -50,6 +51,17 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         job_id, request, sheet_path, invocation.actor, invocation.place, services,
         origin_message_id=invocation.origin_message_id,
     )  # fmt: skip
+
+
+async def check_safety_choice(request: GenerationRequest, actor: Actor, services: Services) -> None:
+    """fal's safety checker stays on unless the scope's admins let members turn it off."""
+    if request.enable_safety_checker:
+        return
+    if not (await services.budgets.scope_policy(actor.scope_key)).safety_optional:
+        raise NotAllowed(
+            "The safety checker cannot be turned off here. An admin can allow it with "
+            "`admin limits safety_optional:true`."
+        )
 
 
 async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Reply:

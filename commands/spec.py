@@ -124,6 +124,7 @@ ADMIN_LIMITS = CommandSpec("admin limits", "Show or set per-user limits, confirm
     Opt("approval_above", K.TEXT, "Prices above these dollars need an admin's approval (off)"),
     Opt("approval_hours", K.INTEGER, "Hours an approval request waits before it expires "
         "(default 24)", minimum=1, maximum=720),
+    Opt("safety_optional", K.BOOLEAN, "Let members turn fal's safety checker off (default no)"),
     REASON,
 ))  # fmt: skip
 ADMIN_GRANT = CommandSpec("admin grant", "Give (or take back) budget room this period (admins)", (
