@@ -28,7 +28,7 @@ import bot.simulated_fal.runner as sim_runner
 from bot.simulated_fal import SimulatedFal
 from bot.simulated_fal.render import VideoSpec, render_video
 
-_REQUEST = re.compile(r"/requests/([0-9a-f-]{36})(/status)?$")
+_REQUEST = re.compile(r"/requests/([0-9a-f-]{36})(/status(?:/stream)?)?$")
 
 
 @dataclass(frozen=True)
