@@ -20,6 +20,7 @@ left to fal_client (a sanitised sheet is never that large).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from bot.fal_errors import FalUnavailable, error_from_response
 
 # Refresh a little early, so a token never expires between the check and its use.
 _EARLY = timedelta(seconds=60)
+REUSE_UPLOAD_FOR = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +56,34 @@ class CdnUploader:
         self._token: _Token | None = None
         self._refreshing = asyncio.Lock()
         self.clients_built = 0  # for tests and the bench: stays 1 for the gateway's life
+        # Teams reuse one reference sheet for many videos: the same bytes are uploaded once
+        # per `REUSE_UPLOAD_FOR` (fal's CDN keeps files at least 7 days).
+        self._uploaded: dict[str, tuple[str, datetime]] = {}
+        self._uploading: dict[str, asyncio.Lock] = {}
 
     def __repr__(self) -> str:
         return f"CdnUploader(clients_built={self.clients_built})"
 
     async def upload(self, data: bytes, *, content_type: str, file_name: str) -> str:
-        """One attempt: store `data`, return its URL. Raises GenerationFailed (FalUnavailable
-        when worth retrying); httpx transport errors are left to the caller to translate."""
+        """One attempt: store `data`, return its URL (the earlier one when the same bytes were
+        stored lately). Raises GenerationFailed (FalUnavailable when worth retrying); httpx
+        transport errors are left to the caller to translate."""
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        known = self._uploaded.get(digest)
+        if known is not None and known[1] > datetime.now(UTC):
+            return known[0]
+        # Jobs starting together with one sheet wait for the one upload already under way.
+        lock = self._uploading.setdefault(digest, asyncio.Lock())
+        async with lock:
+            known = self._uploaded.get(digest)
+            if known is not None and known[1] > datetime.now(UTC):
+                return known[0]
+            url = await self._store(data, content_type=content_type, file_name=file_name)
+            self._uploaded[digest] = (url, datetime.now(UTC) + REUSE_UPLOAD_FOR)
+        self._uploading.pop(digest, None)
+        return url
+
+    async def _store(self, data: bytes, *, content_type: str, file_name: str) -> str:
         client = await self.client()
         for attempt in (1, 2):
             token = await self._current_token(client)

@@ -16,7 +16,9 @@ The reply path never waits for that pool.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import shutil
 import threading
 import uuid
 import weakref
@@ -135,11 +137,24 @@ def _sanitise_file(sheet_path: Path) -> None:
         if sheet_path.exists():  # another job sharing it finished first
             return
         raise GenerationFailed(GONE) from None
-    # The size was checked when it arrived (against the setting of that time).
-    clean = sanitise_sheet(data, max_bytes=len(data)).data
+    # The same sheet sent again (a team's usual reference) is cleaned once: the clean PNG is
+    # kept by the hash of the bytes sent and linked for every later job.
+    cached = sheet_path.parent / "by-content" / f"{hashlib.sha256(data).hexdigest()}.png"
+    if not cached.exists():
+        # The size was checked when it arrived (against the setting of that time).
+        _write_atomically(cached, sanitise_sheet(data, max_bytes=len(data)).data)
     del data
-    _write_atomically(sheet_path, clean)
+    _link_or_copy(cached, sheet_path)
     original.unlink(missing_ok=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        os.link(source, partial)
+    except OSError:  # another file system, or links not allowed
+        shutil.copyfile(source, partial)
+    os.replace(partial, target)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import fal_client.client as fal_module
 import pytest
-from conftest import FAST_RETRY, StepSleeps, arguments, png_bytes
+from falkit import FAST_RETRY, StepSleeps, arguments, png_bytes
 
 from bot.errors import GenerationFailed
 from bot.fal_gateway import FalGateway

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FAST_RETRY, Sleeps, arguments, png_bytes
+from falkit import FAST_RETRY, Sleeps, arguments, png_bytes
 
 from bot.delivery import result_from_payload
 from bot.errors import GenerationFailed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import arguments
+from falkit import arguments
 
 from bot.fal_gateway import FalGateway
 from bot.fal_stream import StreamBroken, StreamBusy, _LogTail

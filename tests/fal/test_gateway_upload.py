@@ -8,7 +8,7 @@ from typing import Any
 import fal_client
 import httpx
 import pytest
-from conftest import png_bytes
+from falkit import png_bytes
 
 from bot.fal_gateway import FalGateway
 from bot.simulated_fal import SimulatedFal
@@ -28,8 +28,14 @@ def clients_built(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
     return built
 
 
-async def upload(gateway: FalGateway, name: str = "sheet.png") -> str:
-    return await gateway.upload(png_bytes(), content_type="image/png", file_name=name)
+_sheets = iter(range(100, 400))
+
+
+async def upload(gateway: FalGateway, name: str = "sheet.png", data: bytes | None = None) -> str:
+    """Upload a sheet; a different one each call unless `data` is given (the same bytes are
+    stored once, see test_the_same_sheet_is_stored_once)."""
+    data = data if data is not None else png_bytes(next(_sheets), 200)
+    return await gateway.upload(data, content_type="image/png", file_name=name)
 
 
 async def test_several_uploads_share_one_client_and_one_token(
@@ -75,3 +81,12 @@ async def test_a_revoked_token_is_replaced_once_and_the_upload_goes_through(
     assert fal.storage.tokens_issued == 2
     # The first upload, the one refused with the revoked token, its retry with the new one.
     assert len(fal.storage.upload_headers) == 3
+
+
+async def test_the_same_sheet_is_stored_once(gateway: FalGateway, fal: SimulatedFal) -> None:
+    sheet = png_bytes()
+    first = await upload(gateway, "a.png", sheet)
+    again = await upload(gateway, "b.png", sheet)
+    other = await upload(gateway, "c.png")
+    assert first == again != other
+    assert len(fal.storage.upload_headers) == 2  # the repeated sheet was not sent again

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import png_bytes
+from falkit import png_bytes
 
 from bot.errors import GenerationFailed
 from bot.simulated_fal.render import VideoSpec, render_video

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import arguments
+from falkit import arguments
 
 from bot.fal_gateway import FalGateway
 from bot.settings import Settings

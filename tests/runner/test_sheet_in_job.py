@@ -96,3 +96,19 @@ async def test_a_sheet_the_decode_refuses_fails_the_job_and_releases_its_hold(
         assert (await core.storage.jobs.get(reply.job_id)).state is JobState.FAILED
         assert await kinds(core, reply.job_id) == [EntryKind.HOLD, EntryKind.RELEASE]
         assert fal.submissions == [] and fal.storage.files == {}  # nothing reached fal
+
+
+async def test_a_team_s_usual_sheet_is_cleaned_and_uploaded_once(tmp_path, fal):
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        from runnerkit import generate
+
+        first, second = await generate(core), await generate(core, seed=9)
+        for job_id in (first, second):
+            assert isinstance(await asyncio.wait_for(poster.ending(job_id), 20), Succeeded)
+        jobs = [await core.storage.jobs.get(job_id) for job_id in (first, second)]
+        assert jobs[0].sheet_url == jobs[1].sheet_url  # one file at fal for both
+        assert len(fal.storage.upload_headers) == 1
+        cleaned = list((tmp_path / "sheets" / "by-content").iterdir())
+        assert len(cleaned) == 1  # one clean-up, linked for both jobs
+        assert all(Path(job.sheet_path).samefile(cleaned[0]) for job in jobs)  # noqa: ASYNC240
