@@ -3,22 +3,11 @@ ledger CSV sent to the admin's DM, and the price confirmation's Confirm / Abort 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 from slackkit import (
-    BOT_TOKEN,
-    SECRET,
     TEAM,
-    Clock,
-    Driver,
-    GatedSleep,
-    Monotonic,
-    RecordingRunner,
     SlackKit,
     block_actions,
     png_bytes,
@@ -27,52 +16,15 @@ from slackkit import (
 from test_slack_entries import JIT_TOKEN, step
 from test_slack_submit import form, values
 
-from adapters.slack import SlackAdapter
 from adapters.slack.textcmd import parse_text
-from bot.budget import Budgets, CapPolicy
 from bot.errors import InvalidRequest
 from bot.jobs import JobState
 from bot.money import Money
 from bot.policy import CapKind
-from bot.settings import Settings
-from commands import Commands
 from commands.admin import NOT_ADMIN
-from commands.context import Services
 from commands.spec import ADMIN_COMMANDS
-from storage import open_storage
-from tests.fakes.slack_api import FakeSlackAPI
 
 SCOPE = f"slack:{TEAM}"
-
-
-@pytest.fixture
-async def admin_kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
-    """The conftest's kit, with the budget policy stored (admin commands need it)."""
-    storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
-    )  # fmt: skip
-    clock = Clock()
-    policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
-    services = Services(
-        settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-        budgets=Budgets(storage.ledger, policy, clock, store=storage.policy),
-        runner=RecordingRunner(), clock=clock, simulated=False,
-    )  # fmt: skip
-    adapter = SlackAdapter(settings, Commands(services), clock=Monotonic(), sleep=GatedSleep(),
-                           host="127.0.0.1")  # fmt: skip
-    await adapter.start()
-    session = aiohttp.ClientSession()
-    driver = Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)
-    runner = services.runner
-    assert isinstance(runner, RecordingRunner)
-    try:
-        yield SlackKit(adapter, driver, slack, services, runner, Monotonic(), GatedSleep())
-    finally:
-        await session.close()
-        await adapter.close()
-        await storage.close()
 
 
 async def ask(kit: SlackKit, text: str, user: str = "UADMIN") -> dict[str, Any]:
@@ -123,7 +75,7 @@ def test_admin_text_mistakes_are_one_sentence_each(typed: str, problem: str) -> 
     assert problem in str(raised.value)
 
 
-async def test_every_admin_command_answers_ephemerally(admin_kit: SlackKit) -> None:
+async def test_every_admin_command_answers_ephemerally(policy_kit: SlackKit) -> None:
     texts = {
         "admin caps": ('admin caps set target=user who=<@U1|alice> amount=25 period=week '
                        'reason="video lead"', "Set <@U1>: $25.00 per week"),
@@ -136,32 +88,32 @@ async def test_every_admin_command_answers_ephemerally(admin_kit: SlackKit) -> N
     for name in ADMIN_COMMANDS.keys() - texts.keys():  # any added since: at least it answers
         texts[name] = (name, "")
     for name, (typed, expected) in texts.items():
-        answer = await ask(admin_kit, typed)
+        answer = await ask(policy_kit, typed)
         assert answer["response_type"] == "ephemeral", name
         assert expected in answer["text"], (name, answer["text"])
         assert not answer["text"].startswith(("Unknown command", "Sorry")), name
-    [cap] = [c for c in await admin_kit.services.budgets.store.caps(scope=SCOPE)]  # type: ignore[union-attr]
+    [cap] = [c for c in await policy_kit.services.budgets.store.caps(scope=SCOPE)]  # type: ignore[union-attr]
     assert (cap.kind, cap.subject, cap.amount, cap.period) == (
         CapKind.USER, "U1", Money.usd("25"), "week")  # fmt: skip
     assert cap.set_by == "UADMIN"
-    shown = await ask(admin_kit, "admin caps")
+    shown = await ask(policy_kit, "admin caps")
     assert "<@U1>" in shown["text"] and "$25.00 per week" in shown["text"]
 
 
-async def test_a_member_gets_the_cores_refusal_and_nothing_changes(admin_kit: SlackKit) -> None:
+async def test_a_member_gets_the_cores_refusal_and_nothing_changes(policy_kit: SlackKit) -> None:
     for typed in ("admin caps set default 100", "admin usage", "admin grant <@U1> 5 me"):
-        answer = await ask(admin_kit, typed, user="U1")
+        answer = await ask(policy_kit, typed, user="U1")
         assert answer["text"] == NOT_ADMIN and answer["response_type"] == "ephemeral"
-    assert await admin_kit.services.budgets.store.caps(scope=SCOPE) == []  # type: ignore[union-attr]
-    assert admin_kit.slack.calls_to("conversations.open") == []
-    assert admin_kit.slack.calls_to("files.completeUploadExternal") == []
+    assert await policy_kit.services.budgets.store.caps(scope=SCOPE) == []  # type: ignore[union-attr]
+    assert policy_kit.slack.calls_to("conversations.open") == []
+    assert policy_kit.slack.calls_to("files.completeUploadExternal") == []
 
 
 async def test_the_chart_and_the_csv_go_to_the_admins_direct_messages(
-    admin_kit: SlackKit,
+    policy_kit: SlackKit,
 ) -> None:
-    slack = admin_kit.slack
-    chart = await ask(admin_kit, "admin usage month")
+    slack = policy_kit.slack
+    chart = await ask(policy_kit, "admin usage month")
     assert "Spend this month (UTC): nothing yet." in chart["text"]
     assert "in your direct messages" in chart["text"] and chart["response_type"] == "ephemeral"
     [opened] = slack.calls_to("conversations.open")
@@ -171,7 +123,7 @@ async def test_the_chart_and_the_csv_go_to_the_admins_direct_messages(
     [png] = [f for f in slack.files.values() if f.name.endswith(".png")]
     assert png.data.startswith(b"\x89PNG\r\n\x1a\n") and list(png.shares) == ["DADMIN"]
 
-    export = await ask(admin_kit, "admin export")
+    export = await ask(policy_kit, "admin export")
     assert "Ledger this month: 0 entries." in export["text"]
     [csv] = [f for f in slack.files.values() if f.name.endswith(".csv")]
     assert csv.data.decode().startswith("entry_id,kind,user_id,") and list(csv.shares) == ["DADMIN"]
@@ -179,13 +131,13 @@ async def test_the_chart_and_the_csv_go_to_the_admins_direct_messages(
                slack.calls_to("files.completeUploadExternal"))  # fmt: skip
 
 
-async def test_without_a_dm_the_file_is_posted_nowhere(admin_kit: SlackKit) -> None:
-    admin_kit.slack.fail_next("conversations.open", "missing_scope")
-    answer = await ask(admin_kit, "admin export")
+async def test_without_a_dm_the_file_is_posted_nowhere(policy_kit: SlackKit) -> None:
+    policy_kit.slack.fail_next("conversations.open", "missing_scope")
+    answer = await ask(policy_kit, "admin export")
     assert "Ledger this month" in answer["text"]
     assert "missing_scope" in answer["text"] and "im:write" in answer["text"]
-    assert admin_kit.slack.calls_to("files.getUploadURLExternal") == []
-    assert admin_kit.slack.calls_to("files.completeUploadExternal") == []
+    assert policy_kit.slack.calls_to("files.getUploadURLExternal") == []
+    assert policy_kit.slack.calls_to("files.completeUploadExternal") == []
 
 
 def ephemeral_press(action: dict[str, Any], *, url: str, trigger: str) -> dict[str, Any]:
@@ -208,8 +160,8 @@ async def prompted(kit: SlackKit, trigger: str) -> dict[str, dict[str, Any]]:
     return {b["action_id"]: b for b in said["blocks"][-1]["elements"]}
 
 
-async def test_confirm_holds_and_starts_abort_rejects(admin_kit: SlackKit) -> None:
-    kit = admin_kit
+async def test_confirm_holds_and_starts_abort_rejects(policy_kit: SlackKit) -> None:
+    kit = policy_kit
     assert "confirm: above $0.10" in (await ask(kit, "admin limits confirm_above=0.10"))["text"]
     buttons = await prompted(kit, "trig-view-1")
     assert set(buttons) == {"ltx_job_confirm", "ltx_job_abort"}
@@ -240,9 +192,9 @@ async def test_confirm_holds_and_starts_abort_rejects(admin_kit: SlackKit) -> No
 
 
 async def test_a_workflow_step_above_the_threshold_fails_and_holds_nothing(
-    admin_kit: SlackKit,
+    policy_kit: SlackKit,
 ) -> None:
-    kit = admin_kit
+    kit = policy_kit
     await ask(kit, "admin limits confirm_above=0.10")
     kit.slack.tokens[JIT_TOKEN] = TEAM
     file = kit.slack.add_file("chef.png", png_bytes())
