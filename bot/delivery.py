@@ -232,20 +232,11 @@ class Lifecycle:
         await self.ledger.release(job_id=job.id, at=now, note=reason[:500])
         return await self.publish(ended, Failed(reason, refunded=Money(job.quoted_nanos)))
 
-    async def settle_cancelled(self, job: Job, *, rendered: bool) -> Job:
-        """A cancel fal could not confirm has run to its end: charge only if fal rendered it."""
+    async def settle_cancelled(self, job: Job) -> Job:
+        """A cancelled job that fal will not render: release its hold, record the end."""
         now = self.clock()
-        if rendered and not job.simulated:
-            await self.ledger.capture(job_id=job.id, amount=Money(job.quoted_nanos), at=now)
-            charged = job.quoted_nanos
-        else:
-            await self.ledger.release(job_id=job.id, at=now, note="cancelled")
-            charged = 0
+        await self.ledger.release(job_id=job.id, at=now, note="cancelled")
         return await self.update(
             job,
-            lambda j: (
-                j.with_changes(now, finished_at=now, captured_nanos=charged)
-                if j.finished_at is None
-                else None
-            ),
+            lambda j: j.with_changes(now, finished_at=now) if j.finished_at is None else None,
         )

@@ -121,6 +121,9 @@ class Job(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     rerolled_from: str | None = None
+    # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
+    # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
+    cancel_requested_at: datetime | None = None
 
     def advance(self, to: JobState, now: datetime, **changes: Any) -> Job:
         """The same job in state `to`; raises IllegalTransition for a move the machine lacks."""

@@ -66,12 +66,7 @@ class Supervisor:
         """
         wanted = set(platforms) if platforms is not None else set(Platform)
         pending = await self.jobs.in_states([*ACTIVE, S.SUCCEEDED])
-        unsettled = [
-            job
-            for job in await self.jobs.in_states([S.CANCELLED])
-            if job.finished_at is None and job.fal_request_id
-        ]
-        resumed = [job.id for job in [*pending, *unsettled] if job.origin.platform in wanted]
+        resumed = [job.id for job in pending if job.origin.platform in wanted]
         for job_id in resumed:
             self._spawn(job_id, self._drive(job_id))
         if resumed:
@@ -120,7 +115,7 @@ class Supervisor:
         except asyncio.CancelledError:
             raise
         except GenerationFailed as failure:
-            await self._fail(job, failure.reason)
+            await self._ended_badly(job, failure.reason)
         except LostJob:
             log.exception("job %s: lost from the store", job_id)
         except Exception:
@@ -131,15 +126,13 @@ class Supervisor:
         job = await self.lifecycle.reload(job)
         if job.state is S.HELD:
             job = await submit_once(self.lifecycle, job, self.webhook_url)
-        if job.state in AT_FAL or (job.state is S.CANCELLED and job.finished_at is None):
+        if job.state in AT_FAL:
             wake = self._wake.setdefault(job.id, asyncio.Event())
             job = await follow(
                 self.lifecycle, job, self.policy, wake=wake,
                 announced=lambda: job.id in self._completed,
             )  # fmt: skip
-            if job.state is S.CANCELLED:
-                return await self._settle_cancel(job)
-            if job.result is None:
+            if job.result is None and job.state in AT_FAL:
                 job = await self.lifecycle.record_result(
                     job, await self.gateway.result(job.fal_request_id or "")
                 )
@@ -148,6 +141,20 @@ class Supervisor:
         if job.state is S.SUCCEEDED:
             job = await self.lifecycle.deliver(job)
         return job
+
+    async def _ended_badly(self, job: Job, reason: str) -> None:
+        """fal (or a step after it) failed the job; if the user had asked to cancel it, that
+        is the cancel taking effect: cancelled and released, not failed."""
+        job = await self.jobs.get(job.id) or job
+        if job.cancel_requested_at is None or job.state not in ACTIVE:
+            return await self._fail(job, reason)
+        now = self.clock()
+        job = await self.lifecycle.update(
+            job, lambda j: j.advance(S.CANCELLED, now) if j.state in ACTIVE else None
+        )
+        if job.state is S.CANCELLED and job.finished_at is None:
+            job = await self.lifecycle.settle_cancelled(job)
+            await self.lifecycle.publish(job, Cancelled(Money(job.quoted_nanos)))
 
     async def _fail(self, job: Job, reason: str) -> None:
         try:
@@ -160,53 +167,42 @@ class Supervisor:
     async def cancel(self, job_id: str) -> Cancelled | None:
         """Cancel a job that has not ended; None when it already has.
 
-        Before fal has it: cancelled and released at once. At fal: cancelled at fal, released
-        only if fal confirms; otherwise the hold stays until the render ends (charged only if
-        fal made the video) and the answer says so.
+        Before fal has it, or while it waits in fal's queue: cancelled and released at once.
+        While fal renders it, fal only accepts a request to stop: the hold stays, a video that
+        comes anyway is charged and delivered, a stop is released, and the answer says so.
         """
         job = await self.jobs.get(job_id)
         if job is None or job.state not in ACTIVE:
             return None
+        if job.cancel_requested_at is not None:
+            return Cancelled(Money.zero(), confirmed=False)  # asked already
+        # True only while the request is still queued at fal (see FalGateway.cancel).
+        stopped = await self.gateway.cancel(job.fal_request_id) if job.fal_request_id else True
         now = self.clock()
-        before: JobState | None = None
+        outcome: Cancelled | None = None
 
         def cancelled(j: Job) -> Job | None:
-            nonlocal before
-            before = j.state if j.state in ACTIVE else None
-            return j.advance(S.CANCELLED, now) if before else None
+            nonlocal outcome
+            if j.state not in ACTIVE:
+                outcome = None
+                return None
+            if stopped or j.fal_request_id is None:
+                outcome = Cancelled(Money(j.quoted_nanos), confirmed=True)
+                return j.advance(S.CANCELLED, now)
+            outcome = Cancelled(Money.zero(), confirmed=False)
+            return j.with_changes(now, cancel_requested_at=now)
 
         job = await self.lifecycle.update(job, cancelled)
-        if before is None:
+        if outcome is None:
             return None  # it ended first
-        refund = Money(job.quoted_nanos)
-        confirmed = True
-        if job.fal_request_id:
-            # fal answers CANCELLATION_REQUESTED either way; only a request still in the queue
-            # is certain not to run. A running one is settled when fal says how it ended.
-            accepted = await self.gateway.cancel(job.fal_request_id)
-            confirmed = accepted and before is not S.RUNNING
-        if confirmed:
-            job = await self.lifecycle.settle_cancelled(job, rendered=False)
-        outcome = Cancelled(refund if confirmed else Money.zero(), confirmed=confirmed)
+        if outcome.confirmed:  # a submit under way cancels at fal as soon as it has the id
+            job = await self.lifecycle.settle_cancelled(job)
         await self.lifecycle.publish(job, outcome)
         if job_id in self._wake:
             self._wake[job_id].set()
-        elif not confirmed:  # nobody here follows it: follow it to settle the hold
+        elif not outcome.confirmed:  # nobody here follows it: follow it to its end
             self._spawn(job.id, self._drive(job.id))
         return outcome
-
-    async def _settle_cancel(self, job: Job) -> Job:
-        """A cancel fal did not confirm has run to its end: charge only if a video was made."""
-        if job.finished_at is not None:
-            return job
-        try:
-            fal = await self.gateway.result(job.fal_request_id or "")
-            job = await self.lifecycle.record_result(job, fal)
-        except GenerationFailed:
-            job = await self.lifecycle.settle_cancelled(job, rendered=False)
-            return await self.lifecycle.publish(job, Cancelled(Money(job.quoted_nanos)))
-        log.info("job %s: fal rendered it despite the cancel; charged as warned", job.id)
-        return await self.lifecycle.settle_cancelled(job, rendered=True)
 
     # --- webhooks and the sweep ----------------------------------------------------------
 
@@ -235,9 +231,7 @@ class Supervisor:
         if job.id in self._tasks:
             self._completed.add(job.id)
             self._wake[job.id].set()
-        elif job.state in (*AT_FAL, S.SUCCEEDED) or (
-            job.state is S.CANCELLED and job.finished_at is None
-        ):
+        elif job.state in (*AT_FAL, S.SUCCEEDED):
             self._spawn(job.id, self._drive(job.id))
             self._completed.add(job.id)
 
@@ -252,11 +246,7 @@ class Supervisor:
             if (
                 job is None
                 or job.state in {S.FAILED, S.REJECTED}
-                or (
-                    job.state is S.CANCELLED
-                    and job.finished_at is not None
-                    and not job.captured_nanos
-                )
+                or (job.state is S.CANCELLED and job.finished_at is not None)
             ):
                 closed += await self.ledger.release(job_id=job_id, at=now, note="sweep")
             elif job.state in {S.DELIVERED, S.SUCCEEDED} or job.captured_nanos:

@@ -61,10 +61,12 @@ async def submit_once(lifecycle: Lifecycle, job: Job, webhook_url: str | None) -
 
     job = await lifecycle.update(job, submitted)
     if job.state is S.CANCELLED:
+        # Just queued, so fal drops it; should it not confirm, the log says so (the user was
+        # told the job is cancelled and is not charged either way).
         confirmed = await gateway.cancel(request_id)
-        log.info("job %s: cancelled during submit; fal confirmed: %s", job.id, confirmed)
-        if confirmed:
-            job = await lifecycle.settle_cancelled(job, rendered=False)
+        if not confirmed:
+            log.warning("job %s: cancelled during submit; fal did not confirm the stop", job.id)
+        job = await lifecycle.settle_cancelled(job)
     return job
 
 

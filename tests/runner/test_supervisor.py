@@ -97,7 +97,9 @@ async def test_cancel_while_queued_is_confirmed_and_releases_the_hold(tmp_path, 
     assert poster.deliveries == []
 
 
-async def test_cancel_fal_cannot_confirm_keeps_the_hold_until_the_render_ends(tmp_path, fal):
+async def test_a_cancel_too_late_to_stop_the_render_is_charged_and_the_video_delivered(
+    tmp_path, fal
+):
     poster = RecordingPoster()
     async with paid_core(tmp_path, fal, poster) as core:
         fal.pause()
@@ -108,12 +110,14 @@ async def test_cancel_fal_cannot_confirm_keeps_the_hold_until_the_render_ends(tm
         outcome = await core.supervisor.cancel(job_id)
         assert outcome == Cancelled(Money.zero(), confirmed=False)
         assert await kinds(core, job_id) == [HOLD]  # fal may still render it
+        assert await core.supervisor.cancel(job_id) == outcome  # asking again changes nothing
         await core.supervisor.wait(job_id)
         job = await core.storage.jobs.get(job_id)
-        assert job.state is JobState.CANCELLED and job.finished_at is not None
-        # fal rendered it anyway: charged the quote, as the cancel answer warned.
+        # fal rendered it anyway: charged, as the cancel answer warned, and the video posted.
+        assert job.state is JobState.DELIVERED and job.cancel_requested_at is not None
         assert await kinds(core, job_id) == [HOLD, CAPTURE]
         assert job.captured_nanos == job.quoted_nanos
+        assert [j for j, _ in poster.deliveries] == [job_id]
 
 
 async def test_a_restart_resumes_the_job_and_delivers_it_once(tmp_path, fal):
@@ -185,6 +189,9 @@ async def test_a_running_job_that_fal_does_stop_is_released_when_fal_says_so(tmp
         assert (await core.supervisor.cancel(job_id)).confirmed is False
         await core.supervisor.wait(job_id)
         assert await kinds(core, job_id) == [HOLD, RELEASE]
+        job = await core.storage.jobs.get(job_id)
+        assert job.state is JobState.CANCELLED and job.finished_at is not None
+        assert poster.deliveries == []
         refunds = [e for j, e in poster.events if j == job_id and isinstance(e, Cancelled)]
         assert refunds[-1] == Cancelled(Money(quote(256, 160, 9).cost.nanos), confirmed=True)
 
