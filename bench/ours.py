@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bench.discord_path import discord_burst
 from bench.procstats import cpu_seconds, peak_rss_kib, reset_peak, rss_kib
+from bench.slack_path import slack_burst
 from bench.wiring import SHEET, FalView, now, options
 from bot.app import build_core
 from bot.events import Cancelled, Failed, JobEvent
@@ -176,13 +177,15 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             tracemalloc.start(8)
         if mode == "discord":
             records = await discord_burst(core, params, jobs, stack)
+        elif mode == "slack":
+            records = await slack_burst(core, params, jobs, stack)
         else:
             records = await _burst(core, params, jobs, "user")
         acked = now()
         if params.get("memory"):
             _memory_report(Path(params["memory"]), "after the burst's acks")
         wanted = {r["job_id"] for r in records if r["job_id"]}
-        if mode not in ("ack", "discord"):
+        if mode not in ("ack", "discord", "slack"):
             await poster.wait_for(wanted, params["timeout"])
         if profiler is not None:
             profiler.disable()

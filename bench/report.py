@@ -39,7 +39,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     if answers:
         summary["answer_p50_ms"] = 1000 * (percentile(answers, 0.5) or 0)
         summary["answer_p99_ms"] = 1000 * (percentile(answers, 0.99) or 0)
-    if result["mode"] in ("ack", "discord"):
+    if result["mode"] in ("ack", "discord", "slack"):
         summary["refused"] = sum(1 for r in records if r.get("refusal"))
         return summary
     done = [r for r in records if r.get("e2e_s") is not None and not r.get("failure")]
@@ -156,10 +156,13 @@ def targets(
     ack_burst = config.ack_burst
     ack = find(summaries, "ours", "ack", ack_burst) or find(summaries, "ours", "poll", ack_burst)
     discord = find(summaries, "ours", "discord", ack_burst) or {}
+    slack = find(summaries, "ours", "slack", ack_burst) or {}
     checks: list[tuple[str, float | None, str, float]] = [
         (f"[console] ack p99, {ack_burst} commands at once (ms)", (ack or {}).get("ack_p99_ms"),
          "<=", 100.0),
         (f"[discord] ack p99, {ack_burst} commands at once (ms)", discord.get("ack_p99_ms"),
+         "<=", 100.0),
+        (f"[slack] ack p99, {ack_burst} commands at once (ms)", slack.get("ack_p99_ms"),
          "<=", 100.0),
     ]  # fmt: skip
     for mode, scales in (("poll", config.scales), ("webhook", config.webhook_scales)):

@@ -33,8 +33,8 @@ PLATFORM_PATHS = {
     "console": "measured: Commands.dispatch, as adapters/console and the CLI call it",
     "discord": "measured: DiscordAdapter on tests/fakes' Discord REST, interactions fed as its "
     "gateway delivers them (ack = the deferral reached Discord)",
-    "slack": "not measured: bench has no Slack driver yet (bolt's AsyncApp.async_dispatch with "
-    "a signed slash-command body on tests/fakes/slack_api.py would be the way)",
+    "slack": "measured: SlackAdapter (bolt, HTTP mode) on tests/fakes' Slack Web API, signed "
+    "`/ltx` slash commands as Slack posts them (ack = bolt's HTTP 200)",
 }
 
 
@@ -72,6 +72,7 @@ async def bots(config: Config, work: Path) -> list[dict[str, Any]]:
     if config.ack_burst not in config.scales:
         plan += [("ours", "ack", config.ack_burst), ("naive", "ack", config.ack_burst)]
     plan.append(("ours", "discord", config.ack_burst))
+    plan.append(("ours", "slack", config.ack_burst))
     summaries = []
     for bot, mode, jobs in plan:
         started = time.monotonic()
@@ -123,6 +124,12 @@ async def main(config: Config, out: Path | None) -> dict[str, Any]:
         say(
             f"discord path, {config.ack_burst} at once: ack (deferral) p50 "
             f"{discord['ack_p50_ms']:.0f} ms, p99 {discord['ack_p99_ms']:.0f} ms; {answered}"
+        )
+    slack = report.find(figures, "ours", "slack", config.ack_burst)
+    if slack is not None:
+        say(
+            f"slack path, {config.ack_burst} at once: ack (HTTP 200) p50 "
+            f"{slack['ack_p50_ms']:.0f} ms, p99 {slack['ack_p99_ms']:.0f} ms"
         )
     for path, note in PLATFORM_PATHS.items():
         say(f"ack path {path}: {note}")

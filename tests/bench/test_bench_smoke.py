@@ -32,9 +32,12 @@ def test_quick_run_reports_every_metric_for_ours_and_the_baseline(tmp_path: Path
     scenarios = {(s["bot"], s["mode"]): s for s in document["scenarios"]}
     assert set(scenarios) == {
         ("ours", "poll"), ("ours", "webhook"), ("naive", "poll"), ("ours", "discord"),
+        ("ours", "slack"),
     }  # fmt: skip
     discord = scenarios.pop(("ours", "discord"))
     assert discord["refused"] == 0 and discord["ack_p99_ms"] <= discord["answer_p99_ms"]
+    slack = scenarios.pop(("ours", "slack"))
+    assert slack["refused"] == 0 and slack["ack_p99_ms"] > 0  # every /ltx answered 200
     for summary in scenarios.values():
         assert summary.keys() >= SCENARIO_METRICS, SCENARIO_METRICS - summary.keys()
         assert summary["failed"] == 0, summary["failures"]
@@ -44,7 +47,7 @@ def test_quick_run_reports_every_metric_for_ours_and_the_baseline(tmp_path: Path
     assert document["holds"]["sqlite"]["holds_per_s"] > 0
     assert document["holds"]["postgresql_skipped"] == "--no-postgres"
     verdicts = {t["target"]: t["verdict"] for t in document["targets"]}
-    assert len(verdicts) == 12
+    assert len(verdicts) == 13
     assert set(verdicts.values()) <= {"PASS", "MISS", "SKIP"}
     assert [v for name, v in verdicts.items() if "postgresql" in name] == ["SKIP"]
     # The table and the verdicts are printed, not only written.
