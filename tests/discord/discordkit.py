@@ -8,7 +8,6 @@ import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +24,7 @@ from bot.settings import Settings
 from commands import Commands
 from commands.context import Services
 from storage import open_storage
+from tests.clocks import Clock
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 from tests.fakes.discord_api.server import Call, FakeDiscord
@@ -57,17 +57,6 @@ class VirtualTime:
             if deadline <= self.now and not future.done():
                 future.set_result(None)
                 self.sleepers.remove((deadline, future))
-
-
-@dataclass
-class Clock:
-    now: datetime = datetime(2026, 11, 25, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass

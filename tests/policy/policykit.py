@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
@@ -15,17 +14,7 @@ from bot.model import Actor, Attachment, ButtonAction, Invocation, Place, Platfo
 from bot.money import Money
 from commands import Commands
 from commands.context import Services
-
-
-@dataclass
-class Clock:
-    now: datetime = datetime(2026, 11, 25, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.clocks import Clock
 
 
 @dataclass

@@ -9,7 +9,6 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -26,21 +25,11 @@ from bot.money import Money
 from bot.ports import JobStore, Ledger
 from bot.settings import Settings
 from commands.context import Services
+from tests.clocks import Clock
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
 TEAM = "T0TEAM"
-
-
-@dataclass
-class Clock:
-    now: datetime = datetime(2026, 11, 25, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
