@@ -19,6 +19,7 @@ from adapters.discord.throttle import EditThrottle
 from bot.budget import Budgets, CapPolicy
 from bot.events import Cancelled, JobEvent
 from bot.jobs import Job, JobState, Rendered, Result
+from bot.model import Platform
 from bot.money import Money
 from bot.settings import Settings
 from commands import Commands
@@ -33,6 +34,7 @@ GUILD, CHANNEL = "900000000000000001", "900000000000000002"
 ALICE = o.member("800000000000000001", "alice")
 BOB = o.member("800000000000000002", "bob")
 ADMIN = o.member("800000000000000003", "root", permissions=o.MEMBER_PERMISSIONS | o.MANAGE_GUILD)
+ADMIN_CHANNEL = "900000000000000009"  # where approval requests go once an admin says so
 SMALL = {"prompt": "the chef tosses pasta", "resolution": "256x160", "num_frames": 9}
 
 
@@ -179,8 +181,11 @@ async def running_adapter(
 
 @asynccontextmanager
 async def kit_for(data_dir: Path, **overrides: Any) -> AsyncIterator[Kit]:
+    """A real adapter on a fake Discord over a core with stored policy (admin commands and
+    approvals need it), the adapter's poster in the services as bot.app.serve wires it."""
     async with FakeDiscord() as fake:
         fake.add_channel(CHANNEL, GUILD)
+        fake.add_channel(ADMIN_CHANNEL, GUILD)
         settings = settings_for(fake, data_dir, **overrides)
         storage = await open_storage(f"sqlite:///{data_dir / 'db.sqlite3'}")
         clock = Clock()
@@ -188,13 +193,14 @@ async def kit_for(data_dir: Path, **overrides: Any) -> AsyncIterator[Kit]:
         runner = RecordingRunner()
         services = Services(
             settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-            budgets=Budgets(storage.ledger, policy, clock), runner=runner, clock=clock,
-            simulated=False,
+            budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
+            clock=clock, simulated=False,
         )  # fmt: skip
         commands = Commands(services)
         time = VirtualTime()
         try:
             async with running_adapter(settings, commands, time) as adapter:
+                services.posters[Platform.DISCORD] = adapter.poster
                 yield Kit(fake, adapter, commands, services, runner, time, settings)
         finally:
             await storage.close()

@@ -3,65 +3,27 @@ and Approve pressed there by an admin starts the job (refused for anyone else)."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from discordkit import (
     ADMIN,
+    ADMIN_CHANNEL,
     ALICE,
     BOB,
     CHANNEL,
     GUILD,
     SMALL,
-    Clock,
     Kit,
-    RecordingRunner,
-    VirtualTime,
+    kit_for,
     png,
-    running_adapter,
-    settings_for,
 )
 
-from bot.budget import Budgets, CapPolicy
 from bot.jobs import JobState
-from bot.model import Platform
-from bot.money import Money
-from commands import Commands
-from commands.context import Services
-from storage import open_storage
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
-from tests.fakes.discord_api.server import FakeDiscord
 
-ADMIN_CHANNEL = "900000000000000009"
-
-
-@asynccontextmanager
-async def policy_kit(data_dir: Path) -> AsyncIterator[Kit]:
-    """discordkit's world, with the policy store and the adapter's poster in the services."""
-    async with FakeDiscord() as fake:
-        fake.add_channel(CHANNEL, GUILD)
-        fake.add_channel(ADMIN_CHANNEL, GUILD)
-        settings = settings_for(fake, data_dir)
-        storage = await open_storage(f"sqlite:///{data_dir / 'db.sqlite3'}")
-        clock = Clock()
-        policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
-        runner = RecordingRunner()
-        services = Services(
-            settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-            budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
-            clock=clock, simulated=False,
-        )  # fmt: skip
-        commands, time = Commands(services), VirtualTime()
-        try:
-            async with running_adapter(settings, commands, time) as adapter:
-                services.posters[Platform.DISCORD] = adapter.poster  # as bot.app.serve does
-                yield Kit(fake, adapter, commands, services, runner, time, settings)
-        finally:
-            await storage.close()
+policy_kit = kit_for
 
 
 def admin_slash(kit: Kit, sub: str, **options: object) -> dict[str, Any]:

@@ -7,32 +7,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from discordkit import (
     ADMIN,
     ALICE,
     CHANNEL,
-    Clock,
     Kit,
-    RecordingRunner,
-    VirtualTime,
+    kit_for,
     png,
-    running_adapter,
-    settings_for,
 )
 
-from bot.budget import Budgets, CapPolicy
 from bot.jobs import JobState
-from bot.money import Money
-from commands import Commands
-from commands.context import Services
-from storage import open_storage
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 from tests.fakes.discord_api.objects import EPHEMERAL
-from tests.fakes.discord_api.server import FakeDiscord
 
 # 1280x720, 121 frames: $0.27, under the $1 a day each member has here.
 PRICED = {"prompt": "the chef tosses pasta", "resolution": "1280x720", "num_frames": 121}
@@ -41,24 +30,8 @@ SUB_COMMAND_GROUP = 2
 
 @pytest.fixture
 async def kit(tmp_path: Path) -> AsyncIterator[Kit]:
-    """discordkit's kit, with the budget policy stored (the admin commands need it)."""
-    async with FakeDiscord() as fake:
-        fake.add_channel(CHANNEL, "900000000000000001")
-        settings = settings_for(fake, tmp_path)
-        storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-        clock, runner = Clock(), RecordingRunner()
-        policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
-        services = Services(
-            settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-            budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
-            clock=clock, simulated=False,
-        )  # fmt: skip
-        commands, time = Commands(services), VirtualTime()
-        try:
-            async with running_adapter(settings, commands, time) as adapter:
-                yield Kit(fake, adapter, commands, services, runner, time, settings)
-        finally:
-            await storage.close()
+    async with kit_for(tmp_path) as made:
+        yield made
 
 
 def admin_command(kit: Kit, sub: str, member: dict[str, Any], **options: object) -> dict:
