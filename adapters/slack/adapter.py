@@ -15,9 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
@@ -150,6 +154,7 @@ class SlackAdapter:
         register_entries(self.app, self.runtime)
         self._socket: Any = None
         self._http: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
         self.port: int | None = None
 
     @property
@@ -158,6 +163,8 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Connect (Socket Mode) or listen on LTXBOT_SLACK_PORT (HTTP mode); returns at once."""
+        self._share_one_session()
+        await self._check_the_token()
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -186,6 +193,35 @@ class SlackAdapter:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info("Slack: HTTP mode on port %s%s", self.port, EVENTS_PATH)
 
+    async def _check_the_token(self) -> None:
+        """One auth.test at start for a single bot token, handed to bolt's authorization.
+
+        bolt calls auth.test for each request that arrives before its first answer, before
+        the ack: in a burst that is every request. Asking once here also refuses a bad token
+        at start instead of at the first command."""
+        authorization = next((m for m in self.app._async_middleware_list  # no public handle
+                              if isinstance(m, AsyncSingleTeamAuthorization)), None)  # fmt: skip
+        if authorization is None or authorization.auth_test_result is not None:
+            return
+        try:
+            authorization.auth_test_result = await self.client.auth_test()
+        except SlackApiError as error:
+            raise ConfigurationError(
+                f"LTXBOT_SLACK_BOT_TOKEN: Slack refused it ({error.response.get('error')})"
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # Slack unreachable for now: bolt asks again with the first request.
+            log.warning("Slack: could not check the bot token yet (%s)", type(error).__name__)
+
+    def _share_one_session(self) -> None:
+        # slack_sdk opens a new aiohttp session (a new connection; on Slack, a TLS handshake)
+        # for every API call unless its client has one: all of the adapter's share this one.
+        # bolt's per-request clients copy the app client's session when each request comes.
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            for client in (self.client, self.poster.client):
+                client.session = self._session
+
     async def close(self) -> None:
         """Stop taking requests, let started work finish (10 s at most), close connections."""
         if self._socket is not None:
@@ -194,3 +230,6 @@ class SlackAdapter:
             await self._http.cleanup()
         await self.tasks.close()
         await self.runtime.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -6,11 +6,15 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
-from slackkit import SECRET, Driver, SlackKit
+import pytest
+from slackkit import SECRET, Driver, SlackKit, services_for
 from test_slack_persistent import INSTALLED_TOKEN, RETRY, Replica, install
 
+from adapters.slack import SlackAdapter
 from adapters.slack.keyvalue import MemoryKeyValueStore
+from bot.errors import ConfigurationError
 from bot.settings import Settings
+from commands import Commands
 from tests.fakes.slack_api import FakeSlackAPI
 
 
@@ -70,3 +74,46 @@ async def test_auth_test_is_asked_once_per_installed_token(
     checks = slack.calls_to("auth.test")[before:]
     assert len(slack.responses) == 3
     assert [c.token for c in checks] == [INSTALLED_TOKEN]  # bolt's default: before every ack
+
+
+async def test_one_bot_token_is_checked_once_at_start_not_per_request_of_a_burst(
+    kit: SlackKit,
+) -> None:
+    # bolt alone asks auth.test for every request that arrives before its first answer.
+    assert len(kit.slack.calls_to("auth.test")) == 1  # at start
+    answers = await asyncio.gather(*(
+        kit.driver.command("help", trigger=f"t{n}", response_url=f"{kit.slack.base_url}/response/r")
+        for n in range(20)
+    ))  # fmt: skip
+    assert [status for status, _ in answers] == [200] * 20
+    await kit.adapter.tasks.wait_idle()
+    assert len(kit.slack.calls_to("auth.test")) == 1
+
+
+async def test_a_refused_bot_token_stops_the_start_with_a_clear_message(
+    tmp_path: Path, slack: FakeSlackAPI
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-revoked",
+        slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
+    )  # fmt: skip
+    services = services_for(settings, None, None)  # type: ignore[arg-type]
+    adapter = SlackAdapter(settings, Commands(services), host="127.0.0.1")
+    try:
+        with pytest.raises(ConfigurationError, match="invalid_auth") as refused:
+            await adapter.start()
+        assert "xoxb-revoked" not in str(refused.value)
+    finally:
+        await adapter.close()
+
+
+async def test_every_web_api_call_shares_one_session(kit: SlackKit) -> None:
+    # slack_sdk opens a new session (a new connection) per call unless its client has one.
+    session = kit.adapter.client.session
+    assert session is not None and not session.closed
+    assert kit.adapter.poster.client.session is session
+    status, _ = await kit.driver.command("", trigger="t-form")  # opens the form: views.open
+    assert status == 200
+    await kit.adapter.tasks.wait_idle()
+    assert kit.slack.calls_to("views.open")
+    assert kit.adapter.client.session is session and not session.closed
