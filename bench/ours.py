@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import json
 import logging
+import sys
 import tracemalloc
 from collections import defaultdict
 from contextlib import AsyncExitStack
@@ -22,9 +24,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.discord_path import discord_burst
+from bench.discord_path import start_discord
 from bench.procstats import cpu_seconds, peak_rss_kib, reset_peak, rss_kib
-from bench.slack_path import slack_burst
+from bench.slack_path import start_slack
 from bench.wiring import SHEET, FalView, now, options
 from bot.app import build_core
 from bot.events import Cancelled, Failed, JobEvent
@@ -34,6 +36,7 @@ from bot.model import Actor, Attachment, Invocation, Place, Platform
 from bot.settings import Settings
 
 SCOPE = "bench"
+READY = "bench-ready "  # the line bench.scenarios.run_child waits for
 
 
 class TimedGateway:
@@ -131,6 +134,14 @@ async def _burst(core: Any, params: dict[str, Any], count: int, tag: str) -> lis
     return list(await asyncio.gather(*(one(n) for n in range(count))))
 
 
+async def _burst_from_harness(ready: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tell the harness we are ready (a line on stdout), serve its burst until it says the
+    burst is over (a line on stdin). Its records are the run's; this side has none."""
+    print(READY + json.dumps(ready), flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    return []
+
+
 def _memory_report(path: Path, moment: str) -> None:
     """The allocation sites holding the most memory (tracemalloc), appended to `path`."""
     current, peak = tracemalloc.get_traced_memory()
@@ -145,7 +156,8 @@ def _memory_report(path: Path, moment: str) -> None:
 
 async def run(params: dict[str, Any]) -> dict[str, Any]:
     """One scenario; `params`: fal endpoints, data_dir, jobs, mode: poll, webhook, ack (the
-    console burst's replies only) or discord (the burst through the Discord adapter)."""
+    console burst's replies only), discord or slack (the adapter serves a burst the harness
+    sends through its fake platform in another process)."""
     logging.basicConfig(level=logging.WARNING)
     view = FalView.of(params["fal"])
     mode, jobs = params["mode"], int(params["jobs"])
@@ -168,6 +180,14 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         # Warm up: imports, TLS sessions, the first SQLite pages; not measured.
         warm = await _burst(core, params, 1, "warm")
         await poster.wait_for({r["job_id"] for r in warm if r["job_id"]}, params["timeout"])
+        # The platform runs: log in and connect first (not measured); the burst comes from
+        # the harness, which records the acks itself.
+        ready: dict[str, Any] | None = None
+        if mode == "discord":
+            await start_discord(core, params, stack)
+            ready = {}
+        elif mode == "slack":
+            ready = {"port": await start_slack(core, params, stack)}
         rss_base, peak_reset = rss_kib(), reset_peak()
         cpu_before, started = cpu_seconds(), now()
         profiler = cProfile.Profile() if params.get("profile") else None
@@ -175,10 +195,8 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             profiler.enable()
         if params.get("memory"):
             tracemalloc.start(8)
-        if mode == "discord":
-            records = await discord_burst(core, params, jobs, stack)
-        elif mode == "slack":
-            records = await slack_burst(core, params, jobs, stack)
+        if ready is not None:
+            records = await _burst_from_harness(ready)
         else:
             records = await _burst(core, params, jobs, "user")
         acked = now()

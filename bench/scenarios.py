@@ -8,7 +8,8 @@ import os
 import sys
 import tempfile
 import uuid
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,57 @@ def scratch_root() -> Path:
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
 
 
-async def run_child(kind: str, params: dict[str, Any], work: Path) -> dict[str, Any]:
-    """`python -m bench.child` in a process of its own; its CPU and memory are the bot's."""
+Between = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def run_child(
+    kind: str, params: dict[str, Any], work: Path, between: Between | None = None
+) -> dict[str, Any]:
+    """`python -m bench.child` in a process of its own; its CPU and memory are the bot's.
+
+    With `between`: once the child says it is ready (bench.ours.READY on its stdout), run
+    `between(what it said)` here, then tell the child to finish (a line on its stdin)."""
     name = f"{kind}-{params.get('mode', 'x')}-{uuid.uuid4().hex[:6]}"
     params_path, out_path = work / f"{name}.params.json", work / f"{name}.out.json"
     params_path.write_text(json.dumps(params))
+    pipe = asyncio.subprocess.PIPE if between else asyncio.subprocess.DEVNULL
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.child", kind, str(params_path), str(out_path),
-        cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT, stdin=pipe, stdout=pipe, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, stderr = await process.communicate()
+    assert process.stderr is not None
+    errors = asyncio.ensure_future(process.stderr.read())  # read all along: a full pipe blocks
+    try:
+        if between is not None:
+            await _handshake(process, between)
+        await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    stderr = await errors
     if process.returncode != 0 or not out_path.exists():
         tail = stderr.decode(errors="replace")[-3000:]
         raise RuntimeError(f"bench child {kind} failed ({process.returncode}):\n{tail}")
     return json.loads(out_path.read_text())
+
+
+async def _handshake(process: asyncio.subprocess.Process, between: Between) -> None:
+    from bench.ours import READY
+
+    assert process.stdout is not None and process.stdin is not None
+    while True:
+        line = (await process.stdout.readline()).decode()
+        if not line:
+            return  # the child ended before it was ready: its stderr says why
+        if line.startswith(READY):
+            break
+    try:
+        await between(json.loads(line.removeprefix(READY)))
+    finally:
+        process.stdin.write(b"done\n")
+        await process.stdin.drain()
+        process.stdin.close()
 
 
 @asynccontextmanager
@@ -71,9 +109,32 @@ async def bot_scenario(
             report = Path(tempfile.gettempdir()) / f"ltxbot-bench-ours-poll-{jobs}.memory.txt"
             report.unlink(missing_ok=True)
             params["memory"] = str(report)
+        if mode in ("discord", "slack"):
+            return await _platform_run(params, work, mode, jobs)
         result = await run_child(bot, params, work)
         join_fal_side(result, fal)
         return result
+
+
+async def _platform_run(params: dict[str, Any], work: Path, mode: str, jobs: int) -> dict[str, Any]:
+    """Our bot on a platform whose fake runs here, as Discord and Slack run elsewhere."""
+    from bench.discord_path import DiscordSide
+    from bench.slack_path import SlackSide
+
+    records: list[dict[str, Any]] = []
+    async with AsyncExitStack() as stack:
+        side = DiscordSide(stack) if mode == "discord" else SlackSide(stack)
+        params.update(await side.prepare(params, jobs))
+
+        async def burst(ready: dict[str, Any]) -> None:
+            if isinstance(side, DiscordSide):
+                records.extend(await side.burst(params["timeout"]))
+            else:
+                records.extend(await side.burst(int(ready["port"]), params["timeout"]))
+
+        result = await run_child("ours", params, work, between=burst)
+    result["records"] = records
+    return result
 
 
 def join_fal_side(result: dict[str, Any], fal: BenchFal) -> None:
