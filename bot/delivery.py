@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.errors import GenerationFailed
 from bot.events import Failed, JobEvent, Succeeded
-from bot.jobs import ACTIVE, AT_FAL, Job, JobState, Rendered, Result
+from bot.jobs import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, Result
 from bot.model import Platform
 from bot.money import Money
 from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
@@ -68,6 +68,13 @@ def _without_inline_video(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def with_status(origin: Origin, message_id: str | None) -> Origin:
+    """`origin` pointing at the status message `message_id` (unchanged for None)."""
+    if message_id is None:
+        return origin
+    return origin.model_copy(update={"status_message_id": message_id})
+
+
 class Lifecycle:
     def __init__(
         self,
@@ -115,24 +122,30 @@ class Lifecycle:
     # --- messages ---------------------------------------------------------------------------
 
     async def publish(self, job: Job, event: JobEvent) -> Job:
-        """Tell the adapter; a poster error is logged and never loses the job."""
+        """Tell the adapter and store a new status message id; a poster error is logged and
+        never loses the job."""
+        message_id = await self.show(job, event)
+        if message_id is None:
+            return job
+        return await self.update(
+            job, lambda j: j.with_changes(self.clock(), origin=with_status(j.origin, message_id))
+        )
+
+    async def show(self, job: Job, event: JobEvent) -> str | None:
+        """Tell the adapter; the status message id when it is one the job does not store yet
+        (for the caller to store, maybe with its own change), else None."""
         poster = self.posters.get(job.origin.platform)
         if poster is None:
             log.warning("job %s: no poster for %s", job.id, job.origin.platform)
-            return job
+            return None
         try:
             message_id = await poster.progress(job, event)
         except Exception:
             log.exception("job %s: could not show %s", job.id, type(event).__name__)
-            return job
+            return None
         if not message_id or message_id == job.origin.status_message_id:
-            return job
-        return await self.update(
-            job,
-            lambda j: j.with_changes(
-                self.clock(), origin=j.origin.model_copy(update={"status_message_id": message_id})
-            ),
-        )
+            return None
+        return message_id
 
     # --- endings ----------------------------------------------------------------------------
 

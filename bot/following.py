@@ -54,16 +54,21 @@ async def follow(
     announced: Callable[[], bool],
 ) -> Job:
     """Until fal says the request ended (`announced()` is true once its webhook came), or the
-    job was settled elsewhere (a confirmed cancel). Returns the stored job."""
+    job was settled elsewhere (a confirmed cancel). `job` must be as the caller just read or
+    stored it. Returns the job as last stored or read; one that may have changed since (a
+    cancel from another replica) is re-read by the next `update`, a compare-and-swap."""
     request_id = job.fal_request_id or ""
     watch = None if policy.webhooks else getattr(lifecycle.gateway, "watch", None)
     openings = STREAM_OPENINGS if watch is not None else 0
     interval = policy.poll_interval
     failures = 0
     shown = _Shown()
+    fresh = not policy.webhooks  # nothing awaited since the caller's read: no need to re-read
     while True:
         woken = policy.webhooks and await woken_within(wake, policy.fallback_seconds)
-        job = await lifecycle.reload(job)
+        if not fresh:
+            job = await lifecycle.reload(job)
+        fresh = False
         if _settled(job) or announced():
             return job
         if woken:
@@ -88,12 +93,18 @@ async def follow(
                 raise
             status = None
         if status is not None and status.state == "COMPLETED":
-            return job
+            return await _latest(lifecycle, job, wake)
         if status is not None:
             job, shown.last = await _show(lifecycle, job, status, shown.last)
         if not policy.webhooks:
             await woken_within(wake, interval)
             interval = min(interval * POLL_GROWTH, max(MAX_POLL_SECONDS, policy.poll_interval))
+
+
+async def _latest(lifecycle: Lifecycle, job: Job, wake: asyncio.Event) -> Job:
+    """`job`, re-read only when a wake-up (a cancel here) came since it was read: the caller
+    must not mistake a job settled meanwhile for one still at fal."""
+    return await lifecycle.reload(job) if wake.is_set() else job
 
 
 def _settled(job: Job) -> bool:
@@ -120,7 +131,7 @@ async def _streamed(
             if isinstance(status, Job):
                 return status
             if status.state == "COMPLETED":
-                return await lifecycle.reload(job)
+                return await _latest(lifecycle, job, wake)
             job, shown.last = await _show(lifecycle, job, status, shown.last)
     finally:
         close = getattr(statuses, "aclose", None)  # an async generator: end its request

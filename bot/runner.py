@@ -123,7 +123,7 @@ class Supervisor:
             await self._fail(job, apology(job_id))
 
     async def _to_the_end(self, job: Job) -> Job:
-        job = await self.lifecycle.reload(job)
+        """From the job as just read (`_drive`) to its end; each step passes on what it stored."""
         if job.state is S.HELD:
             job = await submit_once(self.lifecycle, job, self.webhook_url)
         if job.state in AT_FAL:

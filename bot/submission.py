@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.delivery import Lifecycle
+from bot.delivery import Lifecycle, with_status
 from bot.errors import GenerationFailed
 from bot.events import Held
 from bot.jobs import Job, JobState
@@ -35,21 +35,26 @@ async def submit_once(lifecycle: Lifecycle, job: Job, webhook_url: str | None) -
     if job.submit_token is not None:
         raise GenerationFailed(CRASHED_MID_SUBMIT)
     gateway, clock = lifecycle.gateway, lifecycle.clock
-    await lifecycle.publish(job, Held(Money(job.quoted_nanos)))
-    if job.sheet_url is None:
+    # Stored below with the token: one write before the POST instead of three.
+    message_id = await lifecycle.show(job, Held(Money(job.quoted_nanos)))
+    url = job.sheet_url
+    if url is None:
         # Sanitised here, off the reply path; read only for its (bounded) upload.
         url = await upload_sheet(
             Path(job.sheet_path or ""),
             lambda data: gateway.upload(data, content_type="image/png", file_name=f"{job.id}.png"),
         )
-        job = await lifecycle.update(job, lambda j: j.with_changes(clock(), sheet_url=url))
     token = uuid.uuid4().hex
-    job = await lifecycle.update(
-        job,
-        lambda j: j.with_changes(clock(), submit_token=token) if j.state is S.HELD else None,
-    )
-    if job.state is not S.HELD:  # cancelled before anything reached fal
-        return job
+
+    def before_submit(j: Job) -> Job | None:
+        if j.state is not S.HELD or j.submit_token is not None:
+            return None  # cancelled meanwhile, or another driver is submitting it
+        origin = with_status(j.origin, message_id)
+        return j.with_changes(clock(), origin=origin, sheet_url=url, submit_token=token)
+
+    job = await lifecycle.update(job, before_submit)
+    if job.state is not S.HELD or job.submit_token != token:
+        return job  # nothing reached fal from here
     arguments = job.request.fal_arguments(job.sheet_url or "")
     request_id = await gateway.submit(arguments, webhook_url=webhook_for(webhook_url, job.id))
     now = clock()

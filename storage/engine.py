@@ -5,6 +5,10 @@ failing) and `BEGIN IMMEDIATE` on every transaction, so that a hold takes the da
 lock *before* it sums the ledger: concurrent holds from many tasks and several processes
 serialize and none can read a total another is about to change.
 
+Reads of one statement (`single_statement_reads`) skip the BEGIN on SQLite: the statement runs
+in autocommit and WAL gives it a consistent snapshot, without the write lock and the extra trip
+through aiosqlite's thread that BEGIN IMMEDIATE costs.
+
 PostgreSQL: a plain pool; admission takes a per-scope advisory lock (see storage.ledger).
 """
 
@@ -20,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 5
+# Execution option marking connections that run exactly one read statement per checkout.
+SINGLE_STATEMENT_READ = "ltxbot_single_statement_read"
 
 
 def _driver_url(url: str) -> URL:
@@ -49,6 +55,13 @@ def create_engine(url: str) -> AsyncEngine:
     return _postgres_engine(driver_url)
 
 
+def single_statement_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for connections that run one SELECT and nothing else (never a write, never
+    two statements that must agree: on SQLite those would run without a transaction). The
+    option means nothing to PostgreSQL, where reads never took a lock."""
+    return engine.execution_options(**{SINGLE_STATEMENT_READ: True})
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
     Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
     # One connection per process: SQLite has one writer at a time anyway, and waiting in the
@@ -70,6 +83,8 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(SINGLE_STATEMENT_READ):
+            return  # autocommit: the one SELECT is its own (read) transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

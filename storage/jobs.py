@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.jobs import Job, JobState
 from bot.model import Platform
+from storage.engine import single_statement_reads
 from storage.tables import jobs
 
 
@@ -37,6 +38,7 @@ class SqlJobStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reads = single_statement_reads(engine)  # every read below is one SELECT
 
     async def insert(self, job: Job) -> None:
         """Store a new job; ValueError when a job with this id exists already."""
@@ -103,6 +105,6 @@ class SqlJobStore:
         return found[0] if found else None
 
     async def _many(self, query: Any) -> list[Job]:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             documents = (await connection.execute(query)).scalars().all()
         return [Job.model_validate_json(document) for document in documents]

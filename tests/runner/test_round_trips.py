@@ -1,0 +1,199 @@
+"""SQL round trips per job: each step writes what it must, once, and reads only what it cannot
+know; the crash-safety order (token stored before the submit POST) stays."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from runnerkit import RecordingPoster, generate, kinds, paid_core
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.events import Cancelled, Held, JobEvent, Succeeded
+from bot.jobs import Job, JobState
+from bot.ports import EntryKind
+from bot.simulated_fal import SimulatedFal
+
+HOLD, CAPTURE, RELEASE = EntryKind.HOLD, EntryKind.CAPTURE, EntryKind.RELEASE
+# Before: 10 job updates (one losing its compare-and-swap), 5 job reads, 28 BEGIN IMMEDIATE and
+# 65 statements for one streamed job, command included. Updates now: HELD, token with sheet and
+# status message, SUBMITTED, RUNNING, result, SUCCEEDED, DELIVERED.
+MAX_JOB_UPDATES = 7
+MAX_IMMEDIATE = 22
+MAX_STATEMENTS = 55
+
+
+@pytest.fixture
+async def fal():
+    async with SimulatedFal(generation_seconds=0.1, queue_seconds=0.02) as server:
+        yield server
+
+
+def kind_of(statement: str) -> str:
+    words = statement.split()
+    if words[:2] == ["BEGIN", "IMMEDIATE"]:
+        return "BEGIN IMMEDIATE"
+    if words[0] == "UPDATE":
+        return f"UPDATE {words[1]}"
+    if words[0] == "SELECT" and "FROM jobs" in statement:
+        return "SELECT jobs"
+    return words[0]
+
+
+@contextmanager
+def counted(engine: AsyncEngine) -> Iterator[Counter[str]]:
+    """Statements run on `engine` while inside, by kind (plus "all")."""
+    seen: Counter[str] = Counter()
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen[kind_of(statement)] += 1
+        seen["all"] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", on_execute)
+
+
+async def ended(core: Any, poster: RecordingPoster, job_id: str) -> None:
+    """Until the job was delivered and its task ended (reads nothing itself)."""
+    assert isinstance(await asyncio.wait_for(poster.ending(job_id), 20), Succeeded)
+    await core.supervisor.wait(job_id)
+
+
+async def delivered(core: Any, job_id: str) -> Job:
+    job = await core.storage.jobs.get(job_id)
+    assert job.state is JobState.DELIVERED
+    assert await kinds(core, job_id) == [HOLD, CAPTURE]
+    return job
+
+
+async def test_a_streamed_job_costs_a_bounded_number_of_statements(tmp_path, fal):
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        with counted(core.storage.engine) as seen:
+            job_id = await generate(core)
+            await ended(core, poster, job_id)
+        job = await delivered(core, job_id)
+    assert fal.stream_requests == 1
+    assert seen["UPDATE jobs"] <= MAX_JOB_UPDATES, seen
+    assert job.version == seen["UPDATE jobs"]  # inserted at 0; every update won its swap
+    assert seen["SELECT jobs"] <= 1, seen  # the driver's one read; nothing re-read
+    assert seen["BEGIN IMMEDIATE"] <= MAX_IMMEDIATE, seen
+    assert seen["all"] <= MAX_STATEMENTS, seen
+
+
+async def test_a_polled_job_reads_the_job_once_per_look_and_no_more(tmp_path, fal):
+    fal.faults.stream_missing = True
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        with counted(core.storage.engine) as seen:
+            job_id = await generate(core)
+            await ended(core, poster, job_id)
+        await delivered(core, job_id)
+    assert fal.status_requests >= 1
+    assert seen["UPDATE jobs"] <= MAX_JOB_UPDATES, seen
+    # The driver's read, then one before each poll after the stream's 404 (how a cancel from
+    # elsewhere is seen); nothing re-read right after it was read or written.
+    assert seen["SELECT jobs"] <= 1 + fal.status_requests, seen
+
+
+async def test_the_token_sheet_and_status_message_are_stored_in_one_write_before_the_post(
+    tmp_path, fal
+):
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        gateway, stored_at_post = core.supervisor.gateway, []
+        real_submit = gateway.submit
+
+        async def submit(arguments: dict[str, Any], *, webhook_url: str | None) -> str:
+            stored_at_post.append(await core.storage.jobs.get(job_id))
+            return await real_submit(arguments, webhook_url=webhook_url)
+
+        gateway.submit = submit
+        job_id = await generate(core)
+        await ended(core, poster, job_id)
+        await delivered(core, job_id)
+    (job,) = stored_at_post
+    assert job.state is JobState.HELD and job.submit_token is not None
+    assert job.sheet_url == fal.submissions[0].arguments["image_url"]
+    assert job.origin.status_message_id == f"status-{job_id}"
+    assert job.version == 2  # HELD, then this one write
+    assert next(type(e) for j, e in poster.events if j == job_id) is Held
+
+
+async def test_a_cancel_during_the_sheet_upload_sends_nothing_to_fal(tmp_path, fal):
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        gateway, cancels = core.supervisor.gateway, []
+        real_upload = gateway.upload
+
+        async def upload(data: bytes, **options: Any) -> str:
+            cancels.append(await core.supervisor.cancel(job_id))
+            return await real_upload(data, **options)
+
+        gateway.upload = upload
+        job_id = await generate(core)
+        assert isinstance(await asyncio.wait_for(poster.ending(job_id), 20), Cancelled)
+        await core.supervisor.wait(job_id)
+        job = await core.storage.jobs.get(job_id)
+        assert job.state is JobState.CANCELLED and job.finished_at is not None
+        assert job.submit_token is None
+        assert await kinds(core, job_id) == [HOLD, RELEASE]
+    assert [c.confirmed for c in cancels if c is not None] == [True]
+    assert fal.submissions == [] and poster.deliveries == []
+
+
+async def test_a_cancel_during_the_submit_post_is_cancelled_at_fal_once_the_id_is_known(
+    tmp_path, fal
+):
+    poster = RecordingPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        gateway = core.supervisor.gateway
+        real_submit = gateway.submit
+
+        async def submit(arguments: dict[str, Any], *, webhook_url: str | None) -> str:
+            outcome = await core.supervisor.cancel(job_id)
+            assert outcome is not None and outcome.confirmed
+            return await real_submit(arguments, webhook_url=webhook_url)
+
+        gateway.submit = submit
+        job_id = await generate(core)
+        await core.supervisor.wait(job_id)
+        job = await core.storage.jobs.get(job_id)
+        assert job.state is JobState.CANCELLED and job.finished_at is not None
+        assert job.fal_request_id == fal.submissions[0].request_id
+        assert await kinds(core, job_id) == [HOLD, RELEASE]
+    assert fal.jobs[job.fal_request_id].cancel_requested
+    assert poster.deliveries == []
+
+
+class RivalPoster(RecordingPoster):
+    """Another driver stores its submit token while this one shows the job held."""
+
+    store: Any = None
+
+    async def progress(self, job: Job, event: JobEvent) -> str | None:
+        if isinstance(event, Held):
+            stored = await self.store.get(job.id)
+            assert await self.store.replace(
+                stored.with_changes(stored.updated_at, submit_token="r")
+            )
+        return await super().progress(job, event)
+
+
+async def test_a_job_another_driver_is_submitting_is_not_submitted_again(tmp_path, fal):
+    poster = RivalPoster()
+    async with paid_core(tmp_path, fal, poster) as core:
+        poster.store = core.storage.jobs
+        job_id = await generate(core)
+        await core.supervisor.wait(job_id)
+        job = await core.storage.jobs.get(job_id)
+    assert job.state is JobState.HELD and job.submit_token == "r"
+    assert fal.submissions == []
