@@ -27,7 +27,8 @@ look, for callers (the runner) that pace themselves or wait for webhooks. `cance
 before asking, so that it confirms only a request that was still queued.
 
 Uploads go through one long-lived httpx client (`bot.fal_upload`), not fal_client's
-client-per-upload, which loaded the CA bundle on the event loop for every job.
+client-per-upload, which loaded the CA bundle on the event loop for every job. Downloads go
+through one pooled aiohttp session, at most `max_downloads` at once (`bot.fal_download`).
 
 Results. `result` reads the response itself (through fal_client's authenticated httpx client) so
 the `x-fal-billable-units` header is kept, which fal_client's `get()` drops.
@@ -47,7 +48,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.errors import GenerationFailed
-from bot.fal_download import download_video
+from bot.fal_download import VideoDownloader
 from bot.fal_errors import (
     FalUnavailable,
     ResultExpired,
@@ -102,6 +103,7 @@ class FalGateway:
         timeout: float = 60.0,
         max_streams: int = 64,
         stream_read_timeout: float = 120.0,
+        max_downloads: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         secret = key.get_secret_value() if isinstance(key, SecretStr) else key
@@ -118,6 +120,13 @@ class FalGateway:
         self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
         self._uploader = CdnUploader(
             key_header=f"Key {secret}", verify=self._verify, timeout=timeout
+        )
+        self._downloader = VideoDownloader(
+            verify=self._verify,
+            policy=retry,
+            timeout=timeout,
+            max_concurrent=max_downloads,
+            sleep=sleep,
         )
         # fal_client's pool holds 100 connections and an open stream keeps one: leave room
         # for submits and results. Jobs beyond this poll until a stream is free.
@@ -278,7 +287,9 @@ class FalGateway:
                 raise GenerationFailed("fal returned a result that is not a JSON object")
             return FalResult(payload, response.headers.get("x-fal-billable-units"))
 
-        return await with_retries(self._retry, once, sleep=self._sleep)
+        result = await with_retries(self._retry, once, sleep=self._sleep)
+        self._handles.pop(request_id, None)  # its job is done with fal: keep no handle per job
+        return result
 
     async def cancel(self, request_id: str) -> bool:
         """Ask fal to cancel; True only when the request was still queued and fal accepted.
@@ -317,20 +328,15 @@ class FalGateway:
         return accepted and before is not None and before.state == "IN_QUEUE"
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
-        return await download_video(
-            url,
-            dest,
-            max_bytes=min(max_bytes, self.max_video_bytes),
-            verify=await self._uploader.tls(),
-            policy=self._retry,
-            timeout=self._timeout,
-            sleep=self._sleep,
+        return await self._downloader.download(
+            url, dest, max_bytes=min(max_bytes, self.max_video_bytes)
         )
 
     async def aclose(self) -> None:
-        """Close fal_client's pooled connections (fal_client has no close of its own) and,
-        for a simulated fal, restore fal_client's URLs and SSL_CERT_FILE."""
+        """Close the download session, fal_client's pooled connections (fal_client has no
+        close of its own) and, for a simulated fal, restore fal_client's URLs and SSL_CERT_FILE."""
         try:
+            await self._downloader.aclose()
             await self._uploader.aclose()
             if "_client" in self._fal.__dict__:
                 client = await self._fal._client

@@ -118,12 +118,6 @@ class CdnUploader:
                     self._client = await asyncio.to_thread(self._build)
         return self._client
 
-    async def tls(self) -> ssl.SSLContext | bool:
-        """The SSL context the client verifies with, built once (the gateway's downloads use
-        it too, so no download loads the CA bundle again)."""
-        await self.client()
-        return self._verify
-
     def _build(self) -> httpx.AsyncClient:
         if self._verify is True:  # what httpx would load itself, honouring SSL_CERT_FILE
             self._verify = httpx.create_ssl_context(verify=True)
