@@ -206,6 +206,7 @@ def targets(
 
 def targets_text(checks: list[dict[str, Any]]) -> str:
     width = max(len(c["target"]) for c in checks)
+
     def bound(check: dict[str, Any]) -> str:
         if check["op"] == "info":
             return "(not judged)"

@@ -230,3 +230,16 @@ async def test_a_plain_http_simulated_fal_works_too(settings: Settings, tmp_path
         finally:
             await gateway.aclose()
     assert url.startswith("http://") and result.payload["video"]["url"].startswith("http://")
+
+
+async def test_the_gateway_keeps_no_request_handle_once_the_result_is_fetched(
+    gateway: FalGateway, fal: SimulatedFal, uploaded_url: str
+) -> None:
+    # A long-running bot follows thousands of jobs: a handle kept per job would only grow.
+    request_id = await gateway.submit(arguments(uploaded_url), webhook_url=None)
+    assert request_id in gateway._handles
+    fal.finish(request_id)
+    await fal.wait_for_completion(request_id)
+    await gateway.result(request_id)
+    assert request_id not in gateway._handles
+    assert "video" in (await gateway.result(request_id)).payload  # rebuilt when asked again
