@@ -6,8 +6,10 @@ its sentence, anything else an apology (the details go to the log, never to the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
@@ -56,9 +58,18 @@ ADMIN_HANDLERS: dict[str, Handler] = {
 assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a handler"
 
 
+# Commands worked on at once; the others wait their turn in arrival order. A burst of 500
+# then answers its first commands early instead of every one at the end of the burst,
+# and holds the working memory of 16 commands, not of 500. (Acks never wait for this: the
+# adapters defer or ack before they dispatch.)
+COMMANDS_AT_ONCE = 16
+
+
 class Commands:
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, *, at_once: int = COMMANDS_AT_ONCE):
         self.services = services
+        self._turns = asyncio.Semaphore(at_once)
+        self.waiting = 0  # commands waiting for their turn (the bench and tests read it)
 
     async def dispatch(self, invocation: Invocation) -> Reply:
         handler = HANDLERS.get(invocation.command) or ADMIN_HANDLERS.get(invocation.command)
@@ -84,9 +95,20 @@ class Commands:
             return await reroll(job, actor, place, self.services)
         return job_details(job)
 
-    async def _guard(self, name: str, work: Awaitable[Reply]) -> Reply:
+    async def _guard(self, name: str, work: Coroutine[Any, Any, Reply]) -> Reply:
         try:
-            return await work
+            self.waiting += 1
+            try:
+                await self._turns.acquire()
+            finally:
+                self.waiting -= 1
+            try:
+                return await work
+            finally:
+                self._turns.release()
+        except asyncio.CancelledError:
+            work.close()  # cancelled while waiting its turn: never started
+            raise
         except UserError as problem:
             return Reply(text=str(problem))
         except Exception:

@@ -7,7 +7,8 @@ import asyncio
 from corekit import ADMIN, ALICE, BOB, png_attachment
 
 from bot.jobs import JobState
-from bot.model import Attachment, ButtonAction, Place
+from bot.model import Attachment, ButtonAction, Invocation, Place
+from commands import Commands
 
 
 async def test_generate_validates_prices_holds_and_starts(kit):
@@ -119,3 +120,39 @@ async def test_jobs_are_invisible_from_another_scope(kit):
     other = ALICE.__class__(ALICE.platform, "G2", "alice")
     shown = await kit.invoke("show", actor=other, job=reply.job_id)
     assert "No job" in shown.text
+
+
+async def test_commands_beyond_the_limit_wait_their_turn_in_order(kit):
+    # A burst is worked on a few at a time: the first answers come at once, and the working
+    # memory is that of a few commands, not of the whole burst.
+    commands = Commands(kit.services, at_once=1)
+    started: list[str] = []
+    go = {"a": asyncio.Event(), "b": asyncio.Event()}
+    arrived = {"a": asyncio.Event(), "b": asyncio.Event()}
+    sheet = png_attachment()
+
+    def gated(name: str) -> Attachment:
+        async def read(limit: int) -> bytes:
+            started.append(name)
+            arrived[name].set()
+            await go[name].wait()
+            return await sheet.read(limit)
+
+        return Attachment("sheet.png", "image/png", sheet.size, read)
+
+    def generate(name: str) -> asyncio.Task:
+        invocation = Invocation("generate", ALICE, Place(ALICE.platform, ALICE.scope, "C1"),
+                                {"prompt": name}, attachment=gated(name))  # fmt: skip
+        return asyncio.ensure_future(commands.dispatch(invocation))
+
+    first = generate("a")
+    await asyncio.wait_for(arrived["a"].wait(), 5)
+    second = generate("b")
+    await asyncio.sleep(0)  # one turn of the loop: b's first step runs up to its turn
+    assert commands.waiting == 1 and started == ["a"]
+    go["a"].set()
+    assert (await asyncio.wait_for(first, 5)).job_id
+    await asyncio.wait_for(arrived["b"].wait(), 5)
+    go["b"].set()
+    assert (await asyncio.wait_for(second, 5)).job_id
+    assert started == ["a", "b"] and commands.waiting == 0
