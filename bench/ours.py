@@ -33,6 +33,7 @@ from bot.events import Cancelled, Failed, JobEvent
 from bot.fal_gateway import FalGateway
 from bot.jobs import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
+from bot.process import limit_malloc_arenas
 from bot.settings import Settings
 
 SCOPE = "bench"
@@ -159,6 +160,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     console burst's replies only), discord or slack (the adapter serves a burst the harness
     sends through its fake platform in another process)."""
     logging.basicConfig(level=logging.WARNING)
+    limit_malloc_arenas()  # as `ltxbot run` starts
     view = FalView.of(params["fal"])
     mode, jobs = params["mode"], int(params["jobs"])
     async with AsyncExitStack() as stack:

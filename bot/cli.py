@@ -246,8 +246,10 @@ _MENTION = re.compile(r"<@([^>\s]+)>")
 
 async def _serve(settings: Settings) -> int:
     from bot.app import require_a_platform, serve
+    from bot.process import limit_malloc_arenas
 
     require_a_platform(settings)
+    limit_malloc_arenas()  # before the worker threads start
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
