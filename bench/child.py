@@ -5,13 +5,14 @@ KIND is `ours`, `naive` or `holds`. The result is written to OUT.json.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from bot import process
 
 KINDS = {"ours": "bench.ours", "naive": "bench.naive", "holds": "bench.holds"}
 
@@ -20,7 +21,7 @@ def main(argv: list[str]) -> None:
     kind, params_path, out_path = argv
     params: dict[str, Any] = json.loads(Path(params_path).read_text())
     run = importlib.import_module(KINDS[kind]).run
-    result = asyncio.run(run(params))
+    result = process.run(run(params))  # the event loop `ltxbot` runs on
     Path(out_path).write_text(json.dumps(result))
     sys.stdout.flush()
     if result.get("abandon_threads"):

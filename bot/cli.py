@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot import process
 from bot.cli_admin import (
     add_admin_parser,
     admin_command,
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger().setLevel(level)
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
-        code = asyncio.run(_run(args, settings))
+        code = process.run(_run(args, settings))
     except UserError as problem:
         print(f"ltxbot: {problem}", file=sys.stderr)
         code = EXIT_USER
