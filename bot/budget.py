@@ -185,12 +185,20 @@ class Budgets:
         return Limit(name, scope, user_id, cap.amount, since, resets, tz)
 
     async def limits_for(
-        self, scope: str, user_id: str, roles: Sequence[str] | None = None
+        self,
+        scope: str,
+        user_id: str,
+        roles: Sequence[str] | None = None,
+        *,
+        policy: ScopePolicy | None = None,
     ) -> list[Limit]:
         """Every cap that applies to this user in this scope, now (`roles=None`: the roles
-        they last asked with in this process)."""
+        they last asked with in this process; `policy`: the scope's, if the caller has just
+        read it, else it is read)."""
         roles = self._roles_of(scope, user_id, roles)
-        return self.applicable(await self.scope_policy(scope), scope, user_id, roles)
+        if policy is None:
+            policy = await self.scope_policy(scope)
+        return self.applicable(policy, scope, user_id, roles)
 
     def check_request_size(self, cost: Money) -> None:
         """Refuse a single request above the per-request maximum before anything is held."""
@@ -209,11 +217,14 @@ class Budgets:
         user_id: str,
         cost: Money,
         roles: Sequence[str] | None = None,
+        policy: ScopePolicy | None = None,
     ) -> HoldOutcome:
         """Hold `cost` for the job, or raise BudgetExceeded (LimitReached for the counts)
-        naming what refused it, what is left and when it resets."""
+        naming what refused it, what is left and when it resets (`policy`: the scope's, if
+        the command has just read it)."""
         self.check_request_size(cost)
-        policy = await self.scope_policy(scope)
+        if policy is None:
+            policy = await self.scope_policy(scope)
         limits = self.applicable(policy, scope, user_id, self._roles_of(scope, user_id, roles))
         now = self.clock()
         throttle = None
@@ -280,14 +291,18 @@ class Budgets:
         )
 
     async def status(
-        self, scope: str, user_id: str, roles: Sequence[str] | None = None
+        self,
+        scope: str,
+        user_id: str,
+        roles: Sequence[str] | None = None,
+        *,
+        policy: ScopePolicy | None = None,
     ) -> list[CapStatus]:
-        """Usage of every cap that applies (user caps first, then the pool)."""
-        statuses = []
-        for limit in await self.limits_for(scope, user_id, roles):
-            usage = await self.ledger.usage(scope=scope, user_id=limit.user_id, since=limit.since)
-            statuses.append(CapStatus(limit, usage))
-        return statuses
+        """Usage of every cap that applies (user caps first, then the pool), read together."""
+        limits = await self.limits_for(scope, user_id, roles, policy=policy)
+        windows = [(limit.user_id, limit.since) for limit in limits]
+        usages = await self.ledger.usages(scope=scope, windows=windows)
+        return [CapStatus(limit, usage) for limit, usage in zip(limits, usages, strict=True)]
 
     async def remaining(
         self, scope: str, user_id: str, roles: Sequence[str] | None = None
@@ -299,9 +314,13 @@ class Budgets:
     def describe_reset(self, limit: Limit) -> str:
         return describe_reset(limit.resets_at, self.clock(), limit.timezone or self.policy.tz)
 
-    async def confirmation_needed(self, scope: str, cost: Money) -> Money | None:
+    async def confirmation_needed(
+        self, scope: str, cost: Money, *, policy: ScopePolicy | None = None
+    ) -> Money | None:
         """The scope's confirmation threshold when `cost` is above it, else None."""
-        threshold = (await self.scope_policy(scope)).confirm_above
+        if policy is None:
+            policy = await self.scope_policy(scope)
+        threshold = policy.confirm_above
         return threshold if threshold is not None and cost > threshold else None
 
     async def alerts(
@@ -311,14 +330,18 @@ class Budgets:
         roles: Sequence[str] | None = None,
         *,
         pool_only: bool = False,
+        policy: ScopePolicy | None = None,
     ) -> list[Alert]:
         """Caps this user's hold took past the alert share, each told once per period
-        (`pool_only`: just the team pool, leaving the user's own alerts for them to see)."""
-        percent = (await self.scope_policy(scope)).alert_percent
+        (`pool_only`: just the team pool, leaving the user's own alerts for them to see;
+        `policy`: the one the hold was decided with, else it is read once)."""
+        if policy is None:
+            policy = await self.scope_policy(scope)
+        percent = policy.alert_percent
         if self.store is None or percent is None:
             return []  # without a store nothing remembers "once per period"
         alerts = []
-        for status in await self.status(scope, user_id, roles):
+        for status in await self.status(scope, user_id, roles, policy=policy):
             if pool_only and status.limit.user_id is not None:
                 continue
             cap = status.limit.limit

@@ -148,6 +148,12 @@ class Ledger(Protocol):
         """Spent, held and granted for a user (or the whole pool) since a moment."""
         ...
 
+    async def usages(
+        self, *, scope: str, windows: Sequence[tuple[str | None, datetime | None]]
+    ) -> list[Usage]:
+        """`usage` of each (user_id, since) window of the scope, in order, read together."""
+        ...
+
     async def entries(
         self,
         *,

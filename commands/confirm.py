@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.approvals import ApprovalState
-from bot.budget import CapReached
+from bot.budget import CapReached, ScopePolicy
 from bot.errors import BudgetExceeded, NotFound
 from bot.jobs import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Place, Reply
@@ -44,10 +44,15 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
     )
 
 
-async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
+async def hold_and_start(
+    job: Job, actor: Actor, services: Services, policy: ScopePolicy | None = None
+) -> Reply:
     """Hold the job's quoted price against every cap, hand it to the runner, tell the user
-    (with any once-a-period alert the hold triggered). A refusal rejects the job and raises."""
+    (with any once-a-period alert the hold triggered). A refusal rejects the job and raises.
+    `policy`: the scope's as this command read it (else read here, once for hold and alerts)."""
     cost = Money(job.quoted_nanos)
+    if policy is None:
+        policy = await services.budgets.scope_policy(actor.scope_key)
     try:
         await services.budgets.admit(
             job_id=job.id,
@@ -55,6 +60,7 @@ async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
             user_id=actor.user_id,
             cost=cost,
             roles=actor.roles,
+            policy=policy,
         )
     except BudgetExceeded as refused:
         # Past a personal cap an admin may let it through; past the pool nobody can.
@@ -70,7 +76,10 @@ async def hold_and_start(job: Job, actor: Actor, services: Services) -> Reply:
     text = f"Held {cost} for job `{job.id}`; the video will be posted here."
     if services.simulated:
         text += f"\n{SIMULATED_NOTE}"
-    for alert in await services.budgets.alerts(actor.scope_key, actor.user_id, actor.roles):
+    alerts = await services.budgets.alerts(
+        actor.scope_key, actor.user_id, actor.roles, policy=policy
+    )
+    for alert in alerts:
         text += f"\n⚠️ {alert.text}"
         if alert.is_pool:
             await tell_admins(services, actor, f"⚠️ {alert.text}")

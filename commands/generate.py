@@ -109,8 +109,12 @@ async def start_job(
         updated_at=now,
         rerolled_from=rerolled_from,
     )  # fmt: skip
-    above = (await services.budgets.scope_policy(actor.scope_key)).approval_above
-    threshold = await services.budgets.confirmation_needed(actor.scope_key, the_quote.cost)
+    # Read once: the thresholds, the hold and its alerts all go by this one policy.
+    policy = await services.budgets.scope_policy(actor.scope_key)
+    above = policy.approval_above
+    threshold = await services.budgets.confirmation_needed(
+        actor.scope_key, the_quote.cost, policy=policy
+    )
     await services.jobs.insert(job)
     if above is not None and the_quote.cost > above:
         cost = the_quote.cost
@@ -120,4 +124,4 @@ async def start_job(
         ))  # fmt: skip
     if threshold is not None:
         return confirmation_reply(job, the_quote, threshold)
-    return await hold_and_start(job, actor, services)
+    return await hold_and_start(job, actor, services, policy)

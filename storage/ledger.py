@@ -23,14 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.money import Money
 from bot.ports import Entry, EntryKind, HoldOutcome, Limit, Throttle, Usage
 from storage.admission import Admissions, Request
+from storage.engine import single_statement_reads
 from storage.usage import (
     HOLD,
+    Window,
     closing,
     entries_with_closing,
     entry,
     lock_scopes,
     pool_usage,
     users_usage,
+    windows_usage,
 )
 
 # A job's hold and its closing entry, if any.
@@ -67,6 +70,8 @@ class SqlLedger:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # Every read below is one SELECT: no write lock, no BEGIN (see storage.engine).
+        self._reads = single_statement_reads(engine)
         self._admissions = Admissions(engine)
 
     async def hold(
@@ -162,10 +167,24 @@ class SqlLedger:
             statement, params = pool_usage(scope, since)
         else:
             statement, params = users_usage(scope, [user_id], since)
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (await connection.execute(statement, params)).first()
         spent, held, granted = (int(value) for value in row[-3:]) if row else (0, 0, 0)
         return Usage(spent=Money(spent), held=Money(held), granted=Money(granted))
+
+    async def usages(self, *, scope: str, windows: Sequence[Window]) -> list[Usage]:
+        """`usage` of each (user or None for the pool, since) window of a scope, in order, from
+        one statement (one snapshot: the caps' sums agree with each other)."""
+        if not windows:
+            return []
+        statement, params = windows_usage(scope, windows)
+        async with self._reads.connect() as connection:
+            row = (await connection.execute(statement, params)).one()
+        sums = [int(value) for value in row]
+        return [
+            Usage(spent=Money(sums[i]), held=Money(sums[i + 1]), granted=Money(sums[i + 2]))
+            for i in range(0, len(sums), 3)
+        ]
 
     async def entries(
         self,
@@ -185,11 +204,11 @@ class SqlLedger:
         if until is not None:
             query = query.where(entry.c.effective_at < until)
         query = query.order_by(entry.c.effective_at, entry.c.id)
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [_entry(row) for row in rows]
 
     async def open_holds(self) -> list[str]:
         """Job ids whose hold is neither captured nor released, oldest hold first."""
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return list((await connection.execute(_open_holds)).scalars())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Text, bindparam, cast, delete, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,6 +19,7 @@ from bot.money import Money
 from bot.policy import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from storage.approvals import SqlApprovalStore
 from storage.coalesce import SharedReads
+from storage.engine import single_statement_reads
 from storage.tables import (
     admin_audit,
     budget_alerts,
@@ -28,14 +29,29 @@ from storage.tables import (
     scope_rules,
 )
 
-_CAPS = (
-    select(budget_caps)
-    .where(budget_caps.c.scope == bindparam("scope"))
-    .order_by(budget_caps.c.kind, budget_caps.c.subject)
-)
-_RULES = select(scope_rules.c.name, scope_rules.c.value).where(
-    scope_rules.c.scope == bindparam("scope")
-)
+# A scope's caps and rules in one statement, so one snapshot (on SQLite an autocommit read,
+# on PostgreSQL one statement's snapshot) and no transaction: they always agree. Rule rows
+# carry their value (never NULL), cap rows a NULL one; rules put their name in `kind`.
+_caps = select(
+    budget_caps.c.kind,
+    budget_caps.c.subject,
+    budget_caps.c.amount,
+    budget_caps.c.period,
+    budget_caps.c.set_by,
+    budget_caps.c.set_at,
+    cast(null(), Text).label("value"),
+).where(budget_caps.c.scope == bindparam("scope"))
+_rules = select(
+    scope_rules.c.name.label("kind"),
+    cast(null(), budget_caps.c.subject.type).label("subject"),
+    cast(null(), budget_caps.c.amount.type).label("amount"),
+    cast(null(), budget_caps.c.period.type).label("period"),
+    cast(null(), budget_caps.c.set_by.type).label("set_by"),
+    scope_rules.c.set_at,
+    scope_rules.c.value,
+).where(scope_rules.c.scope == bindparam("scope"))
+_both = union_all(_caps, _rules)
+_POLICY = _both.order_by(_both.selected_columns.kind, _both.selected_columns.subject)
 
 
 def _upsert(
@@ -67,6 +83,8 @@ class SqlPolicyStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # Every read here is one SELECT: no write lock, no BEGIN (see storage.engine).
+        self._reads = single_statement_reads(engine)
         self.approvals = SqlApprovalStore(engine)
         # Every hold asks for its scope's caps and rules first (bot.budget asks for both at
         # once): concurrent askers share one read of both, each answered by a read that began
@@ -78,9 +96,8 @@ class SqlPolicyStore:
         return list((await self._policy.get(scope))[0])
 
     async def _read_policy(self, scope: str) -> tuple[tuple[Cap, ...], dict[Rule, str]]:
-        async with self._engine.connect() as connection:
-            cap_rows = (await connection.execute(_CAPS, {"scope": scope})).all()
-            rule_rows = (await connection.execute(_RULES, {"scope": scope})).all()
+        async with self._reads.connect() as connection:
+            rows = (await connection.execute(_POLICY, {"scope": scope})).all()
         caps = tuple(
             Cap(
                 kind=CapKind(row.kind),
@@ -90,10 +107,14 @@ class SqlPolicyStore:
                 set_by=row.set_by,
                 set_at=row.set_at,
             )
-            for row in cap_rows
+            for row in rows
+            if row.value is None
         )
         known = {rule.value for rule in Rule}
-        return caps, {Rule(row.name): row.value for row in rule_rows if row.name in known}
+        rules = {
+            Rule(row.kind): row.value for row in rows if row.value is not None and row.kind in known
+        }
+        return caps, rules
 
     async def set_cap(self, *, scope: str, cap: Cap, actor: str, reason: str, at: datetime) -> None:
         """Insert or replace the cap for (kind, subject), with its audit entry."""
@@ -181,7 +202,7 @@ class SqlPolicyStore:
             .order_by(admin_audit.c.id.desc())
             .limit(limit)
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [
             AuditEntry(int(r.id), r.scope, r.actor, r.action, r.detail, r.reason, r.created_at)
@@ -206,7 +227,7 @@ class SqlPolicyStore:
         query = select(channel_access.c.channel_id, channel_access.c.access).where(
             channel_access.c.scope == scope
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return {row.channel_id: ChannelAccess(row.access) for row in rows}
 
@@ -240,7 +261,7 @@ class SqlPolicyStore:
         query = select(channel_defaults.c.option, channel_defaults.c.value).where(
             channel_defaults.c.scope == scope, channel_defaults.c.channel_id == channel_id
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return {row.option: row.value for row in rows}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, select, text
@@ -84,6 +85,62 @@ def pool_usage(scope: str, since: datetime | None) -> tuple[Any, dict[str, Any]]
     if since is not None:
         params["since"] = since
     return _POOL[since is not None], params
+
+
+# A cap's window as usage sees it: (user, None for the pool; start, None for all time).
+Window = tuple[str | None, datetime | None]
+
+
+def _window_sums(index: int, user: bool, since: bool) -> list[Any]:
+    """spent, held, granted of window `index`, as `users_usage` / `pool_usage` count them."""
+    inside = [entry.c.effective_at >= bindparam(f"since_{index}")] if since else []
+    if user:
+        mine = entry.c.user_id == bindparam(f"user_{index}")
+        granted = and_(entry.c.kind.in_(GRANT_KINDS), mine, *inside)
+        inside.append(mine)
+    else:
+        granted = and_(entry.c.kind.in_(GRANT_KINDS), entry.c.user_id.is_(None), *inside)
+    return [
+        _amount_sum(and_(entry.c.kind == EntryKind.CAPTURE.value, *inside)),
+        _amount_sum(and_(entry.c.kind == HOLD, closing.c.id.is_(None), *inside)),
+        _amount_sum(granted),
+    ]
+
+
+@lru_cache(maxsize=64)
+def _windows_query(shape: tuple[tuple[bool, bool], ...]) -> Any:
+    """One SELECT summing every window of this shape ((is a user's, has a start) each); built
+    once per shape so that SQLAlchemy compiles it once."""
+    sums = [
+        column for i, (user, since) in enumerate(shape) for column in _window_sums(i, user, since)
+    ]
+    query = select(*sums).select_from(entries_with_closing)
+    query = query.where(entry.c.scope == bindparam("scope"))
+    # Narrowed further only where no window needs the rows left out.
+    if all(since for _, since in shape):
+        query = query.where(entry.c.effective_at >= bindparam("floor"))
+    if all(user for user, _ in shape):
+        query = query.where(entry.c.user_id.in_(bindparam("users", expanding=True)))
+    return query
+
+
+def windows_usage(scope: str, windows: Sequence[Window]) -> tuple[Any, dict[str, Any]]:
+    """(statement, parameters) giving one row: spent, held, granted for each window in turn,
+    each equal to what `users_usage` (a user's window) or `pool_usage` (the pool's) gives."""
+    params: dict[str, Any] = {"scope": scope}
+    for index, (user_id, since) in enumerate(windows):
+        if user_id is not None:
+            params[f"user_{index}"] = user_id
+        if since is not None:
+            params[f"since_{index}"] = since
+    starts = [since for _, since in windows if since is not None]
+    if len(starts) == len(windows):
+        params["floor"] = min(starts)
+    users = [user_id for user_id, _ in windows if user_id is not None]
+    if len(users) == len(windows):
+        params["users"] = sorted(set(users))
+    shape = tuple((user_id is not None, since is not None) for user_id, since in windows)
+    return _windows_query(shape), params
 
 
 async def lock_scopes(connection: AsyncConnection, scopes: Sequence[str] | set[str]) -> None:

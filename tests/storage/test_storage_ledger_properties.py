@@ -140,10 +140,14 @@ class Scenario:
 
     async def check_totals(self) -> None:
         entries = await self.entries()
-        for since in (None, self.limits("x")[0].since):
-            for user_id in [*USERS, None]:
-                usage = await self.ledger.usage(scope=self.scope, user_id=user_id, since=since)
-                assert usage == expected_usage(entries, user_id, since)
+        windows = [(u, s) for s in (None, self.limits("x")[0].since) for u in [*USERS, None]]
+        for user_id, since in windows:
+            usage = await self.ledger.usage(scope=self.scope, user_id=user_id, since=since)
+            assert usage == expected_usage(entries, user_id, since)
+        # Every window at once, in one statement, sums the same.
+        assert await self.ledger.usages(scope=self.scope, windows=windows) == [
+            expected_usage(entries, user_id, since) for user_id, since in windows
+        ]
         per_job = Counter((e.ref, e.kind) for e in entries if e.kind not in GRANTS)
         closings = Counter(
             e.ref for e in entries if e.kind in (EntryKind.CAPTURE, EntryKind.RELEASE)
@@ -289,6 +293,10 @@ class PolicyScenario(Scenario):
                 usage = await self.ledger.usage(scope=self.scope, user_id=limit.user_id,
                                                 since=limit.since)  # fmt: skip
                 assert usage == expected_usage(entries, limit.user_id, limit.since)
+            statuses = await self.budgets.status(self.scope, user_id, ROLES[user_id])
+            assert [s.usage for s in statuses] == [
+                expected_usage(entries, s.limit.user_id, s.limit.since) for s in statuses
+            ]
 
 
 @settings(
