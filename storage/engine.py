@@ -7,19 +7,22 @@ serialize and none can read a total another is about to change.
 
 Reads of one statement (`single_statement_reads`) skip the BEGIN on SQLite: the statement runs
 in autocommit and WAL gives it a consistent snapshot, without the write lock and the extra trip
-through aiosqlite's thread that BEGIN IMMEDIATE costs.
+through aiosqlite's thread that BEGIN IMMEDIATE costs. Writes of one statement
+(`single_statement_writes`, the job store's) run in autocommit too: the statement is atomic.
 
 PostgreSQL: a plain pool; admission takes a per-scope advisory lock (see storage.ledger).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
@@ -60,6 +63,18 @@ def single_statement_reads(engine: AsyncEngine) -> AsyncEngine:
     two statements that must agree: on SQLite those would run without a transaction). The
     option means nothing to PostgreSQL, where reads never took a lock."""
     return engine.execution_options(**{SINGLE_STATEMENT_READ: True})
+
+
+def single_statement_writes(
+    engine: AsyncEngine,
+) -> Callable[[], AbstractAsyncContextManager[AsyncConnection]]:
+    """How to open a connection for exactly one write statement (an INSERT, or an UPDATE whose
+    WHERE is the whole check). SQLite: autocommit, so the statement is its own transaction and
+    costs one trip through aiosqlite's thread instead of three (BEGIN, statement, COMMIT).
+    PostgreSQL: a transaction committed at the end, as before."""
+    if engine.dialect.name == "sqlite":
+        return single_statement_reads(engine).connect
+    return engine.begin
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.jobs import Job, JobState
 from bot.model import Platform
-from storage.engine import single_statement_reads
+from storage.engine import single_statement_reads, single_statement_writes
 from storage.tables import jobs
 
 
@@ -33,18 +33,27 @@ def _columns(job: Job) -> dict[str, Any]:
     }
 
 
+# Built once: a job is written about eight times, and building the statement each time
+# (where-clause, values) cost as much as running it.
+_INSERT = jobs.insert()
+_REPLACE = jobs.update().where(
+    jobs.c.id == bindparam("job_id"), jobs.c.version == bindparam("previous")
+)
+
+
 class SqlJobStore:
     """`bot.ports.JobStore` on an async SQLAlchemy engine (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._reads = single_statement_reads(engine)  # every read below is one SELECT
+        self._write = single_statement_writes(engine)  # and every write one statement
 
     async def insert(self, job: Job) -> None:
         """Store a new job; ValueError when a job with this id exists already."""
         try:
-            async with self._engine.begin() as connection:
-                await connection.execute(jobs.insert().values(id=job.id, **_columns(job)))
+            async with self._write() as connection:
+                await connection.execute(_INSERT, {"id": job.id, **_columns(job)})
         except IntegrityError as error:
             raise ValueError(f"job {job.id} is already stored") from error
 
@@ -53,13 +62,9 @@ class SqlJobStore:
 
     async def replace(self, job: Job) -> bool:
         """Store `job` only if the stored version is `job.version - 1`; False otherwise."""
-        update = (
-            jobs.update()
-            .where(jobs.c.id == job.id, jobs.c.version == job.version - 1)
-            .values(**_columns(job))
-        )
-        async with self._engine.begin() as connection:
-            result = await connection.execute(update)
+        values = {"job_id": job.id, "previous": job.version - 1, **_columns(job)}
+        async with self._write() as connection:
+            result = await connection.execute(_REPLACE, values)
         return result.rowcount == 1
 
     async def in_states(self, states: Iterable[JobState]) -> list[Job]:

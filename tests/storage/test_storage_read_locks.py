@@ -71,18 +71,23 @@ async def test_job_reads_go_on_while_another_writer_holds_the_lock(on_sqlite, sq
             assert [j.id for j in await on_sqlite.jobs.in_states([JobState.RECEIVED])] == ["j1"]
 
 
-async def test_reads_begin_nothing_while_writes_and_holds_begin_immediate(on_sqlite):
+async def test_single_statements_begin_nothing_while_holds_begin_immediate(on_sqlite):
+    # A job write is one statement (the compare-and-swap is its WHERE): atomic on its own.
+    # A hold reads the sums and then writes: it must hold the write lock from the start.
     job = make_job("j1")
     with statements(on_sqlite) as seen:
         await on_sqlite.jobs.insert(job)
-        assert seen == ["BEGIN IMMEDIATE", "INSERT INTO"]
+        assert seen == ["INSERT INTO"]
         seen.clear()
         assert await on_sqlite.jobs.get("j1") == job
         assert await on_sqlite.jobs.by_fal_request_id("nope") is None
         assert seen == ["SELECT jobs.document", "SELECT jobs.document"]
         seen.clear()
         assert await on_sqlite.jobs.replace(job.advance(JobState.HELD, T0))
-        assert seen == ["BEGIN IMMEDIATE", "UPDATE jobs"]
+        assert seen == ["UPDATE jobs"]
+        seen.clear()
+        assert not await on_sqlite.jobs.replace(job.advance(JobState.REJECTED, T0))  # stale
+        assert await on_sqlite.jobs.get("j1") == job.advance(JobState.HELD, T0)
         seen.clear()
         outcome = await on_sqlite.ledger.hold(
             job_id="j1", scope="guild-1", user_id="u1", amount=Money(5), limits=(), at=T0
