@@ -64,6 +64,7 @@ async def follow(
     failures = 0
     shown = _Shown()
     fresh = not policy.webhooks  # nothing awaited since the caller's read: no need to re-read
+    first_poll = True
     while True:
         woken = policy.webhooks and await woken_within(wake, policy.fallback_seconds)
         if not fresh:
@@ -83,6 +84,14 @@ async def follow(
                 log.info("job %s: %s (%s)", job.id, broken.reason, _next_try(openings))
                 wait = min(max(policy.poll_interval, broken.retry_after or 0), MAX_RETRY_AFTER)
                 await woken_within(wake, wait)
+                continue
+        if first_poll and not policy.webhooks:
+            first_poll = False
+            # The submit was a look too (fal said it queued the request): the first poll
+            # comes one interval after it, not at once (then: is a stream free by now?).
+            early = policy.poll_interval - _seconds_since_submit(lifecycle, job)
+            if early > 0:
+                await woken_within(wake, early)
                 continue
         try:
             status: FalStatus | None = await lifecycle.gateway.status(request_id)
@@ -105,6 +114,12 @@ async def _latest(lifecycle: Lifecycle, job: Job, wake: asyncio.Event) -> Job:
     """`job`, re-read only when a wake-up (a cancel here) came since it was read: the caller
     must not mistake a job settled meanwhile for one still at fal."""
     return await lifecycle.reload(job) if wake.is_set() else job
+
+
+def _seconds_since_submit(lifecycle: Lifecycle, job: Job) -> float:
+    if job.submitted_at is None:
+        return float("inf")
+    return (lifecycle.clock() - job.submitted_at).total_seconds()
 
 
 def _settled(job: Job) -> bool:
