@@ -53,7 +53,20 @@ BOT_SCOPES = ("app_mentions:read", "channels:join", "chat:write", "commands", "f
 def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     """A Web API client on the configured base URL that also waits out rate limits (429)."""
     handlers = [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(2)]
-    return AsyncWebClient(base_url=settings.slack_api_url, token=token, retry_handlers=handlers)
+    return AsyncWebClient(base_url=settings.slack_api_url, token=token, retry_handlers=handlers,
+                          logger=web_api_logger())  # fmt: skip
+
+
+def web_api_logger() -> logging.Logger:
+    """slack_sdk's logger, with a level of its own.
+
+    slack_sdk formats a debug line of every request and answer (a whole form included) when
+    its logger's *own* level is NOTSET or DEBUG, whatever the effective level: at 200 forms at
+    once that was a third of the work after the acks. Debug lines still come with DEBUG on."""
+    wanted = logging.getLogger("slack_sdk").isEnabledFor(logging.DEBUG)  # root's, or its own
+    logger = logging.getLogger("slack_sdk.web.ltxbot")
+    logger.setLevel(logging.DEBUG if wanted else logging.INFO)
+    return logger
 
 
 def _secret(value: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import aiohttp
@@ -117,3 +118,20 @@ async def test_every_web_api_call_shares_one_session(kit: SlackKit) -> None:
     await kit.adapter.tasks.wait_idle()
     assert kit.slack.calls_to("views.open")
     assert kit.adapter.client.session is session and not session.closed
+
+
+def test_slack_sdk_formats_no_debug_lines_unless_debug_logging_is_on(tmp_path: Path) -> None:
+    # slack_sdk builds its debug line of each request (the whole form) whenever its logger's
+    # own level is NOTSET or DEBUG; the adapter's clients carry a logger with a real level.
+    from adapters.slack.adapter import web_client
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    root = logging.getLogger()
+    before = root.level
+    try:
+        root.setLevel(logging.WARNING)
+        assert web_client(settings).logger.level == logging.INFO
+        root.setLevel(logging.DEBUG)
+        assert web_client(settings).logger.level == logging.DEBUG
+    finally:
+        root.setLevel(before)
