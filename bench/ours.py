@@ -143,10 +143,36 @@ async def _burst_from_harness(ready: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def _memory_report(path: Path, moment: str) -> None:
+class PeakSnapshots:
+    """tracemalloc's snapshot at the most memory seen, looked at every `every` seconds: the
+    allocation sites of the peak, not of whatever happens to be left at the end."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every, self.top = every, 0
+        self.snapshot: tracemalloc.Snapshot | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            current, _ = tracemalloc.get_traced_memory()
+            if current > self.top:
+                self.top, self.snapshot = current, tracemalloc.take_snapshot()
+            await asyncio.sleep(self.every)
+
+    async def stop(self, path: Path) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self.snapshot is not None:
+            _memory_report(path, f"at the highest look ({self.top >> 10} KiB)", self.snapshot)
+
+
+def _memory_report(path: Path, moment: str, snapshot: tracemalloc.Snapshot | None = None) -> None:
     """The allocation sites holding the most memory (tracemalloc), appended to `path`."""
     current, peak = tracemalloc.get_traced_memory()
-    top = tracemalloc.take_snapshot().statistics("lineno")[:15]
+    top = (snapshot or tracemalloc.take_snapshot()).statistics("lineno")[:25]
     lines = [f"== {moment}: traced {current >> 10} KiB now, peak {peak >> 10} KiB"]
     lines += [
         f"{stat.size >> 10:>8} KiB {stat.count:>7} blocks  {stat.traceback[0]}" for stat in top
@@ -195,8 +221,10 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         profiler = cProfile.Profile() if params.get("profile") else None
         if profiler is not None:
             profiler.enable()
+        peaks = PeakSnapshots()
         if params.get("memory"):
             tracemalloc.start(8)
+            peaks.start()
         if ready is not None:
             records = await _burst_from_harness(ready)
         else:
@@ -212,6 +240,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             profiler.dump_stats(params["profile"])
         if params.get("memory"):
             _memory_report(Path(params["memory"]), "when every job had ended")
+            await peaks.stop(Path(params["memory"]))
             tracemalloc.stop()
         cpu, wall, peak = cpu_seconds() - cpu_before, now() - started, peak_rss_kib()
         for record in records:

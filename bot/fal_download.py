@@ -29,7 +29,14 @@ from bot.fal_errors import FalUnavailable
 from bot.fal_retry import RetryPolicy, with_retries
 
 CHUNK = 256 * 1024  # read and written at a time; a slot's buffers stay below a MiB
-PER_HOST = 16  # kept-alive connections to fal's CDN
+
+
+async def trust(verify: ssl.SSLContext | bool) -> ssl.SSLContext | bool:
+    """`verify` for an aiohttp connector: True becomes httpx's default trust (SSL_CERT_FILE, else
+    certifi), as fal_client's; built in a thread, since loading the CA bundle blocks."""
+    if verify is True:
+        return await asyncio.to_thread(httpx.create_ssl_context)
+    return verify
 
 
 def _too_big(max_bytes: int) -> GenerationFailed:
@@ -57,6 +64,9 @@ class VideoDownloader:
         self._timeout = aiohttp.ClientTimeout(connect=timeout, sock_read=timeout)
         self._sleep = sleep
         self._slots = asyncio.Semaphore(max_concurrent)
+        # No more connections than downloads at once: each TLS connection kept alive holds
+        # about half a MiB of buffers (16 of them were 8 MiB at 500 jobs in flight).
+        self._per_host = max_concurrent
         self._session: aiohttp.ClientSession | None = None
         self._opening = asyncio.Lock()
         self.waiting = 0  # downloads waiting for a slot (for tests and the bench)
@@ -85,10 +95,8 @@ class VideoDownloader:
             return self._session
         async with self._opening:
             if self._session is None:
-                if self._verify is True:  # loading the CA bundle blocks: once, in a thread
-                    # httpx's default trust (SSL_CERT_FILE, else certifi), as fal_client's.
-                    self._verify = await asyncio.to_thread(httpx.create_ssl_context)
-                connector = aiohttp.TCPConnector(ssl=self._verify, limit_per_host=PER_HOST)
+                self._verify = await trust(self._verify)
+                connector = aiohttp.TCPConnector(ssl=self._verify, limit_per_host=self._per_host)
                 # trust_env: HTTPS_PROXY / NO_PROXY apply, as they do to fal_client's httpx.
                 self._session = aiohttp.ClientSession(
                     connector=connector, timeout=self._timeout, read_bufsize=CHUNK, trust_env=True

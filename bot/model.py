@@ -63,11 +63,14 @@ class Attachment:
     def from_path(cls, path: Path) -> Attachment:
         import asyncio
         import mimetypes
+        import os
 
         async def read(limit: int) -> bytes:
             def load() -> bytes:
                 with path.open("rb") as handle:
-                    return handle.read(limit + 1)
+                    # read(n) allocates n bytes up front: ask for no more than the file holds
+                    size = os.fstat(handle.fileno()).st_size
+                    return handle.read(min(limit, size) + 1)
 
             return await asyncio.to_thread(load)
 
