@@ -20,11 +20,11 @@ is still recognised when its webhook arrives, and a crash mid-submit is never re
 
 Status. fal_client's handles poll every 0.1 s. `watch` follows fal's server-sent status stream
 instead (`bot.fal_stream`): one request per job, every change seen as it happens, at most
-`max_streams` open at once (each holds a connection of fal_client's pool). `follow` polls with
-a growing interval (2 s, then x1.5 up to 10 s by default): at most one status request per
-interval per job, plus the bounded retries of a status request that failed. `status` is one
-look, for callers (the runner) that pace themselves or wait for webhooks. `cancel` looks once
-before asking, so that it confirms only a request that was still queued.
+`max_streams` open at once (each holds a connection of the streams' own pooled aiohttp session).
+`follow` polls with a growing interval (2 s, then x1.5 up to 10 s by default): at most one status
+request per interval per job, plus the bounded retries of a status request that failed.
+`status` is one look, for callers (the runner) that pace themselves or wait for webhooks.
+`cancel` looks once before asking, so that it confirms only a request that was still queued.
 
 Uploads go through one long-lived httpx client (`bot.fal_upload`), not fal_client's
 client-per-upload, which loaded the CA bundle on the event loop for every job. Downloads go
@@ -55,7 +55,7 @@ from bot.fal_errors import (
     error_from_response,
 )
 from bot.fal_retry import RetryPolicy, with_retries
-from bot.fal_stream import StreamBusy, stream_status
+from bot.fal_stream import StatusStreams, StreamBusy, stream_status
 from bot.fal_translate import EXPIRED, as_fal_status, from_http, translated, unknown_outcome
 from bot.fal_upload import CdnUploader
 from bot.ports import FalResult, FalStatus
@@ -118,9 +118,8 @@ class FalGateway:
         self._timeout = timeout
         self._sleep = sleep
         self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
-        self._uploader = CdnUploader(
-            key_header=f"Key {secret}", verify=self._verify, timeout=timeout
-        )
+        key_header = f"Key {secret}"  # only ever sent, never logged
+        self._uploader = CdnUploader(key_header=key_header, verify=self._verify, timeout=timeout)
         self._downloader = VideoDownloader(
             verify=self._verify,
             policy=retry,
@@ -128,10 +127,12 @@ class FalGateway:
             max_concurrent=max_downloads,
             sleep=sleep,
         )
-        # fal_client's pool holds 100 connections and an open stream keeps one: leave room
-        # for submits and results. Jobs beyond this poll until a stream is free.
+        # Jobs beyond this poll until a stream is free; the streams' pool is sized to match.
         self.max_streams = max_streams
         self.streams_open = 0
+        self._streams = StatusStreams(
+            key_header=key_header, verify=self._verify, max_connections=max_streams
+        )
         self._stream_read_timeout = stream_read_timeout
         self._undo: Callable[[], None] | None = None  # set by for_simulated
 
@@ -257,8 +258,9 @@ class FalGateway:
         self.streams_open += 1
         try:
             handle = await self._handle(request_id)
+            session = await self._streams.session()
             async for status in stream_status(
-                handle.client, handle.status_url, read_timeout=self._stream_read_timeout
+                session, handle.status_url, read_timeout=self._stream_read_timeout
             ):
                 yield status
         finally:
@@ -333,9 +335,11 @@ class FalGateway:
         )
 
     async def aclose(self) -> None:
-        """Close the download session, fal_client's pooled connections (fal_client has no
-        close of its own) and, for a simulated fal, restore fal_client's URLs and SSL_CERT_FILE."""
+        """Close the stream and download sessions, fal_client's pooled connections (fal_client
+        has no close of its own) and, for a simulated fal, restore fal_client's URLs and
+        SSL_CERT_FILE."""
         try:
+            await self._streams.aclose()
             await self._downloader.aclose()
             await self._uploader.aclose()
             if "_client" in self._fal.__dict__:

@@ -8,7 +8,9 @@ import base64
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import fal_client.client as fal_module
 import pytest
 from falkit import _GLOBALS, FAST_RETRY, Sleeps, StepSleeps, arguments, png_bytes  # noqa: F401
@@ -69,3 +71,28 @@ def sheet_url() -> str:
 async def uploaded_url(gateway: FalGateway) -> str:
     """The sheet uploaded through fal_client to the simulator's storage, as the bot does."""
     return await gateway.upload(png_bytes(), content_type="image/png", file_name="sheet.png")
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """Connections opened and reused by every aiohttp session built from now on."""
+    counts = {"sessions": 0, "opened": 0, "reused": 0}
+    trace = aiohttp.TraceConfig()
+
+    async def opened(*_: Any) -> None:
+        counts["opened"] += 1
+
+    async def reused(*_: Any) -> None:
+        counts["reused"] += 1
+
+    trace.on_connection_create_end.append(opened)
+    trace.on_connection_reuseconn.append(reused)
+    original = aiohttp.ClientSession.__init__
+
+    def traced(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        counts["sessions"] += 1
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), trace]
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", traced)
+    yield counts

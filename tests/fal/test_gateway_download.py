@@ -11,11 +11,10 @@ import os
 import ssl
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx
 import pytest
 import trustme
@@ -129,31 +128,6 @@ async def downloader(cdn: Cdn) -> AsyncIterator[VideoDownloader]:
 
 async def _no_wait(seconds: float) -> None:
     await asyncio.sleep(0)
-
-
-@pytest.fixture
-def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    """Connections opened and reused by every aiohttp session built from now on."""
-    counts = {"sessions": 0, "opened": 0, "reused": 0}
-    trace = aiohttp.TraceConfig()
-
-    async def opened(*_: Any) -> None:
-        counts["opened"] += 1
-
-    async def reused(*_: Any) -> None:
-        counts["reused"] += 1
-
-    trace.on_connection_create_end.append(opened)
-    trace.on_connection_reuseconn.append(reused)
-    original = aiohttp.ClientSession.__init__
-
-    def traced(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
-        counts["sessions"] += 1
-        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), trace]
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", traced)
-    yield counts
 
 
 async def test_two_downloads_through_one_gateway_reuse_one_connection(

@@ -1,4 +1,4 @@
-"""`FalGateway.watch`: fal's server-sent status stream through fal_client's own httpx client."""
+"""`FalGateway.watch`: fal's server-sent status stream, through the gateway's aiohttp session."""
 
 from __future__ import annotations
 
@@ -107,3 +107,34 @@ def test_log_tail_reads_cumulative_and_incremental_events_alike() -> None:
     assert cumulative.lines() == tuple(f"line {n}" for n in range(1, 6))
     cumulative.add(None)  # an event without logs changes nothing
     assert len(cumulative.lines()) == 5
+
+
+async def test_streams_through_one_gateway_share_one_session_and_its_connection(
+    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, connections: dict[str, int]
+) -> None:
+    for _ in range(3):
+        request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
+        fal.finish(request_id)
+        assert [s.state async for s in gateway.watch(request_id)][-1] == "COMPLETED"
+    # One session, one TLS handshake: each finished stream put its connection back.
+    assert connections == {"sessions": 1, "opened": 1, "reused": 2}
+    assert (fal.stream_requests, fal.status_requests) == (3, 0)
+
+
+async def test_a_stream_cut_mid_way_raises_stream_broken_and_its_connection_is_dropped(
+    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, connections: dict[str, int]
+) -> None:
+    fal.pause()
+    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
+    fal.faults.drop_stream_next = 1
+    statuses = gateway.watch(request_id)
+    assert (await anext(statuses)).state == "IN_QUEUE"
+    with pytest.raises(StreamBroken) as caught:
+        await anext(statuses)
+    assert caught.value.retry and "stream broke" in caught.value.reason
+    assert gateway.streams_open == 0
+    fal.resume()
+    fal.finish(request_id)
+    assert [s.state async for s in gateway.watch(request_id)][-1] == "COMPLETED"
+    # The cut connection was not put back in the pool: the reconnect opened a fresh one.
+    assert connections == {"sessions": 1, "opened": 2, "reused": 0}
