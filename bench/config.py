@@ -22,6 +22,12 @@ class Config:
     holds_each: int
     postgres: bool
     timeout: float  # per scenario
+    # Jobs that all wait at fal at once (fal renders each this long), for the memory a job in
+    # flight costs: long enough that the whole burst is admitted before the first ends.
+    waiting_scale: int = 500
+    waiting_generation_seconds: float = 25.0
+    # The baseline's 0.1 s polling of 500 jobs for 25 s takes over 3 minutes: it waits with 50.
+    waiting_baseline_scale: int = 50
     memory: bool = False  # tracemalloc our largest polling run: $TMPDIR/ltxbot-bench-*.txt
     profile: bool = False  # cProfile our largest polling run into $TMPDIR/ltxbot-bench-*.prof
 
@@ -49,6 +55,9 @@ QUICK = replace(
     queue_seconds=0.05,
     video=VideoShape(256, 160, 9),
     webhook_scales=(3,),
+    waiting_scale=3,
+    waiting_generation_seconds=0.5,
+    waiting_baseline_scale=3,
     poll_interval=0.25,
     contenders=10,
     holds_each=3,

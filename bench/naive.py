@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.procstats import cpu_seconds, peak_rss_kib, reset_peak, rss_kib
+from bench.procstats import InFlightMemory, cpu_seconds, peak_rss_kib, reset_peak, rss_kib
 from bench.wiring import SHEET, FalView, now, options
 
 MODEL = "fal-ai/ltx-2.3-quality/ingredient"
@@ -51,7 +51,7 @@ def naive_job(data: bytes, arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _burst(
-    pool: ThreadPoolExecutor, params: dict[str, Any], count: int
+    pool: ThreadPoolExecutor, params: dict[str, Any], count: int, running: list[int] | None = None
 ) -> tuple[list[dict[str, Any]], list[asyncio.Future[dict[str, Any]]]]:
     loop = asyncio.get_running_loop()
     arguments = options(params)
@@ -61,9 +61,17 @@ async def _burst(
     records: list[dict[str, Any]] = []
     futures: list[asyncio.Future[dict[str, Any]]] = []
 
+    def ended(_: Any) -> None:
+        if running is not None:
+            running[0] -= 1
+
     async def one() -> None:
         data = await asyncio.to_thread(SHEET.read_bytes)
-        futures.append(loop.run_in_executor(pool, naive_job, data, arguments))
+        future = loop.run_in_executor(pool, naive_job, data, arguments)
+        if running is not None:
+            running[0] += 1
+        future.add_done_callback(ended)
+        futures.append(future)
         records.append({"ack_s": now() - start, "arrived": start})
 
     await asyncio.gather(*(one() for _ in range(count)))
@@ -82,7 +90,10 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     await asyncio.wait_for(asyncio.gather(*warm), params["timeout"])
     rss_base, peak_reset = rss_kib(), reset_peak()
     cpu_before, started = cpu_seconds(), now()
-    records, futures = await _burst(pool, params, jobs)
+    running = [0]  # jobs started and not ended: the naive bot's in-flight jobs
+    sampler = InFlightMemory(lambda: running[0], rss_base)
+    sampler.start()
+    records, futures = await _burst(pool, params, jobs, running)
     acked = now()
     if mode != "ack":
         outcomes = await asyncio.wait_for(
@@ -96,8 +107,10 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
                 ended = outcome.pop("ended")
                 record.update(outcome, e2e_s=ended - arrived, failure="")
     cpu, wall, peak = cpu_seconds() - cpu_before, now() - started, peak_rss_kib()
+    in_flight = sampler.stop()
     return {
         "bot": "naive", "mode": mode, "jobs": jobs, "records": records, "cpu_s": cpu,
         "wall_s": wall, "burst_s": acked - started, "rss_base_kib": rss_base,
         "peak_rss_kib": peak, "peak_reset": peak_reset, "abandon_threads": mode == "ack",
+        **in_flight,
     }  # fmt: skip

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from bench.discord_path import start_discord
-from bench.procstats import cpu_seconds, peak_rss_kib, reset_peak, rss_kib
+from bench.procstats import InFlightMemory, cpu_seconds, peak_rss_kib, reset_peak, rss_kib
 from bench.slack_path import start_slack
 from bench.wiring import SHEET, FalView, now, options
 from bot.app import build_core
@@ -221,6 +221,8 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         profiler = cProfile.Profile() if params.get("profile") else None
         if profiler is not None:
             profiler.enable()
+        sampler = InFlightMemory(lambda: core.supervisor.driving, rss_base)
+        sampler.start()
         peaks = PeakSnapshots()
         if params.get("memory"):
             tracemalloc.start(8)
@@ -233,7 +235,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         if params.get("memory"):
             _memory_report(Path(params["memory"]), "after the burst's acks")
         wanted = {r["job_id"] for r in records if r["job_id"]}
-        if mode not in ("ack", "discord", "slack"):
+        if mode not in ("ack", "discord", "slack"):  # poll, webhook, waiting
             await poster.wait_for(wanted, params["timeout"])
         if profiler is not None:
             profiler.disable()
@@ -243,6 +245,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             await peaks.stop(Path(params["memory"]))
             tracemalloc.stop()
         cpu, wall, peak = cpu_seconds() - cpu_before, now() - started, peak_rss_kib()
+        in_flight = sampler.stop()
         for record in records:
             job_id = record["job_id"]
             stored = await core.storage.jobs.get(job_id) if job_id else None
@@ -255,4 +258,5 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         "bot": "ours", "mode": mode, "jobs": jobs, "records": records,
         "cpu_s": cpu, "wall_s": wall, "burst_s": acked - started,
         "rss_base_kib": rss_base, "peak_rss_kib": peak, "peak_reset": peak_reset,
+        **in_flight,
     }  # fmt: skip

@@ -3,9 +3,11 @@ the machine it runs on. No psutil: `resource` and /proc are enough on Linux."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import resource
+from collections.abc import Callable
 from pathlib import Path
 
 STATUS = Path("/proc/self/status")
@@ -74,3 +76,30 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "kernel": platform.release(),
     }
+
+
+class InFlightMemory:
+    """Resident memory beside the number of jobs in flight, looked at every `every` seconds:
+    at the look with the most jobs in flight, (RSS - base) / jobs is the cost of a job that
+    is in flight, apart from what a burst's other stages leave behind."""
+
+    def __init__(self, in_flight: Callable[[], int], base_kib: int, every: float = 0.25) -> None:
+        self.in_flight, self.base_kib, self.every = in_flight, base_kib, every
+        self.most, self.kib_at_most = 0, 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            count = self.in_flight()
+            if count >= self.most and count:
+                self.most, self.kib_at_most = count, max(0, rss_kib() - self.base_kib)
+            await asyncio.sleep(self.every)
+
+    def stop(self) -> dict[str, float]:
+        if self._task is not None:
+            self._task.cancel()
+        per_job = self.kib_at_most / self.most if self.most else 0.0
+        return {"most_in_flight": self.most, "rss_per_waiting_job_kib": per_job}

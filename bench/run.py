@@ -72,6 +72,9 @@ async def bots(config: Config, work: Path) -> list[dict[str, Any]]:
         plan.append(("naive", "poll", jobs))
     if config.ack_burst not in config.scales:
         plan += [("ours", "ack", config.ack_burst), ("naive", "ack", config.ack_burst)]
+    if config.waiting_scale:
+        plan += [("ours", "waiting", config.waiting_scale),
+                 ("naive", "waiting", config.waiting_baseline_scale)]  # fmt: skip
     plan.append(("ours", "discord", config.ack_burst))
     plan.append(("ours", "slack", config.ack_burst))
     summaries = []
@@ -118,6 +121,7 @@ async def main(config: Config, out: Path | None) -> dict[str, Any]:
             )
         else:
             say(f"ledger holds {backend}: skipped ({holds.get(backend + '_skipped')})")
+    say(report.waiting_text(figures, config))
     discord = report.find(figures, "ours", "discord", config.ack_burst)
     if discord is not None:
         answered = (

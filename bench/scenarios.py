@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -93,7 +94,11 @@ async def fresh_fal(config: Config, work: Path):  # type: ignore[no-untyped-def]
 async def bot_scenario(
     config: Config, work: Path, bot: str, mode: str, jobs: int
 ) -> dict[str, Any]:
-    """`bot` (ours|naive) with `jobs` commands at once; `mode` poll, webhook or ack."""
+    """`bot` (ours|naive) with `jobs` commands at once; `mode` poll, webhook, ack, waiting
+    (polled, on a fal that renders long enough for every job to be in flight at once),
+    discord or slack."""
+    if mode == "waiting":
+        config = dataclasses.replace(config, generation_seconds=config.waiting_generation_seconds)
     async with fresh_fal(config, work) as fal:
         data_dir = work / f"bot-{uuid.uuid4().hex[:6]}"
         params: dict[str, Any] = {

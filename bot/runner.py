@@ -52,6 +52,11 @@ class Supervisor:
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
 
+    @property
+    def driving(self) -> int:
+        """Jobs this process is driving now (its in-flight jobs)."""
+        return len(self._tasks)
+
     # --- starting and stopping --------------------------------------------------------------
 
     async def start(self, job: Job) -> None:
