@@ -26,8 +26,8 @@ class Config:
     # flight costs: long enough that the whole burst is admitted before the first ends.
     waiting_scale: int = 500
     waiting_generation_seconds: float = 25.0
-    # The baseline's 0.1 s polling of 500 jobs for 25 s takes over 3 minutes: it waits with 50.
-    waiting_baseline_scale: int = 50
+    # The baseline's 0.1 s polling of 500 jobs for 25 s takes over 3 minutes: it waits with 20.
+    waiting_baseline_scale: int = 20
     memory: bool = False  # tracemalloc our largest polling run: $TMPDIR/ltxbot-bench-*.txt
     profile: bool = False  # cProfile our largest polling run into $TMPDIR/ltxbot-bench-*.prof
 
@@ -35,7 +35,7 @@ class Config:
 FULL = Config(
     name="full",
     scales=(1, 50, 500),  # the sizes: about 3 minutes here in all
-    ack_burst=200,  # the burst: its own console, Discord and Slack runs
+    ack_burst=200,  # the burst, through Discord and through Slack
     generation_seconds=2.0,
     queue_seconds=0.5,
     video=VideoShape(1536, 896, 121),  # the model's default size and length: about 2 MB

@@ -95,22 +95,21 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     sampler.start()
     records, futures = await _burst(pool, params, jobs, running)
     acked = now()
-    if mode != "ack":
-        outcomes = await asyncio.wait_for(
-            asyncio.gather(*futures, return_exceptions=True), params["timeout"]
-        )
-        for record, outcome in zip(records, outcomes, strict=True):
-            arrived = record["arrived"]
-            if isinstance(outcome, BaseException):
-                record.update(request_id=None, failure=repr(outcome), e2e_s=None, transfer_s=0)
-            else:
-                ended = outcome.pop("ended")
-                record.update(outcome, e2e_s=ended - arrived, failure="")
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*futures, return_exceptions=True), params["timeout"]
+    )
+    for record, outcome in zip(records, outcomes, strict=True):
+        arrived = record["arrived"]
+        if isinstance(outcome, BaseException):
+            record.update(request_id=None, failure=repr(outcome), e2e_s=None, transfer_s=0)
+        else:
+            ended = outcome.pop("ended")
+            record.update(outcome, e2e_s=ended - arrived, failure="")
     cpu, wall, peak = cpu_seconds() - cpu_before, now() - started, peak_rss_kib()
     in_flight = sampler.stop()
     return {
         "bot": "naive", "mode": mode, "jobs": jobs, "records": records, "cpu_s": cpu,
         "wall_s": wall, "burst_s": acked - started, "rss_base_kib": rss_base,
-        "peak_rss_kib": peak, "peak_reset": peak_reset, "abandon_threads": mode == "ack",
+        "peak_rss_kib": peak, "peak_reset": peak_reset,
         **in_flight,
     }  # fmt: skip

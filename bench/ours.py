@@ -182,8 +182,8 @@ def _memory_report(path: Path, moment: str, snapshot: tracemalloc.Snapshot | Non
 
 
 async def run(params: dict[str, Any]) -> dict[str, Any]:
-    """One scenario; `params`: fal endpoints, data_dir, jobs, mode: poll, webhook, ack (the
-    console burst's replies only), discord or slack (the adapter serves a burst the harness
+    """One scenario; `params`: fal endpoints, data_dir, jobs, mode: poll, webhook, waiting
+    (polled; fal renders long), discord or slack (the adapter serves a burst the harness
     sends through its fake platform in another process)."""
     logging.basicConfig(level=logging.WARNING)
     limit_malloc_arenas()  # as `ltxbot run` starts
@@ -235,7 +235,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         if params.get("memory"):
             _memory_report(Path(params["memory"]), "after the burst's acks")
         wanted = {r["job_id"] for r in records if r["job_id"]}
-        if mode not in ("ack", "discord", "slack"):  # poll, webhook, waiting
+        if mode not in ("discord", "slack"):  # poll, webhook, waiting: to the end
             await poster.wait_for(wanted, params["timeout"])
         if profiler is not None:
             profiler.disable()

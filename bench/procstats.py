@@ -9,6 +9,7 @@ import platform
 import resource
 from collections.abc import Callable
 from pathlib import Path
+from statistics import median
 
 STATUS = Path("/proc/self/status")
 
@@ -79,13 +80,15 @@ def machine() -> dict[str, object]:
 
 
 class InFlightMemory:
-    """Resident memory beside the number of jobs in flight, looked at every `every` seconds:
-    at the look with the most jobs in flight, (RSS - base) / jobs is the cost of a job that
-    is in flight, apart from what a burst's other stages leave behind."""
+    """Resident memory beside the number of jobs in flight, looked at every `every` seconds.
+
+    While the most jobs are in flight (the plateau), the median of (RSS - base) / jobs is the
+    cost of a job in flight. The median, because the look at which the first job ends may
+    still count them all while its download and probe begin."""
 
     def __init__(self, in_flight: Callable[[], int], base_kib: int, every: float = 0.25) -> None:
         self.in_flight, self.base_kib, self.every = in_flight, base_kib, every
-        self.most, self.kib_at_most = 0, 0
+        self.looks: list[tuple[int, int]] = []  # (jobs in flight, KiB above the base)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -93,13 +96,14 @@ class InFlightMemory:
 
     async def _watch(self) -> None:
         while True:
-            count = self.in_flight()
-            if count >= self.most and count:
-                self.most, self.kib_at_most = count, max(0, rss_kib() - self.base_kib)
+            self.looks.append((self.in_flight(), max(0, rss_kib() - self.base_kib)))
             await asyncio.sleep(self.every)
 
     def stop(self) -> dict[str, float]:
         if self._task is not None:
             self._task.cancel()
-        per_job = self.kib_at_most / self.most if self.most else 0.0
-        return {"most_in_flight": self.most, "rss_per_waiting_job_kib": per_job}
+        most = max((count for count, _ in self.looks), default=0)
+        if not most:
+            return {"most_in_flight": 0, "rss_per_waiting_job_kib": 0.0}
+        plateau = [kib for count, kib in self.looks if count == most]
+        return {"most_in_flight": most, "rss_per_waiting_job_kib": median(plateau) / most}

@@ -39,7 +39,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     if answers:
         summary["answer_p50_ms"] = 1000 * (percentile(answers, 0.5) or 0)
         summary["answer_p99_ms"] = 1000 * (percentile(answers, 0.99) or 0)
-    if result["mode"] in ("ack", "discord", "slack"):
+    if result["mode"] in ("discord", "slack"):
         summary["refused"] = sum(1 for r in records if r.get("refusal"))
         return summary
     done = [r for r in records if r.get("e2e_s") is not None and not r.get("failure")]
@@ -173,13 +173,14 @@ def targets(
     """Each target of the issue, judged at the largest burst run in that mode: the figure, the
     bound, PASS or MISS (SKIP: not measured)."""
     ack_burst = config.ack_burst
-    ack = find(summaries, "ours", "ack", ack_burst) or find(summaries, "ours", "poll", ack_burst)
+    console = max(config.scales)
+    ack = find(summaries, "ours", "poll", console)
     discord = find(summaries, "ours", "discord", ack_burst) or {}
     slack = find(summaries, "ours", "slack", ack_burst) or {}
     checks: list[tuple[str, float | None, str, float]] = [
         # Not an ack: the console's reply comes after the hold, and its user waits for the
         # video anyway. Shown for the work behind the chat acks; the target is theirs.
-        (f"[console] reply with the hold, p99, {ack_burst} at once (ms)",
+        (f"[console] reply with the hold, p99, {console} at once (ms)",
          (ack or {}).get("ack_p99_ms"), "info", 100.0),
         (f"[discord] ack p99, {ack_burst} commands at once (ms)", discord.get("ack_p99_ms"),
          "<=", 100.0),
@@ -200,8 +201,12 @@ def targets(
             (f"[{mode}] jobs per CPU-s vs baseline at {top} (x)", ratio, ">=", 5.0),
         ]  # fmt: skip
         if mode == "poll":
-            checks.append((f"[poll] closest two status polls of a job at {top} (s)",
-                           ours["min_poll_gap_s"], ">=", 1.9))  # fmt: skip
+            # Where a burst's jobs all got a stream there is no poll: the 500 waiting at fal
+            # (more than the stream slots) are polled for certain.
+            waiting = find(summaries, "ours", "waiting", config.waiting_scale) or {}
+            gaps = [g for g in (ours["min_poll_gap_s"], waiting.get("min_poll_gap_s")) if g]
+            checks.append(("[poll] closest two status polls of a job (s)",
+                           min(gaps) if gaps else None, ">=", 1.9))  # fmt: skip
         else:
             checks.append((f"[webhook] status requests per job at {top}",
                            ours["status_per_job"], "<=", 0.0))  # fmt: skip

@@ -70,8 +70,6 @@ async def bots(config: Config, work: Path) -> list[dict[str, Any]]:
         if jobs in config.webhook_scales:
             plan.append(("ours", "webhook", jobs))
         plan.append(("naive", "poll", jobs))
-    if config.ack_burst not in config.scales:
-        plan += [("ours", "ack", config.ack_burst), ("naive", "ack", config.ack_burst)]
     if config.waiting_scale:
         plan += [("ours", "waiting", config.waiting_scale),
                  ("naive", "waiting", config.waiting_baseline_scale)]  # fmt: skip
