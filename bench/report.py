@@ -103,6 +103,8 @@ METRICS = (
     ("jobs_per_cpu_s", "jobs per CPU-second"),
     ("peak_rss_mib", "peak RSS (MiB)"),
     ("rss_per_inflight_kib", "peak RSS growth / jobs (KiB)"),
+    ("most_in_flight", "most jobs in flight at once"),
+    ("rss_per_waiting_job_kib", "RSS per job in flight (KiB)"),
     ("status_per_job", "status requests per job"),
     ("status_per_2s", "status requests per 2 s"),
     ("min_poll_gap_s", "closest two polls (s)"),
@@ -114,7 +116,7 @@ def waiting_text(summaries: list[dict[str, Any]], config: Config) -> str:
     """The memory of jobs in flight: every job of a burst waiting at fal at once."""
     jobs = config.waiting_scale
     ours = find(summaries, "ours", "waiting", jobs) or {}
-    base = find(summaries, "naive", "waiting", config.waiting_baseline_scale) or {}
+    base = find(summaries, "naive", "poll", max(config.scales)) or {}
     if not ours:
         return "memory in flight: not measured"
     ratio = _ratio(ours.get("rss_per_waiting_job_kib"), base.get("rss_per_waiting_job_kib"))
