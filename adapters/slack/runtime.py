@@ -64,7 +64,8 @@ class Runtime:
     def claim(self, context: MutableMapping[str, Any], key: str) -> None:
         """Start claiming a delivery's key without waiting (the ack must not wait for the
         store); `first(context)` awaits the answer."""
-        context[CLAIM] = (key, self.tasks.spawn(self.once(key), name="slack-claim"))
+        claim = self.tasks.spawn(self.once(key), name="slack-claim", after_the_ack=False)
+        context[CLAIM] = (key, claim)
 
     async def first(self, context: Any) -> bool:
         """False when this delivery was already handled here or on another replica (a Slack

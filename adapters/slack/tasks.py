@@ -15,6 +15,8 @@ class BackgroundTasks:
 
     bolt's lazy listeners fire `asyncio.ensure_future` and forget the task; here every task is
     kept until it ends, its failure is logged, and `close()` waits for (or cancels) the rest.
+    Each starts `ACK_HEAD_START` after it is spawned, when bolt has sent the ack before it
+    (unless `after_the_ack=False`: the repeat check, which the work waits for, starts at once).
     """
 
     def __init__(self) -> None:
@@ -22,8 +24,10 @@ class BackgroundTasks:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(work, name=name)
+    def spawn(
+        self, work: Coroutine[Any, Any, Any], *, name: str, after_the_ack: bool = True
+    ) -> asyncio.Task[Any]:
+        task = asyncio.create_task(_after_the_ack(work) if after_the_ack else work, name=name)
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._finished)
@@ -49,3 +53,18 @@ class BackgroundTasks:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+# bolt answers Slack only when its own look for the ack comes round (every 10 ms). Work that
+# starts at once takes those turns from the acks of the requests behind it: 200 commands at
+# once then answered in 95 ms at p99; with this head start for the answers, in 36 ms.
+ACK_HEAD_START = 0.015
+
+
+async def _after_the_ack(work: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        await asyncio.sleep(ACK_HEAD_START)
+    except asyncio.CancelledError:
+        work.close()  # never started: no "never awaited" warning
+        raise
+    return await work

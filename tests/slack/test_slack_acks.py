@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import aiohttp
@@ -135,3 +136,23 @@ def test_slack_sdk_formats_no_debug_lines_unless_debug_logging_is_on(tmp_path: P
         assert web_client(settings).logger.level == logging.DEBUG
     finally:
         root.setLevel(before)
+
+
+async def test_work_after_an_ack_starts_once_bolt_has_had_its_look_for_the_ack() -> None:
+    # bolt sends the answer at its next 10 ms look: work that started at once would take
+    # those turns from the acks of a burst's later requests.
+    from adapters.slack.tasks import ACK_HEAD_START, BackgroundTasks
+
+    tasks, started = BackgroundTasks(), []
+
+    async def work(name: str) -> None:
+        started.append((name, time.monotonic()))
+
+    spawned = time.monotonic()
+    tasks.spawn(work("form"), name="form")
+    tasks.spawn(work("claim"), name="claim", after_the_ack=False)
+    await asyncio.sleep(0)
+    assert [name for name, _ in started] == ["claim"]  # the repeat check starts at once
+    await tasks.wait_idle()
+    ((_, at),) = [s for s in started if s[0] == "form"]
+    assert at - spawned >= ACK_HEAD_START
