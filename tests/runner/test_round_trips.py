@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from runnerkit import RecordingPoster, generate, kinds, paid_core
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.events import Cancelled, Held, JobEvent, Succeeded
 from bot.jobs import Job, JobState
 from bot.ports import EntryKind
 from bot.simulated_fal import SimulatedFal
+from tests.storage.storage_testkit import statements
 
 HOLD, CAPTURE, RELEASE = EntryKind.HOLD, EntryKind.CAPTURE, EntryKind.RELEASE
 # Before: 10 job updates (one losing its compare-and-swap), 5 job reads, 28 BEGIN IMMEDIATE and
@@ -26,6 +23,9 @@ HOLD, CAPTURE, RELEASE = EntryKind.HOLD, EntryKind.CAPTURE, EntryKind.RELEASE
 MAX_JOB_UPDATES = 7
 MAX_IMMEDIATE = 2  # the hold, and the capture (each reads, then writes)
 MAX_STATEMENTS = 22
+WRITES = ("INSERT", "UPDATE", "DELETE")
+# Later: 50 statements and 20 BEGIN IMMEDIATE, 10 of them only to read (the policy 6 times as
+# BEGIN + 2 SELECTs, the channel list and presets, the usage twice).
 
 
 @pytest.fixture
@@ -45,20 +45,11 @@ def kind_of(statement: str) -> str:
     return words[0]
 
 
-@contextmanager
-def counted(engine: AsyncEngine) -> Iterator[Counter[str]]:
-    """Statements run on `engine` while inside, by kind (plus "all")."""
-    seen: Counter[str] = Counter()
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen[kind_of(statement)] += 1
-        seen["all"] += 1
-
-    event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", on_execute)
+def tally(seen: list[str]) -> Counter[str]:
+    """The statements by kind (plus "all")."""
+    counts = Counter(kind_of(statement) for statement in seen)
+    counts["all"] = len(seen)
+    return counts
 
 
 async def ended(core: Any, poster: RecordingPoster, job_id: str) -> None:
@@ -77,26 +68,39 @@ async def delivered(core: Any, job_id: str) -> Job:
 async def test_a_streamed_job_costs_a_bounded_number_of_statements(tmp_path, fal):
     poster = RecordingPoster()
     async with paid_core(tmp_path, fal, poster) as core:
-        with counted(core.storage.engine) as seen:
+        with statements(core.storage) as recorded:
             job_id = await generate(core)
             await ended(core, poster, job_id)
         job = await delivered(core, job_id)
+    seen = tally(recorded)
     assert fal.stream_requests == 1
     assert seen["UPDATE jobs"] <= MAX_JOB_UPDATES, seen
     assert job.version == seen["UPDATE jobs"]  # inserted at 0; every update won its swap
     assert seen["SELECT jobs"] <= 1, seen  # the driver's one read; nothing re-read
     assert seen["BEGIN IMMEDIATE"] <= MAX_IMMEDIATE, seen
     assert seen["all"] <= MAX_STATEMENTS, seen
+    # Every BEGIN IMMEDIATE opens a write; the policy is read by the command and for the
+    # delivery's "budget left", one statement each.
+    read_only = [
+        run for run in transactions(recorded) if not any(s.startswith(WRITES) for s in run)
+    ]
+    assert read_only == [], read_only
+    policy = [s for s in recorded if s.startswith("SELECT") and "FROM budget_caps" in s]
+    assert len(policy) == 2 and all("FROM scope_rules" in s for s in policy), policy
+    # The alert after the hold and the delivery's "budget left": one statement each.
+    usage = [s for s in recorded if s.startswith("SELECT coalesce(sum(")]
+    assert len(usage) == 2, usage
 
 
 async def test_a_polled_job_reads_the_job_once_per_look_and_no_more(tmp_path, fal):
     fal.faults.stream_missing = True
     poster = RecordingPoster()
     async with paid_core(tmp_path, fal, poster) as core:
-        with counted(core.storage.engine) as seen:
+        with statements(core.storage) as recorded:
             job_id = await generate(core)
             await ended(core, poster, job_id)
         await delivered(core, job_id)
+    seen = tally(recorded)
     assert fal.status_requests >= 1
     assert seen["UPDATE jobs"] <= MAX_JOB_UPDATES, seen
     # The driver's read, then one before each poll after the stream's 404 (how a cancel from
@@ -197,3 +201,15 @@ async def test_a_job_another_driver_is_submitting_is_not_submitted_again(tmp_pat
         job = await core.storage.jobs.get(job_id)
     assert job.state is JobState.HELD and job.submit_token == "r"
     assert fal.submissions == []
+
+
+def transactions(seen: list[str]) -> list[list[str]]:
+    """The statements from each BEGIN IMMEDIATE to the next (autocommit reads after a commit
+    land in the one before them, which can only hide a read-only one, never invent it)."""
+    runs: list[list[str]] = []
+    for statement in seen:
+        if statement == "BEGIN IMMEDIATE":
+            runs.append([])
+        elif runs:
+            runs[-1].append(statement)
+    return runs

@@ -83,22 +83,16 @@ async def test_a_fal_without_the_stream_is_polled_after_one_try(tmp_path, fal):
     assert fal.stream_requests == 1 and fal.status_requests >= 1
 
 
-async def test_when_every_stream_slot_is_taken_the_job_is_polled(tmp_path, fal):
-    poster = RecordingPoster()
-    async with paid_core(tmp_path, fal, poster) as core:
-        core.supervisor.gateway.max_streams = 0
-        job_id = await generate(core)
-        await delivered_once(core, poster, job_id)
-    assert fal.stream_requests == 0 and fal.status_requests >= 1
-
-
-async def test_a_polled_job_is_first_looked_at_one_interval_after_its_submit(tmp_path, fal):
+async def test_when_every_stream_slot_is_taken_the_job_is_polled_from_one_interval_on(
+    tmp_path, fal
+):
     # fal's answer to the submit said it is queued: an immediate poll would learn nothing.
     poster = RecordingPoster()
     async with paid_core(tmp_path, fal, poster) as core:
         core.supervisor.gateway.max_streams = 0
         job_id = await generate(core)
         await delivered_once(core, poster, job_id)
+    assert fal.stream_requests == 0 and fal.status_requests >= 1
     offset = time.time() - time.monotonic()  # fal stamps submits by the wall clock
     submitted = fal.submissions[0].received_at.timestamp() - offset
     polls = [look.at for look in fal.looks if look.kind == "poll"]

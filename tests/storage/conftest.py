@@ -33,3 +33,18 @@ async def storage(storage_url: str) -> AsyncIterator[Storage]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    return tmp_path / "db" / "ltxbot.sqlite3"
+
+
+@pytest.fixture
+async def on_sqlite(sqlite_file: Path) -> AsyncIterator[Storage]:
+    """Storage on a SQLite file (for what only SQLite's locking can show)."""
+    opened = await open_storage(f"sqlite:///{sqlite_file}")
+    try:
+        yield opened
+    finally:
+        await opened.close()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from sqlalchemy import event
 
 from bot.jobs import Job, Origin
 from bot.model import Platform
 from bot.request import GenerationRequest
+from storage import Storage
 
 POSTGRES_URL = os.environ.get(
     "LTXBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -82,3 +85,32 @@ def make_job(
         created_at=created_at,
         updated_at=created_at,
     )
+
+
+@contextmanager
+def statements(storage: Storage, *, words: int | None = None) -> Iterator[list[str]]:
+    """Every statement run on the storage's engine while inside, as sent (whitespace folded;
+    only its first `words` words when given)."""
+    seen: list[str] = []
+
+    def on_execute(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.split()[:words]))
+
+    engine = storage.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+@contextmanager
+def write_lock_held_elsewhere(database: os.PathLike[str] | str) -> Iterator[None]:
+    """Another process's writer, mid-transaction, holding SQLite's write lock."""
+    other = sqlite3.connect(database, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()

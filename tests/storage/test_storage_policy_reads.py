@@ -5,66 +5,20 @@ the same answers as before; writes still begin IMMEDIATE."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from storage_testkit import DAY, T0
+from storage_testkit import DAY, T0, statements, write_lock_held_elsewhere
 
 from bot.money import Money
 from bot.policy import Cap, CapKind, ChannelAccess, Rule
 from bot.ports import Usage
-from storage import Storage, open_storage
+from storage import Storage
 from storage.tables import scope_rules
 
 SCOPE = "discord:guild-1"
-
-
-@pytest.fixture
-def sqlite_file(tmp_path: Path) -> Path:
-    return tmp_path / "db" / "ltxbot.sqlite3"
-
-
-@pytest.fixture
-async def on_sqlite(sqlite_file: Path) -> AsyncIterator[Storage]:
-    opened = await open_storage(f"sqlite:///{sqlite_file}")
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@contextmanager
-def statements(storage: Storage) -> Iterator[list[str]]:
-    """Every statement run on the storage's engine while inside, as sent."""
-    seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engine = storage.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-
-
-@contextmanager
-def write_lock_held_elsewhere(database: Path) -> Iterator[None]:
-    """Another process's writer, mid-transaction, holding SQLite's write lock."""
-    other = sqlite3.connect(database, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        yield
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
 
 
 async def some_policy(storage: Storage) -> None:

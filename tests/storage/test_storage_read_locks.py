@@ -4,61 +4,13 @@ holds still begin IMMEDIATE, so admission stays serialized (see storage.engine).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
-from sqlalchemy import event
-from storage_testkit import T0, make_job
+from storage_testkit import T0, make_job, statements, write_lock_held_elsewhere
 
 from bot.jobs import JobState
 from bot.money import Money
-from storage import Storage, open_storage
-
-
-@pytest.fixture
-def sqlite_file(tmp_path: Path) -> Path:
-    return tmp_path / "db" / "ltxbot.sqlite3"
-
-
-@pytest.fixture
-async def on_sqlite(sqlite_file: Path) -> AsyncIterator[Storage]:
-    opened = await open_storage(f"sqlite:///{sqlite_file}")
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@contextmanager
-def statements(storage: Storage) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(" ".join(statement.split()[:2]))
-
-    engine = storage.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-
-
-@contextmanager
-def write_lock_held_elsewhere(database: Path) -> Iterator[None]:
-    """Another process's writer, mid-transaction, holding SQLite's write lock."""
-    other = sqlite3.connect(database, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        yield
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
+from storage import open_storage
 
 
 async def test_job_reads_go_on_while_another_writer_holds_the_lock(on_sqlite, sqlite_file):
@@ -75,7 +27,7 @@ async def test_single_statements_begin_nothing_while_holds_begin_immediate(on_sq
     # A job write is one statement (the compare-and-swap is its WHERE): atomic on its own.
     # A hold reads the sums and then writes: it must hold the write lock from the start.
     job = make_job("j1")
-    with statements(on_sqlite) as seen:
+    with statements(on_sqlite, words=2) as seen:
         await on_sqlite.jobs.insert(job)
         assert seen == ["INSERT INTO"]
         seen.clear()
