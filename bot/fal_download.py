@@ -22,21 +22,13 @@ from typing import IO
 from urllib.parse import unquote_to_bytes
 
 import aiohttp
-import httpx
 
+from bot.aiohttp_session import LazySession
 from bot.errors import GenerationFailed
 from bot.fal_errors import FalUnavailable
 from bot.fal_retry import RetryPolicy, with_retries
 
 CHUNK = 256 * 1024  # read and written at a time; a slot's buffers stay below a MiB
-
-
-async def trust(verify: ssl.SSLContext | bool) -> ssl.SSLContext | bool:
-    """`verify` for an aiohttp connector: True becomes httpx's default trust (SSL_CERT_FILE, else
-    certifi), as fal_client's; built in a thread, since loading the CA bundle blocks."""
-    if verify is True:
-        return await asyncio.to_thread(httpx.create_ssl_context)
-    return verify
 
 
 def _too_big(max_bytes: int) -> GenerationFailed:
@@ -59,16 +51,16 @@ class VideoDownloader:
         max_concurrent: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._verify = verify
         self._policy = policy
         self._timeout = aiohttp.ClientTimeout(connect=timeout, sock_read=timeout)
         self._sleep = sleep
         self._slots = asyncio.Semaphore(max_concurrent)
         # No more connections than downloads at once: each TLS connection kept alive holds
         # about half a MiB of buffers (16 of them were 8 MiB at 500 jobs in flight).
-        self._per_host = max_concurrent
-        self._session: aiohttp.ClientSession | None = None
-        self._opening = asyncio.Lock()
+        self._session = LazySession(verify, lambda tls: aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=tls, limit_per_host=max_concurrent),
+            timeout=self._timeout, read_bufsize=CHUNK, trust_env=True,
+        ))  # fmt: skip
         self.waiting = 0  # downloads waiting for a slot (for tests and the bench)
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
@@ -80,28 +72,13 @@ class VideoDownloader:
             data = _decode_data_uri(url, max_bytes)
             await asyncio.to_thread(_write_atomically, dest, data)
             return len(data)
-        session = await self._open()
+        session = await self._session.get()
         return await with_retries(
             self._policy, lambda: self._attempt(session, url, dest, max_bytes), sleep=self._sleep
         )
 
     async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-    async def _open(self) -> aiohttp.ClientSession:
-        if self._session is not None:
-            return self._session
-        async with self._opening:
-            if self._session is None:
-                self._verify = await trust(self._verify)
-                connector = aiohttp.TCPConnector(ssl=self._verify, limit_per_host=self._per_host)
-                # trust_env: HTTPS_PROXY / NO_PROXY apply, as they do to fal_client's httpx.
-                self._session = aiohttp.ClientSession(
-                    connector=connector, timeout=self._timeout, read_bufsize=CHUNK, trust_env=True
-                )
-            return self._session
+        await self._session.aclose()
 
     async def _attempt(
         self, session: aiohttp.ClientSession, url: str, dest: Path, max_bytes: int

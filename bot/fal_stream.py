@@ -30,7 +30,7 @@ import aiohttp
 import fal_client.client as fal_http
 from aiohttp.http_exceptions import LineTooLong
 
-from bot.fal_download import trust
+from bot.aiohttp_session import LazySession
 from bot.fal_errors import FalUnavailable, error_from_response
 from bot.ports import FalStatus
 
@@ -69,32 +69,20 @@ class StatusStreams:
     def __init__(
         self, *, key_header: str, verify: ssl.SSLContext | bool, max_connections: int
     ) -> None:
-        self._headers = {"Authorization": key_header, "User-Agent": fal_http.USER_AGENT}
-        self._verify = verify
-        self._limit = max(max_connections, 1)  # 0 would mean no limit to aiohttp
-        self._session: aiohttp.ClientSession | None = None
-        self._opening = asyncio.Lock()
+        headers = {"Authorization": key_header, "User-Agent": fal_http.USER_AGENT}
+        limit = max(max_connections, 1)  # 0 would mean no limit to aiohttp
+        self._session = LazySession(verify, lambda tls: aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=tls, limit=limit), headers=headers, trust_env=True
+        ))  # fmt: skip
 
     def __repr__(self) -> str:  # never the key
-        return f"StatusStreams(open={self._session is not None})"
+        return f"StatusStreams(open={self._session.opened})"
 
     async def session(self) -> aiohttp.ClientSession:
-        if self._session is not None:
-            return self._session
-        async with self._opening:
-            if self._session is None:
-                self._verify = await trust(self._verify)
-                connector = aiohttp.TCPConnector(ssl=self._verify, limit=self._limit)
-                # trust_env: HTTPS_PROXY / NO_PROXY apply, as they do to fal_client's httpx.
-                self._session = aiohttp.ClientSession(
-                    connector=connector, headers=self._headers, trust_env=True
-                )
-            return self._session
+        return await self._session.get()
 
     async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        await self._session.aclose()
 
 
 async def stream_status(
