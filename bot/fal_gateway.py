@@ -30,8 +30,9 @@ Uploads go through one long-lived httpx client (`bot.fal_upload`), not fal_clien
 client-per-upload, which loaded the CA bundle on the event loop for every job. Downloads go
 through one pooled aiohttp session, at most `max_downloads` at once (`bot.fal_download`).
 
-Results. `result` reads the response itself (through fal_client's authenticated httpx client) so
-the `x-fal-billable-units` header is kept, which fal_client's `get()` drops.
+Results. `result` reads the response itself (`bot.fal_result`, through the queue's pooled
+aiohttp session with fal's key) so the `x-fal-billable-units` header is kept, which
+fal_client's `get()` drops.
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ from bot.errors import GenerationFailed
 from bot.fal_download import VideoDownloader
 from bot.fal_errors import (
     FalUnavailable,
-    ResultExpired,
     error_from_response,
 )
+from bot.fal_result import fetch_result
 from bot.fal_retry import RetryPolicy, with_retries
 from bot.fal_stream import StatusStreams, StreamBusy, stream_status
-from bot.fal_translate import EXPIRED, as_fal_status, from_http, translated, unknown_outcome
+from bot.fal_translate import as_fal_status, from_http, translated, unknown_outcome
 from bot.fal_upload import CdnUploader
 from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
@@ -64,6 +65,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.simulated_fal import SimulatedFal
 
+RESULT_CONNECTIONS = 16
 # Transport errors after which fal certainly did not get the request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Submit answers that mean fal did not queue it, so sending again cannot double-bill.
@@ -127,11 +129,14 @@ class FalGateway:
             max_concurrent=max_downloads,
             sleep=sleep,
         )
-        # Jobs beyond this poll until a stream is free; the streams' pool is sized to match.
+        # Jobs beyond this poll until a stream is free. The queue session's pool holds the
+        # streams and RESULT_CONNECTIONS more, so that results never wait for a stream to end.
         self.max_streams = max_streams
         self.streams_open = 0
         self._streams = StatusStreams(
-            key_header=key_header, verify=self._verify, max_connections=max_streams
+            key_header=key_header,
+            verify=self._verify,
+            max_connections=max_streams + RESULT_CONNECTIONS,
         )
         self._stream_read_timeout = stream_read_timeout
         self._undo: Callable[[], None] | None = None  # set by for_simulated
@@ -270,24 +275,8 @@ class FalGateway:
         handle = await self._handle(request_id)
 
         async def once() -> FalResult:
-            with translated("fetching the result", expired_on_404=True):
-                response = await handle.client.get(handle.response_url, timeout=self._timeout)
-            if response.status_code in (404, 410):
-                raise ResultExpired(EXPIRED)
-            if response.status_code >= 400:
-                raise error_from_response(
-                    response.status_code,
-                    response.headers,
-                    response.content,
-                    during="fetching the result",
-                )
-            try:
-                payload = response.json()
-            except ValueError:
-                raise GenerationFailed("fal returned a result that is not valid JSON") from None
-            if not isinstance(payload, dict):
-                raise GenerationFailed("fal returned a result that is not a JSON object")
-            return FalResult(payload, response.headers.get("x-fal-billable-units"))
+            session = await self._streams.session()
+            return await fetch_result(session, handle.response_url, timeout=self._timeout)
 
         result = await with_retries(self._retry, once, sleep=self._sleep)
         self._handles.pop(request_id, None)  # its job is done with fal: keep no handle per job

@@ -61,10 +61,10 @@ class StreamBusy(StreamBroken):
 
 
 class StatusStreams:
-    """The `aiohttp.ClientSession` status streams are read through: opened on first use inside
-    the running loop, sending fal's key and fal_client's User-Agent, and holding at most
-    `max_connections` (the gateway's own count of open streams is the gate; this only bounds
-    the pool to match)."""
+    """The `aiohttp.ClientSession` for fal's queue that status streams and results are read
+    through: opened on first use inside the running loop, sending fal's key and fal_client's
+    User-Agent, and holding at most `max_connections` (the gateway's own count of open streams
+    is the gate; this only bounds the pool)."""
 
     def __init__(
         self, *, key_header: str, verify: ssl.SSLContext | bool, max_connections: int

@@ -116,8 +116,10 @@ async def test_streams_through_one_gateway_share_one_session_and_its_connection(
         request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
         fal.finish(request_id)
         assert [s.state async for s in gateway.watch(request_id)][-1] == "COMPLETED"
-    # One session, one TLS handshake: each finished stream put its connection back.
-    assert connections == {"sessions": 1, "opened": 1, "reused": 2}
+        result = await gateway.result(request_id)  # the result rides the same session
+        assert "video" in result.payload and result.billable_units == "1"
+    # One session, one TLS handshake: each finished stream and result put the connection back.
+    assert connections == {"sessions": 1, "opened": 1, "reused": 5}
     assert (fal.stream_requests, fal.status_requests) == (3, 0)
 
 
