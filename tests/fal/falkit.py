@@ -9,6 +9,7 @@ from typing import Any
 
 from PIL import Image
 
+from bot.fal_gateway import FalGateway
 from bot.fal_retry import RetryPolicy
 from bot.simulated_fal import SimulatedFal
 
@@ -68,3 +69,11 @@ def arguments(image_url: str, **extra: Any) -> dict[str, Any]:
         "seed": 7,
         **extra,
     }
+
+
+async def finished(gateway: FalGateway, fal: SimulatedFal, sheet_url: str, **extra: Any) -> str:
+    """Submit a job through `gateway`, let the simulated fal finish it; its request id."""
+    request_id = await gateway.submit(arguments(sheet_url, **extra), webhook_url=None)
+    fal.finish(request_id)
+    await fal.wait_for_completion(request_id)
+    return request_id

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import fal_client.client as fal_module
 import pytest
-from falkit import FAST_RETRY, StepSleeps, arguments, png_bytes
+from falkit import FAST_RETRY, StepSleeps, arguments, finished, png_bytes
 
 from bot.errors import GenerationFailed
 from bot.fal_gateway import FalGateway
@@ -85,9 +85,7 @@ async def test_follow_yields_positions_then_logs_then_completed_one_poll_per_int
 async def test_result_keeps_payload_and_billable_units(
     gateway: FalGateway, fal: SimulatedFal, sheet_url: str
 ) -> None:
-    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
-    fal.finish(request_id)
-    await fal.wait_for_completion(request_id)
+    request_id = await finished(gateway, fal, sheet_url)
     result = await gateway.result(request_id)
     video = result.payload["video"]
     assert video["content_type"] == "video/mp4" and video["url"].startswith(fal.cdn_url)
@@ -99,9 +97,7 @@ async def test_result_keeps_payload_and_billable_units(
 async def test_result_after_a_restart_rebuilds_the_handle(
     settings: Settings, gateway: FalGateway, fal: SimulatedFal, sheet_url: str
 ) -> None:
-    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
-    fal.finish(request_id)
-    await fal.wait_for_completion(request_id)
+    request_id = await finished(gateway, fal, sheet_url)
     fresh = FalGateway.for_simulated(settings, fal, retry=FAST_RETRY)
     try:
         status = await fresh.status(request_id)
@@ -115,9 +111,7 @@ async def test_result_after_a_restart_rebuilds_the_handle(
 async def test_download_streams_an_mp4_that_probes(
     gateway: FalGateway, fal: SimulatedFal, uploaded_url: str, tmp_path: Path
 ) -> None:
-    request_id = await gateway.submit(arguments(uploaded_url), webhook_url=None)
-    fal.finish(request_id)
-    await fal.wait_for_completion(request_id)
+    request_id = await finished(gateway, fal, uploaded_url)
     result = await gateway.result(request_id)
     dest = tmp_path / "out" / "video.mp4"
     size = await gateway.download(result.payload["video"]["url"], dest, max_bytes=10**8)
@@ -133,9 +127,7 @@ async def test_download_streams_an_mp4_that_probes(
 async def test_download_refuses_a_video_over_the_size_bound(
     gateway: FalGateway, fal: SimulatedFal, sheet_url: str, tmp_path: Path
 ) -> None:
-    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
-    fal.finish(request_id)
-    await fal.wait_for_completion(request_id)
+    request_id = await finished(gateway, fal, sheet_url)
     url = (await gateway.result(request_id)).payload["video"]["url"]
     dest = tmp_path / "videos" / "video.mp4"
     with pytest.raises(GenerationFailed, match="larger than") as caught:
@@ -174,9 +166,7 @@ async def test_cancel_while_running_is_asked_but_not_confirmed(
 async def test_cancel_after_completion_is_not_confirmed(
     gateway: FalGateway, fal: SimulatedFal, sheet_url: str
 ) -> None:
-    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
-    fal.finish(request_id)
-    await fal.wait_for_completion(request_id)
+    request_id = await finished(gateway, fal, sheet_url)
     assert await gateway.cancel(request_id) is False
 
 

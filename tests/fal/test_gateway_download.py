@@ -19,7 +19,7 @@ import httpx
 import pytest
 import trustme
 from aiohttp import web
-from falkit import FAST_RETRY, arguments
+from falkit import FAST_RETRY, finished
 
 from bot.errors import GenerationFailed
 from bot.fal_download import CHUNK, VideoDownloader
@@ -139,9 +139,7 @@ async def test_two_downloads_through_one_gateway_reuse_one_connection(
 ) -> None:
     videos = []
     for _ in range(2):
-        request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
-        fal.finish(request_id)
-        await fal.wait_for_completion(request_id)
+        request_id = await finished(gateway, fal, sheet_url)
         videos.append((await gateway.result(request_id)).payload["video"])
     connections.update(sessions=0, opened=0, reused=0)  # results have a session of their own
     for n, video in enumerate(videos):

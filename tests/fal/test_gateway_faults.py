@@ -5,20 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from falkit import FAST_RETRY, Sleeps, arguments, png_bytes
+from falkit import FAST_RETRY, Sleeps, arguments, finished, png_bytes
 
 from bot.delivery import result_from_payload
 from bot.errors import GenerationFailed
 from bot.fal_errors import FalUnavailable, ResultExpired, SubmitOutcomeUnknown
 from bot.fal_gateway import FalGateway
 from bot.simulated_fal import SimulatedFal
-
-
-async def finished(gateway: FalGateway, fal: SimulatedFal, sheet_url: str, **extra: object) -> str:
-    request_id = await gateway.submit(arguments(sheet_url, **extra), webhook_url=None)
-    fal.finish(request_id)
-    await fal.wait_for_completion(request_id)
-    return request_id
 
 
 async def test_validation_error_names_field_and_message(
