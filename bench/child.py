@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot import process
+from adapters.app import process
 
 KINDS = {"ours": "bench.ours", "naive": "bench.naive", "holds": "bench.holds"}
 

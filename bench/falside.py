@@ -1,4 +1,4 @@
-"""The fal every bot in the run talks to: `bot.simulated_fal.SimulatedFal` over TLS on
+"""The fal every bot in the run talks to: `bot.fal.simulated.SimulatedFal` over TLS on
 loopback, plus what the bench needs to see from fal's side of the wire.
 
 - Each job's fal time (submit received -> COMPLETED), so a bot's overhead can be told apart.
@@ -24,9 +24,9 @@ from typing import Any
 
 from aiohttp import web
 
-import bot.simulated_fal.runner as sim_runner
-from bot.simulated_fal import SimulatedFal
-from bot.simulated_fal.render import VideoSpec, render_video
+import bot.fal.simulated.runner as sim_runner
+from bot.fal.simulated import SimulatedFal
+from bot.fal.simulated.render import VideoSpec, render_video
 
 _REQUEST = re.compile(r"/requests/([0-9a-f-]{36})(/status(?:/stream)?)?$")
 

@@ -8,10 +8,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.app.core import cap_policy
 from bench.procstats import cpu_seconds
 from bench.wiring import now, percentile
-from bot.app import cap_policy
-from bot.budget import Budgets
+from bot.budget.budgets import Budgets
 from bot.money import Money
 from bot.settings import Settings
 from storage import open_storage

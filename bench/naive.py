@@ -80,7 +80,7 @@ async def _burst(
 
 async def run(params: dict[str, Any]) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING)
-    from bot.simulated_fal.client_setup import point_fal_client_at
+    from bot.fal.simulated.client_setup import point_fal_client_at
 
     os.environ["FAL_KEY"] = "simulated"  # the simulator accepts any key
     point_fal_client_at(FalView.of(params["fal"]), FalView.of(params["fal"]).ca_file)

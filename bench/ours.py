@@ -4,7 +4,7 @@ path's `Commands.dispatch`, and the Supervisor driving every job through the rea
 A burst of `jobs` generate commands arrives at once (one user each, one team). Recorded per
 job: the ack (dispatch returned its Reply), the end (the poster got the video), and transfer
 time (sheet upload + video download, timed around the gateway). With `webhook`, fal calls the
-bot back (bot.webhooks on a loopback port) instead of being polled. With `profile` (a path), the
+bot back (bot.fal.webhooks on a loopback port) instead of being polled. With `profile` (a path), the
 measured part is profiled with cProfile (the event-loop thread only) and dumped there; with
 `memory` (a path), tracemalloc's top allocation sites are written there.
 """
@@ -24,16 +24,16 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.app.core import build_core
+from adapters.app.process import limit_malloc_arenas
 from bench.discord_path import start_discord
 from bench.procstats import InFlightMemory, cpu_seconds, peak_rss_kib, reset_peak, rss_kib
 from bench.slack_path import start_slack
 from bench.wiring import SHEET, FalView, now, options
-from bot.app import build_core
 from bot.events import Cancelled, Failed, JobEvent
-from bot.fal_gateway import FalGateway
-from bot.jobs import Job
+from bot.fal.gateway import FalGateway
+from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
-from bot.process import limit_malloc_arenas
 from bot.settings import Settings
 
 SCOPE = "bench"
@@ -105,7 +105,7 @@ class Forward:
 
 
 async def _serve_webhooks(stack: AsyncExitStack, view: FalView, forward: Forward) -> str:
-    from bot.webhooks import webhook_app
+    from bot.fal.webhooks import webhook_app
 
     probe = Settings(_env_file=None, fal_jwks_url=view.jwks_url)  # type: ignore[call-arg]
     runner = web.AppRunner(

@@ -1,5 +1,5 @@
-"""ltxbot core: request model, pricing, budgets, job lifecycle and the fal gateway.
+"""ltxbot's core: the request model, pricing, budgets, the job lifecycle and the fal gateway.
 
-Nothing in this package imports a chat platform or a database driver; `bot.app` and
-`bot.cli` are the only modules that wire adapters and storage in, by name.
+It imports nothing of ours outside `bot/` and no chat platform or database driver: storage
+reaches it through the Protocols in `bot.ports`, and `adapters.app` wires everything together.
 """

@@ -1,6 +1,6 @@
 """The interfaces the core needs from the outside world.
 
-Storage implements `Ledger` and `JobStore`; `bot.fal_gateway` implements `Gateway`; each
+Storage implements `Ledger` and `JobStore`; `bot.fal.gateway` implements `Gateway`; each
 adapter implements `Poster`. Method names speak the domain (hold, capture, release), with
 keyword-only arguments, in the manner of slack_sdk's installation store.
 """
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.events import JobEvent
-from bot.jobs import Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.model import Platform, Reply
 from bot.money import Money
 

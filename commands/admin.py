@@ -6,11 +6,8 @@ the platform's own notion of an admin). Every change is written with who made it
 
 from __future__ import annotations
 
-from bot.budget import Budgets, ScopePolicy, cap_name
-from bot.errors import NotAllowed, UserError
-from bot.model import Actor, Invocation, Reply
-from bot.money import Money
-from bot.policy import (
+from bot.budget.budgets import Budgets, ScopePolicy, cap_name
+from bot.budget.policy import (
     Cap,
     CapKind,
     PolicyStore,
@@ -20,6 +17,9 @@ from bot.policy import (
     parse_subject,
     parse_timezone,
 )
+from bot.errors import NotAllowed, UserError
+from bot.model import Actor, Invocation, Reply
+from bot.money import Money
 from commands.context import Services
 
 NOT_ADMIN = "Only an admin of this server or workspace can use the admin commands."

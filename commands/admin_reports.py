@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.budget.periods import Period, window
+from bot.budget.policy import parse_period
 from bot.model import Invocation, Reply
 from bot.money import Money
-from bot.periods import Period, window
-from bot.policy import parse_period
 from bot.ports import Entry, EntryKind
-from bot.usage_chart import MAX_SERIES, POOL, prune_reports, render_chart, summarize, write_csv
+from bot.reports.usage import MAX_SERIES, POOL, prune_reports, render_chart, summarize, write_csv
 from commands.admin import require_admin
 from commands.context import Services
 

@@ -1,6 +1,6 @@
 """Approvals from chat: the requester asks, the admin channel gets Approve / Deny, one wins.
 
-The rules (what an approved job may spend, how decisions stay atomic) are in bot.approvals.
+The rules (what an approved job may spend, how decisions stay atomic) are in bot.budget.approvals.
 Here: the buttons' handlers and `admin approvals`. Approve holds first (idempotent per job)
 and then claims the decision; a claimer that lost releases what it held unless the winner
 approved, so no path leaves a hold behind and only the winner starts the job.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.approvals import ApprovalRequest, ApprovalState, ApprovalStore
-from bot.budget import Budgets, CapReached
+from bot.budget.approvals import ApprovalRequest, ApprovalState, ApprovalStore
+from bot.budget.budgets import Budgets, CapReached
 from bot.errors import NotAllowed, NotFound, UserError
-from bot.jobs import ACTIVE, Job, JobState
+from bot.jobs.record import ACTIVE, Job, JobState
 from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
 from commands.admin import policy_store, require_admin

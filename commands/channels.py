@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.budget.policy import DEFAULT_OPTIONS, ChannelAccess, Rule, parse_channel
 from bot.errors import NotAllowed, UserError
 from bot.model import Actor, Invocation, Place, Platform, Reply
-from bot.policy import DEFAULT_OPTIONS, ChannelAccess, Rule, parse_channel
 from bot.request import GenerationRequest, parse_request
 from commands.admin import policy_store, require_admin
 from commands.context import Services

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.approvals import ApprovalState
-from bot.budget import CapReached, ScopePolicy
+from bot.budget.approvals import ApprovalState
+from bot.budget.budgets import CapReached, ScopePolicy
 from bot.errors import BudgetExceeded, NotFound
-from bot.jobs import Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Place, Reply
 from bot.money import Money
 from bot.pricing import Quote

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from bot.budget import Budgets
+from bot.budget.budgets import Budgets
 from bot.events import Cancelled
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Platform
 from bot.ports import Clock, JobStore, Ledger, Poster
 from bot.settings import Settings
@@ -24,7 +24,7 @@ def new_job_id() -> str:
 
 
 class JobRunner(Protocol):
-    """The part of `bot.runner.Supervisor` the commands use."""
+    """The part of `bot.jobs.supervisor.Supervisor` the commands use."""
 
     async def start(self, job: Job) -> None: ...
 

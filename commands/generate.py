@@ -1,8 +1,8 @@
 """generate and reroll: validate, price, hold, start. Bad input is refused before any hold.
 
-The reply waits for the cheap sheet checks only (`bot.sheet_files.take_in`: type, size, header,
-pixel bounds, no decode); the price of an `auto` size comes from the header's aspect. The full
-decode and re-encode runs inside the job, and a sheet it refuses fails the job and releases
+The reply waits for the cheap sheet checks only (`bot.media.sheet_files.take_in`: type, size,
+header, pixel bounds, no decode); the price of an `auto` size comes from the header's aspect. The
+full decode and re-encode runs inside the job, and a sheet it refuses fails the job and releases
 the hold with the sanitiser's sentence.
 """
 
@@ -12,11 +12,11 @@ import asyncio
 from pathlib import Path
 
 from bot.errors import InvalidSheet, NotAllowed
-from bot.jobs import Job, Origin
+from bot.jobs.record import Job, Origin
+from bot.media.sheet_files import sheet_available, take_in
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest, parse_request
-from bot.sheet_files import sheet_available, take_in
 from commands.channels import check_channel, with_defaults
 from commands.confirm import confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services

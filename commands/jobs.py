@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.errors import NotAllowed, NotFound
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Actor, Invocation, Reply
 from commands.context import Services
 from commands.render import job_details, job_line

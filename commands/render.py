@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.events import Cancelled, Failed, Held, JobEvent, Queued, Running, Succeeded
-from bot.jobs import Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.model import Button, ButtonAction, Reply
 from bot.money import Money
 from bot.pricing import Quote

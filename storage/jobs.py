@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.jobs import Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.model import Platform
 from storage.engine import single_statement_reads, single_statement_writes
 from storage.tables import jobs

@@ -1,4 +1,4 @@
-"""`bot.policy.PolicyStore` on SQLAlchemy Core: caps, rules, the admin audit log, alert marks.
+"""`PolicyStore` (`bot.ports`) on SQLAlchemy Core: caps, rules, the admin audit log, alert marks.
 
 Every change an admin makes is written in the same transaction as its audit entry, so the log
 cannot miss a change that happened. Upserts use each dialect's ON CONFLICT, so two admins
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.budget.policy import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from bot.money import Money
-from bot.policy import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from storage.approvals import SqlApprovalStore
 from storage.coalesce import SharedReads
 from storage.engine import single_statement_reads
@@ -86,7 +86,7 @@ class SqlPolicyStore:
         # Every read here is one SELECT: no write lock, no BEGIN (see storage.engine).
         self._reads = single_statement_reads(engine)
         self.approvals = SqlApprovalStore(engine)
-        # Every hold asks for its scope's caps and rules first (bot.budget asks for both at
+        # Every hold asks for its scope's caps and rules first (bot.budget.budgets asks for both at
         # once): concurrent askers share one read of both, each answered by a read that began
         # after it asked, so an admin's change on any replica applies to the next hold.
         self._policy = SharedReads(self._read_policy)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.events import Cancelled, Failed, JobEvent, Running, Succeeded
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Reply
 from commands.render import progress_bar, result_reply
 

@@ -53,7 +53,7 @@ class LtxClient(discord.AutoShardedClient):
 
 
 class DiscordAdapter:
-    """Built by `bot.app.configured_adapters`; `.poster` goes into the core's posters."""
+    """Built by `adapters.app.core.configured_adapters`; `.poster` goes into the core's posters."""
 
     platform = Platform.DISCORD
 

@@ -19,7 +19,7 @@ from adapters.discord.facts import DEFAULT_UPLOAD_LIMIT, PlaceFacts, missing_for
 from adapters.discord.render import clip, message_parts, view_of
 from adapters.discord.throttle import EditThrottle
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Reply
 from commands.render import job_buttons, result_reply, short, status_text
 

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Reply
 from commands.render import job_buttons, result_reply, short, status_text
 

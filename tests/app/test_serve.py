@@ -1,5 +1,5 @@
-"""`ltxbot run` for real: `bot.app.serve` with Discord (REST + gateway) and Slack (Socket Mode)
-configured at once, on the simulated fal, in one process with one SQLite ledger."""
+"""`ltxbot run` for real: `adapters.app.core.serve` with Discord (REST + gateway) and Slack
+(Socket Mode) configured at once, on the simulated fal, in one process with one SQLite ledger."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from adapters.app.core import Core, serve
 from adapters.slack.modal import generate_modal
-from bot.app import Core, serve
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.model import Platform
 from bot.ports import EntryKind
 from bot.settings import Settings

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from corekit import Clock, CoreKit, RecordingRunner
 
-from bot.budget import Budgets, CapPolicy
+from bot.budget.budgets import Budgets, CapPolicy
 from bot.money import Money
 from bot.settings import Settings
 from commands import Commands

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from bot.events import Cancelled
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
 from bot.money import Money
 from commands import Commands

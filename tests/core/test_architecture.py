@@ -1,12 +1,17 @@
-"""The folder tree is the architecture: platforms and drivers stay out of the core."""
+"""The folder tree is the architecture: imports point inwards, platforms and drivers stay out
+of the core, and the simulated fal imports nothing of the product it stands in for."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "contracts"
+]
 
 
 def test_import_contracts_hold():
@@ -14,4 +19,36 @@ def test_import_contracts_hold():
     lint = Path(sys.executable).with_name("lint-imports")
     done = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 2 kept, 0 broken" in done.stdout
+    assert f"Contracts: {len(CONTRACTS)} kept, 0 broken" in done.stdout
+
+
+def test_the_core_contracts_have_no_exceptions():
+    """No `ignore_imports` and no indirect imports allowed for the core: the composition root
+    lives outside it."""
+    for contract in CONTRACTS:
+        if "bot" in contract.get("source_modules", []) or contract["type"] == "layers":
+            assert not contract.get("ignore_imports"), contract["name"]
+            assert not contract.get("allow_indirect_imports", False), contract["name"]
+
+
+def test_the_simulated_fal_contract_names_every_other_part_of_the_core():
+    """A new core module must join the simulated fal's forbidden list, or it could slip in."""
+    (contract,) = [c for c in CONTRACTS if c.get("source_modules") == ["bot.fal.simulated"]]
+    forbidden = set(contract["forbidden_modules"])
+    core = {_top_module(path) for path in (ROOT / "bot").rglob("*.py")}
+    core -= {"bot", "bot.fal", "bot.fal.simulated"}
+    missing = {m for m in core if not any(m == f or m.startswith(f + ".") for f in forbidden)}
+    assert not missing, f"add to the simulated fal's forbidden_modules: {sorted(missing)}"
+
+
+def _top_module(path: Path) -> str:
+    """`bot/jobs/record.py` -> `bot.jobs` (a sub-package as a whole), `bot/money.py` ->
+    `bot.money`, `bot/fal/gateway.py` -> `bot.fal.gateway` (fal's parts one by one, since the
+    simulated fal lives inside `bot.fal`)."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if parts[:3] == ["bot", "fal", "simulated"]:
+        return "bot.fal.simulated"
+    depth = 3 if parts[:2] == ["bot", "fal"] else 2
+    return ".".join(parts[:depth])

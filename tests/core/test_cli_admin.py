@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.jobs import JobState
-from bot.policy import CapKind
-from bot.simulated_fal import SimulatedFal
-from bot.simulated_fal.client_setup import trust_bundle
+from bot.budget.policy import CapKind
+from bot.fal.simulated import SimulatedFal
+from bot.fal.simulated.client_setup import trust_bundle
+from bot.jobs.record import JobState
 from storage import open_storage
 
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))

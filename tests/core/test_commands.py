@@ -6,7 +6,7 @@ import asyncio
 
 from corekit import ADMIN, ALICE, BOB, png_attachment
 
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.model import Attachment, ButtonAction, Invocation, Place
 from commands import Commands
 

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.periods import describe_reset, window
+from bot.budget.periods import describe_reset, window
 
 PARIS = ZoneInfo("Europe/Paris")
 

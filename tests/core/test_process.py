@@ -1,4 +1,4 @@
-"""bot.process: the process-wide settings `ltxbot run` applies at start."""
+"""adapters.app.process: the process-wide settings `ltxbot run` applies at start."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import sys
 
 import pytest
 
-from bot.process import limit_malloc_arenas, loop_factory, run
+from adapters.app.process import limit_malloc_arenas, loop_factory, run
 
 
 @pytest.mark.skipif(ctypes.util.find_library("c") is None, reason="no C library found")
 def test_malloc_arenas_are_capped_where_glibc_runs() -> None:
     # In a fresh interpreter, as at `ltxbot run`'s start: glibc accepts the cap (mallopt
     # answers 1); elsewhere (musl, macOS) the call says it did nothing instead of failing.
-    code = "from bot.process import limit_malloc_arenas; print(limit_malloc_arenas())"
+    code = "from adapters.app.process import limit_malloc_arenas; print(limit_malloc_arenas())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     glibc = platform.libc_ver()[0] == "glibc"
     assert out.stdout.strip() == ("True" if glibc else "False")

@@ -10,13 +10,13 @@ import pytest
 from corekit import ALICE, png_attachment
 from PIL import Image
 
-from bot import sheet_files
 from bot.errors import GenerationFailed, InvalidSheet
-from bot.jobs import JobState
+from bot.jobs.record import JobState
+from bot.media import sheet_files
+from bot.media.sheet_files import original_of, ready_sheet, take_in
+from bot.media.sheets import check_sheet, sanitise_sheet
 from bot.model import Attachment, ButtonAction, Place
 from bot.pricing import quote
-from bot.sheet_files import original_of, ready_sheet, take_in
-from bot.sheets import check_sheet, sanitise_sheet
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:

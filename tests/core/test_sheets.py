@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
-from bot import sheets
 from bot.errors import InvalidSheet
+from bot.media import sheets
+from bot.media.sheet_files import read_attachment
+from bot.media.sheets import Sheet, sanitise_sheet, sanitise_sheet_async
 from bot.model import Attachment
-from bot.sheet_files import read_attachment
-from bot.sheets import Sheet, sanitise_sheet, sanitise_sheet_async
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:

@@ -16,9 +16,9 @@ from PIL import Image
 
 from adapters.discord import DiscordAdapter
 from adapters.discord.throttle import EditThrottle
-from bot.budget import Budgets, CapPolicy
+from bot.budget.budgets import Budgets, CapPolicy
 from bot.events import Cancelled, JobEvent
-from bot.jobs import Job, JobState, Rendered, Result
+from bot.jobs.record import Job, JobState, Rendered, Result
 from bot.model import Platform
 from bot.money import Money
 from bot.settings import Settings
@@ -63,7 +63,7 @@ class VirtualTime:
 
 @dataclass
 class RecordingRunner:
-    """Stands in for bot.runner.Supervisor where a test drives the poster itself."""
+    """Stands in for bot.jobs.supervisor.Supervisor where a test drives the poster itself."""
 
     started: list[Job] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
@@ -182,7 +182,7 @@ async def running_adapter(
 @asynccontextmanager
 async def kit_for(data_dir: Path, **overrides: Any) -> AsyncIterator[Kit]:
     """A real adapter on a fake Discord over a core with stored policy (admin commands and
-    approvals need it), the adapter's poster in the services as bot.app.serve wires it."""
+    approvals need it), the adapter's poster in the services as adapters.app.core.serve wires it."""
     async with FakeDiscord() as fake:
         fake.add_channel(CHANNEL, GUILD)
         fake.add_channel(ADMIN_CHANNEL, GUILD)

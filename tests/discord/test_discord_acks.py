@@ -11,7 +11,7 @@ from aiohttp import web
 from discordkit import BOB, SMALL, Kit, png
 
 from adapters.discord.acks import AckFirst
-from bot import sheet_files
+from bot.media import sheet_files
 from tests.fakes.discord_api import objects as o
 
 

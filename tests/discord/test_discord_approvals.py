@@ -19,7 +19,7 @@ from discordkit import (
     png,
 )
 
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 

@@ -18,7 +18,7 @@ from discordkit import (
     png,
 )
 
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 from tests.fakes.discord_api.objects import EPHEMERAL

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from discordkit import ALICE, CHANNEL, GUILD, SMALL, settings_for
 
+from adapters.app.core import build_core
 from adapters.discord import DiscordAdapter
 from adapters.discord.throttle import EditThrottle
-from bot.app import build_core
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.model import Platform
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o

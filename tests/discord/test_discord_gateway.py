@@ -13,8 +13,8 @@ import discord
 import pytest
 from discordkit import ALICE, CHANNEL, GUILD, settings_for
 
+from adapters.app.core import build_core
 from adapters.discord import DiscordAdapter
-from bot.app import build_core
 from tests.fakes.discord_api import gateway as gw
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api.server import FakeDiscord

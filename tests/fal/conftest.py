@@ -15,9 +15,9 @@ import fal_client.client as fal_module
 import pytest
 from falkit import _GLOBALS, FAST_RETRY, Sleeps, StepSleeps, arguments, png_bytes  # noqa: F401
 
-from bot.fal_gateway import FalGateway
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
 from bot.settings import Settings
-from bot.simulated_fal import SimulatedFal
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 from PIL import Image
 
-from bot.fal_gateway import FalGateway
-from bot.fal_retry import RetryPolicy
-from bot.simulated_fal import SimulatedFal
+from bot.fal.gateway import FalGateway
+from bot.fal.retry import RetryPolicy
+from bot.fal.simulated import SimulatedFal
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05, max_retry_after=5)
 _GLOBALS = ("QUEUE_URL_FORMAT", "RUN_URL_FORMAT", "REST_URL", "CDN_URL", "MAX_ATTEMPTS")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulated_fal.__main__ import build_parser, serve
+from bot.fal.simulated.__main__ import build_parser, serve
 
 
 class Printed(io.StringIO):
@@ -62,10 +62,10 @@ async def test_serve_prints_urls_ca_and_exports_then_stops(tmp_path: Path) -> No
 
 
 def test_ltxbot_fake_fal_passes_every_option_through(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.cli
-    import bot.simulated_fal.__main__ as fake_fal
+    import adapters.console.cli
+    import bot.fal.simulated.__main__ as fake_fal
 
     seen: list[list[str]] = []
     monkeypatch.setattr(fake_fal, "main", seen.append)
-    bot.cli.main(["fake-fal", "--port", "0", "--no-tls"])
+    adapters.console.cli.main(["fake-fal", "--port", "0", "--no-tls"])
     assert seen == [["--port", "0", "--no-tls"]]

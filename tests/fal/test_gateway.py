@@ -12,10 +12,10 @@ import pytest
 from falkit import FAST_RETRY, StepSleeps, arguments, finished, png_bytes
 
 from bot.errors import GenerationFailed
-from bot.fal_gateway import FalGateway
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
+from bot.media.video import probe
 from bot.settings import Settings
-from bot.simulated_fal import SimulatedFal
-from bot.video import probe
 
 
 async def test_upload_returns_a_url_the_server_stores(

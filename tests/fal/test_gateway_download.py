@@ -22,9 +22,9 @@ from aiohttp import web
 from falkit import FAST_RETRY, finished
 
 from bot.errors import GenerationFailed
-from bot.fal_download import CHUNK, VideoDownloader
-from bot.fal_gateway import FalGateway
-from bot.simulated_fal import SimulatedFal
+from bot.fal.download import CHUNK, VideoDownloader
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
 
 BODY = os.urandom(2 * 1024 * 1024 + 123)  # about the size of a real job's MP4
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from falkit import FAST_RETRY, Sleeps, arguments, finished, png_bytes
 
-from bot.delivery import result_from_payload
 from bot.errors import GenerationFailed
-from bot.fal_errors import FalUnavailable, ResultExpired, SubmitOutcomeUnknown
-from bot.fal_gateway import FalGateway
-from bot.simulated_fal import SimulatedFal
+from bot.fal.answers import FalUnavailable, ResultExpired, SubmitOutcomeUnknown
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
+from bot.jobs.lifecycle import result_from_payload
 
 
 async def test_validation_error_names_field_and_message(

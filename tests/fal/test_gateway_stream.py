@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from falkit import arguments
 
-from bot.fal_gateway import FalGateway
-from bot.fal_stream import StreamBroken, StreamBusy, _LogTail
-from bot.simulated_fal import SimulatedFal
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
+from bot.fal.stream import StreamBroken, StreamBusy, _LogTail
 
 ORDER = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from falkit import png_bytes
 
-from bot.fal_gateway import FalGateway
-from bot.simulated_fal import SimulatedFal
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`bot.fal_stream` on the wire: a loopback HTTP server answers the status stream byte for byte
+"""`bot.fal.stream` on the wire: a loopback HTTP server answers the status stream byte for byte
 (line endings, comments, cut bodies, silence), read through `StatusStreams`' aiohttp session."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import fal_client.client as fal_http
 import pytest
 from aiohttp import web
 
-from bot import fal_stream
-from bot.fal_stream import StatusStreams, StreamBroken, stream_status
+from bot.fal import stream as fal_stream
+from bot.fal.stream import StatusStreams, StreamBroken, stream_status
 from bot.ports import FalStatus
 
 Respond = Callable[[web.Request], Awaitable[web.StreamResponse]]

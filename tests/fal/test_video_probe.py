@@ -1,4 +1,4 @@
-"""bot.video.probe on real MP4s from the simulated renderer, whole and damaged."""
+"""bot.media.video.probe on real MP4s from the simulated renderer, whole and damaged."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from falkit import png_bytes
 
 from bot.errors import GenerationFailed
-from bot.simulated_fal.render import VideoSpec, render_video
-from bot.video import probe_blocking
+from bot.fal.simulated.render import VideoSpec, render_video
+from bot.media.video import probe_blocking
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""bot.webhooks: fal's signed callbacks, delivered for real by the simulated fal."""
+"""bot.fal.webhooks: fal's signed callbacks, delivered for real by the simulated fal."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 from aiohttp import web
 from falkit import arguments
 
-from bot.fal_gateway import FalGateway
+from bot.fal.gateway import FalGateway
+from bot.fal.simulated import SimulatedFal
+from bot.fal.simulated.webhooks import WebhookSigner
+from bot.fal.webhooks import JWKS_KEY, PATH, JwksCache, verify_webhook, webhook_app
 from bot.settings import Settings
-from bot.simulated_fal import SimulatedFal
-from bot.simulated_fal.webhooks import WebhookSigner
-from bot.webhooks import JWKS_KEY, PATH, JwksCache, verify_webhook, webhook_app
 
 
 @dataclass

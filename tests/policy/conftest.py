@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from policykit import Clock, PolicyKit, RecordingPoster, RecordingRunner
 
-from bot.budget import Budgets, CapPolicy
+from bot.budget.budgets import Budgets, CapPolicy
 from bot.model import Platform
 from bot.money import Money
 from bot.settings import Settings

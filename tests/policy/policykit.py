@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from bot.events import Cancelled
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.model import Actor, Attachment, ButtonAction, Invocation, Place, Platform, Reply
 from bot.money import Money
 from commands import Commands

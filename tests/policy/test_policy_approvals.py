@@ -9,7 +9,7 @@ import itertools
 import pytest
 from policykit import ADMIN, ALICE, BOB, VIDEO, PolicyKit
 
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.model import Actor, ButtonAction, Platform
 from bot.ports import EntryKind
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from policykit import ALICE, BOB, VIDEO
 
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.model import ButtonAction
 
 

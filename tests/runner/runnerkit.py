@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.app import Core, build_core
+from adapters.app.core import Core, build_core
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
-from bot.fal_gateway import FalGateway
-from bot.fal_retry import RetryPolicy
-from bot.jobs import Job
+from bot.fal.gateway import FalGateway
+from bot.fal.retry import RetryPolicy
+from bot.fal.simulated import SimulatedFal
+from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
 from bot.ports import EntryKind
 from bot.settings import Settings
-from bot.simulated_fal import SimulatedFal
 
 SHEET = Path(__file__).resolve().parents[2] / "examples" / "chef-sheet.png"
 ALICE = Actor(Platform.CONSOLE, "local", "alice", "Alice")

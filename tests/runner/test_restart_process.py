@@ -10,10 +10,10 @@ from pathlib import Path
 
 from runnerkit import SHEET
 
-from bot.jobs import JobState
+from bot.fal.simulated import SimulatedFal
+from bot.fal.simulated.client_setup import trust_bundle
+from bot.jobs.record import JobState
 from bot.ports import EntryKind
-from bot.simulated_fal import SimulatedFal
-from bot.simulated_fal.client_setup import trust_bundle
 from storage import open_storage
 
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))

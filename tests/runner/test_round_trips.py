@@ -11,9 +11,9 @@ import pytest
 from runnerkit import RecordingPoster, generate, kinds, paid_core
 
 from bot.events import Cancelled, Held, JobEvent, Succeeded
-from bot.jobs import Job, JobState
+from bot.fal.simulated import SimulatedFal
+from bot.jobs.record import Job, JobState
 from bot.ports import EntryKind
-from bot.simulated_fal import SimulatedFal
 from tests.storage.storage_testkit import statements
 
 HOLD, CAPTURE, RELEASE = EntryKind.HOLD, EntryKind.CAPTURE, EntryKind.RELEASE

@@ -13,11 +13,11 @@ from PIL import Image, PngImagePlugin
 from runnerkit import ALICE, PLACE, SMALL, RecordingPoster, kinds, paid_core
 
 from bot.events import Failed, Succeeded
-from bot.jobs import JobState
+from bot.fal.simulated import SimulatedFal
+from bot.jobs.record import JobState
+from bot.media.sheet_files import original_of
 from bot.model import Attachment, Invocation
 from bot.ports import EntryKind
-from bot.sheet_files import original_of
-from bot.simulated_fal import SimulatedFal
 
 
 @pytest.fixture

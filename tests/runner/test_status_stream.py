@@ -10,10 +10,10 @@ import pytest
 from runnerkit import RecordingPoster, generate, kinds, paid_core
 
 from bot.events import Queued, Running, Succeeded
-from bot.following import STREAM_OPENINGS
-from bot.jobs import JobState
+from bot.fal.simulated import SimulatedFal
+from bot.jobs.follow import STREAM_OPENINGS
+from bot.jobs.record import JobState
 from bot.ports import EntryKind
-from bot.simulated_fal import SimulatedFal
 
 POLL = 0.05  # paid_core's poll interval
 

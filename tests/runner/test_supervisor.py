@@ -8,12 +8,12 @@ import pytest
 from runnerkit import ALICE, RecordingPoster, generate, kinds, paid_core
 
 from bot.events import Cancelled, Failed, Queued, Running, Succeeded
-from bot.jobs import JobState
+from bot.fal.simulated import SimulatedFal
+from bot.jobs.record import JobState
+from bot.jobs.supervisor import CRASHED_MID_SUBMIT
 from bot.money import Money
 from bot.ports import EntryKind
 from bot.pricing import quote
-from bot.runner import CRASHED_MID_SUBMIT
-from bot.simulated_fal import SimulatedFal
 
 HOLD, CAPTURE, RELEASE = EntryKind.HOLD, EntryKind.CAPTURE, EntryKind.RELEASE
 

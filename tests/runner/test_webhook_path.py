@@ -9,10 +9,10 @@ from aiohttp import web
 from runnerkit import RecordingPoster, generate, kinds, paid_core, settings_for
 
 from bot.events import Succeeded
-from bot.jobs import JobState
+from bot.fal.simulated import SimulatedFal
+from bot.fal.webhooks import webhook_app
+from bot.jobs.record import JobState
 from bot.ports import EntryKind
-from bot.simulated_fal import SimulatedFal
-from bot.webhooks import webhook_app
 
 
 class LateSink:

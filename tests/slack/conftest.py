@@ -21,7 +21,7 @@ from slackkit import (
 )
 
 from adapters.slack import SlackAdapter
-from bot.budget import Budgets, CapPolicy
+from bot.budget.budgets import Budgets, CapPolicy
 from bot.model import Platform
 from bot.money import Money
 from bot.settings import Settings
@@ -68,7 +68,7 @@ async def kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
 @pytest.fixture
 async def policy_kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
     """`kit` with the budget policy stored (admin commands and approvals need it) and the
-    adapter's poster in the services, as bot.app.serve wires it."""
+    adapter's poster in the services, as adapters.app.core.serve wires it."""
     storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
@@ -85,7 +85,7 @@ async def policy_kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[Slack
     ticks, sleep = Monotonic(), GatedSleep()
     adapter = SlackAdapter(settings, Commands(services), clock=ticks, sleep=sleep,
                            host="127.0.0.1")  # fmt: skip
-    services.posters[Platform.SLACK] = adapter.poster  # as bot.app.serve does
+    services.posters[Platform.SLACK] = adapter.poster  # as adapters.app.core.serve does
     await adapter.start()
     session = aiohttp.ClientSession()
     driver = Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)

@@ -18,9 +18,9 @@ from PIL import Image
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
-from bot.budget import Budgets, CapPolicy
+from bot.budget.budgets import Budgets, CapPolicy
 from bot.events import Cancelled
-from bot.jobs import Job
+from bot.jobs.record import Job
 from bot.money import Money
 from bot.ports import JobStore, Ledger
 from bot.settings import Settings

@@ -11,9 +11,9 @@ import aiohttp
 from slackkit import BOT_TOKEN, SECRET, TEAM, Driver, png_bytes, view_submission
 from test_slack_submit import form, values
 
+from adapters.app.core import build_core
 from adapters.slack import SlackAdapter
-from bot.app import build_core
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.model import Platform
 from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlackAPI

@@ -11,7 +11,7 @@ from slackkit import TEAM, SlackKit, png_bytes, user_of, view_submission
 
 from adapters.slack.entries import FUNCTION_ID, SHORTCUT_ID
 from bot.events import Succeeded
-from bot.jobs import JobState, Result
+from bot.jobs.record import JobState, Result
 from bot.money import Money
 
 JIT_TOKEN = "xwfp-just-in-time"

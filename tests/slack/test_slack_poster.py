@@ -10,7 +10,7 @@ from slackkit import SlackKit, png_bytes, view_submission
 from test_slack_submit import form, values
 
 from bot.events import Failed, Held, Queued, Running, Succeeded
-from bot.jobs import Job, JobState, Result
+from bot.jobs.record import Job, JobState, Result
 from bot.money import Money
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from slackkit import SlackKit, png_bytes, user_of, view_submission
 
 from adapters.slack.modal import generate_modal
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 
 
 def values(file: dict[str, Any] | None, prompt: str = "the chef tosses the pasta",

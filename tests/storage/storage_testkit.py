@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy import event
 
-from bot.jobs import Job, Origin
+from bot.jobs.record import Job, Origin
 from bot.model import Platform
 from bot.request import GenerationRequest
 from storage import Storage

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from storage_testkit import T0, make_job
 
-from bot.jobs import JobState, Result
+from bot.jobs.record import JobState, Result
 from bot.model import Platform
 from storage import Storage
 

@@ -2,7 +2,7 @@
 
 After every admitted hold no limit may be over its cap; usage must always equal what the
 entries add up to; and a job never has more than one hold and one closing entry. The same
-histories driven through `bot.budget.Budgets` with caps stored per scope (default, role,
+histories driven through `bot.budget.budgets.Budgets` with caps stored per scope (default, role,
 override, pool) in Europe/Paris across a daylight-saving change also check that every window
 runs from one local midnight to the next and that admission matches the caps exactly.
 """
@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from storage_testkit import T0
 
-from bot.budget import Budgets, CapPolicy
+from bot.budget.budgets import Budgets, CapPolicy
+from bot.budget.policy import Cap, CapKind, Rule
 from bot.errors import BudgetExceeded
 from bot.money import Money
-from bot.policy import Cap, CapKind, Rule
 from bot.ports import Entry, EntryKind, Limit, Usage
 from storage import Storage
 
@@ -218,7 +218,7 @@ policy_operations = st.lists(
 
 def assert_window_is_local_midnight(limit: Limit, now: datetime) -> None:
     """The window is the local day, week or month containing `now`, from one local midnight
-    to the next: checked from the definition, not from bot.periods."""
+    to the next: checked from the definition, not from bot.budget.periods."""
     assert limit.since is not None and limit.resets_at is not None
     assert limit.since <= now < limit.resets_at
     start, end, local_now = (t.astimezone(PARIS) for t in (limit.since, limit.resets_at, now))

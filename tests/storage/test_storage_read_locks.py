@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from storage_testkit import T0, make_job, statements, write_lock_held_elsewhere
 
-from bot.jobs import JobState
+from bot.jobs.record import JobState
 from bot.money import Money
 from storage import open_storage
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from storage_testkit import T0
 
-from bot.budget import Budgets, CapPolicy, CapReached
+from bot.budget.budgets import Budgets, CapPolicy, CapReached
+from bot.budget.policy import Cap, CapKind
 from bot.money import Money
-from bot.policy import Cap, CapKind
 from storage import open_storage
 from storage.coalesce import SharedReads
 

@@ -1,0 +1,264 @@
+"""The composition root: the one place that wires storage, fal, the runner and the adapters.
+
+`build_core` gives the platform-neutral core (used by the CLI, the tests and `ltxbot run`);
+`serve` adds the chat adapters that are configured and runs until stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.budget.budgets import Budgets, CapPolicy
+from bot.errors import ConfigurationError
+from bot.model import Platform
+from bot.money import Money
+from bot.ports import Clock, Gateway, Poster
+from bot.settings import Settings
+from commands import Commands
+from commands.context import Services
+
+log = logging.getLogger(__name__)
+SWEEP_INTERVAL_SECONDS = 300
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Core:
+    settings: Settings
+    storage: Any  # storage.Storage: .ledger, .jobs, .close()
+    gateway: Gateway
+    supervisor: Any  # bot.jobs.supervisor.Supervisor (imported lazily with fal and PyAV)
+    services: Services
+    commands: Commands
+    posters: dict[Platform, Poster] = field(default_factory=dict)
+    simulated_fal: Any = None  # bot.fal.simulated.SimulatedFal when running without fal
+
+
+def cap_policy(settings: Settings) -> CapPolicy:
+    try:
+        tz = ZoneInfo(settings.timezone)
+    except Exception:
+        raise ConfigurationError(
+            f"setting LTXBOT_TIMEZONE: {settings.timezone!r} is not an IANA timezone "
+            "(e.g. Europe/Paris)"
+        ) from None
+    cap = settings.default_user_cap_usd
+    ceiling = settings.max_cost_per_request_usd
+    return CapPolicy(
+        user_cap=Money.usd(cap) if cap is not None else None,
+        period=settings.default_cap_period,
+        tz=tz,
+        max_per_request=Money.usd(ceiling) if ceiling is not None else None,
+    )
+
+
+@asynccontextmanager
+async def build_core(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    gateway: Gateway | None = None,
+    poll_interval: float = 2.0,
+    simulated_fal_options: dict[str, Any] | None = None,
+    with_fal: bool = True,
+) -> AsyncIterator[Core]:
+    """Open storage, reach fal (real or simulated), start the runner; close all on exit.
+
+    `with_fal=False` serves commands that only read (estimate, budget, history, show) without
+    starting the simulated fal or checking FAL_KEY.
+    """
+    from bot.jobs.lifecycle import Lifecycle
+    from bot.jobs.supervisor import Supervisor
+    from bot.media.video import probe
+    from storage import open_storage
+
+    policy = cap_policy(settings)
+    async with AsyncExitStack() as stack:
+        storage = await open_storage(settings.database)
+        stack.push_async_callback(storage.close)
+        simulated = None
+        if gateway is None and not with_fal:
+            gateway = OfflineGateway(settings.use_simulated_fal)
+        if gateway is None:
+            gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
+        posters: dict[Platform, Poster] = {}
+        budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
+
+        async def remaining(job: Any) -> Money | None:
+            scope = f"{job.origin.platform.value}:{job.origin.scope}"
+            return await budgets.remaining(scope, job.origin.user_id)
+
+        lifecycle = Lifecycle(
+            jobs=storage.jobs,
+            ledger=storage.ledger,
+            gateway=gateway,
+            posters=posters,
+            clock=clock,
+            remaining=remaining,
+            data_dir=settings.data_dir,
+            price_per_megapixel=settings.price_per_megapixel,
+            probe=probe,
+            max_video_bytes=settings.max_video_bytes,
+        )
+        supervisor = Supervisor(
+            lifecycle, webhook_url=_webhook_url(settings), poll_interval=poll_interval
+        )
+        stack.push_async_callback(supervisor.close)
+        services = Services(
+            settings=settings,
+            jobs=storage.jobs,
+            ledger=storage.ledger,
+            budgets=budgets,
+            runner=supervisor,
+            clock=clock,
+            simulated=gateway.simulated,
+            posters=posters,  # filled in as the adapters start: approvals post through them
+        )
+        yield Core(
+            settings=settings,
+            storage=storage,
+            gateway=gateway,
+            supervisor=supervisor,
+            services=services,
+            commands=Commands(services),
+            posters=posters,
+            simulated_fal=simulated,
+        )
+
+
+async def _open_gateway(
+    settings: Settings, stack: AsyncExitStack, simulated_options: dict[str, Any]
+) -> tuple[Gateway, Any]:
+    from bot.fal.gateway import FalGateway
+
+    if not settings.use_simulated_fal:
+        gateway = FalGateway.from_settings(settings)
+        stack.push_async_callback(gateway.aclose)
+        return gateway, None
+    from bot.fal.simulated import SimulatedFal
+
+    options = {"data_dir": settings.data_dir / "simulated-fal", **simulated_options}
+    fal = await stack.enter_async_context(SimulatedFal(**options))
+    log.warning("No FAL_KEY: using the SIMULATED fal at %s; nothing is charged", fal.base_url)
+    gateway = FalGateway.for_simulated(settings, fal)
+    stack.push_async_callback(gateway.aclose)
+    return gateway, fal
+
+
+class OfflineGateway:
+    """Stands in for fal in read-only commands; any use of it is a wiring bug."""
+
+    def __init__(self, simulated: bool):
+        self.simulated = simulated
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigurationError(f"fal is not connected in this command (wanted {name})")
+
+
+def _webhook_url(settings: Settings) -> str | None:
+    if not settings.public_base_url:
+        return None
+    return settings.public_base_url.rstrip("/") + "/fal/webhook"
+
+
+def configured_adapters(settings: Settings, commands: Commands, storage: Any) -> list[Any]:
+    """The chat adapters whose tokens are set, imported by name only when needed; Slack keeps
+    its installations and dedup claims in `storage.keyvalue` (shared by every replica)."""
+    adapters: list[Any] = []
+    if settings.discord_token is not None:
+        from adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings, commands))
+    if _slack_configured(settings):
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(settings, commands, store=storage.keyvalue))
+    return adapters
+
+
+def _slack_configured(settings: Settings) -> bool:
+    # One workspace has a bot token; an OAuth install into many has a client id instead.
+    return settings.slack_bot_token is not None or settings.slack_client_id is not None
+
+
+def require_a_platform(settings: Settings) -> None:
+    if settings.discord_token is None and not _slack_configured(settings):
+        raise ConfigurationError(
+            "no chat platform is configured: set LTXBOT_DISCORD_TOKEN, or "
+            "LTXBOT_SLACK_BOT_TOKEN with LTXBOT_SLACK_APP_TOKEN (Socket Mode) or "
+            "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode), or LTXBOT_SLACK_CLIENT_ID and "
+            "LTXBOT_SLACK_CLIENT_SECRET with the signing secret (OAuth, many workspaces)"
+        )
+
+
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    poll_interval: float = 2.0,
+    simulated_fal_options: dict[str, Any] | None = None,
+    on_started: Callable[[Core], Awaitable[object]] | None = None,
+) -> None:
+    """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`.
+
+    The keywords are for tests: a faster runner and simulated fal, and `on_started(core)`
+    awaited once every adapter is started."""
+    require_a_platform(settings)
+    async with (
+        build_core(settings, poll_interval=poll_interval,
+                   simulated_fal_options=simulated_fal_options) as core,
+        AsyncExitStack() as stack,
+    ):  # fmt: skip
+        adapters = configured_adapters(settings, core.commands, core.storage)
+        for adapter in adapters:
+            core.posters[adapter.platform] = adapter.poster
+        if settings.public_base_url:
+            await _start_webhooks(settings, core, stack)
+        await core.supervisor.resume(core.posters)
+        for adapter in adapters:
+            await adapter.start()
+            stack.push_async_callback(adapter.close)
+            log.info("%s adapter started", adapter.platform.value)
+        if on_started is not None:
+            await on_started(core)
+        sweeper = asyncio.create_task(_sweep_forever(core), name="ltxbot-sweep")
+        try:
+            await stop.wait()
+        finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+
+
+async def _start_webhooks(settings: Settings, core: Core, stack: AsyncExitStack) -> None:
+    from aiohttp import web
+
+    from bot.fal.webhooks import webhook_app
+
+    fal, ssl_context = core.simulated_fal, None
+    if fal is not None:  # the simulated fal signs with its own key, published at its own JWKS
+        settings = settings.model_copy(update={"fal_jwks_url": fal.jwks_url})
+        ssl_context = fal.ssl_context() if fal.tls else None
+    runner = web.AppRunner(webhook_app(settings, core.supervisor, ssl_context=ssl_context))
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    await web.TCPSite(runner, "0.0.0.0", settings.webhook_port).start()
+    log.info("fal webhooks served on port %s", settings.webhook_port)
+
+
+async def _sweep_forever(core: Core) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)  # a schedule, not a wait for a condition
+        try:
+            await core.supervisor.sweep()
+        except Exception:
+            log.exception("hold sweep failed; will try again")

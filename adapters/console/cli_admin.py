@@ -1,0 +1,157 @@
+"""For `adapters.console.cli`: the `ltxbot admin ...` parsers, saving a Reply's file, and the price
+confirmation that `ltxbot generate` may meet.
+
+The admin parsers are built from `commands.spec.ADMIN_COMMANDS`, like every other platform's
+admin commands, so a new admin command shows up here by itself. The terminal's user is an
+admin of its own scope ("console:local"); `--who` names other terminal users by login name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.errors import UserError
+from bot.model import Actor, ButtonAction, Place, Reply
+from bot.money import Money
+from commands.spec import ADMIN_COMMANDS, OptionKind, OptionSpec
+
+if TYPE_CHECKING:
+    from commands import Commands
+
+ADMIN = "admin"
+AddOption = Callable[[argparse.ArgumentParser, OptionSpec], None]
+Ask = Callable[[str], Awaitable[bool]]
+NO_APPROVAL = (
+    "{why} Job {job} was not started and nothing was held: the terminal cannot wait for an "
+    "approval. An admin can make room with `ltxbot admin grant` or `ltxbot admin caps`."
+)
+NOT_CONFIRMED = (
+    "job {job} costs {price}, above the confirmation threshold here; nothing was held and it "
+    "was not started. Run again with --yes to confirm it, or from a terminal to be asked."
+)
+
+
+def add_admin_parser(sub: argparse._SubParsersAction, add_option: AddOption) -> None:  # type: ignore[type-arg]
+    """`ltxbot admin <caps|limits|...>`: one subcommand per ADMIN_COMMANDS entry."""
+    admin = sub.add_parser(
+        ADMIN, help="Budget caps, limits, grants, usage chart, ledger export, audit log",
+        description="Admin commands (the terminal's user is an admin of the console scope).",
+    )  # fmt: skip
+    commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+    for name, spec in ADMIN_COMMANDS.items():
+        parser = commands.add_parser(name.split(" ", 1)[1], help=spec.description,
+                                     description=spec.description)  # fmt: skip
+        for option in spec.options:
+            if option.name == "action" and option.kind is OptionKind.CHOICE:
+                # `ltxbot admin caps set ...` reads better than `--action set`.
+                parser.add_argument("action", nargs="?", choices=option.choices,
+                                    help=option.description)  # fmt: skip
+            else:
+                add_option(parser, option)
+        parser.add_argument("--out", type=Path, default=None,
+                            help="where to save a file the command makes (the usage chart, the "
+                            "CSV export); default: a path under the data dir, printed")  # fmt: skip
+
+
+def admin_command(args: argparse.Namespace) -> str | None:
+    """The ADMIN_COMMANDS name the arguments ask for ("admin caps"), or None."""
+    sub = getattr(args, "admin_command", None)
+    return f"{ADMIN} {sub}" if args.command == ADMIN and sub else None
+
+
+async def save_file(reply: Reply, out: Path | None) -> Path | None:
+    """Copy the reply's file to `out` (off the event loop); the path the file is at."""
+    if reply.file is None:
+        return None
+    if out is None:
+        return reply.file  # already under the data dir (reports/)
+    await asyncio.to_thread(_copy, reply.file, out)
+    return out
+
+
+def confirmation_job(reply: Reply) -> str | None:
+    """The job id when the reply asks to confirm a price (Confirm / Abort buttons)."""
+    return _job_with(reply, ButtonAction.CONFIRM)
+
+
+def waiting_job(reply: Reply) -> str | None:
+    """The job id when the reply offers Abort: the job waits for a person (a price
+    confirmation, an approval) and has not started."""
+    return _job_with(reply, ButtonAction.ABORT)
+
+
+def _job_with(reply: Reply, action: ButtonAction) -> str | None:
+    return next((b.job_id for b in reply.buttons if b.action is action), None)
+
+
+async def give_up_waiting(commands: Commands, reply: Reply, actor: Actor, place: Place) -> None:
+    """A job that waits for an admin's approval: the terminal cannot wait hours for one, so
+    the job is aborted (nothing was held) and a UserError says why and what to do."""
+    job_id = waiting_job(reply)
+    if job_id is None:
+        return
+    await commands.press(ButtonAction.ABORT, job_id, actor, place)
+    first = reply.text.splitlines()[0] if reply.text else ""
+    raise UserError(NO_APPROVAL.format(job=job_id, why=first.replace("`", "")))
+
+
+async def settle_confirmation(
+    commands: Commands,
+    job_id: str,
+    actor: Actor,
+    place: Place,
+    *,
+    assume_yes: bool,
+    ask: Ask | None,
+) -> Reply:
+    """Confirm (`--yes`, or "y" at the prompt) or abort the job waiting for its price.
+
+    Without `--yes` and without a terminal to ask on (`ask` is None), the job is aborted, so
+    it does not wait for a confirmation nobody can give, and a UserError says what to do.
+    """
+    press = commands.press
+    job = await commands.services.jobs.get(job_id)
+    price = Money(job.quoted_nanos) if job is not None else Money.zero()
+    if assume_yes:
+        yes = True
+    elif ask is not None:
+        yes = await ask(f"Confirm {price}? [y/N] ")
+    else:
+        await press(ButtonAction.ABORT, job_id, actor, place)
+        raise UserError(NOT_CONFIRMED.format(job=job_id, price=price))
+    action = ButtonAction.CONFIRM if yes else ButtonAction.ABORT
+    return await press(action, job_id, actor, place)
+
+
+def terminal_asker(stdin: TextIO | None = None, stdout: TextIO | None = None) -> Ask | None:
+    """A y/N question on the terminal, or None when stdin is not one."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    if stdin is None or not stdin.isatty():
+        return None
+
+    async def ask(question: str) -> bool:
+        stdout.write(question)
+        stdout.flush()
+        # Wait for the line with the event loop, not in a thread: Ctrl-C stays immediate.
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(stdin.fileno(), lambda: ready.done() or ready.set_result(None))
+        try:
+            await ready
+        finally:
+            loop.remove_reader(stdin.fileno())
+        return stdin.readline().strip().lower() in {"y", "yes"}
+
+    return ask
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)

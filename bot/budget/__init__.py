@@ -1,0 +1,1 @@
+"""Money rules: which caps apply, admission, periods, approvals, and the sentences users read."""

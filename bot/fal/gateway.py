@@ -1,0 +1,349 @@
+"""The one door to fal: upload, submit, follow, fetch the result, cancel, download.
+
+With its helpers (`bot.fal.upload`, `bot.fal.stream`, `bot.fal.download`) this is the only code
+that talks to fal. It uses `fal_client.AsyncClient` for the queue and does for us what the
+client does not:
+
+Retries. fal_client retries every request up to 10 times on its own (the submit POST
+included, also after a read timeout), retries 429 quickly without Retry-After and never
+retries 500. The gateway sets `fal_client.client.MAX_ATTEMPTS = 1` and makes each decision
+itself (`bot.fal.retry`: tenacity, bounded, exponential backoff with jitter, Retry-After
+honoured up to a cap).
+
+No paid request is ever sent twice. A submit is retried only when fal certainly did not queue
+it: the connection was never made, or fal answered 429 / 500 / 503. When the request may have
+reached fal but its answer was lost (read timeout, connection dropped mid-answer, a proxy's
+502/504, an unreadable answer), the gateway raises `SubmitOutcomeUnknown` and does not resend:
+one lost video is cheaper and more honest than a silent double charge at fal. The runner marks
+the job before the POST and names it in the webhook URL, so a lost submission that fal did run
+is still recognised when its webhook arrives, and a crash mid-submit is never resubmitted.
+
+Status. fal_client's handles poll every 0.1 s. `watch` follows fal's server-sent status stream
+instead (`bot.fal.stream`): one request per job, every change seen as it happens, at most
+`max_streams` open at once (each holds a connection of the streams' own pooled aiohttp session).
+`follow` polls with a growing interval (2 s, then x1.5 up to 10 s by default): at most one status
+request per interval per job, plus the bounded retries of a status request that failed.
+`status` is one look, for callers (the runner) that pace themselves or wait for webhooks.
+`cancel` looks once before asking, so that it confirms only a request that was still queued.
+
+Uploads go through one long-lived httpx client (`bot.fal.upload`), not fal_client's
+client-per-upload, which loaded the CA bundle on the event loop for every job. Downloads go
+through one pooled aiohttp session, at most `max_downloads` at once (`bot.fal.download`).
+
+Results. `result` reads the response itself (`bot.fal.results`, through the queue's pooled
+aiohttp session with fal's key) so the `x-fal-billable-units` header is kept, which
+fal_client's `get()` drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import fal_client
+import fal_client.client as fal_http
+import httpx
+from pydantic import SecretStr
+
+from bot.errors import GenerationFailed
+from bot.fal.answers import (
+    FalUnavailable,
+    error_from_response,
+)
+from bot.fal.download import VideoDownloader
+from bot.fal.results import fetch_result
+from bot.fal.retry import RetryPolicy, with_retries
+from bot.fal.stream import StatusStreams, StreamBusy, stream_status
+from bot.fal.translate import as_fal_status, from_http, translated, unknown_outcome
+from bot.fal.upload import CdnUploader
+from bot.ports import FalResult, FalStatus
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.fal.simulated import SimulatedFal
+
+RESULT_CONNECTIONS = 16
+# Transport errors after which fal certainly did not get the request.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Submit answers that mean fal did not queue it, so sending again cannot double-bill.
+_SAFE_SUBMIT_STATUSES = frozenset({429, 500, 503})
+
+
+def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
+    """Aim fal_client's module globals at the given fal (real or simulated).
+
+    fal_client reads its queue host when imported and keeps the storage and CDN URLs as module
+    globals, so the gateway sets them here. It also turns fal_client's own retry loop off.
+    """
+    fal_http.QUEUE_URL_FORMAT = queue_url.rstrip("/") + "/"
+    fal_http.REST_URL = rest_url.rstrip("/")
+    fal_http.CDN_URL = cdn_url.rstrip("/")
+    fal_http.MAX_ATTEMPTS = 1
+
+
+class FalGateway:
+    """`bot.ports.Gateway` over fal's queue API; `simulated` tells the runner not to capture."""
+
+    def __init__(
+        self,
+        *,
+        key: SecretStr | str,
+        model: str,
+        queue_url: str,
+        rest_url: str,
+        cdn_url: str,
+        max_video_bytes: int,
+        simulated: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 10.0,
+        poll_growth: float = 1.5,
+        timeout: float = 60.0,
+        max_streams: int = 64,
+        stream_read_timeout: float = 120.0,
+        max_downloads: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        secret = key.get_secret_value() if isinstance(key, SecretStr) else key
+        point_fal_client(queue_url=queue_url, rest_url=rest_url, cdn_url=cdn_url)
+        self.simulated = simulated
+        self.model = model
+        self.max_video_bytes = max_video_bytes
+        self._fal = fal_client.AsyncClient(key=secret, default_timeout=timeout)
+        self._verify: ssl.SSLContext | bool = ssl_context or True
+        self._retry = retry
+        self._poll = (poll_interval, max_poll_interval, poll_growth)
+        self._timeout = timeout
+        self._sleep = sleep
+        self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
+        key_header = f"Key {secret}"  # only ever sent, never logged
+        self._uploader = CdnUploader(key_header=key_header, verify=self._verify, timeout=timeout)
+        self._downloader = VideoDownloader(
+            verify=self._verify,
+            policy=retry,
+            timeout=timeout,
+            max_concurrent=max_downloads,
+            sleep=sleep,
+        )
+        # Jobs beyond this poll until a stream is free. The queue session's pool holds the
+        # streams and RESULT_CONNECTIONS more, so that results never wait for a stream to end.
+        self.max_streams = max_streams
+        self.streams_open = 0
+        self._streams = StatusStreams(
+            key_header=key_header,
+            verify=self._verify,
+            max_connections=max_streams + RESULT_CONNECTIONS,
+        )
+        self._stream_read_timeout = stream_read_timeout
+        self._undo: Callable[[], None] | None = None  # set by for_simulated
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        simulated: bool | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> FalGateway:
+        simulated = settings.use_simulated_fal if simulated is None else simulated
+        key = settings.fal_key or SecretStr("simulated")
+        return cls(
+            key=key,
+            model=settings.fal_model,
+            queue_url=settings.fal_queue_url,
+            rest_url=settings.fal_rest_url,
+            cdn_url=settings.fal_cdn_url,
+            max_video_bytes=settings.max_video_bytes,
+            simulated=simulated,
+            ssl_context=ssl_context,
+            **options,
+        )
+
+    @classmethod
+    def for_simulated(cls, settings: Settings, fal: SimulatedFal, **options: Any) -> FalGateway:
+        """A gateway on a running `SimulatedFal`: fal_client aimed at its URLs, its throw-away
+        CA trusted, `simulated=True` (nothing is captured). `aclose()` undoes the pointing.
+
+        fal_client builds a fresh httpx client for every upload and token refresh, and httpx
+        reads SSL_CERT_FILE each time, so the CA is trusted through that variable (a bundle of
+        certifi's roots, any bundle already named there, and the simulator's CA).
+        """
+        from bot.fal.simulated.client_setup import point_fal_client_at
+
+        undo = point_fal_client_at(fal, fal.ca_file if fal.tls else None)
+        try:
+            gateway = cls(
+                # The simulator accepts any key: never hand it a real FAL_KEY.
+                key="simulated",
+                model=settings.fal_model,
+                queue_url=fal.queue_url,
+                rest_url=fal.rest_url,
+                cdn_url=fal.cdn_url,
+                max_video_bytes=settings.max_video_bytes,
+                simulated=True,
+                ssl_context=fal.ssl_context() if fal.tls else None,
+                **options,
+            )
+        except BaseException:
+            undo()
+            raise
+        gateway._undo = undo
+        return gateway
+
+    # --- the Gateway port -------------------------------------------------------------------
+
+    async def upload(self, data: bytes, *, content_type: str, file_name: str) -> str:
+        async def once() -> str:
+            with translated("uploading the reference sheet"):
+                if len(data) > fal_http.MULTIPART_THRESHOLD:  # fal_client's multipart protocol
+                    return await self._fal.upload(
+                        data, content_type, file_name, repository="fal_v3", fallback_repository=[]
+                    )
+                return await self._uploader.upload(
+                    data, content_type=content_type, file_name=file_name
+                )
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def submit(self, arguments: dict[str, Any], *, webhook_url: str | None) -> str:
+        async def once() -> str:
+            try:
+                handle = await self._fal.submit(self.model, arguments, webhook_url=webhook_url)
+            except fal_http.FalClientHTTPError as exc:
+                error = from_http(exc, "submitting")
+                if isinstance(error, FalUnavailable) and exc.status_code not in (
+                    _SAFE_SUBMIT_STATUSES
+                ):
+                    raise unknown_outcome(f"fal answered HTTP {exc.status_code}") from exc
+                raise error from exc
+            except _NOT_SENT as exc:
+                raise FalUnavailable(f"could not reach fal ({type(exc).__name__})") from exc
+            except httpx.TransportError as exc:
+                raise unknown_outcome(f"the connection failed ({type(exc).__name__})") from exc
+            except (KeyError, ValueError) as exc:
+                raise unknown_outcome("fal's answer could not be read") from exc
+            self._handles[handle.request_id] = handle
+            return handle.request_id
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def status(self, request_id: str) -> FalStatus:
+        """One look at the request, retried while fal is unavailable."""
+        handle = await self._handle(request_id)
+
+        async def once() -> FalStatus:
+            with translated("checking progress", expired_on_404=True):
+                status = await handle.status(with_logs=True)
+            return as_fal_status(status)
+
+        return await with_retries(self._retry, once, sleep=self._sleep)
+
+    async def follow(self, request_id: str) -> AsyncIterator[FalStatus]:
+        interval, ceiling, growth = self._poll
+        while True:
+            status = await self.status(request_id)
+            yield status
+            if status.state == "COMPLETED":
+                return
+            await self._sleep(interval)
+            interval = min(interval * growth, ceiling)
+
+    async def watch(self, request_id: str) -> AsyncIterator[FalStatus]:
+        """The request's status stream: each change as fal reports it, COMPLETED last; one
+        request for the whole job. Raises `StreamBroken` if the stream ends any other way
+        (dropped, 5xx, a fal without the endpoint), `StreamBusy` (before sending anything)
+        when `max_streams` are open; the caller then polls with `status`."""
+        if self.streams_open >= self.max_streams:
+            raise StreamBusy(f"all {self.max_streams} status streams are in use")
+        self.streams_open += 1
+        try:
+            handle = await self._handle(request_id)
+            session = await self._streams.session()
+            async for status in stream_status(
+                session, handle.status_url, read_timeout=self._stream_read_timeout
+            ):
+                yield status
+        finally:
+            self.streams_open -= 1
+
+    async def result(self, request_id: str) -> FalResult:
+        handle = await self._handle(request_id)
+
+        async def once() -> FalResult:
+            session = await self._streams.session()
+            return await fetch_result(session, handle.response_url, timeout=self._timeout)
+
+        result = await with_retries(self._retry, once, sleep=self._sleep)
+        self._handles.pop(request_id, None)  # its job is done with fal: keep no handle per job
+        return result
+
+    async def cancel(self, request_id: str) -> bool:
+        """Ask fal to cancel; True only when the request was still queued and fal accepted.
+
+        fal answers 202 CANCELLATION_REQUESTED to a running request too, but then the run may
+        still finish (and be billed): that is reported as False, the request is still asked to
+        stop, and the caller follows it to its end.
+        """
+        handle = await self._handle(request_id)
+        try:
+            before = await self.status(request_id)
+        except GenerationFailed:
+            before = None  # unknown: still ask fal to cancel, but confirm nothing
+        if before is not None and before.state == "COMPLETED":
+            return False
+
+        async def once() -> bool:
+            with translated("cancelling"):
+                response = await handle.client.put(handle.cancel_url, timeout=self._timeout)
+            if response.status_code == 429 or response.status_code >= 500:
+                raise error_from_response(
+                    response.status_code, response.headers, response.content, during="cancelling"
+                )
+            if response.status_code >= 300:
+                return False  # ALREADY_COMPLETED (400) or NOT_FOUND (404)
+            try:
+                answer = response.json().get("status")
+            except (ValueError, AttributeError):
+                answer = None
+            return answer != "ALREADY_COMPLETED"
+
+        try:
+            accepted = await with_retries(self._retry, once, sleep=self._sleep)
+        except GenerationFailed:
+            return False
+        return accepted and before is not None and before.state == "IN_QUEUE"
+
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        return await self._downloader.download(
+            url, dest, max_bytes=min(max_bytes, self.max_video_bytes)
+        )
+
+    async def aclose(self) -> None:
+        """Close the stream and download sessions, fal_client's pooled connections (fal_client
+        has no close of its own) and, for a simulated fal, restore fal_client's URLs and
+        SSL_CERT_FILE."""
+        try:
+            await self._streams.aclose()
+            await self._downloader.aclose()
+            await self._uploader.aclose()
+            if "_client" in self._fal.__dict__:
+                client = await self._fal._client
+                await client.aclose()
+        finally:
+            undo, self._undo = self._undo, None
+            if undo is not None:
+                undo()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _handle(self, request_id: str) -> fal_client.AsyncRequestHandle:
+        # A handle from submit follows the URLs fal returned; after a restart, rebuild them.
+        handle = self._handles.get(request_id)
+        if handle is None:
+            handle = await self._fal.get_handle(self.model, request_id)
+        return handle

@@ -1,0 +1,136 @@
+"""The life of one simulated request: queue countdown, logs while "generating", a real render,
+then the outcome (or the failure a fault asks for)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import TYPE_CHECKING
+
+from PIL import Image, UnidentifiedImageError
+
+from bot.fal.simulated import model
+from bot.fal.simulated.errors import model_error_item
+from bot.fal.simulated.jobs import Outcome, SimJob
+from bot.fal.simulated.render import VideoSpec, render_video
+
+if TYPE_CHECKING:
+    from bot.fal.simulated.server import SimulatedFal
+
+log = logging.getLogger(__name__)
+DENOISING_STEPS = 8
+CANCELLED = Outcome(error_type="client_cancelled", error_detail="Request was cancelled")
+
+
+async def run_job(fal: SimulatedFal, job: SimJob) -> None:
+    """Drive `job` to COMPLETED; never raises (an unexpected error becomes internal_error)."""
+    try:
+        outcome = await _run(fal, job)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a bug in the simulator must still complete the job, as fal would
+        log.exception("simulated job %s crashed", job.request_id)
+        outcome = Outcome(error_type="internal_error")
+    await job.finish(outcome)
+    fal.job_completed(job)
+
+
+async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
+    tick = fal.queue_seconds / (job.queue_position + 1)
+    while True:
+        await fal.sleep(job, tick)
+        if job.cancel_requested:
+            return CANCELLED
+        if job.queue_position == 0 or job.skip.is_set():
+            break
+        job.queue_position -= 1
+        await job.touch()
+    await job.start()
+    step = fal.generation_seconds / (DENOISING_STEPS + 2)
+    await job.log("Loading model weights")
+    problems = model.validate(job.arguments)
+    if problems:
+        await job.log("Input validation failed", level="ERROR")
+        return Outcome(model_errors=problems)
+    await fal.sleep(job, step)
+    sheet = fal.read_sheet(str(job.arguments["image_url"]))
+    if sheet is None:
+        return _download_failed(job)
+    try:
+        aspect = await asyncio.to_thread(_aspect, sheet)
+    except (UnidentifiedImageError, OSError):
+        return Outcome(
+            model_errors=[
+                model_error_item(
+                    ["body", "image_url"],
+                    "Failed to load the image. Please ensure the image file is "
+                    "not corrupted and is in a supported format.",
+                    "image_load_error",
+                    input=job.arguments["image_url"],
+                )
+            ]
+        )
+    for number in range(1, DENOISING_STEPS + 1):
+        await job.log(f"Denoising step {number}/{DENOISING_STEPS}")
+        await fal.sleep(job, step)
+        if job.cancel_requested and fal.honour_running_cancel:
+            return CANCELLED
+    if fal.faults.safety_rejection:
+        return _safety_rejection(job)
+    if fal.faults.run_error:
+        await job.log("Runner lost", level="ERROR")
+        return Outcome(error_type=fal.faults.run_error)
+    return await _render(fal, job, sheet, aspect)
+
+
+async def _render(fal: SimulatedFal, job: SimJob, sheet: bytes, aspect: float) -> Outcome:
+    arguments = job.arguments
+    width, height = model.output_size(arguments, aspect)
+    frames = int(arguments.get("num_frames", 121))
+    fps = float(arguments.get("frames_per_second", 24))
+    seed = model.chosen_seed(arguments, fal.rng)
+    spec = VideoSpec(width, height, frames, fps, bool(arguments.get("generate_audio", True)), seed)
+    await job.log(f"Encoding video ({spec.even_size[0]}x{spec.even_size[1]}, {frames} frames)")
+    path = fal.video_dir / f"{job.request_id}.mp4"
+    size = await asyncio.to_thread(render_video, sheet, spec, path)
+    url = fal.storage.adopt(path, f"{job.request_id}.mp4", "video/mp4", is_video=True)
+    await job.log("Done")
+    result = {
+        "video": {
+            "url": url,
+            "content_type": "video/mp4",
+            "file_name": path.name,
+            "file_size": size,
+        },
+        "seed": seed,
+        "prompt": model.echoed_prompt(arguments),
+    }
+    return Outcome(result=result, billable_units=model.billable_megapixels(width, height, frames))
+
+
+def _aspect(sheet: bytes) -> float:
+    with Image.open(io.BytesIO(sheet)) as image:
+        image.verify()
+        return image.width / image.height
+
+
+def _download_failed(job: SimJob) -> Outcome:
+    item = model_error_item(
+        ["body", "image_url"],
+        "Failed to download the file. Please check if the URL is accessible.",
+        "file_download_error",
+        input=job.arguments.get("image_url"),
+    )
+    return Outcome(model_errors=[item])
+
+
+def _safety_rejection(job: SimJob) -> Outcome:
+    item = model_error_item(
+        ["body", "prompt"],
+        "The content could not be processed because it contained material flagged by a content "
+        "checker.",
+        "content_policy_violation",
+        input=job.arguments.get("prompt"),
+    )
+    return Outcome(model_errors=[item])

@@ -1,0 +1,1 @@
+"""A job's life: its record and states, the supervisor, submit, follow, what follows fal."""

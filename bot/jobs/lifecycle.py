@@ -1,0 +1,255 @@
+"""The steps of a job after fal: record, publish, settle money, deliver, fail.
+
+`Lifecycle` holds what those steps need (job store, ledger, posters, clock, probe) and is driven
+by `bot.jobs.supervisor.Supervisor`. Every write goes through `update`, which swaps the record
+under the optimistic lock and, on a lost race, reloads the job and asks the change again, so
+each step decides from the state actually stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bot.errors import GenerationFailed
+from bot.events import Failed, JobEvent, Succeeded
+from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, Result
+from bot.model import Platform
+from bot.money import Money
+from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
+from bot.pricing import quote
+
+log = logging.getLogger(__name__)
+S = JobState
+Change = Callable[[Job], Job | None]
+Probe = Callable[[Path], Awaitable[Rendered]]
+DELIVERY_TRIES = 3
+
+
+class LostJob(Exception):
+    """The job vanished from the store, or the store kept refusing the swap."""
+
+
+def result_from_payload(fal: FalResult) -> Result:
+    """fal's answer as a Result; raises GenerationFailed when it carries no usable video."""
+    payload = fal.payload
+    if any(payload.get("has_nsfw_concepts") or ()):
+        raise GenerationFailed(
+            "fal's safety checker refused the generated video. Try a different prompt or "
+            "reference sheet. Nothing was charged."
+        )
+    video = payload.get("video")
+    url = video.get("url") if isinstance(video, dict) else None
+    if not isinstance(url, str) or not url:
+        raise GenerationFailed("fal finished but its answer had no video in it")
+    size = video.get("file_size")
+    seed = payload.get("seed")
+    prompt = payload.get("prompt")
+    return Result(
+        video_url=url,
+        video_content_type=video.get("content_type"),
+        video_file_size=size if isinstance(size, int) else None,
+        seed=seed if isinstance(seed, int) else None,
+        expanded_prompt=prompt if isinstance(prompt, str) else None,
+        billable_units=fal.billable_units,
+        raw=_without_inline_video(payload),
+    )
+
+
+def _without_inline_video(payload: dict[str, Any]) -> dict[str, Any]:
+    # sync_mode puts the whole MP4 in the URL: keep the record small, the file is downloaded.
+    video = payload.get("video")
+    if isinstance(video, dict) and str(video.get("url", "")).startswith("data:"):
+        return {**payload, "video": {**video, "url": "data:(inline video, not kept)"}}
+    return payload
+
+
+def with_status(origin: Origin, message_id: str | None) -> Origin:
+    """`origin` pointing at the status message `message_id` (unchanged for None)."""
+    if message_id is None:
+        return origin
+    return origin.model_copy(update={"status_message_id": message_id})
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        ledger: Ledger,
+        gateway: Gateway,
+        posters: Mapping[Platform, Poster],
+        clock: Clock,
+        remaining: Callable[[Job], Awaitable[Money | None]],
+        data_dir: Path,
+        price_per_megapixel: Decimal,
+        probe: Probe,
+        max_video_bytes: int,
+    ) -> None:
+        self.jobs, self.ledger, self.gateway = jobs, ledger, gateway
+        self.posters, self.clock, self.remaining = posters, clock, remaining
+        self.videos = data_dir / "videos"
+        self.price = price_per_megapixel
+        self.probe = probe
+        self.max_video_bytes = max_video_bytes
+
+    # --- records ----------------------------------------------------------------------------
+
+    async def update(self, job: Job, change: Change) -> Job:
+        """Apply `change` (None = nothing to do) and store it; on a lost race reload, re-ask."""
+        for _ in range(8):
+            candidate = change(job)
+            if candidate is None:
+                return job
+            if await self.jobs.replace(candidate):
+                return candidate
+            fresh = await self.jobs.get(job.id)
+            if fresh is None:
+                raise LostJob(job.id)
+            job = fresh
+        raise LostJob(f"{job.id}: the job store kept refusing the update")
+
+    async def reload(self, job: Job) -> Job:
+        fresh = await self.jobs.get(job.id)
+        if fresh is None:
+            raise LostJob(job.id)
+        return fresh
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def publish(self, job: Job, event: JobEvent) -> Job:
+        """Tell the adapter and store a new status message id; a poster error is logged and
+        never loses the job."""
+        message_id = await self.show(job, event)
+        if message_id is None:
+            return job
+        return await self.update(
+            job, lambda j: j.with_changes(self.clock(), origin=with_status(j.origin, message_id))
+        )
+
+    async def show(self, job: Job, event: JobEvent) -> str | None:
+        """Tell the adapter; the status message id when it is one the job does not store yet
+        (for the caller to store, maybe with its own change), else None."""
+        poster = self.posters.get(job.origin.platform)
+        if poster is None:
+            log.warning("job %s: no poster for %s", job.id, job.origin.platform)
+            return None
+        try:
+            message_id = await poster.progress(job, event)
+        except Exception:
+            log.exception("job %s: could not show %s", job.id, type(event).__name__)
+            return None
+        if not message_id or message_id == job.origin.status_message_id:
+            return None
+        return message_id
+
+    # --- endings ----------------------------------------------------------------------------
+
+    async def record_result(self, job: Job, fal: FalResult) -> Job:
+        """Persist fal's answer the moment it arrives (the queue forgets it within the hour)."""
+        result = result_from_payload(fal)
+        return await self.update(
+            job,
+            lambda j: (
+                j.with_changes(self.clock(), result=result)
+                if j.result is None and j.state in (*AT_FAL, S.CANCELLED)
+                else None
+            ),
+        )
+
+    async def finish(self, job: Job) -> Job:
+        """Download, probe, price and capture (or release when simulated); -> SUCCEEDED."""
+        assert job.result is not None
+        video = self.videos / f"{job.id}.mp4"
+        await self.gateway.download(job.result.video_url, video, max_bytes=self.max_video_bytes)
+        rendered = await self.probe(video)
+        actual = quote(rendered.width, rendered.height, rendered.num_frames, self.price).cost
+        quoted = Money(job.quoted_nanos)
+        charge = min(actual, quoted)  # never above the quote the user accepted
+        now = self.clock()
+        if job.simulated:
+            await self.ledger.release(job_id=job.id, at=now, note="simulated: nothing charged")
+            charge = Money.zero()
+        elif not await self.ledger.capture(job_id=job.id, amount=charge, at=now):
+            log.warning("job %s: capture found the hold already closed", job.id)
+        result = job.result.model_copy(update={"rendered": rendered, "video_path": str(video)})
+        return await self.update(
+            job,
+            lambda j: (
+                j.advance(
+                    S.SUCCEEDED,
+                    self.clock(),
+                    result=result,
+                    captured_nanos=charge.nanos,
+                    actual_nanos=actual.nanos,
+                    finished_at=self.clock(),
+                )
+                if j.state in AT_FAL
+                else None
+            ),
+        )
+
+    async def deliver(self, job: Job) -> Job:
+        """Post the video; -> DELIVERED. On poster errors the job stays SUCCEEDED (resume)."""
+        assert job.result is not None and job.result.video_path is not None
+        poster = self.posters.get(job.origin.platform)
+        if poster is None:
+            log.error("job %s: no poster for %s; delivery waits", job.id, job.origin.platform)
+            return job
+        try:
+            remaining = await self.remaining(job)
+        except Exception:
+            log.exception("job %s: could not work out the remaining budget", job.id)
+            remaining = None
+        event = Succeeded(Path(job.result.video_path), Money(job.captured_nanos or 0), remaining)
+        for attempt in range(1, DELIVERY_TRIES + 1):
+            try:
+                message_id = await poster.deliver(job, Path(job.result.video_path), event)
+                break
+            except Exception:
+                log.exception("job %s: delivery try %d failed", job.id, attempt)
+                if attempt == DELIVERY_TRIES:
+                    return job  # left SUCCEEDED: delivered on the next resume
+                await asyncio.sleep(0.5 * attempt)
+        return await self.update(
+            job,
+            lambda j: (
+                j.advance(
+                    S.DELIVERED,
+                    self.clock(),
+                    origin=j.origin.model_copy(update={"result_message_id": message_id}),
+                )
+                if j.state == S.SUCCEEDED
+                else None
+            ),
+        )
+
+    async def fail(self, job: Job, reason: str) -> Job:
+        """-> FAILED with the sentence, release the hold, tell the user. No-op if already over."""
+        now = self.clock()
+        ended = await self.update(
+            job,
+            lambda j: (
+                j.advance(S.FAILED, now, failure=reason, finished_at=now)
+                if j.state in ACTIVE
+                else None
+            ),
+        )
+        if ended.state != S.FAILED or ended.failure != reason or ended.finished_at != now:
+            return ended
+        log.info("job %s failed: %s", job.id, reason)
+        await self.ledger.release(job_id=job.id, at=now, note=reason[:500])
+        return await self.publish(ended, Failed(reason, refunded=Money(job.quoted_nanos)))
+
+    async def settle_cancelled(self, job: Job) -> Job:
+        """A cancelled job that fal will not render: release its hold, record the end."""
+        now = self.clock()
+        await self.ledger.release(job_id=job.id, at=now, note="cancelled")
+        return await self.update(
+            job,
+            lambda j: j.with_changes(now, finished_at=now) if j.finished_at is None else None,
+        )

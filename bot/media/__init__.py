@@ -1,0 +1,1 @@
+"""Images and videos: reference-sheet intake and sanitising (Pillow), video probing (PyAV)."""

@@ -1,0 +1,181 @@
+"""Reference sheets on disk: taken in on the reply path, sanitised inside the job.
+
+On the reply path (`take_in`) the attachment is downloaded, passed through `check_sheet` (the
+checks that need no pixel decode) and kept on disk as it came, beside the path where the clean
+PNG will be; its bytes are dropped at once. The command prices the job from the header, holds
+and answers without waiting for a decode. Inside the job (`ready_sheet`, before the upload)
+the kept original is sanitised into that PNG, which replaces it.
+
+Every stage is bounded, so a burst of commands neither holds every sheet in memory at once
+nor puts a decoder on every core: at most `DOWNLOADS_AT_ONCE` attachments and
+`UPLOADS_AT_ONCE` clean PNGs per event loop are in memory, and decodes run in a pool of one
+thread fewer than the CPUs, which leaves a core to the event loop that acks Discord and Slack.
+The reply path never waits for that pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import threading
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bot.errors import GenerationFailed, InvalidSheet
+from bot.media.sheets import DEFAULT_MAX_BYTES, SheetHeader, check_sheet, megabytes, sanitise_sheet
+from bot.model import Attachment
+
+DOWNLOADS_AT_ONCE = 8
+UPLOADS_AT_ONCE = 16
+ORIGINAL_SUFFIX = ".original"
+GONE = "The reference sheet of this job is gone from the bot's disk; run generate again."
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def decoders() -> int:
+    """Sheets decoded at once: one fewer than the CPUs this process may use, at least one."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
+
+
+def original_of(sheet_path: Path) -> Path:
+    """Where the sheet as the user sent it waits for its sanitise."""
+    return sheet_path.with_suffix(ORIGINAL_SUFFIX)
+
+
+def sheet_available(sheet_path: Path) -> bool:
+    """The job's sheet exists, sanitised or still waiting to be (blocking: call in a thread)."""
+    return sheet_path.exists() or original_of(sheet_path).exists()
+
+
+async def read_attachment(attachment: Attachment, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Fetch an attachment's bytes, refusing it when it is larger than `max_bytes`.
+
+    A declared size over the limit is refused before anything is downloaded. We ask `read`
+    for one byte more than the limit so an oversized file shows itself whichever way the
+    adapter counts (at most `limit`, or `limit + 1` like `Attachment.from_path`).
+    """
+    if attachment.size is not None and attachment.size > max_bytes:
+        raise InvalidSheet(
+            f"That file is {megabytes(attachment.size)}; reference sheets can be at most "
+            f"{megabytes(max_bytes)}."
+        )
+    data = await attachment.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InvalidSheet(
+            f"That file is larger than {megabytes(max_bytes)}, the most a reference sheet may "
+            "be; send a smaller image."
+        )
+    return data
+
+
+async def take_in(
+    attachment: Attachment, sheet_path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> SheetHeader:
+    """Download, check without decoding and keep the original for `sheet_path`'s job.
+
+    Raises `InvalidSheet` (nothing is kept then). The reply path calls this before any hold.
+    """
+    async with _gate("downloads", DOWNLOADS_AT_ONCE):
+        data = await read_attachment(attachment, max_bytes=max_bytes)
+        # The default executor, not the decode pool: a reply never queues behind decodes.
+        return await asyncio.to_thread(_check_and_keep, data, original_of(sheet_path), max_bytes)
+
+
+async def upload_sheet(sheet_path: Path, upload: Callable[[bytes], Awaitable[str]]) -> str:
+    """Hand the job's clean PNG to `upload` (sanitising it first if needed); returns its URL.
+
+    The PNG is read only for its upload, and at most `UPLOADS_AT_ONCE` per event loop are
+    in memory at once, however many jobs start together.
+    """
+    await ready_sheet(sheet_path)
+    async with _gate("uploads", UPLOADS_AT_ONCE):
+        data = await asyncio.to_thread(sheet_path.read_bytes)
+        return await upload(data)
+
+
+async def ready_sheet(sheet_path: Path) -> Path:
+    """The job's clean PNG, sanitised now from the kept original if that has not happened.
+
+    Raises `GenerationFailed` with the sanitiser's sentence when the full decode refuses what
+    the header checks let through, so the runner fails the job and releases its hold.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(_decode_pool(), _sanitise_file, sheet_path)
+    except InvalidSheet as refused:
+        raise GenerationFailed(str(refused)) from refused
+    return sheet_path
+
+
+def _check_and_keep(data: bytes, original: Path, max_bytes: int) -> SheetHeader:
+    header = check_sheet(data, max_bytes=max_bytes)
+    _write_atomically(original, data)
+    return header
+
+
+def _sanitise_file(sheet_path: Path) -> None:
+    if sheet_path.exists():
+        return  # done by an earlier try, or a reroll sharing this sheet
+    original = original_of(sheet_path)
+    try:
+        data = original.read_bytes()
+    except FileNotFoundError:
+        if sheet_path.exists():  # another job sharing it finished first
+            return
+        raise GenerationFailed(GONE) from None
+    # The same sheet sent again (a team's usual reference) is cleaned once: the clean PNG is
+    # kept by the hash of the bytes sent and linked for every later job.
+    cached = sheet_path.parent / "by-content" / f"{hashlib.sha256(data).hexdigest()}.png"
+    if not cached.exists():
+        # The size was checked when it arrived (against the setting of that time).
+        _write_atomically(cached, sanitise_sheet(data, max_bytes=len(data)).data)
+    del data
+    _link_or_copy(cached, sheet_path)
+    original.unlink(missing_ok=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        os.link(source, partial)
+    except OSError:  # another file system, or links not allowed
+        shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # Readers see no file or the whole file: a crash mid-write leaves only a stray temp file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _gate(name: str, size: int) -> asyncio.Semaphore:
+    # One per event loop: asyncio primitives belong to the loop they first wait in.
+    gates = _gates.setdefault(asyncio.get_running_loop(), {})
+    if name not in gates:
+        gates[name] = asyncio.Semaphore(size)
+    return gates[name]
+
+
+def _decode_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(decoders(), thread_name_prefix="ltxbot-sheet")
+        return _pool
