@@ -6,6 +6,11 @@ is internal: the person sees a short apology naming the job id, the log gets the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.ports import Limit
+
 
 class LtxbotError(Exception):
     """Root of every error ltxbot raises on purpose."""
@@ -55,3 +60,40 @@ class ConfigurationError(LtxbotError):
 
 class IllegalTransition(LtxbotError):
     """A job was asked to move between states that are not connected: a bug."""
+
+
+class FalUnavailable(GenerationFailed):
+    """fal is busy or unreachable (429, 5xx, connection trouble): worth asking again later."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, detail: str | None = None):
+        super().__init__(reason, retryable=True, detail=detail)
+        self.retry_after = retry_after
+
+
+class SubmitOutcomeUnknown(GenerationFailed):
+    """The submit was sent but its answer was lost: fal may or may not have queued it."""
+
+
+class ResultExpired(GenerationFailed):
+    """fal no longer keeps the result (1 hour, or 6 minutes for results of 10 KB or more)."""
+
+
+class LostJob(LtxbotError):
+    """The job vanished from the store, or the store kept refusing the swap."""
+
+
+class JwksUnavailable(LtxbotError):
+    """fal's key set could not be fetched (and none is cached)."""
+
+
+class LimitReached(BudgetExceeded):
+    """Too many videos in flight or per minute: refused like a cap (the job is rejected)."""
+
+
+class CapReached(BudgetExceeded):
+    """A cap refused the hold; `limit` says which (an admin's approval may get past a
+    personal one, never past the team pool)."""
+
+    def __init__(self, text: str, limit: Limit):
+        super().__init__(text)
+        self.limit = limit

@@ -12,8 +12,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.budget.approvals import ApprovalRequest, ApprovalState, ApprovalStore
-from bot.budget.budgets import Budgets, CapReached
-from bot.errors import NotAllowed, NotFound, UserError
+from bot.budget.budgets import Budgets
+from bot.errors import CapReached, NotAllowed, NotFound, UserError
 from bot.jobs.record import ACTIVE, Job, JobState
 from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.budget.approvals import DEFAULT_APPROVAL_TTL
 from bot.budget.periods import Period, describe_reset, window
 from bot.budget.policy import Cap, CapKind, PolicyStore, Rule
-from bot.errors import BudgetExceeded
+from bot.errors import BudgetExceeded, CapReached, LimitReached
 from bot.money import Money
 from bot.ports import Clock, HoldOutcome, Ledger, Limit, Throttle, Throttled, Usage
 
@@ -34,19 +34,6 @@ log = logging.getLogger(__name__)
 RATE_WINDOW = timedelta(minutes=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PERIOD_NAMES = {"day": "daily", "week": "weekly", "month": "monthly", "none": "total"}
-
-
-class LimitReached(BudgetExceeded):
-    """Too many videos in flight or per minute: refused like a cap (the job is rejected)."""
-
-
-class CapReached(BudgetExceeded):
-    """A cap refused the hold; `limit` says which (an admin's approval may get past a
-    personal one, never past the team pool)."""
-
-    def __init__(self, text: str, limit: Limit):
-        super().__init__(text)
-        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.errors import GenerationFailed
+from bot.errors import FalUnavailable, GenerationFailed
 
 CONTENT_POLICY = "content_policy_violation"
 
@@ -45,22 +45,6 @@ _RUN_ERROR_SENTENCES = {
     "client_cancelled": "it was cancelled",
 }
 NOT_CHARGED = "Nothing was charged."
-
-
-class FalUnavailable(GenerationFailed):
-    """fal is busy or unreachable (429, 5xx, connection trouble): worth asking again later."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None, detail: str | None = None):
-        super().__init__(reason, retryable=True, detail=detail)
-        self.retry_after = retry_after
-
-
-class SubmitOutcomeUnknown(GenerationFailed):
-    """The submit was sent but its answer was lost: fal may or may not have queued it."""
-
-
-class ResultExpired(GenerationFailed):
-    """fal no longer keeps the result (1 hour, or 6 minutes for results of 10 KB or more)."""
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

@@ -23,8 +23,7 @@ from urllib.parse import unquote_to_bytes
 
 import aiohttp
 
-from bot.errors import GenerationFailed
-from bot.fal.answers import FalUnavailable
+from bot.errors import FalUnavailable, GenerationFailed
 from bot.fal.retry import RetryPolicy, with_retries
 from bot.fal.session import LazySession
 

@@ -48,11 +48,8 @@ import fal_client.client as fal_http
 import httpx
 from pydantic import SecretStr
 
-from bot.errors import GenerationFailed
-from bot.fal.answers import (
-    FalUnavailable,
-    error_from_response,
-)
+from bot.errors import FalUnavailable, GenerationFailed
+from bot.fal.answers import error_from_response
 from bot.fal.download import VideoDownloader
 from bot.fal.results import fetch_result
 from bot.fal.retry import RetryPolicy, with_retries

@@ -8,8 +8,8 @@ import json
 
 import aiohttp
 
-from bot.errors import GenerationFailed
-from bot.fal.answers import FalUnavailable, ResultExpired, error_from_response
+from bot.errors import FalUnavailable, GenerationFailed, ResultExpired
+from bot.fal.answers import error_from_response
 from bot.fal.translate import EXPIRED
 from bot.ports import FalResult
 

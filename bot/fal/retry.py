@@ -20,7 +20,7 @@ from tenacity import (
     wait_random,
 )
 
-from bot.fal.answers import FalUnavailable
+from bot.errors import FalUnavailable
 
 T = TypeVar("T")
 

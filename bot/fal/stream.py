@@ -30,7 +30,8 @@ import aiohttp
 import fal_client.client as fal_http
 from aiohttp.http_exceptions import LineTooLong
 
-from bot.fal.answers import FalUnavailable, error_from_response
+from bot.errors import FalUnavailable
+from bot.fal.answers import error_from_response
 from bot.fal.session import LazySession
 from bot.ports import FalStatus
 

@@ -13,8 +13,8 @@ import fal_client
 import fal_client.client as fal_http
 import httpx
 
-from bot.errors import GenerationFailed
-from bot.fal.answers import FalUnavailable, ResultExpired, SubmitOutcomeUnknown, error_from_response
+from bot.errors import FalUnavailable, GenerationFailed, ResultExpired, SubmitOutcomeUnknown
+from bot.fal.answers import error_from_response
 from bot.ports import FalStatus
 
 EXPIRED = (

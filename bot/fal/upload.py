@@ -28,7 +28,8 @@ from datetime import UTC, datetime, timedelta
 import fal_client.client as fal_http
 import httpx
 
-from bot.fal.answers import FalUnavailable, error_from_response
+from bot.errors import FalUnavailable
+from bot.fal.answers import error_from_response
 
 # Refresh a little early, so a token never expires between the check and its use.
 _EARLY = timedelta(seconds=60)

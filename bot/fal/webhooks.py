@@ -35,6 +35,7 @@ from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from bot.errors import JwksUnavailable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,10 +138,6 @@ def verify_webhook(
     except Refused:
         return False
     return signature_matches(signed, body, public_keys(jwks))
-
-
-class JwksUnavailable(Exception):
-    """fal's key set could not be fetched (and none is cached)."""
 
 
 class JwksCache:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bot.errors import GenerationFailed
+from bot.errors import GenerationFailed, LostJob
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, Result
 from bot.model import Platform
@@ -28,10 +28,6 @@ S = JobState
 Change = Callable[[Job], Job | None]
 Probe = Callable[[Path], Awaitable[Rendered]]
 DELIVERY_TRIES = 3
-
-
-class LostJob(Exception):
-    """The job vanished from the store, or the store kept refusing the swap."""
 
 
 def result_from_payload(fal: FalResult) -> Result:

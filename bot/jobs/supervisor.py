@@ -14,10 +14,10 @@ import logging
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from bot.errors import GenerationFailed
+from bot.errors import GenerationFailed, LostJob
 from bot.events import Cancelled
 from bot.jobs.follow import FollowPolicy, follow
-from bot.jobs.lifecycle import Lifecycle, LostJob
+from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
 from bot.model import Platform

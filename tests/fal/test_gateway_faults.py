@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from falkit import FAST_RETRY, Sleeps, arguments, finished, png_bytes
 
-from bot.errors import GenerationFailed
-from bot.fal.answers import FalUnavailable, ResultExpired, SubmitOutcomeUnknown
+from bot.errors import FalUnavailable, GenerationFailed, ResultExpired, SubmitOutcomeUnknown
 from bot.fal.gateway import FalGateway
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.lifecycle import result_from_payload

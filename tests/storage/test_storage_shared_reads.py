@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from storage_testkit import T0
 
-from bot.budget.budgets import Budgets, CapPolicy, CapReached
+from bot.budget.budgets import Budgets, CapPolicy
 from bot.budget.policy import Cap, CapKind
+from bot.errors import CapReached
 from bot.money import Money
 from storage import open_storage
 from storage.coalesce import SharedReads
