@@ -28,7 +28,6 @@ from bot.jobs.record import AT_FAL, FINAL, Job, JobState
 from bot.ports import FalStatus
 
 log = logging.getLogger(__name__)
-S = JobState
 # fal may be unreachable for a while; give up after this many failed looks in a row.
 MAX_FOLLOW_FAILURES = 10
 # Status streams opened per job (the first and the reconnects) before falling back to polling.
@@ -198,10 +197,14 @@ async def _show(
     lifecycle: Lifecycle, job: Job, status: FalStatus, last: JobEvent | None
 ) -> tuple[Job, JobEvent]:
     now = lifecycle.clock()
-    if status.state == "IN_PROGRESS" and job.state is S.SUBMITTED:
+    if status.state == "IN_PROGRESS" and job.state is JobState.SUBMITTED:
         job = await lifecycle.update(
             job,
-            lambda j: j.advance(S.RUNNING, now, started_at=now) if j.state is S.SUBMITTED else None,
+            lambda j: (
+                j.advance(JobState.RUNNING, now, started_at=now)
+                if j.state is JobState.SUBMITTED
+                else None
+            ),
         )
     if status.state == "IN_QUEUE":
         event: JobEvent = Queued(status.queue_position)

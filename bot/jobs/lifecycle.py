@@ -24,7 +24,6 @@ from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
 from bot.pricing import quote
 
 log = logging.getLogger(__name__)
-S = JobState
 Change = Callable[[Job], Job | None]
 Probe = Callable[[Path], Awaitable[Rendered]]
 DELIVERY_TRIES = 3
@@ -152,7 +151,7 @@ class Lifecycle:
             job,
             lambda j: (
                 j.with_changes(self.clock(), result=result)
-                if j.result is None and j.state in (*AT_FAL, S.CANCELLED)
+                if j.result is None and j.state in (*AT_FAL, JobState.CANCELLED)
                 else None
             ),
         )
@@ -177,7 +176,7 @@ class Lifecycle:
             job,
             lambda j: (
                 j.advance(
-                    S.SUCCEEDED,
+                    JobState.SUCCEEDED,
                     self.clock(),
                     result=result,
                     captured_nanos=charge.nanos,
@@ -215,11 +214,11 @@ class Lifecycle:
             job,
             lambda j: (
                 j.advance(
-                    S.DELIVERED,
+                    JobState.DELIVERED,
                     self.clock(),
                     origin=j.origin.model_copy(update={"result_message_id": message_id}),
                 )
-                if j.state == S.SUCCEEDED
+                if j.state == JobState.SUCCEEDED
                 else None
             ),
         )
@@ -230,12 +229,12 @@ class Lifecycle:
         ended = await self.update(
             job,
             lambda j: (
-                j.advance(S.FAILED, now, failure=reason, finished_at=now)
+                j.advance(JobState.FAILED, now, failure=reason, finished_at=now)
                 if j.state in ACTIVE
                 else None
             ),
         )
-        if ended.state != S.FAILED or ended.failure != reason or ended.finished_at != now:
+        if ended.state != JobState.FAILED or ended.failure != reason or ended.finished_at != now:
             return ended
         log.info("job %s failed: %s", job.id, reason)
         await self.ledger.release(job_id=job.id, at=now, note=reason[:500])

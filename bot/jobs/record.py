@@ -30,21 +30,22 @@ class JobState(StrEnum):
     REJECTED = "rejected"
 
 
-S = JobState
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    S.RECEIVED: frozenset({S.HELD, S.REJECTED}),
-    S.HELD: frozenset({S.SUBMITTED, S.FAILED, S.CANCELLED}),
-    S.SUBMITTED: frozenset({S.RUNNING, S.SUCCEEDED, S.FAILED, S.CANCELLED}),
-    S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED}),
-    S.SUCCEEDED: frozenset({S.DELIVERED}),
-    S.DELIVERED: frozenset(),
-    S.FAILED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.REJECTED: frozenset(),
+    JobState.RECEIVED: frozenset({JobState.HELD, JobState.REJECTED}),
+    JobState.HELD: frozenset({JobState.SUBMITTED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.SUBMITTED: frozenset(
+        {JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+    ),
+    JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.SUCCEEDED: frozenset({JobState.DELIVERED}),
+    JobState.DELIVERED: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+    JobState.REJECTED: frozenset(),
 }
-ACTIVE = frozenset({S.HELD, S.SUBMITTED, S.RUNNING})
-AT_FAL = frozenset({S.SUBMITTED, S.RUNNING})
-FINAL = frozenset({S.DELIVERED, S.FAILED, S.CANCELLED, S.REJECTED})
+ACTIVE = frozenset({JobState.HELD, JobState.SUBMITTED, JobState.RUNNING})
+AT_FAL = frozenset({JobState.SUBMITTED, JobState.RUNNING})
+FINAL = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.REJECTED})
 
 
 class Origin(BaseModel):

@@ -21,7 +21,6 @@ from bot.media.sheet_files import upload_sheet
 from bot.money import Money
 
 log = logging.getLogger(__name__)
-S = JobState
 CRASHED_MID_SUBMIT = (
     "the bot restarted while sending this job to fal and cannot tell whether fal received it; "
     "to make sure it is not paid twice it was not sent again. Nothing was charged; please try "
@@ -47,25 +46,25 @@ async def submit_once(lifecycle: Lifecycle, job: Job, webhook_url: str | None) -
     token = uuid.uuid4().hex
 
     def before_submit(j: Job) -> Job | None:
-        if j.state is not S.HELD or j.submit_token is not None:
+        if j.state is not JobState.HELD or j.submit_token is not None:
             return None  # cancelled meanwhile, or another driver is submitting it
         origin = with_status(j.origin, message_id)
         return j.with_changes(clock(), origin=origin, sheet_url=url, submit_token=token)
 
     job = await lifecycle.update(job, before_submit)
-    if job.state is not S.HELD or job.submit_token != token:
+    if job.state is not JobState.HELD or job.submit_token != token:
         return job  # nothing reached fal from here
     arguments = job.request.fal_arguments(job.sheet_url or "")
     request_id = await gateway.submit(arguments, webhook_url=webhook_for(webhook_url, job.id))
     now = clock()
 
     def submitted(j: Job) -> Job:
-        if j.state is S.HELD:
-            return j.advance(S.SUBMITTED, now, fal_request_id=request_id, submitted_at=now)
+        if j.state is JobState.HELD:
+            return j.advance(JobState.SUBMITTED, now, fal_request_id=request_id, submitted_at=now)
         return j.with_changes(now, fal_request_id=request_id)  # cancelled meanwhile
 
     job = await lifecycle.update(job, submitted)
-    if job.state is S.CANCELLED:
+    if job.state is JobState.CANCELLED:
         # Just queued, so fal drops it; should it not confirm, the log says so (the user was
         # told the job is cancelled and is not charged either way).
         confirmed = await gateway.cancel(request_id)

@@ -24,7 +24,6 @@ from bot.model import Platform
 from bot.money import Money
 
 log = logging.getLogger(__name__)
-S = JobState
 __all__ = ["CRASHED_MID_SUBMIT", "Supervisor", "apology"]
 
 
@@ -70,7 +69,7 @@ class Supervisor:
         only console jobs); returns the ids of the jobs resumed.
         """
         wanted = set(platforms) if platforms is not None else set(Platform)
-        pending = await self.jobs.in_states([*ACTIVE, S.SUCCEEDED])
+        pending = await self.jobs.in_states([*ACTIVE, JobState.SUCCEEDED])
         resumed = [job.id for job in pending if job.origin.platform in wanted]
         for job_id in resumed:
             self._spawn(job_id, self._drive(job_id))
@@ -129,7 +128,7 @@ class Supervisor:
 
     async def _to_the_end(self, job: Job) -> Job:
         """From the job as just read (`_drive`) to its end; each step passes on what it stored."""
-        if job.state is S.HELD:
+        if job.state is JobState.HELD:
             job = await submit_once(self.lifecycle, job, self.webhook_url)
         if job.state in AT_FAL:
             wake = self._wake.setdefault(job.id, asyncio.Event())
@@ -143,7 +142,7 @@ class Supervisor:
                 )
             if job.state in AT_FAL:
                 job = await self.lifecycle.finish(job)
-        if job.state is S.SUCCEEDED:
+        if job.state is JobState.SUCCEEDED:
             job = await self.lifecycle.deliver(job)
         return job
 
@@ -155,9 +154,9 @@ class Supervisor:
             return await self._fail(job, reason)
         now = self.clock()
         job = await self.lifecycle.update(
-            job, lambda j: j.advance(S.CANCELLED, now) if j.state in ACTIVE else None
+            job, lambda j: j.advance(JobState.CANCELLED, now) if j.state in ACTIVE else None
         )
-        if job.state is S.CANCELLED and job.finished_at is None:
+        if job.state is JobState.CANCELLED and job.finished_at is None:
             job = await self.lifecycle.settle_cancelled(job)
             await self.lifecycle.publish(job, Cancelled(Money(job.quoted_nanos)))
 
@@ -193,7 +192,7 @@ class Supervisor:
                 return None
             if stopped or j.fal_request_id is None:
                 outcome = Cancelled(Money(j.quoted_nanos), confirmed=True)
-                return j.advance(S.CANCELLED, now)
+                return j.advance(JobState.CANCELLED, now)
             outcome = Cancelled(Money.zero(), confirmed=False)
             return j.with_changes(now, cancel_requested_at=now)
 
@@ -219,7 +218,7 @@ class Supervisor:
         job = await self.jobs.by_fal_request_id(request_id)
         if job is None and job_hint:
             hinted = await self.jobs.get(job_hint)
-            if hinted is not None and hinted.state is S.HELD and hinted.submit_token:
+            if hinted is not None and hinted.state is JobState.HELD and hinted.submit_token:
                 job = hinted  # fal answered faster than the request id was stored
             elif hinted is not None:
                 log.error(
@@ -236,7 +235,7 @@ class Supervisor:
         if job.id in self._tasks:
             self._completed.add(job.id)
             self._wake[job.id].set()
-        elif job.state in (*AT_FAL, S.SUCCEEDED):
+        elif job.state in (*AT_FAL, JobState.SUCCEEDED):
             self._spawn(job.id, self._drive(job.id))
             self._completed.add(job.id)
 
@@ -250,11 +249,11 @@ class Supervisor:
             now = self.clock()
             if (
                 job is None
-                or job.state in {S.FAILED, S.REJECTED}
-                or (job.state is S.CANCELLED and job.finished_at is not None)
+                or job.state in {JobState.FAILED, JobState.REJECTED}
+                or (job.state is JobState.CANCELLED and job.finished_at is not None)
             ):
                 closed += await self.ledger.release(job_id=job_id, at=now, note="sweep")
-            elif job.state in {S.DELIVERED, S.SUCCEEDED} or job.captured_nanos:
+            elif job.state in {JobState.DELIVERED, JobState.SUCCEEDED} or job.captured_nanos:
                 amount = Money(job.captured_nanos or 0)
                 if job.simulated:
                     closed += await self.ledger.release(job_id=job_id, at=now, note="simulated")
