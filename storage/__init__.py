@@ -44,8 +44,13 @@ class Storage:
     keyvalue: SqlKeyValueStore
 
     async def close(self) -> None:
-        """Close every pooled connection; the storage is unusable afterwards."""
-        await self.engine.dispose()
+        """Stop every task the stores started, then close every pooled connection; the
+        storage is unusable afterwards."""
+        try:
+            await self.ledger.close()
+            await self.policy.close()
+        finally:
+            await self.engine.dispose()
 
 
 async def open_storage(url: str) -> Storage:

@@ -249,6 +249,13 @@ class Admissions:
             self._drainers[request.scope] = loop.create_task(self._drain(request.scope))
         return await request.future
 
+    async def close(self) -> None:
+        """Cancel every drainer and wait for it: waiting holds end cancelled, none half-run."""
+        drainers = list(self._drainers.values())
+        for drainer in drainers:
+            drainer.cancel()
+        await asyncio.gather(*drainers, return_exceptions=True)
+
     async def _drain(self, scope: str) -> None:
         queue = self._queues.setdefault(scope, [])
         try:

@@ -38,6 +38,13 @@ class SharedReads(Generic[K, V]):
             self._readers[key] = loop.create_task(self._read(key))
         return await future
 
+    async def close(self) -> None:
+        """Cancel every reader and wait for it; its waiting callers end cancelled."""
+        readers = list(self._readers.values())
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
     async def _read(self, key: K) -> None:
         try:
             while waiting := [f for f in self._waiting.pop(key, []) if not f.done()]:

@@ -74,6 +74,10 @@ class SqlLedger:
         self._reads = single_statement_reads(engine)
         self._admissions = Admissions(engine)
 
+    async def close(self) -> None:
+        """Stop the admission tasks (the engine is closed by `Storage.close`)."""
+        await self._admissions.close()
+
     async def hold(
         self,
         *,

@@ -91,6 +91,10 @@ class SqlPolicyStore:
         # after it asked, so an admin's change on any replica applies to the next hold.
         self._policy = SharedReads(self._read_policy)
 
+    async def close(self) -> None:
+        """Stop the shared-read tasks (the engine is closed by `Storage.close`)."""
+        await self._policy.close()
+
     async def caps(self, *, scope: str) -> list[Cap]:
         """The scope's stored caps, in a stable order (kind, then subject)."""
         return list((await self._policy.get(scope))[0])

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.budget.budgets import Budgets, CapPolicy
 from bot.errors import ConfigurationError
+from bot.media.sheet_files import shutdown_decode_pool
 from bot.model import Platform
 from bot.money import Money
 from bot.ports import Clock, Gateway, Poster
@@ -86,6 +87,8 @@ async def build_core(
     async with AsyncExitStack() as stack:
         storage = await open_storage(settings.database)
         stack.push_async_callback(storage.close)
+        # Runs after the supervisor has stopped (callbacks unwind in reverse): no decode is left.
+        stack.push_async_callback(asyncio.to_thread, shutdown_decode_pool)
         simulated = None
         if gateway is None and not with_fal:
             gateway = OfflineGateway(settings.use_simulated_fal)

@@ -179,3 +179,13 @@ def _decode_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(decoders(), thread_name_prefix="ltxbot-sheet")
         return _pool
+
+
+def shutdown_decode_pool() -> None:
+    """Let the decode threads finish what they hold and end them (the app's exit calls this);
+    a later decode starts a fresh pool."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)

@@ -178,3 +178,14 @@ async def test_only_so_many_attachments_are_read_at_once(
     headers = await asyncio.gather(*takes)
     assert len(reads) == 3 and {h.width for h in headers} == {320}
     assert all(on_disk(tmp_path / f"{n}.png") == (False, True) for n in range(3))
+
+
+def test_the_decode_pool_is_shut_down_and_a_later_decode_gets_a_fresh_one():
+    pool = sheet_files._decode_pool()
+    sheet_files.shutdown_decode_pool()
+    with pytest.raises(RuntimeError):
+        pool.submit(int)  # a shut-down pool takes no more work
+    fresh = sheet_files._decode_pool()
+    assert fresh is not pool
+    assert fresh.submit(int).result(timeout=5) == 0
+    sheet_files.shutdown_decode_pool()

@@ -216,3 +216,17 @@ async def test_a_job_another_replica_held_meanwhile_under_another_scope_is_repla
         finally:
             await ours.close()
             await theirs.close()
+
+
+async def test_close_cancels_the_drainers_and_their_waiting_holds():
+    gate = GatedAdmit()
+    admissions = Admissions(None, gate)  # type: ignore[arg-type]
+    running = asyncio.create_task(admissions.hold(request("a")))
+    await asyncio.wait_for(gate.started.wait(), 5)
+    queued = asyncio.create_task(admissions.hold(request("b")))
+    await asyncio.sleep(0)  # let the second hold reach the queue
+    await asyncio.wait_for(admissions.close(), 5)
+    for hold in (running, queued):
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(hold, 5)
+    assert not admissions._drainers, "a drainer outlived close()"

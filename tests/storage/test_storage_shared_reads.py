@@ -95,3 +95,14 @@ async def test_a_cap_an_admin_sets_on_one_replica_applies_to_the_next_hold_on_an
     finally:
         await one.close()
         await two.close()
+
+
+async def test_close_cancels_the_readers_and_their_callers():
+    load = GatedLoad()
+    reads: SharedReads[str, int] = SharedReads(load)
+    caller = asyncio.create_task(reads.get("k"))
+    await asyncio.wait_for(load.started.wait(), 5)
+    await asyncio.wait_for(reads.close(), 5)
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(caller, 5)
+    assert not reads._readers, "a reader outlived close()"
