@@ -59,9 +59,14 @@ class ImageSize(BaseModel):
 
 
 NamedSize = Literal[
-    "auto", "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3",
+    "auto",
+    "square_hd",
+    "square",
+    "portrait_4_3",
+    "portrait_16_9",
+    "landscape_4_3",
     "landscape_16_9",
-]  # fmt: skip
+]
 
 _SIZE_TEXT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -224,8 +229,11 @@ def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) 
     if kind == "missing":
         return f"{field} is required"
     if field in _RANGES and kind in {
-        "greater_than_equal", "less_than_equal", "greater_than", "less_than",
-    }:  # fmt: skip
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+    }:
         low, high = _RANGES[field]
         return f"{field} = {shown} is out of range: allowed {low} to {high}"
     if field == "resolution":

@@ -165,8 +165,10 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
             if number < 0:
                 raise UserError(f"`{option}` cannot be negative.")
             changes.append((rule, str(number) if number else "off"))
-    for rule, option in ((Rule.CONFIRM_ABOVE, "confirm_above"),
-                         (Rule.APPROVAL_ABOVE, "approval_above")):  # fmt: skip
+    for rule, option in (
+        (Rule.CONFIRM_ABOVE, "confirm_above"),
+        (Rule.APPROVAL_ABOVE, "approval_above"),
+    ):
         given = _text(invocation, option)
         if given is not None:
             if given.lower() in NO_CAP | {"never", "0"}:

@@ -68,15 +68,26 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
     if reason is None:  # a grant or a new period made room meanwhile: no admin is needed
         return await hold_and_start(job, actor, services)
     request = ApprovalRequest(
-        job_id=job.id, scope=actor.scope_key, user_id=actor.user_id, cost=cost, reason=reason,
-        created_at=now, expires_at=now + policy.approval_ttl, admin_channel=policy.admin_channel,
-    )  # fmt: skip
+        job_id=job.id,
+        scope=actor.scope_key,
+        user_id=actor.user_id,
+        cost=cost,
+        reason=reason,
+        created_at=now,
+        expires_at=now + policy.approval_ttl,
+        admin_channel=policy.admin_channel,
+    )
     store = _store(services)
     if not await store.create(request):
         return Reply(text=f"You already asked the admins about job `{job.id}`.", job_id=job.id)
     expires = _when(request.expires_at, services.budgets, policy.tz.key)
-    message_id = await announce(services, actor.platform, actor.scope, policy.admin_channel,
-                                request_reply(request, job, expires))  # fmt: skip
+    message_id = await announce(
+        services,
+        actor.platform,
+        actor.scope,
+        policy.admin_channel,
+        request_reply(request, job, expires),
+    )
     if message_id is None:
         await store.decide(job_id=job.id, state=ApprovalState.WITHDRAWN, by=None, at=now)
         await reject(job, services, "approval request could not be posted")
@@ -166,10 +177,13 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
             job_id=job.id, scope=request.scope, user_id=request.user_id, cost=request.cost
         )
     except CapReached as refused:  # the pool: the request stays open for a grant
-        return Reply(text=f"Not started: {refused} Grant the team pool room "
-                     "(`admin grant who:pool`) and press Approve again.")  # fmt: skip
-    if not await store.decide(job_id=job.id, state=ApprovalState.APPROVED, by=actor.user_id,
-                              at=now):  # fmt: skip
+        return Reply(
+            text=f"Not started: {refused} Grant the team pool room "
+            "(`admin grant who:pool`) and press Approve again."
+        )
+    if not await store.decide(
+        job_id=job.id, state=ApprovalState.APPROVED, by=actor.user_id, at=now
+    ):
         settled = await store.get(job_id=job.id) or request
         if settled.state is not ApprovalState.APPROVED:
             await services.ledger.release(job_id=job.id, at=now, note="approval lost the race")
@@ -180,14 +194,21 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
         await _end_unapproved(job.id, services, "withdrawn before approval")
         return Reply(text=f"Job `{job.id}` changed meanwhile and was not started by this.")
     await services.runner.start(held)
-    await _tell_requester(services, actor, held, f"<@{actor.user_id}> approved your "
-                          f"{request.cost} video (job `{held.id}`); it is starting.")  # fmt: skip
+    await _tell_requester(
+        services,
+        actor,
+        held,
+        f"<@{actor.user_id}> approved your {request.cost} video (job `{held.id}`); it is starting.",
+    )
     requester = Actor(actor.platform, actor.scope, request.user_id)
     for alert in await services.budgets.alerts(request.scope, request.user_id, pool_only=True):
         await tell_admins(services, requester, f"⚠️ {alert.text}")
-    return Reply(text=f"Approved: job `{held.id}` started; {request.cost} held for "
-                 f"<@{request.user_id}> past their own caps, inside the team pool. They were "
-                 "told.", job_id=held.id)  # fmt: skip
+    return Reply(
+        text=f"Approved: job `{held.id}` started; {request.cost} held for "
+        f"<@{request.user_id}> past their own caps, inside the team pool. They were "
+        "told.",
+        job_id=held.id,
+    )
 
 
 async def deny(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
@@ -197,9 +218,14 @@ async def deny(job_id: str, actor: Actor, place: Place, services: Services) -> R
     if not await store.decide(job_id=job.id, state=ApprovalState.DENIED, by=actor.user_id, at=now):
         return await _settled(await store.get(job_id=job.id) or request, job, services)
     await _end_unapproved(job.id, services, "not approved by an admin")
-    await _tell_requester(services, actor, job, f"<@{request.user_id}>, an admin did not "
-                          f"approve your {request.cost} video (job `{job.id}`); nothing was "
-                          "held or charged.")  # fmt: skip
+    await _tell_requester(
+        services,
+        actor,
+        job,
+        f"<@{request.user_id}>, an admin did not "
+        f"approve your {request.cost} video (job `{job.id}`); nothing was "
+        "held or charged.",
+    )
     return Reply(text=f"Denied job `{job.id}`; <@{request.user_id}> was told.")
 
 

@@ -99,16 +99,29 @@ async def admin_channel(invocation: Invocation, services: Services) -> Reply:
         value: str | None = invocation.place.channel_id  # by default: where this was typed
         if raw is not None:
             value = None if raw.lower() in UNSET else parse_channel(raw)
-        await store.set_rule(scope=scope, rule=Rule.ADMIN_CHANNEL, value=value, actor=actor.user_id,
-                             reason=reason, at=now, action="channel admin")  # fmt: skip
+        await store.set_rule(
+            scope=scope,
+            rule=Rule.ADMIN_CHANNEL,
+            value=value,
+            actor=actor.user_id,
+            reason=reason,
+            at=now,
+            action="channel admin",
+        )
         if value is None:
             return Reply(text="No admin channel now: nobody can be asked for approvals.")
         return Reply(text=f"Approval requests and team pool alerts now go to {mention(value)}.")
     if action in ("allow", "deny", "clear"):
         channel = parse_channel(raw) if raw else invocation.place.channel_id
         access = None if action == "clear" else ChannelAccess(action)
-        await store.set_channel(scope=scope, channel_id=channel, access=access,
-                                actor=actor.user_id, reason=reason, at=now)  # fmt: skip
+        await store.set_channel(
+            scope=scope,
+            channel_id=channel,
+            access=access,
+            actor=actor.user_id,
+            reason=reason,
+            at=now,
+        )
     elif action != "show":
         raise UserError("`action` is show, allow, deny, clear or admin.")
     return await _show_channels(services, scope)
@@ -143,17 +156,26 @@ async def admin_defaults(invocation: Invocation, services: Services) -> Reply:
         if clear not in ("all", *DEFAULT_OPTIONS):
             raise UserError(f"`clear` is all or one of {', '.join(DEFAULT_OPTIONS)}.")
         changes = dict.fromkeys(DEFAULT_OPTIONS if clear == "all" else (clear,))
-    given = {name: invocation.options[name] for name in DEFAULT_OPTIONS
-             if invocation.options.get(name) not in (None, "")}  # fmt: skip
+    given = {
+        name: invocation.options[name]
+        for name in DEFAULT_OPTIONS
+        if invocation.options.get(name) not in (None, "")
+    }
     if given:
         # The request model checks each value, with the messages users get for generate.
         checked = parse_request({"prompt": "defaults", **given})
         for name, value in given.items():
             changes[name] = _stored(name, value, checked)
     for name, value in changes.items():
-        await store.set_channel_default(scope=scope, channel_id=channel, option=name,
-                                        value=value, actor=actor.user_id, reason=reason,
-                                        at=now)  # fmt: skip
+        await store.set_channel_default(
+            scope=scope,
+            channel_id=channel,
+            option=name,
+            value=value,
+            actor=actor.user_id,
+            reason=reason,
+            at=now,
+        )
     presets = await store.channel_defaults(scope=scope, channel_id=channel)
     shown = " · ".join(f"{k} = {presets[k]}" for k in DEFAULT_OPTIONS if k in presets)
     head = "Updated. " if changes else ""

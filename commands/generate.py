@@ -29,8 +29,7 @@ NO_SHEET = (
 
 def price(request: GenerationRequest, services: Services, aspect: float | None = None) -> Quote:
     size = request.size(aspect)
-    return quote(size.width, size.height, request.num_frames,
-                 services.settings.price_per_megapixel)  # fmt: skip
+    return quote(size.width, size.height, request.num_frames, services.settings.price_per_megapixel)
 
 
 async def generate(invocation: Invocation, services: Services) -> Reply:
@@ -48,9 +47,14 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     )
     request = request.with_size(request.size(header.aspect))
     return await start_job(
-        job_id, request, sheet_path, invocation.actor, invocation.place, services,
+        job_id,
+        request,
+        sheet_path,
+        invocation.actor,
+        invocation.place,
+        services,
         origin_message_id=invocation.origin_message_id,
-    )  # fmt: skip
+    )
 
 
 async def check_safety_choice(request: GenerationRequest, actor: Actor, services: Services) -> None:
@@ -71,9 +75,14 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
     await check_channel(actor, place, services)
     request = job.request.model_copy(update={"seed": None})
     return await start_job(
-        services.new_id(), request, Path(job.sheet_path), actor, place, services,
+        services.new_id(),
+        request,
+        Path(job.sheet_path),
+        actor,
+        place,
+        services,
         rerolled_from=job.id,
-    )  # fmt: skip
+    )
 
 
 async def start_job(
@@ -96,8 +105,12 @@ async def start_job(
     job = Job(
         id=job_id,
         origin=Origin(
-            platform=actor.platform, scope=actor.scope, channel_id=place.channel_id,
-            thread_id=place.thread_id, user_id=actor.user_id, user_name=actor.display_name,
+            platform=actor.platform,
+            scope=actor.scope,
+            channel_id=place.channel_id,
+            thread_id=place.thread_id,
+            user_id=actor.user_id,
+            user_name=actor.display_name,
             origin_message_id=origin_message_id,
         ),
         request=request,
@@ -108,7 +121,7 @@ async def start_job(
         created_at=now,
         updated_at=now,
         rerolled_from=rerolled_from,
-    )  # fmt: skip
+    )
     # Read once: the thresholds, the hold and its alerts all go by this one policy.
     policy = await services.budgets.scope_policy(actor.scope_key)
     above = policy.approval_above
@@ -118,10 +131,15 @@ async def start_job(
     await services.jobs.insert(job)
     if above is not None and the_quote.cost > above:
         cost = the_quote.cost
-        return await offer_approval(job, actor, services, (
-            f"This video costs {cost} (exactly ${cost.exact_str()}), above the {above} that "
-            "needs an admin's approval here."
-        ))  # fmt: skip
+        return await offer_approval(
+            job,
+            actor,
+            services,
+            (
+                f"This video costs {cost} (exactly ${cost.exact_str()}), above the {above} that "
+                "needs an admin's approval here."
+            ),
+        )
     if threshold is not None:
         return confirmation_reply(job, the_quote, threshold)
     return await hold_and_start(job, actor, services, policy)

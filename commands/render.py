@@ -120,14 +120,20 @@ def job_details(job: Job) -> Reply:
     fields = [
         ("State", job.state.value + (f" — {job.failure}" if job.failure else "")),
         ("Prompt", short(request.prompt, 900)),
-        ("Size", f"{request.resolution}, {request.num_frames} frames @ "
-                 f"{request.frames_per_second:g} fps"),
+        (
+            "Size",
+            f"{request.resolution}, {request.num_frames} frames @ "
+            f"{request.frames_per_second:g} fps",
+        ),
         ("Quoted", f"{Money(job.quoted_nanos)} ({job.quoted_megapixels} MP)"),
-        ("Options", f"quality {request.video_quality.value}, write {request.video_write_mode.value}"
-                    f", audio {'on' if request.generate_audio else 'off'}, guidance "
-                    f"{request.guidance_scale:g}, ingredient {request.ingredient_strength:g}, "
-                    f"reference {request.reference_strength:g}"),
-    ]  # fmt: skip
+        (
+            "Options",
+            f"quality {request.video_quality.value}, write {request.video_write_mode.value}"
+            f", audio {'on' if request.generate_audio else 'off'}, guidance "
+            f"{request.guidance_scale:g}, ingredient {request.ingredient_strength:g}, "
+            f"reference {request.reference_strength:g}",
+        ),
+    ]
     if request.seed is not None:
         fields.append(("Requested seed", str(request.seed)))
     if job.captured_nanos is not None:
@@ -137,8 +143,12 @@ def job_details(job: Job) -> Reply:
             fields.append(("Seed", str(job.result.seed)))
         if job.result.rendered:
             r = job.result.rendered
-            fields.append(("Rendered", f"{r.width}x{r.height}, {r.num_frames} frames, "
-                                       f"{r.duration_seconds:.2f} s"))  # fmt: skip
+            fields.append(
+                (
+                    "Rendered",
+                    f"{r.width}x{r.height}, {r.num_frames} frames, {r.duration_seconds:.2f} s",
+                )
+            )
         if job.result.billable_units:
             fields.append(("fal billed units", job.result.billable_units))
     if job.simulated:

@@ -71,8 +71,9 @@ class SqlKeyValueStore:
         async with self._engine.begin() as connection:
             # An expired row is taken over in place; a live one makes the update (and so the
             # RETURNING) empty. Never a read, then a write: another replica may sit in between.
-            statement = _upsert(connection, key, value, _expiry(now, ttl_seconds),
-                                only_if=_expired(now))  # fmt: skip
+            statement = _upsert(
+                connection, key, value, _expiry(now, ttl_seconds), only_if=_expired(now)
+            )
             won = (await connection.execute(statement.returning(kv.c.key))).first() is not None
             await self._sweep_now_and_then(connection, now)
         return won

@@ -254,12 +254,18 @@ class SqlPolicyStore:
                     )
                 )
             else:
-                values = {"scope": scope, "channel_id": channel_id, "access": access.value,
-                          "set_by": actor, "set_at": at}  # fmt: skip
+                values = {
+                    "scope": scope,
+                    "channel_id": channel_id,
+                    "access": access.value,
+                    "set_by": actor,
+                    "set_at": at,
+                }
                 await connection.execute(_upsert(connection, channel_access, values, _CHANNEL_KEYS))
             shown = access.value if access is not None else "unlisted"
-            await _audit(connection, scope, actor, "channel set", f"<#{channel_id}> = {shown}",
-                         reason, at)  # fmt: skip
+            await _audit(
+                connection, scope, actor, "channel set", f"<#{channel_id}> = {shown}", reason, at
+            )
 
     async def channel_defaults(self, *, scope: str, channel_id: str) -> dict[str, str]:
         query = select(channel_defaults.c.option, channel_defaults.c.value).where(
@@ -291,8 +297,14 @@ class SqlPolicyStore:
                     )
                 )
             else:
-                values = {"scope": scope, "channel_id": channel_id, "option": option,
-                          "value": value, "set_by": actor, "set_at": at}  # fmt: skip
+                values = {
+                    "scope": scope,
+                    "channel_id": channel_id,
+                    "option": option,
+                    "value": value,
+                    "set_by": actor,
+                    "set_at": at,
+                }
                 await connection.execute(
                     _upsert(connection, channel_defaults, values, _DEFAULT_KEYS)
                 )

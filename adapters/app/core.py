@@ -218,10 +218,11 @@ async def serve(
     awaited once every adapter is started."""
     require_a_platform(settings)
     async with (
-        build_core(settings, poll_interval=poll_interval,
-                   simulated_fal_options=simulated_fal_options) as core,
+        build_core(
+            settings, poll_interval=poll_interval, simulated_fal_options=simulated_fal_options
+        ) as core,
         AsyncExitStack() as stack,
-    ):  # fmt: skip
+    ):
         adapters = configured_adapters(settings, core.commands, core.storage)
         for adapter in adapters:
             core.posters[adapter.platform] = adapter.poster

@@ -83,11 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
         for option in COMMANDS[name].options:
             _add_option(command, option)
         if name == "generate":
-            command.add_argument("--out", type=Path, default=Path("video.mp4"),
-                                 help="where to save the MP4 (default video.mp4)")  # fmt: skip
-            command.add_argument("--yes", action="store_true",
-                                 help="confirm a price above the confirmation threshold "
-                                 "without asking")  # fmt: skip
+            command.add_argument(
+                "--out",
+                type=Path,
+                default=Path("video.mp4"),
+                help="where to save the MP4 (default video.mp4)",
+            )
+            command.add_argument(
+                "--yes",
+                action="store_true",
+                help="confirm a price above the confirmation threshold without asking",
+            )
         else:
             command.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("budget", help=COMMANDS["budget"].description)
@@ -107,15 +113,21 @@ def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
     if option.kind is OptionKind.ATTACHMENT:
         parser.add_argument(flag, type=Path, required=option.required, help=option.description)
     elif option.kind is OptionKind.BOOLEAN:
-        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                            help=option.description)  # fmt: skip
+        parser.add_argument(
+            flag, action=argparse.BooleanOptionalAction, default=None, help=option.description
+        )
     else:
         kinds: dict[OptionKind, Any] = {OptionKind.INTEGER: int, OptionKind.NUMBER: float}
         choices = (
             option.choices if option.kind is OptionKind.CHOICE and not option.free_text else None
         )
-        parser.add_argument(flag, type=kinds.get(option.kind, str), choices=choices,
-                            required=option.required, help=option.description)  # fmt: skip
+        parser.add_argument(
+            flag,
+            type=kinds.get(option.kind, str),
+            choices=choices,
+            required=option.required,
+            help=option.description,
+        )
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,8 +176,7 @@ async def _settled(commands: Any, reply: Reply, yes: bool, actor: Any, place: An
         ask = None if yes else terminal_asker()
         if ask is not None:
             print(render(reply))
-        reply = await settle_confirmation(commands, waiting, actor, place,
-                                          assume_yes=yes, ask=ask)  # fmt: skip
+        reply = await settle_confirmation(commands, waiting, actor, place, assume_yes=yes, ask=ask)
     await give_up_waiting(commands, reply, actor, place)
     return reply
 

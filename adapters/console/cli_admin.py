@@ -40,23 +40,30 @@ NOT_CONFIRMED = (
 def add_admin_parser(sub: argparse._SubParsersAction, add_option: AddOption) -> None:  # type: ignore[type-arg]
     """`ltxbot admin <caps|limits|...>`: one subcommand per ADMIN_COMMANDS entry."""
     admin = sub.add_parser(
-        ADMIN, help="Budget caps, limits, grants, usage chart, ledger export, audit log",
+        ADMIN,
+        help="Budget caps, limits, grants, usage chart, ledger export, audit log",
         description="Admin commands (the terminal's user is an admin of the console scope).",
-    )  # fmt: skip
+    )
     commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
     for name, spec in ADMIN_COMMANDS.items():
-        parser = commands.add_parser(name.split(" ", 1)[1], help=spec.description,
-                                     description=spec.description)  # fmt: skip
+        parser = commands.add_parser(
+            name.split(" ", 1)[1], help=spec.description, description=spec.description
+        )
         for option in spec.options:
             if option.name == "action" and option.kind is OptionKind.CHOICE:
                 # `ltxbot admin caps set ...` reads better than `--action set`.
-                parser.add_argument("action", nargs="?", choices=option.choices,
-                                    help=option.description)  # fmt: skip
+                parser.add_argument(
+                    "action", nargs="?", choices=option.choices, help=option.description
+                )
             else:
                 add_option(parser, option)
-        parser.add_argument("--out", type=Path, default=None,
-                            help="where to save a file the command makes (the usage chart, the "
-                            "CSV export); default: a path under the data dir, printed")  # fmt: skip
+        parser.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help="where to save a file the command makes (the usage chart, the "
+            "CSV export); default: a path under the data dir, printed",
+        )
 
 
 def admin_command(args: argparse.Namespace) -> str | None:

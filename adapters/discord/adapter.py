@@ -109,8 +109,11 @@ class DiscordAdapter:
             try:
                 await tree.sync(guild=guild)
             except discord.Forbidden:
-                log.error("discord guild %s refused the commands: invite the bot there with the "
-                          "applications.commands scope", guild_id)  # fmt: skip
+                log.error(
+                    "discord guild %s refused the commands: invite the bot there with the "
+                    "applications.commands scope",
+                    guild_id,
+                )
         log.info("discord commands synced to %d guild(s)", len(self.guild_ids))
 
     async def _connect(self) -> None:
@@ -160,9 +163,14 @@ class DiscordAdapter:
         options: dict[str, object] = {k: v for k, v in values.items() if v}
         await self._handle(
             interaction,
-            lambda: self._dispatch(interaction, "generate", options, self._attachment(image),
-                                   origin_message_id=str(message.id)),
-        )  # fmt: skip
+            lambda: self._dispatch(
+                interaction,
+                "generate",
+                options,
+                self._attachment(image),
+                origin_message_id=str(message.id),
+            ),
+        )
 
     async def _invoke(
         self, interaction: discord.Interaction, command: str, values: dict[str, Any]
@@ -180,14 +188,18 @@ class DiscordAdapter:
         origin_message_id: str | None = None,
     ) -> Reply:
         invocation = Invocation(
-            command, actor_of(interaction, self.settings.discord_admin_role),
-            place_of(interaction), options, attachment=attachment,
+            command,
+            actor_of(interaction, self.settings.discord_admin_role),
+            place_of(interaction),
+            options,
+            attachment=attachment,
             origin_message_id=origin_message_id,
-        )  # fmt: skip
+        )
         return await self.commands.dispatch(invocation)
 
-    async def _handle(self, interaction: discord.Interaction, work: Any, *,
-                      in_place: bool = False) -> None:  # fmt: skip
+    async def _handle(
+        self, interaction: discord.Interaction, work: Any, *, in_place: bool = False
+    ) -> None:
         # The deferral goes first, before any work for this interaction (Discord's 3 s).
         async with self.acks.acknowledging():
             if in_place:  # a component's own message is edited (DEFERRED_UPDATE_MESSAGE)
@@ -203,8 +215,9 @@ class DiscordAdapter:
             reply = Reply(text=APOLOGY)
         await self._answer(interaction, reply, in_place=in_place)
 
-    async def _answer(self, interaction: discord.Interaction, reply: Reply, *,
-                      in_place: bool = False) -> None:  # fmt: skip
+    async def _answer(
+        self, interaction: discord.Interaction, reply: Reply, *, in_place: bool = False
+    ) -> None:
         parts = message_parts(reply)
         if in_place:
             # The price prompt becomes the answer: its buttons and price embed go with it.

@@ -18,8 +18,9 @@ NO_IMAGE = (
     "That message has no image attached. Use this on a message that carries a reference "
     "sheet (PNG, JPEG or WebP), or run `/ltx generate` with the sheet attached."
 )
-Submit = Callable[[discord.Interaction, discord.Message, discord.Attachment, dict[str, str]],
-                  Awaitable[None]]  # fmt: skip
+Submit = Callable[
+    [discord.Interaction, discord.Message, discord.Attachment, dict[str, str]], Awaitable[None]
+]
 MAX_PROMPT = 4000  # a modal text input holds at most 4000 characters
 
 
@@ -30,22 +31,38 @@ class AnimateModal(discord.ui.Modal, title=MENU_NAME):
         super().__init__(timeout=15 * 60)
         self.message, self.image, self.submit = message, image, submit
         self.fields: dict[str, discord.ui.TextInput[Any]] = {
-            "prompt": discord.ui.TextInput(style=discord.TextStyle.paragraph, max_length=MAX_PROMPT,
-                                           custom_id="prompt"),
-            "resolution": discord.ui.TextInput(required=False, max_length=20,
-                                               placeholder="1536x896, 1280x720, auto…",
-                                               custom_id="resolution"),
-            "duration": discord.ui.TextInput(required=False, max_length=6,
-                                             placeholder="seconds, e.g. 5", custom_id="duration"),
-            "seed": discord.ui.TextInput(required=False, max_length=10, custom_id="seed",
-                                         placeholder="empty: a new one each time"),
-            "negative_prompt": discord.ui.TextInput(required=False, max_length=MAX_PROMPT,
-                                                    style=discord.TextStyle.paragraph,
-                                                    custom_id="negative_prompt"),
-        }  # fmt: skip
-        labels = {"prompt": "What happens in the video", "resolution": "Size (optional)",
-                  "duration": "Length in seconds (optional)", "seed": "Seed (optional)",
-                  "negative_prompt": "What to steer away from (optional)"}  # fmt: skip
+            "prompt": discord.ui.TextInput(
+                style=discord.TextStyle.paragraph, max_length=MAX_PROMPT, custom_id="prompt"
+            ),
+            "resolution": discord.ui.TextInput(
+                required=False,
+                max_length=20,
+                placeholder="1536x896, 1280x720, auto…",
+                custom_id="resolution",
+            ),
+            "duration": discord.ui.TextInput(
+                required=False, max_length=6, placeholder="seconds, e.g. 5", custom_id="duration"
+            ),
+            "seed": discord.ui.TextInput(
+                required=False,
+                max_length=10,
+                custom_id="seed",
+                placeholder="empty: a new one each time",
+            ),
+            "negative_prompt": discord.ui.TextInput(
+                required=False,
+                max_length=MAX_PROMPT,
+                style=discord.TextStyle.paragraph,
+                custom_id="negative_prompt",
+            ),
+        }
+        labels = {
+            "prompt": "What happens in the video",
+            "resolution": "Size (optional)",
+            "duration": "Length in seconds (optional)",
+            "seed": "Seed (optional)",
+            "negative_prompt": "What to steer away from (optional)",
+        }
         for key, field in self.fields.items():
             self.add_item(discord.ui.Label(text=labels[key], component=field))
 

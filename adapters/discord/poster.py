@@ -120,9 +120,12 @@ class DiscordPoster:
         name = clip(f"🎬 {short(job.request.prompt, 80)}", 100)
         try:
             await self.client.http.start_thread_with_message(
-                job.origin.channel_id, status_id, name=name, auto_archive_duration=1440,
+                job.origin.channel_id,
+                status_id,
+                name=name,
+                auto_archive_duration=1440,
                 rate_limit_per_user=None,
-            )  # fmt: skip
+            )
         except discord.HTTPException as problem:
             if problem.code == THREAD_EXISTS:
                 self._threads[job.id] = status_id
@@ -130,8 +133,9 @@ class DiscordPoster:
             if problem.code != MISSING_PERMISSIONS:
                 log.warning("job %s: no thread (%s)", job.id, problem.code)
             self._threads[job.id] = None
-            self._note(job, ["Create Public Threads"] if problem.code == MISSING_PERMISSIONS
-                       else [])  # fmt: skip
+            self._note(
+                job, ["Create Public Threads"] if problem.code == MISSING_PERMISSIONS else []
+            )
             await self._edit_status(job, status_id, event)
             return
         # A thread started from a message shares the message's id.

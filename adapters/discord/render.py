@@ -81,8 +81,9 @@ def message_parts(reply: Reply, extra: str = "") -> dict[str, Any]:
     if reply.fields:
         embed = discord.Embed()
         for name, value in reply.fields[:25]:
-            embed.add_field(name=clip(name, 256), value=clip(value or "-", FIELD_LIMIT),
-                            inline=len(value) < 40)  # fmt: skip
+            embed.add_field(
+                name=clip(name, 256), value=clip(value or "-", FIELD_LIMIT), inline=len(value) < 40
+            )
         parts["embed"] = embed
     view = view_of(reply.buttons)
     if view is not None:

@@ -57,8 +57,11 @@ def subcommand(
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
         await run(interaction, spec.name, values)
 
-    parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    annotation=discord.Interaction)]  # fmt: skip
+    parameters = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+        )
+    ]
     for option in spec.options:
         parameters.append(
             inspect.Parameter(
@@ -82,8 +85,9 @@ def subcommand(
     free = {o.name: _suggest(o.choices) for o in spec.options if o.free_text and o.choices}
     if free:
         callback = app_commands.autocomplete(**free)(callback)
-    return app_commands.Command(name=name or spec.name, description=spec.description[:100],
-                                callback=callback)  # fmt: skip
+    return app_commands.Command(
+        name=name or spec.name, description=spec.description[:100], callback=callback
+    )
 
 
 def _suggest(
@@ -101,16 +105,20 @@ def _suggest(
 
 def ltx_group(run: Run) -> app_commands.Group:
     """One `/ltx` group, usable in servers only, with a subcommand per spec entry."""
-    group = app_commands.Group(name=GROUP, description="Make short videos with LTX-2.3",
-                               guild_only=True)  # fmt: skip
+    group = app_commands.Group(
+        name=GROUP, description="Make short videos with LTX-2.3", guild_only=True
+    )
     for spec in COMMANDS.values():
         group.add_command(subcommand(spec, run))
     # "admin caps" -> /ltx admin caps. Discord lets only top-level commands carry default
     # permissions, so the commands themselves refuse non-admins (Actor.is_admin).
     admin_specs: dict[str, CommandSpec] = getattr(command_specs, "ADMIN_COMMANDS", {})
     if admin_specs:
-        admin = app_commands.Group(name="admin", description="Budget caps, grants, usage "
-                                   "(Manage Server or the admin role)", parent=group)  # fmt: skip
+        admin = app_commands.Group(
+            name="admin",
+            description="Budget caps, grants, usage (Manage Server or the admin role)",
+            parent=group,
+        )
         for name, spec in admin_specs.items():
             admin.add_command(subcommand(spec, run, name=name.split(" ", 1)[-1]))
     return group

@@ -15,8 +15,11 @@ import discord
 from bot.errors import InvalidSheet
 from bot.model import Actor, Attachment, Place, Platform
 
-THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
-                discord.ChannelType.news_thread)  # fmt: skip
+THREAD_TYPES = (
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+    discord.ChannelType.news_thread,
+)
 CHUNK = 64 * 1024
 
 

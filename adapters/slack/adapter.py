@@ -46,15 +46,28 @@ from commands import Commands
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
-BOT_SCOPES = ("app_mentions:read", "channels:join", "chat:write", "commands", "files:read",
-              "files:write", "im:write", "users:read", "usergroups:read")  # fmt: skip
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:join",
+    "chat:write",
+    "commands",
+    "files:read",
+    "files:write",
+    "im:write",
+    "users:read",
+    "usergroups:read",
+)
 
 
 def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     """A Web API client on the configured base URL that also waits out rate limits (429)."""
     handlers = [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(2)]
-    return AsyncWebClient(base_url=settings.slack_api_url, token=token, retry_handlers=handlers,
-                          logger=web_api_logger())  # fmt: skip
+    return AsyncWebClient(
+        base_url=settings.slack_api_url,
+        token=token,
+        retry_handlers=handlers,
+        logger=web_api_logger(),
+    )
 
 
 def web_api_logger() -> logging.Logger:
@@ -127,8 +140,11 @@ class SlackAdapter:
                 "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode)"
             )
         self.client = web_client(settings, token)
-        oauth = (self.app_token is None and settings.slack_client_id is not None
-                 and _secret(settings.slack_client_secret) is not None)  # fmt: skip
+        oauth = (
+            self.app_token is None
+            and settings.slack_client_id is not None
+            and _secret(settings.slack_client_secret) is not None
+        )
         if oauth:
             installations = KeyValueInstallationStore(self.store)
             # bolt's default authorize calls auth.test on every request, before its ack: cache
@@ -142,27 +158,38 @@ class SlackAdapter:
                 client=self.client,
             )
             self.app = AsyncApp(
-                signing_secret=signing_secret, client=self.client, authorize=authorize,
+                signing_secret=signing_secret,
+                client=self.client,
+                authorize=authorize,
                 installation_store=installations,
-                oauth_flow=AsyncOAuthFlow(client=web_client(settings), settings=AsyncOAuthSettings(
-                    client_id=settings.slack_client_id, client_secret=_secret(
-                        settings.slack_client_secret), scopes=list(BOT_SCOPES),
-                    installation_store=installations,
-                    state_store=KeyValueOAuthStateStore(self.store))),
-            )  # fmt: skip
+                oauth_flow=AsyncOAuthFlow(
+                    client=web_client(settings),
+                    settings=AsyncOAuthSettings(
+                        client_id=settings.slack_client_id,
+                        client_secret=_secret(settings.slack_client_secret),
+                        scopes=list(BOT_SCOPES),
+                        installation_store=installations,
+                        state_store=KeyValueOAuthStateStore(self.store),
+                    ),
+                ),
+            )
             tokens: Any = InstalledTokens(installations)
         elif token is not None:
             # The client carries the token (bolt takes it from there).
-            self.app = AsyncApp(client=self.client,
-                                signing_secret=signing_secret or "",
-                                request_verification_enabled=self.app_token is None)  # fmt: skip
+            self.app = AsyncApp(
+                client=self.client,
+                signing_secret=signing_secret or "",
+                request_verification_enabled=self.app_token is None,
+            )
             tokens = SingleToken(token)
         else:
             raise ConfigurationError("Slack needs LTXBOT_SLACK_BOT_TOKEN (or the OAuth settings)")
-        self.poster = SlackPoster(web_client(settings), tokens, tasks=self.tasks, clock=clock,
-                                  sleep=sleep)  # fmt: skip
-        self.runtime = Runtime(settings, commands, self.poster, People(clock), self.tasks,
-                               self.store, step_wait)  # fmt: skip
+        self.poster = SlackPoster(
+            web_client(settings), tokens, tasks=self.tasks, clock=clock, sleep=sleep
+        )
+        self.runtime = Runtime(
+            settings, commands, self.poster, People(clock), self.tasks, self.store, step_wait
+        )
         register(self.app, self.runtime)
         register_entries(self.app, self.runtime)
         self._socket: Any = None
@@ -181,8 +208,7 @@ class SlackAdapter:
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            self._socket = AsyncSocketModeHandler(self.app, self.app_token,
-                                                  web_client=self.client)  # fmt: skip
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
             try:
                 # Asked here, not inside connect (which retries a refused token forever).
                 self._socket.client.wss_uri = await self._socket.client.issue_new_wss_url()
@@ -212,8 +238,14 @@ class SlackAdapter:
         bolt calls auth.test for each request that arrives before its first answer, before
         the ack: in a burst that is every request. Asking once here also refuses a bad token
         at start instead of at the first command."""
-        authorization = next((m for m in self.app._async_middleware_list  # no public handle
-                              if isinstance(m, AsyncSingleTeamAuthorization)), None)  # fmt: skip
+        authorization = next(
+            (
+                m
+                for m in self.app._async_middleware_list  # no public handle
+                if isinstance(m, AsyncSingleTeamAuthorization)
+            ),
+            None,
+        )
         if authorization is None or authorization.auth_test_result is not None:
             return
         try:

@@ -29,10 +29,14 @@ SHORTCUT_ID = "ltx_animate"
 FUNCTION_ID = "generate_ltx_video"
 STEP_OPTIONS = ("prompt", "num_frames", "resolution", "seed")  # as declared in manifest.yaml
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-NO_IMAGE = Reply(text="Attach a reference sheet (PNG, JPEG or WebP) to the message that "
-                      "mentions me, or use `/ltx` to open the form.")  # fmt: skip
-STEP_WAITING = ("{why} A workflow cannot press Confirm or ask for an approval, so job {job} "
-                "was aborted and nothing was held: use /ltx instead.")  # fmt: skip
+NO_IMAGE = Reply(
+    text="Attach a reference sheet (PNG, JPEG or WebP) to the message that "
+    "mentions me, or use `/ltx` to open the form."
+)
+STEP_WAITING = (
+    "{why} A workflow cannot press Confirm or ask for an approval, so job {job} "
+    "was aborted and nothing was held: use /ltx instead."
+)
 NO_SHORTCUT_IMAGE = Reply(text="That message has no PNG, JPEG or WebP image to animate.")
 NO_PROMPT = Reply(text="Tell me what should happen, e.g. `@ltxbot the chef tosses the pasta`.")
 
@@ -48,25 +52,34 @@ def register_entries(app: AsyncApp, rt: Runtime) -> None:
     """Attach the shortcut, mention and workflow step listeners."""
 
     @app.shortcut(SHORTCUT_ID)
-    async def on_shortcut(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient,
-                          context: Any) -> None:  # fmt: skip
+    async def on_shortcut(
+        ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         await ack()
         rt.tasks.spawn(_shortcut(rt, shortcut, client, context), name="slack-shortcut")
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
-                         context: Any) -> None:  # fmt: skip
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         rt.tasks.spawn(_mention(rt, event, body, client, context), name="slack-mention")
 
     @app.function(FUNCTION_ID)
-    async def on_step(inputs: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
-                      context: Any, complete: Any, fail: Any) -> None:  # fmt: skip
+    async def on_step(
+        inputs: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: Any,
+        complete: Any,
+        fail: Any,
+    ) -> None:
         work = _step(rt, inputs, body, client, context, complete, fail)
         rt.tasks.spawn(work, name="slack-step")
 
 
-async def _shortcut(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient,
-                    context: Any) -> None:  # fmt: skip
+async def _shortcut(
+    rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     if not await rt.first(context):
         return
     message = shortcut.get("message") or {}
@@ -78,13 +91,13 @@ async def _shortcut(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClien
         await rt.tell(client, user, place, NO_SHORTCUT_IMAGE)
         return
     thread = message.get("thread_ts") or message.get("ts")
-    view = generate_modal(channel_id=channel, thread_ts=thread, sheet=sheet,
-                          price=rt.price({}))  # fmt: skip
+    view = generate_modal(channel_id=channel, thread_ts=thread, sheet=sheet, price=rt.price({}))
     await client.views_open(trigger_id=shortcut.get("trigger_id"), view=view)
 
 
-async def _mention(rt: Runtime, event: dict[str, Any], body: dict[str, Any],
-                   client: AsyncWebClient, context: Any) -> None:  # fmt: skip
+async def _mention(
+    rt: Runtime, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     if not await rt.first(context):
         return
     channel, ts = str(event.get("channel") or ""), str(event.get("ts") or "")
@@ -97,15 +110,29 @@ async def _mention(rt: Runtime, event: dict[str, Any], body: dict[str, Any],
     if sheet is None or not prompt:
         await rt.tell(client, user, place, NO_IMAGE if sheet is None else NO_PROMPT)
         return
-    reply = await rt.generate(client, team_id=team, user_id=user, user_name="", place=place,
-                              options={"prompt": prompt}, sheet=sheet,
-                              token=bot_token(context, client), origin_message_id=ts)  # fmt: skip
+    reply = await rt.generate(
+        client,
+        team_id=team,
+        user_id=user,
+        user_name="",
+        place=place,
+        options={"prompt": prompt},
+        sheet=sheet,
+        token=bot_token(context, client),
+        origin_message_id=ts,
+    )
     await rt.tell(client, user, place, reply)
 
 
-async def _step(rt: Runtime, inputs: dict[str, Any], body: dict[str, Any],
-                client: AsyncWebClient, context: Any, complete: Any,
-                fail: Any) -> None:  # fmt: skip
+async def _step(
+    rt: Runtime,
+    inputs: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    complete: Any,
+    fail: Any,
+) -> None:
     if not await rt.first(context):
         return
     team = team_of(body, context)
@@ -152,8 +179,11 @@ async def _step(rt: Runtime, inputs: dict[str, Any], body: dict[str, Any],
         reason = getattr(done.event, "reason", "it was cancelled")
         await fail(error=f"Job {reply.job_id} did not make a video: {reason}")
         return
-    outputs: dict[str, Any] = {"job_id": reply.job_id, "video_link": done.link or "",
-                               "cost": str(done.event.cost)}  # fmt: skip
+    outputs: dict[str, Any] = {
+        "job_id": reply.job_id,
+        "video_link": done.link or "",
+        "cost": str(done.event.cost),
+    }
     seed = done.job.result.seed if done.job.result else None
     if seed is not None:
         outputs["seed"] = seed

@@ -58,14 +58,16 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         return await next()
 
     @app.command(SLASH_COMMAND)
-    async def on_ltx(ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any,
-                     respond: Any) -> None:  # fmt: skip
+    async def on_ltx(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any
+    ) -> None:
         await ack()
         rt.tasks.spawn(_slash(rt, body, client, context, respond), name="slack-slash")
 
     @app.view(CALLBACK_ID)
-    async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any],
-                        client: AsyncWebClient, context: Any) -> None:  # fmt: skip
+    async def on_submit(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         sub = read_view(view, max_sheet_bytes=rt.settings.max_sheet_bytes)
         if sub.errors:
             await ack(response_action="errors", errors=sub.errors)
@@ -83,17 +85,23 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
                 return
             reply = await rt.generate(
-                client, team_id=team, user_id=user.get("id", ""),
-                user_name=user.get("name") or user.get("username") or "", place=place,
-                options=sub.options, sheet=sub.sheet, token=bot_token(context, client),
-            )  # fmt: skip
+                client,
+                team_id=team,
+                user_id=user.get("id", ""),
+                user_name=user.get("name") or user.get("username") or "",
+                place=place,
+                options=sub.options,
+                sheet=sub.sheet,
+                token=bot_token(context, client),
+            )
             await rt.tell(client, user.get("id", ""), place, reply)
 
         rt.tasks.spawn(work(), name="slack-generate")
 
     @app.action(re.compile("^(" + "|".join(sorted(PRICED)) + ")$"))
-    async def on_priced_edit(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                             context: Any) -> None:  # fmt: skip
+    async def on_priced_edit(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         await ack()
         view = body.get("view") or {}
         if view.get("callback_id") != CALLBACK_ID:
@@ -103,20 +111,26 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
         async def update() -> None:
             if await rt.first(context):
-                await client.views_update(view_id=view.get("id"), hash=view.get("hash"),
-                                          view=fresh)  # fmt: skip
+                await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=fresh)
 
         rt.tasks.spawn(update(), name="slack-price")
 
     @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
-    async def on_button(ack: Any, body: dict[str, Any], action: dict[str, Any],
-                        client: AsyncWebClient, context: Any, respond: Any) -> None:  # fmt: skip
+    async def on_button(
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: Any,
+        respond: Any,
+    ) -> None:
         await ack()
         rt.tasks.spawn(_press(rt, body, action, client, context, respond), name="slack-button")
 
 
-async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, context: Any,
-                 respond: Any) -> None:  # fmt: skip
+async def _slash(
+    rt: Runtime, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any
+) -> None:
     if not await rt.first(context):
         return
     team, channel = team_of(body, context), str(body.get("channel_id") or "")
@@ -126,16 +140,17 @@ async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, cont
         await respond(text=mrkdwn(str(problem)) + "\n\n" + USAGE, response_type="ephemeral")
         return
     if parsed.name is None:
-        view = generate_modal(channel_id=channel or None, prompt=parsed.prompt,
-                              price=rt.price({}))  # fmt: skip
+        view = generate_modal(channel_id=channel or None, prompt=parsed.prompt, price=rt.price({}))
         await client.views_open(trigger_id=body.get("trigger_id"), view=view)
         return
     if parsed.name in ("help", "admin help"):
-        await respond(text=USAGE if parsed.name == "help" else ADMIN_USAGE,
-                      response_type="ephemeral")  # fmt: skip
+        await respond(
+            text=USAGE if parsed.name == "help" else ADMIN_USAGE, response_type="ephemeral"
+        )
         return
-    actor = await rt.people.actor(client, team, str(body.get("user_id")),
-                                  str(body.get("user_name") or ""))  # fmt: skip
+    actor = await rt.people.actor(
+        client, team, str(body.get("user_id")), str(body.get("user_name") or "")
+    )
     place = slack_place(team, channel)
     reply = await rt.commands.dispatch(Invocation(parsed.name, actor, place, parsed.options))
     if reply.file is not None:  # admin usage / export: the file goes to a DM, never the channel
@@ -145,19 +160,29 @@ async def _slash(rt: Runtime, body: dict[str, Any], client: AsyncWebClient, cont
     await _respond(respond, reply)
 
 
-async def _press(rt: Runtime, body: dict[str, Any], action: dict[str, Any],
-                 client: AsyncWebClient, context: Any, respond: Any) -> None:  # fmt: skip
+async def _press(
+    rt: Runtime,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    respond: Any,
+) -> None:
     parsed = parse_button_value(str(action.get("value") or ""))
     if parsed is None or not await rt.first(context):
         return
     button, job_id = parsed
     user = body.get("user") or {}
     team = team_of(body, context)
-    channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {})
-                  .get("channel_id") or "")  # fmt: skip
+    channel = str(
+        (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+        or ""
+    )
     thread = (body.get("message") or {}).get("thread_ts")
-    actor = await rt.people.actor(client, team, str(user.get("id")),
-                                  str(user.get("name") or user.get("username") or ""))  # fmt: skip
+    actor = await rt.people.actor(
+        client, team, str(user.get("id")), str(user.get("name") or user.get("username") or "")
+    )
     reply = await rt.commands.press(button, job_id, actor, slack_place(team, channel, thread))
     # The price prompt is answered in its place, so its buttons cannot be pressed again.
     await _respond(respond, reply, replace_original=button in CONFIRMING)

@@ -44,8 +44,9 @@ class KeyValueInstallationStore(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        base = _team_key(installation.enterprise_id, installation.team_id,
-                         installation.is_enterprise_install)  # fmt: skip
+        base = _team_key(
+            installation.enterprise_id, installation.team_id, installation.is_enterprise_install
+        )
         await self.async_save_bot(installation.to_bot())
         entity = _dump(installation)
         await self.store.save(key=base + "installer", value=entity)
@@ -64,8 +65,9 @@ class KeyValueInstallationStore(AsyncInstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        raw = await self.store.load(key=_team_key(enterprise_id, team_id, is_enterprise_install)
-                                    + "bot")  # fmt: skip
+        raw = await self.store.load(
+            key=_team_key(enterprise_id, team_id, is_enterprise_install) + "bot"
+        )
         return Bot(**json.loads(raw)) if raw else None
 
     async def async_find_installation(
@@ -82,8 +84,11 @@ class KeyValueInstallationStore(AsyncInstallationStore):
             return None
         installation = Installation(**json.loads(raw))
         # A user's row may be older than the workspace's newest bot token: prefer the newest.
-        bot = await self.async_find_bot(enterprise_id=enterprise_id, team_id=team_id,
-                                        is_enterprise_install=is_enterprise_install)  # fmt: skip
+        bot = await self.async_find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
         if bot is not None and bot.bot_token != installation.bot_token:
             installation.bot_id, installation.bot_user_id = bot.bot_id, bot.bot_user_id
             installation.bot_token, installation.bot_scopes = bot.bot_token, bot.bot_scopes
@@ -120,8 +125,9 @@ class KeyValueOAuthStateStore(AsyncOAuthStateStore):
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(24)
-        await self.store.save(key=STATE_PREFIX + state, value="1",
-                              ttl_seconds=self.expiration_seconds)  # fmt: skip
+        await self.store.save(
+            key=STATE_PREFIX + state, value="1", ttl_seconds=self.expiration_seconds
+        )
         return state
 
     async def async_consume(self, state: str) -> bool:

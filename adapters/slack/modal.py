@@ -39,8 +39,13 @@ class SheetRef:
     @classmethod
     def from_file(cls, file: dict[str, Any]) -> SheetRef:
         url = file.get("url_private_download") or file.get("url_private") or ""
-        return cls(file.get("id", ""), file.get("name") or "sheet", file.get("mimetype"),
-                   file.get("size"), url)  # fmt: skip
+        return cls(
+            file.get("id", ""),
+            file.get("name") or "sheet",
+            file.get("mimetype"),
+            file.get("size"),
+            url,
+        )
 
 
 def _text(text: str, limit: int = 75) -> dict[str, Any]:
@@ -51,8 +56,11 @@ def _element(spec: OptionSpec) -> dict[str, Any]:
     action: dict[str, Any] = {"action_id": spec.name}
     default = _DEFAULTS.get(spec.name)
     if spec.kind in (OptionKind.INTEGER, OptionKind.NUMBER):
-        element = {"type": "number_input", "is_decimal_allowed": spec.kind is OptionKind.NUMBER,
-                   **action}  # fmt: skip
+        element = {
+            "type": "number_input",
+            "is_decimal_allowed": spec.kind is OptionKind.NUMBER,
+            **action,
+        }
         if spec.minimum is not None:
             element["min_value"] = f"{spec.minimum:g}"
         if spec.maximum is not None:
@@ -60,8 +68,12 @@ def _element(spec: OptionSpec) -> dict[str, Any]:
         return element
     if spec.kind is OptionKind.CHOICE:
         options = [{"text": _text(choice), "value": choice} for choice in spec.choices[:100]]
-        return {"type": "static_select", "options": options, "placeholder": _text("default"),
-                **action}  # fmt: skip
+        return {
+            "type": "static_select",
+            "options": options,
+            "placeholder": _text("default"),
+            **action,
+        }
     if spec.kind is OptionKind.BOOLEAN:
         option = {"text": _text("on"), "value": "on"}
         element = {"type": "checkboxes", "options": [option], **action}
@@ -98,14 +110,27 @@ def generate_modal(
     if sheet is not None:
         note = f"Using *{sheet.name}* from that message (or attach another below)."
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": note}})
-    blocks.append({
-        "type": "input", "block_id": SHEET_BLOCK, "optional": sheet is not None,
-        "label": _text("Reference sheet"), "hint": _text(SHEET.description, 2000),
-        "element": {"type": "file_input", "action_id": "sheet", "filetypes": list(FILETYPES),
-                    "max_files": 1},
-    })  # fmt: skip
-    prompt_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "prompt",
-                                      "multiline": True, "max_length": 4000}  # fmt: skip
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": SHEET_BLOCK,
+            "optional": sheet is not None,
+            "label": _text("Reference sheet"),
+            "hint": _text(SHEET.description, 2000),
+            "element": {
+                "type": "file_input",
+                "action_id": "sheet",
+                "filetypes": list(FILETYPES),
+                "max_files": 1,
+            },
+        }
+    )
+    prompt_element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "prompt",
+        "multiline": True,
+        "max_length": 4000,
+    }
     if prompt:
         prompt_element["initial_value"] = prompt[:4000]
     blocks.append(
@@ -117,22 +142,25 @@ def generate_modal(
             "element": prompt_element,
         }
     )
-    channel: dict[str, Any] = {"type": "conversations_select", "action_id": "channel",
-                               "filter": {"include": ["public", "private"],
-                                          "exclude_bot_users": True}}  # fmt: skip
+    channel: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": "channel",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
     if channel_id:
         channel["initial_conversation"] = channel_id
     else:
         channel["default_to_current_conversation"] = True
-    blocks.append({"type": "input", "block_id": CHANNEL_BLOCK, "label": _text("Post in"),
-                   "element": channel})  # fmt: skip
+    blocks.append(
+        {"type": "input", "block_id": CHANNEL_BLOCK, "label": _text("Post in"), "element": channel}
+    )
     blocks.append({"type": "header", "text": _text("Options (all optional)")})
     blocks.extend(option_block(spec) for spec in MODAL_OPTIONS)
     note = f"Price: *{price}*, held when you submit." if price else "Price: shown once valid."
-    blocks.append({"type": "context", "block_id": PRICE_BLOCK,
-                   "elements": [{"type": "mrkdwn", "text": note}]})  # fmt: skip
-    metadata = {"c": channel_id, "t": thread_ts,
-                "f": None if sheet is None else vars_of(sheet)}  # fmt: skip
+    blocks.append(
+        {"type": "context", "block_id": PRICE_BLOCK, "elements": [{"type": "mrkdwn", "text": note}]}
+    )
+    metadata = {"c": channel_id, "t": thread_ts, "f": None if sheet is None else vars_of(sheet)}
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -145,8 +173,13 @@ def generate_modal(
 
 
 def vars_of(sheet: SheetRef) -> dict[str, Any]:
-    return {"id": sheet.id, "name": sheet.name, "mimetype": sheet.mimetype, "size": sheet.size,
-            "url": sheet.url}  # fmt: skip
+    return {
+        "id": sheet.id,
+        "name": sheet.name,
+        "mimetype": sheet.mimetype,
+        "size": sheet.size,
+        "url": sheet.url,
+    }
 
 
 @dataclass
@@ -235,8 +268,9 @@ def refreshed_modal(view: dict[str, Any], price: str | None) -> dict[str, Any]:
     values = (view.get("state") or {}).get("values") or {}
     prompt = (values.get(PROMPT_BLOCK, {}).get("prompt") or {}).get("value") or ""
     sheet = SheetRef(**meta["f"]) if meta.get("f") else None
-    return generate_modal(channel_id=meta.get("c"), thread_ts=meta.get("t"), prompt=prompt,
-                          sheet=sheet, price=price)  # fmt: skip
+    return generate_modal(
+        channel_id=meta.get("c"), thread_ts=meta.get("t"), prompt=prompt, sheet=sheet, price=price
+    )
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -45,8 +45,14 @@ class People:
             cached = (is_admin, looked_up, self._clock() + ADMIN_CACHE_SECONDS)
             self._admins[key] = cached
         groups = await self._groups_of(client, team_id)
-        return Actor(Platform.SLACK, team_id, user_id, name or cached[1] or user_id,
-                     roles=groups.get(user_id, ()), is_admin=cached[0])  # fmt: skip
+        return Actor(
+            Platform.SLACK,
+            team_id,
+            user_id,
+            name or cached[1] or user_id,
+            roles=groups.get(user_id, ()),
+            is_admin=cached[0],
+        )
 
     async def _groups_of(self, client: AsyncWebClient, team_id: str) -> dict[str, tuple[str, ...]]:
         """user id -> the ids of the user groups they are in, for the workspace."""

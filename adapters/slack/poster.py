@@ -103,10 +103,16 @@ class SlackPoster:
         thread = job.origin.thread_id or status_ts
         data = await asyncio.to_thread(video.read_bytes)
         upload = await self._call(
-            "files_upload_v2", token, channel, content=data, filename=f"ltx-{job.id}.mp4",
-            title=plain(short(job.request.prompt, 80), 250), channel=channel, thread_ts=thread,
+            "files_upload_v2",
+            token,
+            channel,
+            content=data,
+            filename=f"ltx-{job.id}.mp4",
+            title=plain(short(job.request.prompt, 80), 250),
+            channel=channel,
+            thread_ts=thread,
             initial_comment=reply_text(reply),
-        )  # fmt: skip
+        )
         file_id = str((upload.get("file") or {}).get("id") or "")
         shared_ts, link = await self._confirm_shared(token, file_id, channel)
         async with self._lock(job.id):
@@ -120,8 +126,9 @@ class SlackPoster:
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
         """Post a Reply with its buttons in a channel of the workspace; returns its ts."""
         token = await self.tokens.bot_token(scope)
-        posted = await self._call("chat_postMessage", token, channel_id, channel=channel_id,
-                                  **reply_body(reply))  # fmt: skip
+        posted = await self._call(
+            "chat_postMessage", token, channel_id, channel=channel_id, **reply_body(reply)
+        )
         return str(posted["ts"])
 
     # --- waiting on endings -----------------------------------------------------------------
@@ -187,8 +194,14 @@ class SlackPoster:
                     raise
                 ts = None  # deleted by someone: post a fresh one
         if not ts:
-            posted = await self._call("chat_postMessage", token, channel, channel=channel,
-                                      thread_ts=job.origin.thread_id, **body)  # fmt: skip
+            posted = await self._call(
+                "chat_postMessage",
+                token,
+                channel,
+                channel=channel,
+                thread_ts=job.origin.thread_id,
+                **body,
+            )
             ts = str(posted["ts"])
         self._ts[job.id] = ts
         self._shown_at[job.id] = self._clock()

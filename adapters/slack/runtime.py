@@ -108,10 +108,17 @@ class Runtime:
     ) -> Reply:
         """Download the sheet with the bot token and run `generate`; returns its Reply."""
         actor = await self.people.actor(client, team_id, user_id, user_name)
-        attachment = slack_attachment(sheet, token=token, session=self.http(),
-                                      api_url=self.settings.slack_api_url)  # fmt: skip
-        invocation = Invocation("generate", actor, place, dict(options), attachment=attachment,
-                                origin_message_id=origin_message_id)  # fmt: skip
+        attachment = slack_attachment(
+            sheet, token=token, session=self.http(), api_url=self.settings.slack_api_url
+        )
+        invocation = Invocation(
+            "generate",
+            actor,
+            place,
+            dict(options),
+            attachment=attachment,
+            origin_message_id=origin_message_id,
+        )
         return await self.commands.dispatch(invocation)
 
     async def tell(self, client: AsyncWebClient, user_id: str, place: Place, reply: Reply) -> None:
@@ -119,15 +126,20 @@ class Runtime:
         body = reply_body(reply)
         try:
             if reply.ephemeral:
-                await client.chat_postEphemeral(channel=place.channel_id, user=user_id,
-                                                thread_ts=place.thread_id, **body)  # fmt: skip
+                await client.chat_postEphemeral(
+                    channel=place.channel_id, user=user_id, thread_ts=place.thread_id, **body
+                )
             else:
-                await client.chat_postMessage(channel=place.channel_id,
-                                              thread_ts=place.thread_id, **body)  # fmt: skip
+                await client.chat_postMessage(
+                    channel=place.channel_id, thread_ts=place.thread_id, **body
+                )
             return
         except SlackApiError as error:
-            log.info("could not answer in %s (%s); sending a DM", place.channel_id,
-                     error.response.get("error"))  # fmt: skip
+            log.info(
+                "could not answer in %s (%s); sending a DM",
+                place.channel_id,
+                error.response.get("error"),
+            )
         await client.chat_postMessage(channel=user_id, **body)
 
 

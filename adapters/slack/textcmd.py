@@ -149,8 +149,9 @@ def _options(spec: CommandSpec, words: list[str], *, admin: bool = False) -> dic
     return options
 
 
-def _place_bare(specs: dict[str, OptionSpec], options: dict[str, object],
-                bare: list[str]) -> list[str]:  # fmt: skip
+def _place_bare(
+    specs: dict[str, OptionSpec], options: dict[str, object], bare: list[str]
+) -> list[str]:
     """Give bare words to the options they can only mean; returns the words left over."""
     left: list[str] = []
 
@@ -159,8 +160,14 @@ def _place_bare(specs: dict[str, OptionSpec], options: dict[str, object],
 
     for word in bare:
         lower = word.lower()
-        choice = next((o.name for o in specs.values() if free(o.name)
-                       and o.kind is OptionKind.CHOICE and lower in o.choices), None)  # fmt: skip
+        choice = next(
+            (
+                o.name
+                for o in specs.values()
+                if free(o.name) and o.kind is OptionKind.CHOICE and lower in o.choices
+            ),
+            None,
+        )
         if free("amount") and (_DOLLARS.match(word) or lower in _NO_CAP_WORDS):
             options["amount"] = word
         elif choice is not None:
@@ -210,8 +217,7 @@ def _checked(spec: CommandSpec, options: dict[str, object]) -> dict[str, object]
     return checked
 
 
-def _who(spec: CommandSpec, options: dict[str, object], value: str,
-         problems: list[str]) -> str:  # fmt: skip
+def _who(spec: CommandSpec, options: dict[str, object], value: str, problems: list[str]) -> str:
     found = subject_id(value)
     if found is not None:
         return found
@@ -233,8 +239,9 @@ def _channel(value: str, problems: list[str]) -> str:
     if value.startswith("#"):
         problems.append(PLAIN_MENTION.format(name=value, kind="C"))
     else:
-        problems.append(f"channel takes a channel mention (#name from the autocomplete), "
-                        f"not {value!r}")  # fmt: skip
+        problems.append(
+            f"channel takes a channel mention (#name from the autocomplete), not {value!r}"
+        )
     return value
 
 

@@ -243,9 +243,13 @@ class Budgets:
         pools = [c for c in policy.caps if c.kind is CapKind.POOL]
         limits = [lim for c in pools if (lim := self._limit(c, scope, None, policy.tz))]
         outcome = await self.ledger.hold(
-            job_id=job_id, scope=scope, user_id=user_id, amount=cost, limits=limits,
+            job_id=job_id,
+            scope=scope,
+            user_id=user_id,
+            amount=cost,
+            limits=limits,
             at=self.clock(),
-        )  # fmt: skip
+        )
         if not outcome.admitted:
             assert outcome.blocked_by is not None  # no throttle was asked
             raise CapReached(self.refusal(cost, outcome), outcome.blocked_by)

@@ -56,10 +56,15 @@ class VideoDownloader:
         self._slots = asyncio.Semaphore(max_concurrent)
         # No more connections than downloads at once: each TLS connection kept alive holds
         # about half a MiB of buffers (16 of them were 8 MiB at 500 jobs in flight).
-        self._session = LazySession(verify, lambda tls: aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=tls, limit_per_host=max_concurrent),
-            timeout=self._timeout, read_bufsize=CHUNK, trust_env=True,
-        ))  # fmt: skip
+        self._session = LazySession(
+            verify,
+            lambda tls: aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=tls, limit_per_host=max_concurrent),
+                timeout=self._timeout,
+                read_bufsize=CHUNK,
+                trust_env=True,
+            ),
+        )
         self.waiting = 0  # downloads waiting for a slot (for tests and the bench)
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:

@@ -72,9 +72,14 @@ class StatusStreams:
     ) -> None:
         headers = {"Authorization": key_header, "User-Agent": fal_http.USER_AGENT}
         limit = max(max_connections, 1)  # 0 would mean no limit to aiohttp
-        self._session = LazySession(verify, lambda tls: aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=tls, limit=limit), headers=headers, trust_env=True
-        ))  # fmt: skip
+        self._session = LazySession(
+            verify,
+            lambda tls: aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=tls, limit=limit),
+                headers=headers,
+                trust_env=True,
+            ),
+        )
 
     def __repr__(self) -> str:  # never the key
         return f"StatusStreams(open={self._session.opened})"

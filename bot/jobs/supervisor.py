@@ -133,9 +133,12 @@ class Supervisor:
         if job.state in AT_FAL:
             wake = self._wake.setdefault(job.id, asyncio.Event())
             job = await follow(
-                self.lifecycle, job, self.policy, wake=wake,
+                self.lifecycle,
+                job,
+                self.policy,
+                wake=wake,
                 announced=lambda: job.id in self._completed,
-            )  # fmt: skip
+            )
             if job.result is None and job.state in AT_FAL:
                 job = await self.lifecycle.record_result(
                     job, await self.gateway.result(job.fal_request_id or "")

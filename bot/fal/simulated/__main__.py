@@ -27,14 +27,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (8765; 0 picks one)")
-    parser.add_argument("--generation-seconds", type=_seconds, default=4.0,
-                        help="how long a render pretends to take (4)")  # fmt: skip
-    parser.add_argument("--queue-seconds", type=_seconds, default=1.0,
-                        help="how long a request waits in the queue (1)")  # fmt: skip
-    parser.add_argument("--no-tls", action="store_true",
-                        help="serve plain http (the bot follows http URLs too)")  # fmt: skip
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where uploads and videos go (a temporary folder)")  # fmt: skip
+    parser.add_argument(
+        "--generation-seconds",
+        type=_seconds,
+        default=4.0,
+        help="how long a render pretends to take (4)",
+    )
+    parser.add_argument(
+        "--queue-seconds",
+        type=_seconds,
+        default=1.0,
+        help="how long a request waits in the queue (1)",
+    )
+    parser.add_argument(
+        "--no-tls", action="store_true", help="serve plain http (the bot follows http URLs too)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where uploads and videos go (a temporary folder)",
+    )
     return parser
 
 
