@@ -9,21 +9,18 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
+from bot.ports import Period
 
 
 class Backend(StrEnum):
     AUTO = "auto"  # real fal when FAL_KEY is set, else the simulated one
     FAL = "fal"
     SIMULATED = "simulated"
-
-
-Period = Literal["day", "week", "month", "none"]
 
 
 class Settings(BaseSettings):

@@ -7,19 +7,11 @@ the platform's own notion of an admin). Every change is written with who made it
 from __future__ import annotations
 
 from bot.budget.budgets import Budgets, ScopePolicy, cap_name
-from bot.budget.policy import (
-    Cap,
-    CapKind,
-    PolicyStore,
-    Rule,
-    parse_dollars,
-    parse_period,
-    parse_subject,
-    parse_timezone,
-)
+from bot.budget.policy import parse_dollars, parse_period, parse_subject, parse_timezone
 from bot.errors import NotAllowed, UserError
 from bot.model import Actor, Invocation, Reply
 from bot.money import Money
+from bot.ports import Cap, CapKind, PolicyStore, Rule
 from commands.context import Services
 
 NOT_ADMIN = "Only an admin of this server or workspace can use the admin commands."

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.budget.periods import Period, window
+from bot.budget.periods import window
 from bot.budget.policy import parse_period
 from bot.model import Invocation, Reply
 from bot.money import Money
-from bot.ports import Entry, EntryKind
+from bot.ports import Entry, EntryKind, Period
 from bot.reports.usage import MAX_SERIES, POOL, prune_reports, render_chart, summarize, write_csv
 from commands.admin import require_admin
 from commands.context import Services

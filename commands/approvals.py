@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.budget.approvals import ApprovalRequest, ApprovalState, ApprovalStore
 from bot.budget.budgets import Budgets
 from bot.errors import CapReached, NotAllowed, NotFound, UserError
 from bot.jobs.record import ACTIVE, Job, JobState
 from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
+from bot.ports import ApprovalRequest, ApprovalState, ApprovalStore
 from commands.admin import policy_store, require_admin
 from commands.channels import announce, mention, tell_admins
 from commands.confirm import hold_and_start, reject

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.budget.policy import DEFAULT_OPTIONS, ChannelAccess, Rule, parse_channel
+from bot.budget.policy import DEFAULT_OPTIONS, parse_channel
 from bot.errors import NotAllowed, UserError
 from bot.model import Actor, Invocation, Place, Platform, Reply
+from bot.ports import ChannelAccess, Rule
 from bot.request import GenerationRequest, parse_request
 from commands.admin import policy_store, require_admin
 from commands.context import Services

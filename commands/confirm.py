@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.budget.approvals import ApprovalState
 from bot.budget.budgets import ScopePolicy
 from bot.errors import BudgetExceeded, CapReached, NotFound
 from bot.jobs.record import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Place, Reply
 from bot.money import Money
+from bot.ports import ApprovalState
 from bot.pricing import Quote
 from commands.channels import tell_admins
 from commands.context import Services

@@ -1,4 +1,4 @@
-"""`bot.budget.approvals.ApprovalStore` on SQLAlchemy Core (SQLite and PostgreSQL).
+"""`bot.ports.ApprovalStore` on SQLAlchemy Core (SQLite and PostgreSQL).
 
 A decision is a single `UPDATE ... WHERE state = 'pending' [AND expires_at > now]`: the
 database serialises racing writers on the row, and only the one whose update matched a row
@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.budget.approvals import ApprovalRequest, ApprovalState
 from bot.money import Money
+from bot.ports import ApprovalRequest, ApprovalState
 from storage.tables import approval_requests
 
 table = approval_requests

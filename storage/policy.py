@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.budget.policy import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from bot.money import Money
+from bot.ports import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from storage.approvals import SqlApprovalStore
 from storage.coalesce import SharedReads
 from storage.engine import single_statement_reads

@@ -98,7 +98,7 @@ budget_caps = Table(
     "budget_caps",
     metadata,
     Column("scope", String(200), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # bot.budget.policy.CapKind
+    Column("kind", String(16), primary_key=True),  # bot.ports.CapKind
     Column("subject", String(200), primary_key=True),  # user or role id; "" for default, pool
     Column("amount", BigInteger, nullable=True),  # nano-dollars; NULL: explicitly uncapped
     Column("period", String(16), nullable=False),
@@ -110,7 +110,7 @@ scope_rules = Table(
     "scope_rules",
     metadata,
     Column("scope", String(200), primary_key=True),
-    Column("name", String(32), primary_key=True),  # bot.budget.policy.Rule
+    Column("name", String(32), primary_key=True),  # bot.ports.Rule
     Column("value", Text, nullable=False),
     Column("set_by", String(200), nullable=True),
     Column("set_at", UtcDateTime, nullable=False),
@@ -158,7 +158,7 @@ approval_requests = Table(
     Column("user_id", String(200), nullable=False),
     Column("cost", BigInteger, nullable=False),  # nano-dollars
     Column("reason", Text, nullable=False),
-    Column("state", String(16), nullable=False),  # bot.budget.approvals.ApprovalState
+    Column("state", String(16), nullable=False),  # bot.ports.ApprovalState
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("admin_channel", String(200), nullable=True),
@@ -172,7 +172,7 @@ channel_access = Table(
     metadata,
     Column("scope", String(200), primary_key=True),
     Column("channel_id", String(200), primary_key=True),
-    Column("access", String(8), nullable=False),  # bot.budget.policy.ChannelAccess
+    Column("access", String(8), nullable=False),  # bot.ports.ChannelAccess
     Column("set_by", String(200), nullable=True),
     Column("set_at", UtcDateTime, nullable=False),
 )

@@ -24,11 +24,23 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.budget.approvals import DEFAULT_APPROVAL_TTL
-from bot.budget.periods import Period, describe_reset, window
-from bot.budget.policy import Cap, CapKind, PolicyStore, Rule
+from bot.budget.periods import describe_reset, window
 from bot.errors import BudgetExceeded, CapReached, LimitReached
 from bot.money import Money
-from bot.ports import Clock, HoldOutcome, Ledger, Limit, Throttle, Throttled, Usage
+from bot.ports import (
+    Cap,
+    CapKind,
+    Clock,
+    HoldOutcome,
+    Ledger,
+    Limit,
+    Period,
+    PolicyStore,
+    Rule,
+    Throttle,
+    Throttled,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 RATE_WINDOW = timedelta(minutes=1)

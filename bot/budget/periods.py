@@ -7,10 +7,9 @@ hours across a daylight-saving change still resets exactly at local midnight.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-Period = Literal["day", "week", "month", "none"]
+from bot.ports.policy import Period
 
 
 def window(period: Period, now: datetime, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:

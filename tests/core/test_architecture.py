@@ -1,5 +1,6 @@
 """The folder tree is the architecture: imports point inwards, platforms and drivers stay out
-of the core, and the simulated fal imports nothing of the product it stands in for."""
+of the core, the ports load only the records they carry, and the simulated fal imports nothing
+of the product it stands in for."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
-    "contracts"
-]
+LINTER = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+CONTRACTS = LINTER["contracts"]
+# What `bot.ports` may load: its own modules, the records that cross them (a job, its events,
+# the model, money) and what those need. No rule of the budget, no job logic, no fal client.
+PORTS_MAY_LOAD = {"bot", "bot.errors", "bot.events", "bot.jobs", "bot.jobs.record", "bot.model"}
+PORTS_MAY_LOAD |= {"bot.money", "bot.request"}
 
 
 def test_import_contracts_hold():
@@ -39,6 +43,17 @@ def test_the_simulated_fal_contract_names_every_other_part_of_the_core():
     core -= {"bot", "bot.fal", "bot.fal.simulated"}
     missing = {m for m in core if not any(m == f or m.startswith(f + ".") for f in forbidden)}
     assert not missing, f"add to the simulated fal's forbidden_modules: {sorted(missing)}"
+
+
+def test_the_ports_load_only_the_records_they_carry():
+    """Importing the interfaces must not pull in what implements or uses them (no cycles)."""
+    code = "import sys, bot.ports; print('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    ours = {m for m in done.stdout.split() if m.split(".")[0] in LINTER["root_packages"]}
+    extra = {m for m in ours if m not in PORTS_MAY_LOAD and not m.startswith("bot.ports")}
+    assert not extra, f"bot.ports loads {sorted(extra)}"
 
 
 def _top_module(path: Path) -> str:

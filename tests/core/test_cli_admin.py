@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.budget.policy import CapKind
 from bot.fal.simulated import SimulatedFal
 from bot.fal.simulated.client_setup import trust_bundle
 from bot.jobs.record import JobState
+from bot.ports import CapKind
 from storage import open_storage
 
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))

@@ -12,9 +12,9 @@ import pytest
 from policykit import ALICE, PolicyKit
 from sqlalchemy import event
 
-from bot.budget.policy import Cap, CapKind, Rule
 from bot.model import ButtonAction
 from bot.money import Money
+from bot.ports import Cap, CapKind, Rule
 from storage import Storage, open_storage
 from tests.policy.conftest import kit_on
 from tests.storage.storage_testkit import require_postgres, throwaway_schema

@@ -17,10 +17,10 @@ from test_slack_entries import JIT_TOKEN, step
 from test_slack_submit import form, values
 
 from adapters.slack.textcmd import parse_text
-from bot.budget.policy import CapKind
 from bot.errors import InvalidRequest
 from bot.jobs.record import JobState
 from bot.money import Money
+from bot.ports import CapKind
 from commands.admin import NOT_ADMIN
 from commands.spec import ADMIN_COMMANDS
 

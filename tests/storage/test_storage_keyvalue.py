@@ -15,8 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from storage_testkit import T0
 
-from bot.budget.policy import Cap, CapKind
 from bot.money import Money
+from bot.ports import Cap, CapKind
 from storage import SqlKeyValueStore, SqlLedger, SqlPolicyStore, Storage, open_storage
 from storage.engine import create_engine
 from storage.migrate import MIGRATIONS

@@ -20,10 +20,9 @@ from hypothesis import strategies as st
 from storage_testkit import T0
 
 from bot.budget.budgets import Budgets, CapPolicy
-from bot.budget.policy import Cap, CapKind, Rule
 from bot.errors import BudgetExceeded
 from bot.money import Money
-from bot.ports import Entry, EntryKind, Limit, Usage
+from bot.ports import Cap, CapKind, Entry, EntryKind, Limit, Rule, Usage
 from storage import Storage
 
 USERS = ["ann", "bob", "cy"]

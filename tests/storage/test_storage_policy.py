@@ -12,10 +12,9 @@ from alembic.config import Config
 from storage_testkit import T0
 
 from bot.budget.budgets import Budgets, CapPolicy
-from bot.budget.policy import Cap, CapKind, Rule
 from bot.errors import BudgetExceeded
 from bot.money import Money
-from bot.ports import Limit, Throttle, Throttled
+from bot.ports import Cap, CapKind, Limit, Rule, Throttle, Throttled
 from storage import SqlLedger, Storage, open_storage
 from storage.engine import create_engine
 from storage.migrate import MIGRATIONS

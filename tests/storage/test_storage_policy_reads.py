@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from storage_testkit import DAY, T0, statements, write_lock_held_elsewhere
 
-from bot.budget.policy import Cap, CapKind, ChannelAccess, Rule
 from bot.money import Money
-from bot.ports import Usage
+from bot.ports import Cap, CapKind, ChannelAccess, Rule, Usage
 from storage import Storage
 from storage.tables import scope_rules
 

@@ -11,9 +11,9 @@ import pytest
 from storage_testkit import T0
 
 from bot.budget.budgets import Budgets, CapPolicy
-from bot.budget.policy import Cap, CapKind
 from bot.errors import CapReached
 from bot.money import Money
+from bot.ports import Cap, CapKind
 from storage import open_storage
 from storage.coalesce import SharedReads
 

@@ -1,0 +1,54 @@
+"""The core's interfaces to the outside world (storage, fal, the chat adapters) and their records.
+
+One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs`
+(JobStore), `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore),
+`fal` (Gateway), `chat` (Poster), and `clock` (Clock). Storage implements the stores,
+`bot.fal.gateway` the Gateway, each adapter its Poster. They import only the job record, the
+events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
+"""
+
+from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
+from bot.ports.chat import Poster
+from bot.ports.clock import Clock
+from bot.ports.fal import FalResult, FalStatus, Gateway
+from bot.ports.jobs import JobStore
+from bot.ports.keyvalue import KeyValueStore
+from bot.ports.ledger import (
+    Entry,
+    EntryKind,
+    HoldOutcome,
+    Ledger,
+    Limit,
+    Throttle,
+    Throttled,
+    Usage,
+)
+from bot.ports.policy import AuditEntry, Cap, CapKind, ChannelAccess, Period, PolicyStore, Rule
+
+__all__ = [
+    "ApprovalRequest",
+    "ApprovalState",
+    "ApprovalStore",
+    "AuditEntry",
+    "Cap",
+    "CapKind",
+    "ChannelAccess",
+    "Clock",
+    "Entry",
+    "EntryKind",
+    "FalResult",
+    "FalStatus",
+    "Gateway",
+    "HoldOutcome",
+    "JobStore",
+    "KeyValueStore",
+    "Ledger",
+    "Limit",
+    "Period",
+    "PolicyStore",
+    "Poster",
+    "Rule",
+    "Throttle",
+    "Throttled",
+    "Usage",
+]
