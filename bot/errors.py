@@ -1,7 +1,10 @@
-"""A small rooted error tree.
+"""A small rooted error tree: every exception class of the core is here, under `LtxbotError`.
 
-`UserError`s carry a sentence the person can act on and are shown as they are. Everything else
-is internal: the person sees a short apology naming the job id, the log gets the details.
+`UserError`s carry a sentence the person can act on and are shown as they are.
+`GenerationFailed` (and under it `FalUnavailable`) is fal refusing or failing a job. A few are
+signals handled where they are raised, never shown: `StreamBusy` (poll instead) and
+`WebhookRefused` (answer 401). Everything else is internal: the person sees a short apology
+naming the job id, the log gets the details.
 """
 
 from __future__ import annotations
@@ -70,6 +73,20 @@ class FalUnavailable(GenerationFailed):
         self.retry_after = retry_after
 
 
+class StreamBroken(FalUnavailable):
+    """fal's status stream ended before COMPLETED. `retry`: reconnecting may help (a dropped
+    connection, 429/5xx); False when this fal does not stream this request (404, not SSE)."""
+
+    def __init__(self, reason: str, *, retry: bool = True, retry_after: float | None = None):
+        super().__init__(reason, retry_after=retry_after)
+        self.retry = retry
+
+
+class StreamBusy(LtxbotError):
+    """Every status stream slot of the gateway is taken; nothing was sent. Not a failure of
+    fal or of the job (so no `GenerationFailed`): the follower polls this time instead."""
+
+
 class SubmitOutcomeUnknown(GenerationFailed):
     """The submit was sent but its answer was lost: fal may or may not have queued it."""
 
@@ -84,6 +101,10 @@ class LostJob(LtxbotError):
 
 class JwksUnavailable(LtxbotError):
     """fal's key set could not be fetched (and none is cached)."""
+
+
+class WebhookRefused(LtxbotError):
+    """A fal webhook delivery is not (validly) signed; `str()` says why, for the log."""
 
 
 class LimitReached(BudgetExceeded):

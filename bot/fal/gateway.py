@@ -48,12 +48,12 @@ import fal_client.client as fal_http
 import httpx
 from pydantic import SecretStr
 
-from bot.errors import FalUnavailable, GenerationFailed
+from bot.errors import FalUnavailable, GenerationFailed, StreamBusy
 from bot.fal.answers import error_from_response
 from bot.fal.download import VideoDownloader
 from bot.fal.results import fetch_result
 from bot.fal.retry import RetryPolicy, with_retries
-from bot.fal.stream import StatusStreams, StreamBusy, stream_status
+from bot.fal.stream import StatusStreams, stream_status
 from bot.fal.translate import as_fal_status, from_http, translated, unknown_outcome
 from bot.fal.upload import CdnUploader
 from bot.ports import FalResult, FalStatus

@@ -30,7 +30,7 @@ import aiohttp
 import fal_client.client as fal_http
 from aiohttp.http_exceptions import LineTooLong
 
-from bot.errors import FalUnavailable
+from bot.errors import FalUnavailable, StreamBroken
 from bot.fal.answers import error_from_response
 from bot.fal.session import LazySession
 from bot.ports import FalStatus
@@ -46,19 +46,6 @@ CONNECT_SECONDS = 30.0  # for a free connection of the pool and to open one, as 
 MAX_LINE = 1 << 20
 _PARAMS = {"logs": "1"}
 _ACCEPT = {"Accept": "text/event-stream"}
-
-
-class StreamBroken(FalUnavailable):
-    """The status stream ended before COMPLETED. `retry`: reconnecting may help (a dropped
-    connection, 429/5xx); False when this fal does not stream this request (404, not SSE)."""
-
-    def __init__(self, reason: str, *, retry: bool = True, retry_after: float | None = None):
-        super().__init__(reason, retry_after=retry_after)
-        self.retry = retry
-
-
-class StreamBusy(StreamBroken):
-    """Every stream slot of the gateway is taken; nothing was sent. Poll this time."""
 
 
 class StatusStreams:

@@ -35,7 +35,7 @@ from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bot.errors import JwksUnavailable
+from bot.errors import JwksUnavailable, WebhookRefused
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,6 @@ class WebhookSink(Protocol):
     ) -> None: ...
 
 
-class Refused(Exception):
-    """The delivery is not (validly) signed; `str()` says why, for the log."""
-
-
 @dataclass(frozen=True, slots=True)
 class SignedHeaders:
     request_id: str
@@ -89,15 +85,15 @@ def read_signed_headers(headers: Mapping[str, str], now: float) -> SignedHeaders
     values = [lowered.get(name.lower(), "").strip() for name in (REQUEST_ID, USER_ID, TIMESTAMP)]
     signature_hex = lowered.get(SIGNATURE.lower(), "").strip()
     if not all(values) or not signature_hex:
-        raise Refused("the fal signature headers are missing")
+        raise WebhookRefused("the fal signature headers are missing")
     request_id, user_id, timestamp = values
     try:
         sent_at = int(timestamp)
         signature = bytes.fromhex(signature_hex)
     except ValueError:
-        raise Refused("the fal signature headers are malformed") from None
+        raise WebhookRefused("the fal signature headers are malformed") from None
     if abs(now - sent_at) > TIMESTAMP_LEEWAY_SECONDS:
-        raise Refused(f"the timestamp is {int(now - sent_at)} s off (more than 300 s)")
+        raise WebhookRefused(f"the timestamp is {int(now - sent_at)} s off (more than 300 s)")
     return SignedHeaders(request_id, user_id, timestamp, signature)
 
 
@@ -135,7 +131,7 @@ def verify_webhook(
     """One-shot check against a JWKS already in hand: signed by one of its keys, and fresh."""
     try:
         signed = read_signed_headers(headers, time.time() if now is None else now)
-    except Refused:
+    except WebhookRefused:
         return False
     return signature_matches(signed, body, public_keys(jwks))
 
@@ -223,8 +219,8 @@ def webhook_app(
         try:
             signed = read_signed_headers(request.headers, clock())
             if not await _verified(cache, signed, body):
-                raise Refused("the signature does not verify against fal's keys")
-        except Refused as refused:
+                raise WebhookRefused("the signature does not verify against fal's keys")
+        except WebhookRefused as refused:
             log.warning("refused a fal webhook: %s", refused)
             return web.json_response({"error": "invalid signature"}, status=401)
         except JwksUnavailable as error:

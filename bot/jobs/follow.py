@@ -20,9 +20,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
-from bot.errors import FalUnavailable
+from bot.errors import FalUnavailable, StreamBroken, StreamBusy
 from bot.events import JobEvent, Queued, Running
-from bot.fal.stream import StreamBroken, StreamBusy
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.record import AT_FAL, FINAL, Job, JobState
 from bot.ports import FalStatus

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from falkit import arguments
 
+from bot.errors import StreamBroken, StreamBusy
 from bot.fal.gateway import FalGateway
 from bot.fal.simulated import SimulatedFal
-from bot.fal.stream import StreamBroken, StreamBusy, _LogTail
+from bot.fal.stream import _LogTail
 
 ORDER = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 

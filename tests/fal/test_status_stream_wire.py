@@ -12,8 +12,9 @@ import fal_client.client as fal_http
 import pytest
 from aiohttp import web
 
+from bot.errors import StreamBroken
 from bot.fal import stream as fal_stream
-from bot.fal.stream import StatusStreams, StreamBroken, stream_status
+from bot.fal.stream import StatusStreams, stream_status
 from bot.ports import FalStatus
 
 Respond = Callable[[web.Request], Awaitable[web.StreamResponse]]
