@@ -17,7 +17,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.media.sheets import sanitise_sheet
+from bot.media.sanitise import sanitise_sheet
 
 
 def photo_like_jpeg(width: int = 4000, height: int = 3000) -> bytes:

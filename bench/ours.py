@@ -32,6 +32,7 @@ from bench.slack_path import start_slack
 from bench.wiring import SHEET, FalView, now, options
 from bot.events import Cancelled, Failed, JobEvent
 from bot.fal.gateway import FalGateway
+from bot.fal.on_simulated import gateway_on_simulated
 from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
 from bot.settings import Settings
@@ -196,7 +197,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             overrides["public_base_url"] = await _serve_webhooks(stack, view, forward)
             overrides["fal_jwks_url"] = view.jwks_url
         settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
-        inner = FalGateway.for_simulated(settings, view)  # type: ignore[arg-type]
+        inner = gateway_on_simulated(settings, view)  # type: ignore[arg-type]
         stack.push_async_callback(inner.aclose)
         gateway = TimedGateway(inner)
         core = await stack.enter_async_context(

@@ -21,7 +21,7 @@ now = time.monotonic  # CLOCK_MONOTONIC: one clock for every process on the mach
 
 @dataclass(frozen=True)
 class FalView:
-    """A SimulatedFal running in the harness process, as `FalGateway.for_simulated` and
+    """A SimulatedFal running in the harness process, as `gateway_on_simulated` and
     `point_fal_client_at` read it (URLs, TLS and its CA file)."""
 
     queue_url: str

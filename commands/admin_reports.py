@@ -17,7 +17,9 @@ from bot.budget.policy import parse_period
 from bot.model import Invocation, Reply
 from bot.money import Money
 from bot.ports import Entry, EntryKind, Period
-from bot.reports.usage import MAX_SERIES, POOL, prune_reports, render_chart, summarize, write_csv
+from bot.reports.chart import MAX_SERIES, render_chart
+from bot.reports.export import prune_reports, write_csv
+from bot.reports.usage import POOL, summarize
 from commands.admin import require_admin
 from commands.context import Services
 

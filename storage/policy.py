@@ -1,25 +1,31 @@
 """`PolicyStore` (`bot.ports`) on SQLAlchemy Core: caps, rules, the admin audit log, alert marks.
 
 Every change an admin makes is written in the same transaction as its audit entry, so the log
-cannot miss a change that happened. Upserts use each dialect's ON CONFLICT, so two admins
-setting the same cap at once both succeed (the last one wins) instead of one failing.
+cannot miss a change that happened (`storage.policy_writes`). A scope's caps and rules are read
+together in one statement (`storage.policy_reads`), shared by concurrent askers.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, delete, null, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.money import Money
 from bot.ports import AuditEntry, Cap, CapKind, ChannelAccess, Rule
 from storage.approvals import SqlApprovalStore
 from storage.coalesce import SharedReads
 from storage.engine import single_statement_reads
+from storage.policy_reads import read_caps_and_rules
+from storage.policy_writes import (
+    CAP_KEYS,
+    CHANNEL_KEYS,
+    DEFAULT_KEYS,
+    RULE_KEYS,
+    upsert,
+    write_audit,
+)
 from storage.tables import (
     admin_audit,
     budget_alerts,
@@ -28,54 +34,6 @@ from storage.tables import (
     channel_defaults,
     scope_rules,
 )
-
-# A scope's caps and rules in one statement, so one snapshot (on SQLite an autocommit read,
-# on PostgreSQL one statement's snapshot) and no transaction: they always agree. Rule rows
-# carry their value (never NULL), cap rows a NULL one; rules put their name in `kind`.
-_caps = select(
-    budget_caps.c.kind,
-    budget_caps.c.subject,
-    budget_caps.c.amount,
-    budget_caps.c.period,
-    budget_caps.c.set_by,
-    budget_caps.c.set_at,
-    cast(null(), Text).label("value"),
-).where(budget_caps.c.scope == bindparam("scope"))
-_rules = select(
-    scope_rules.c.name.label("kind"),
-    cast(null(), budget_caps.c.subject.type).label("subject"),
-    cast(null(), budget_caps.c.amount.type).label("amount"),
-    cast(null(), budget_caps.c.period.type).label("period"),
-    cast(null(), budget_caps.c.set_by.type).label("set_by"),
-    scope_rules.c.set_at,
-    scope_rules.c.value,
-).where(scope_rules.c.scope == bindparam("scope"))
-_both = union_all(_caps, _rules)
-_POLICY = _both.order_by(_both.selected_columns.kind, _both.selected_columns.subject)
-
-
-def _upsert(
-    connection: AsyncConnection, table: Any, values: dict[str, Any], keys: list[str]
-) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
-    changes = {name: value for name, value in values.items() if name not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
-
-
-async def _audit(
-    connection: AsyncConnection,
-    scope: str,
-    actor: str,
-    action: str,
-    detail: str,
-    reason: str,
-    at: datetime,
-) -> int:
-    insert = admin_audit.insert().values(
-        scope=scope, actor=actor, action=action, detail=detail, reason=reason, created_at=at
-    )
-    return int((await connection.execute(insert)).inserted_primary_key[0])  # type: ignore[index]
 
 
 class SqlPolicyStore:
@@ -101,24 +59,7 @@ class SqlPolicyStore:
 
     async def _read_policy(self, scope: str) -> tuple[tuple[Cap, ...], dict[Rule, str]]:
         async with self._reads.connect() as connection:
-            rows = (await connection.execute(_POLICY, {"scope": scope})).all()
-        caps = tuple(
-            Cap(
-                kind=CapKind(row.kind),
-                subject=row.subject,
-                amount=Money(int(row.amount)) if row.amount is not None else None,
-                period=row.period,
-                set_by=row.set_by,
-                set_at=row.set_at,
-            )
-            for row in rows
-            if row.value is None
-        )
-        known = {rule.value for rule in Rule}
-        rules = {
-            Rule(row.kind): row.value for row in rows if row.value is not None and row.kind in known
-        }
-        return caps, rules
+            return await read_caps_and_rules(connection, scope)
 
     async def set_cap(self, *, scope: str, cap: Cap, actor: str, reason: str, at: datetime) -> None:
         """Insert or replace the cap for (kind, subject), with its audit entry."""
@@ -136,8 +77,8 @@ class SqlPolicyStore:
         amount = str(cap.amount) if cap.amount is not None else "uncapped"
         detail = f"{_cap_name(cap.kind, cap.subject)} = {amount} per {cap.period}"
         async with self._engine.begin() as connection:
-            await connection.execute(_upsert(connection, budget_caps, values, _CAP_KEYS))
-            await _audit(connection, scope, actor, "caps set", detail, reason, at)
+            await connection.execute(upsert(connection, budget_caps, values, CAP_KEYS))
+            await write_audit(connection, scope, actor, "caps set", detail, reason, at)
 
     async def clear_cap(
         self, *, scope: str, kind: CapKind, subject: str, actor: str, reason: str, at: datetime
@@ -152,7 +93,7 @@ class SqlPolicyStore:
             removed = (await connection.execute(statement)).rowcount > 0
             if removed:
                 detail = _cap_name(kind, subject)
-                await _audit(connection, scope, actor, "caps clear", detail, reason, at)
+                await write_audit(connection, scope, actor, "caps clear", detail, reason, at)
         return removed
 
     async def rules(self, *, scope: str) -> dict[Rule, str]:
@@ -186,16 +127,16 @@ class SqlPolicyStore:
                     "set_by": actor,
                     "set_at": at,
                 }
-                await connection.execute(_upsert(connection, scope_rules, values, _RULE_KEYS))
+                await connection.execute(upsert(connection, scope_rules, values, RULE_KEYS))
             detail = f"{rule.value} = {value if value is not None else 'default'}"
-            await _audit(connection, scope, actor, action, detail, reason, at)
+            await write_audit(connection, scope, actor, action, detail, reason, at)
 
     async def record(
         self, *, scope: str, actor: str, action: str, detail: str, reason: str, at: datetime
     ) -> AuditEntry:
         """Append one audit entry."""
         async with self._engine.begin() as connection:
-            entry_id = await _audit(connection, scope, actor, action, detail, reason, at)
+            entry_id = await write_audit(connection, scope, actor, action, detail, reason, at)
         return AuditEntry(entry_id, scope, actor, action, detail, reason, at.astimezone(UTC))
 
     async def audit(self, *, scope: str, limit: int = 20) -> list[AuditEntry]:
@@ -261,9 +202,9 @@ class SqlPolicyStore:
                     "set_by": actor,
                     "set_at": at,
                 }
-                await connection.execute(_upsert(connection, channel_access, values, _CHANNEL_KEYS))
+                await connection.execute(upsert(connection, channel_access, values, CHANNEL_KEYS))
             shown = access.value if access is not None else "unlisted"
-            await _audit(
+            await write_audit(
                 connection, scope, actor, "channel set", f"<#{channel_id}> = {shown}", reason, at
             )
 
@@ -305,17 +246,9 @@ class SqlPolicyStore:
                     "set_by": actor,
                     "set_at": at,
                 }
-                await connection.execute(
-                    _upsert(connection, channel_defaults, values, _DEFAULT_KEYS)
-                )
+                await connection.execute(upsert(connection, channel_defaults, values, DEFAULT_KEYS))
             detail = f"<#{channel_id}> {option} = {value if value is not None else 'unset'}"
-            await _audit(connection, scope, actor, "defaults set", detail, reason, at)
-
-
-_CAP_KEYS = ["scope", "kind", "subject"]
-_RULE_KEYS = ["scope", "name"]
-_CHANNEL_KEYS = ["scope", "channel_id"]
-_DEFAULT_KEYS = ["scope", "channel_id", "option"]
+            await write_audit(connection, scope, actor, "defaults set", detail, reason, at)
 
 
 def _cap_name(kind: CapKind, subject: str) -> str:

@@ -148,12 +148,13 @@ async def _open_gateway(
         gateway = FalGateway.from_settings(settings)
         stack.push_async_callback(gateway.aclose)
         return gateway, None
+    from bot.fal.on_simulated import gateway_on_simulated
     from bot.fal.simulated import SimulatedFal
 
     options = {"data_dir": settings.data_dir / "simulated-fal", **simulated_options}
     fal = await stack.enter_async_context(SimulatedFal(**options))
     log.warning("No FAL_KEY: using the SIMULATED fal at %s; nothing is charged", fal.base_url)
-    gateway = FalGateway.for_simulated(settings, fal)
+    gateway = gateway_on_simulated(settings, fal)
     stack.push_async_callback(gateway.aclose)
     return gateway, fal
 

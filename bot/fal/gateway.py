@@ -1,22 +1,14 @@
 """The one door to fal: upload, submit, follow, fetch the result, cancel, download.
 
-With its helpers (`bot.fal.upload`, `bot.fal.stream`, `bot.fal.download`) this is the only code
-that talks to fal. It uses `fal_client.AsyncClient` for the queue and does for us what the
-client does not:
+With its helpers (`bot.fal.upload`, `bot.fal.submit`, `bot.fal.stream`, `bot.fal.results`,
+`bot.fal.cancel`, `bot.fal.download`) this is the only code that talks to fal. It uses
+`fal_client.AsyncClient` for the queue and does for us what the client does not:
 
 Retries. fal_client retries every request up to 10 times on its own (the submit POST
 included, also after a read timeout), retries 429 quickly without Retry-After and never
 retries 500. The gateway sets `fal_client.client.MAX_ATTEMPTS = 1` and makes each decision
 itself (`bot.fal.retry`: tenacity, bounded, exponential backoff with jitter, Retry-After
-honoured up to a cap).
-
-No paid request is ever sent twice. A submit is retried only when fal certainly did not queue
-it: the connection was never made, or fal answered 429 / 500 / 503. When the request may have
-reached fal but its answer was lost (read timeout, connection dropped mid-answer, a proxy's
-502/504, an unreadable answer), the gateway raises `SubmitOutcomeUnknown` and does not resend:
-one lost video is cheaper and more honest than a silent double charge at fal. The runner marks
-the job before the POST and names it in the webhook URL, so a lost submission that fal did run
-is still recognised when its webhook arrives, and a crash mid-submit is never resubmitted.
+honoured up to a cap). No paid request is ever sent twice (`bot.fal.submit`).
 
 Status. fal_client's handles poll every 0.1 s. `watch` follows fal's server-sent status stream
 instead (`bot.fal.stream`): one request per job, every change seen as it happens, at most
@@ -29,10 +21,8 @@ request per interval per job, plus the bounded retries of a status request that 
 Uploads go through one long-lived httpx client (`bot.fal.upload`), not fal_client's
 client-per-upload, which loaded the CA bundle on the event loop for every job. Downloads go
 through one pooled aiohttp session, at most `max_downloads` at once (`bot.fal.download`).
-
-Results. `result` reads the response itself (`bot.fal.results`, through the queue's pooled
-aiohttp session with fal's key) so the `x-fal-billable-units` header is kept, which
-fal_client's `get()` drops.
+`result` reads the response itself (`bot.fal.results`) so the `x-fal-billable-units` header is
+kept, which fal_client's `get()` drops.
 """
 
 from __future__ import annotations
@@ -41,32 +31,25 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import fal_client
 import fal_client.client as fal_http
-import httpx
 from pydantic import SecretStr
 
-from bot.errors import FalUnavailable, GenerationFailed, StreamBusy
-from bot.fal.answers import error_from_response
+from bot.errors import GenerationFailed, StreamBusy
+from bot.fal.cancel import ask_to_cancel
 from bot.fal.download import VideoDownloader
 from bot.fal.results import fetch_result
 from bot.fal.retry import RetryPolicy, with_retries
 from bot.fal.stream import StatusStreams, stream_status
-from bot.fal.translate import as_fal_status, from_http, translated, unknown_outcome
+from bot.fal.submit import submit_once
+from bot.fal.translate import as_fal_status, translated
 from bot.fal.upload import CdnUploader
 from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
 
-if TYPE_CHECKING:
-    from bot.fal.simulated import SimulatedFal
-
 RESULT_CONNECTIONS = 16
-# Transport errors after which fal certainly did not get the request.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Submit answers that mean fal did not queue it, so sending again cannot double-bill.
-_SAFE_SUBMIT_STATUSES = frozenset({429, 500, 503})
 
 
 def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
@@ -82,7 +65,10 @@ def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
 
 
 class FalGateway:
-    """`bot.ports.Gateway` over fal's queue API; `simulated` tells the runner not to capture."""
+    """`bot.ports.Gateway` over fal's queue API; `simulated` tells the runner not to capture.
+
+    Built from the settings (`from_settings`) or on a running SimulatedFal
+    (`bot.fal.on_simulated.gateway_on_simulated`)."""
 
     def __init__(
         self,
@@ -104,6 +90,7 @@ class FalGateway:
         stream_read_timeout: float = 120.0,
         max_downloads: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         secret = key.get_secret_value() if isinstance(key, SecretStr) else key
         point_fal_client(queue_url=queue_url, rest_url=rest_url, cdn_url=cdn_url)
@@ -136,7 +123,7 @@ class FalGateway:
             max_connections=max_streams + RESULT_CONNECTIONS,
         )
         self._stream_read_timeout = stream_read_timeout
-        self._undo: Callable[[], None] | None = None  # set by for_simulated
+        self._on_close = on_close  # after aclose: e.g. undo fal_client's pointing
 
     @classmethod
     def from_settings(
@@ -161,37 +148,6 @@ class FalGateway:
             **options,
         )
 
-    @classmethod
-    def for_simulated(cls, settings: Settings, fal: SimulatedFal, **options: Any) -> FalGateway:
-        """A gateway on a running `SimulatedFal`: fal_client aimed at its URLs, its throw-away
-        CA trusted, `simulated=True` (nothing is captured). `aclose()` undoes the pointing.
-
-        fal_client builds a fresh httpx client for every upload and token refresh, and httpx
-        reads SSL_CERT_FILE each time, so the CA is trusted through that variable (a bundle of
-        certifi's roots, any bundle already named there, and the simulator's CA).
-        """
-        from bot.fal.simulated.client_setup import point_fal_client_at
-
-        undo = point_fal_client_at(fal, fal.ca_file if fal.tls else None)
-        try:
-            gateway = cls(
-                # The simulator accepts any key: never hand it a real FAL_KEY.
-                key="simulated",
-                model=settings.fal_model,
-                queue_url=fal.queue_url,
-                rest_url=fal.rest_url,
-                cdn_url=fal.cdn_url,
-                max_video_bytes=settings.max_video_bytes,
-                simulated=True,
-                ssl_context=fal.ssl_context() if fal.tls else None,
-                **options,
-            )
-        except BaseException:
-            undo()
-            raise
-        gateway._undo = undo
-        return gateway
-
     # --- the Gateway port -------------------------------------------------------------------
 
     async def upload(self, data: bytes, *, content_type: str, file_name: str) -> str:
@@ -209,21 +165,7 @@ class FalGateway:
 
     async def submit(self, arguments: dict[str, Any], *, webhook_url: str | None) -> str:
         async def once() -> str:
-            try:
-                handle = await self._fal.submit(self.model, arguments, webhook_url=webhook_url)
-            except fal_http.FalClientHTTPError as exc:
-                error = from_http(exc, "submitting")
-                if isinstance(error, FalUnavailable) and exc.status_code not in (
-                    _SAFE_SUBMIT_STATUSES
-                ):
-                    raise unknown_outcome(f"fal answered HTTP {exc.status_code}") from exc
-                raise error from exc
-            except _NOT_SENT as exc:
-                raise FalUnavailable(f"could not reach fal ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                raise unknown_outcome(f"the connection failed ({type(exc).__name__})") from exc
-            except (KeyError, ValueError) as exc:
-                raise unknown_outcome("fal's answer could not be read") from exc
+            handle = await submit_once(self._fal, self.model, arguments, webhook_url=webhook_url)
             self._handles[handle.request_id] = handle
             return handle.request_id
 
@@ -295,19 +237,7 @@ class FalGateway:
             return False
 
         async def once() -> bool:
-            with translated("cancelling"):
-                response = await handle.client.put(handle.cancel_url, timeout=self._timeout)
-            if response.status_code == 429 or response.status_code >= 500:
-                raise error_from_response(
-                    response.status_code, response.headers, response.content, during="cancelling"
-                )
-            if response.status_code >= 300:
-                return False  # ALREADY_COMPLETED (400) or NOT_FOUND (404)
-            try:
-                answer = response.json().get("status")
-            except (ValueError, AttributeError):
-                answer = None
-            return answer != "ALREADY_COMPLETED"
+            return await ask_to_cancel(handle, timeout=self._timeout)
 
         try:
             accepted = await with_retries(self._retry, once, sleep=self._sleep)
@@ -321,9 +251,9 @@ class FalGateway:
         )
 
     async def aclose(self) -> None:
-        """Close the stream and download sessions, fal_client's pooled connections (fal_client
-        has no close of its own) and, for a simulated fal, restore fal_client's URLs and
-        SSL_CERT_FILE."""
+        """Close the stream and download sessions and fal_client's pooled connections (fal_client
+        has no close of its own), then call `on_close` (for a simulated fal: restore fal_client's
+        URLs and SSL_CERT_FILE)."""
         try:
             await self._streams.aclose()
             await self._downloader.aclose()
@@ -332,9 +262,9 @@ class FalGateway:
                 client = await self._fal._client
                 await client.aclose()
         finally:
-            undo, self._undo = self._undo, None
-            if undo is not None:
-                undo()
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                on_close()
 
     # --- helpers ----------------------------------------------------------------------------
 

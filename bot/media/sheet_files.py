@@ -1,10 +1,11 @@
 """Reference sheets on disk: taken in on the reply path, sanitised inside the job.
 
-On the reply path (`take_in`) the attachment is downloaded, passed through `check_sheet` (the
-checks that need no pixel decode) and kept on disk as it came, beside the path where the clean
-PNG will be; its bytes are dropped at once. The command prices the job from the header, holds
-and answers without waiting for a decode. Inside the job (`ready_sheet`, before the upload)
-the kept original is sanitised into that PNG, which replaces it.
+The two halves of a sheet's checks run at two moments. On the reply path (`take_in`) the
+attachment is downloaded and passed through `bot.media.intake` (the checks that need no pixel
+decode) and kept on disk as it came, beside the path where the clean PNG will be; its bytes are
+dropped at once. The command prices the job from the header, holds and answers without waiting
+for a decode. Inside the job (`ready_sheet`, before the upload) `bot.media.sanitise` turns the
+kept original into that PNG, which replaces it.
 
 Every stage is bounded, so a burst of commands neither holds every sheet in memory at once
 nor puts a decoder on every core: at most `DOWNLOADS_AT_ONCE` attachments and
@@ -27,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.errors import GenerationFailed, InvalidSheet
-from bot.media.sheets import DEFAULT_MAX_BYTES, SheetHeader, check_sheet, megabytes, sanitise_sheet
+from bot.media.intake import DEFAULT_MAX_BYTES, SheetHeader, check_sheet, read_attachment
+from bot.media.sanitise import sanitise_sheet
 from bot.model import Attachment
 
 DOWNLOADS_AT_ONCE = 8
@@ -59,27 +61,6 @@ def original_of(sheet_path: Path) -> Path:
 def sheet_available(sheet_path: Path) -> bool:
     """The job's sheet exists, sanitised or still waiting to be (blocking: call in a thread)."""
     return sheet_path.exists() or original_of(sheet_path).exists()
-
-
-async def read_attachment(attachment: Attachment, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """Fetch an attachment's bytes, refusing it when it is larger than `max_bytes`.
-
-    A declared size over the limit is refused before anything is downloaded. We ask `read`
-    for one byte more than the limit so an oversized file shows itself whichever way the
-    adapter counts (at most `limit`, or `limit + 1` like `Attachment.from_path`).
-    """
-    if attachment.size is not None and attachment.size > max_bytes:
-        raise InvalidSheet(
-            f"That file is {megabytes(attachment.size)}; reference sheets can be at most "
-            f"{megabytes(max_bytes)}."
-        )
-    data = await attachment.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise InvalidSheet(
-            f"That file is larger than {megabytes(max_bytes)}, the most a reference sheet may "
-            "be; send a smaller image."
-        )
-    return data
 
 
 async def take_in(

@@ -1,6 +1,6 @@
 """The folder tree is the architecture: imports point inwards, platforms and drivers stay out
-of the core, the ports load only the records they carry, and the simulated fal imports nothing
-of the product it stands in for."""
+of the core, the ports load only the records they carry, the simulated fal imports nothing
+of the product it stands in for, and no module grows past 300 lines."""
 
 from __future__ import annotations
 
@@ -67,3 +67,23 @@ def _top_module(path: Path) -> str:
         return "bot.fal.simulated"
     depth = 3 if parts[:2] == ["bot", "fal"] else 2
     return ".".join(parts[:depth])
+
+
+MAX_MODULE_LINES = 300
+PRODUCT_PACKAGES = ("bot", "commands", "adapters", "storage")
+# Split by another change of issue 11; drop it from here once that split has landed.
+NOT_YET_SPLIT = {"bot/budget/budgets.py"}
+
+
+def test_no_product_module_is_over_300_lines():
+    """Small modules, each with one job: a module that outgrows 300 lines is split along its
+    seams."""
+    lengths = {
+        path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for package in PRODUCT_PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+    }
+    too_long = {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES}
+    assert not too_long.keys() - NOT_YET_SPLIT, f"split these modules: {too_long}"
+    split = NOT_YET_SPLIT - too_long.keys()
+    assert not split, f"now at most {MAX_MODULE_LINES} lines: remove from NOT_YET_SPLIT: {split}"

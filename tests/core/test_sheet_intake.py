@@ -13,8 +13,9 @@ from PIL import Image
 from bot.errors import GenerationFailed, InvalidSheet
 from bot.jobs.record import JobState
 from bot.media import sheet_files
+from bot.media.intake import check_sheet
+from bot.media.sanitise import sanitise_sheet
 from bot.media.sheet_files import original_of, ready_sheet, take_in
-from bot.media.sheets import check_sheet, sanitise_sheet
 from bot.model import Attachment, ButtonAction, Place
 from bot.pricing import quote
 

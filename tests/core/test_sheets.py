@@ -13,9 +13,9 @@ import pytest
 from PIL import ExifTags, Image, ImageCms
 
 from bot.errors import InvalidSheet
-from bot.media import sheets
-from bot.media.sheet_files import read_attachment
-from bot.media.sheets import Sheet, sanitise_sheet, sanitise_sheet_async
+from bot.media import sanitise
+from bot.media.intake import read_attachment
+from bot.media.sanitise import Sheet, sanitise_sheet, sanitise_sheet_async
 from bot.model import Attachment
 
 
@@ -341,13 +341,13 @@ def test_the_default_byte_limit_is_twenty_mebibytes() -> None:
 
 async def test_sanitising_runs_off_the_event_loop_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[int] = []
-    real = sheets.sanitise_sheet
+    real = sanitise.sanitise_sheet
 
     def recording(data: bytes, **limits: int) -> Sheet:
         threads.append(threading.get_ident())
         return real(data, **limits)
 
-    monkeypatch.setattr(sheets, "sanitise_sheet", recording)
+    monkeypatch.setattr(sanitise, "sanitise_sheet", recording)
     data = encode(Image.new("RGB", (300, 100), "white"), "PNG")
 
     sheet = await sanitise_sheet_async(data, max_side=150)

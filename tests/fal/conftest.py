@@ -16,6 +16,7 @@ import pytest
 from falkit import _GLOBALS, FAST_RETRY, Sleeps, StepSleeps, arguments, png_bytes  # noqa: F401
 
 from bot.fal.gateway import FalGateway
+from bot.fal.on_simulated import gateway_on_simulated
 from bot.fal.simulated import SimulatedFal
 from bot.settings import Settings
 
@@ -53,7 +54,7 @@ def sleeps() -> Sleeps:
 async def gateway(
     settings: Settings, fal: SimulatedFal, sleeps: Sleeps
 ) -> AsyncIterator[FalGateway]:
-    gateway = FalGateway.for_simulated(settings, fal, retry=FAST_RETRY, sleep=sleeps)
+    gateway = gateway_on_simulated(settings, fal, retry=FAST_RETRY, sleep=sleeps)
     try:
         yield gateway
     finally:

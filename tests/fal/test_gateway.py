@@ -13,6 +13,7 @@ from falkit import FAST_RETRY, StepSleeps, arguments, finished, png_bytes
 
 from bot.errors import GenerationFailed
 from bot.fal.gateway import FalGateway
+from bot.fal.on_simulated import gateway_on_simulated
 from bot.fal.simulated import SimulatedFal
 from bot.media.video import probe
 from bot.settings import Settings
@@ -56,7 +57,7 @@ async def test_follow_yields_positions_then_logs_then_completed_one_poll_per_int
     settings: Settings, fal: SimulatedFal, sheet_url: str
 ) -> None:
     steps = StepSleeps(fal)
-    gateway = FalGateway.for_simulated(
+    gateway = gateway_on_simulated(
         settings, fal, retry=FAST_RETRY, sleep=steps, poll_interval=2.0, max_poll_interval=5.0
     )
     try:
@@ -98,7 +99,7 @@ async def test_result_after_a_restart_rebuilds_the_handle(
     settings: Settings, gateway: FalGateway, fal: SimulatedFal, sheet_url: str
 ) -> None:
     request_id = await finished(gateway, fal, sheet_url)
-    fresh = FalGateway.for_simulated(settings, fal, retry=FAST_RETRY)
+    fresh = gateway_on_simulated(settings, fal, retry=FAST_RETRY)
     try:
         status = await fresh.status(request_id)
         result = await fresh.result(request_id)
@@ -185,11 +186,11 @@ def test_from_settings_honours_the_url_settings(monkeypatch: pytest.MonkeyPatch)
     assert "key-secret" not in repr(gateway.__dict__)
 
 
-async def test_for_simulated_trusts_the_ca_only_while_open(
+async def test_a_gateway_on_simulated_trusts_the_ca_only_while_open(
     settings: Settings, fal: SimulatedFal
 ) -> None:
     before = os.environ.get("SSL_CERT_FILE")
-    gateway = FalGateway.for_simulated(settings, fal)
+    gateway = gateway_on_simulated(settings, fal)
     bundle = os.environ["SSL_CERT_FILE"]
     assert fal.ca_file is not None and text(fal.ca_file) in text(Path(bundle))
     assert gateway.simulated is True
@@ -211,7 +212,7 @@ async def test_a_plain_http_simulated_fal_works_too(settings: Settings, tmp_path
     async with SimulatedFal(
         generation_seconds=0, queue_seconds=0, tls=False, data_dir=tmp_path / "plain"
     ) as fal:
-        gateway = FalGateway.for_simulated(settings, fal, retry=FAST_RETRY)
+        gateway = gateway_on_simulated(settings, fal, retry=FAST_RETRY)
         try:
             url = await gateway.upload(png_bytes(), content_type="image/png", file_name="s.png")
             request_id = await gateway.submit(arguments(url), webhook_url=None)

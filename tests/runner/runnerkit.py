@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.app.core import Core, build_core
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
-from bot.fal.gateway import FalGateway
+from bot.fal.on_simulated import gateway_on_simulated
 from bot.fal.retry import RetryPolicy
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.record import Job
@@ -79,7 +79,7 @@ async def paid_core(
 ) -> AsyncIterator[Core]:
     """A core whose gateway talks to `fal` as if it were the real, paid one (captures money)."""
     config = settings_for(data_dir, **settings)
-    gateway = FalGateway.for_simulated(config, fal, retry=FAST_RETRY)
+    gateway = gateway_on_simulated(config, fal, retry=FAST_RETRY)
     gateway.simulated = False
     try:
         async with build_core(config, gateway=gateway, poll_interval=0.05) as core:

@@ -110,7 +110,7 @@ class QueueApi:
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         self._fal.status_requests += 1
-        self._fal.record_look("poll", request.match_info["request_id"])
+        self._fal.looks.record("poll", request.match_info["request_id"])
         if (refused := await self._guard(request)) is not None:
             return refused
         job = self._job(request)
@@ -128,7 +128,7 @@ class QueueApi:
         body ends. Like fal-js expects, each event's `logs` holds only the lines logged since
         the previous event of this stream."""
         self._fal.stream_requests += 1
-        self._fal.record_look("stream", request.match_info["request_id"])
+        self._fal.looks.record("stream", request.match_info["request_id"])
         if self._fal.faults.stream_missing:
             return detail_response("Not Found", status=404)
         if (refused := await self._guard(request)) is not None:

@@ -39,7 +39,7 @@ async def run_job(fal: SimulatedFal, job: SimJob) -> None:
 async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
     tick = fal.queue_seconds / (job.queue_position + 1)
     while True:
-        await fal.sleep(job, tick)
+        await fal.clock.sleep(job, tick)
         if job.cancel_requested:
             return CANCELLED
         if job.queue_position == 0 or job.skip.is_set():
@@ -53,8 +53,8 @@ async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
     if problems:
         await job.log("Input validation failed", level="ERROR")
         return Outcome(model_errors=problems)
-    await fal.sleep(job, step)
-    sheet = fal.read_sheet(str(job.arguments["image_url"]))
+    await fal.clock.sleep(job, step)
+    sheet = fal.storage.read_sheet(str(job.arguments["image_url"]))
     if sheet is None:
         return _download_failed(job)
     try:
@@ -73,7 +73,7 @@ async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
         )
     for number in range(1, DENOISING_STEPS + 1):
         await job.log(f"Denoising step {number}/{DENOISING_STEPS}")
-        await fal.sleep(job, step)
+        await fal.clock.sleep(job, step)
         if job.cancel_requested and fal.honour_running_cancel:
             return CANCELLED
     if fal.faults.safety_rejection:

@@ -1,36 +1,37 @@
 """`SimulatedFal`: one local aiohttp server that speaks fal's queue, storage and webhook
-protocols exactly as fal_client 1.0.3 uses them, rendering real MP4s from the uploaded sheet."""
+protocols exactly as fal_client 1.0.3 uses them, rendering real MP4s from the uploaded sheet.
+
+The server holds the state and hands out the URLs. Its routes are `queue` and `storage`, a job's
+life is `runner` (its waits paced by `clock`), what tests read and wait on is `records`, and its
+throw-away certificates come from `tls`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import random
 import ssl
 import tempfile
-import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Coroutine
-from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import trustme
 from aiohttp import web
 
+from bot.fal.simulated.clock import SimClock
 from bot.fal.simulated.errors import detail_response
 from bot.fal.simulated.faults import Faults
 from bot.fal.simulated.jobs import COMPLETED, SimJob, Submission
 from bot.fal.simulated.model import MODEL_ID
 from bot.fal.simulated.queue import QueueApi
+from bot.fal.simulated.records import DeliveryLog, LookLog, SubmissionLog
 from bot.fal.simulated.runner import run_job
 from bot.fal.simulated.storage import Storage
+from bot.fal.simulated.tls import client_context, server_context
 from bot.fal.simulated.webhooks import WebhookDelivery, WebhookSigner, deliver
 
 log = logging.getLogger(__name__)
@@ -74,25 +75,20 @@ class SimulatedFal:
         self.webhook_ssl_context = webhook_ssl_context
         self.rng = random.Random(seed)
         self.app_ids = {MODEL_ID}
-        self.submissions: list[Submission] = []
+        self.submissions = SubmissionLog()
         self.status_requests = 0  # status polls (GET .../status)
         self.stream_requests = 0  # status streams opened (GET .../status/stream)
-        # The latest polls and streams, in order, with their times (bounded: a long-running
-        # simulator would otherwise keep every one).
-        self.looks: deque[Look] = deque(maxlen=100_000)
+        self.looks = LookLog()
         self.jobs: dict[str, SimJob] = {}
-        self.webhook_deliveries = _DeliveryLog()
+        self.webhook_deliveries = DeliveryLog()
         self.signer = WebhookSigner()
         self.ca_file: Path | None = None
         self._public_url = public_url.rstrip("/") if public_url else None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._data_dir = data_dir
         self._runner: web.AppRunner | None = None
-        self._ca: trustme.CA | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._resumed = asyncio.Event()
-        self._resumed.set()
-        self._submitted = asyncio.Condition()
+        self.clock = SimClock()  # the runner's waits: paused, resumed, cut short by finish()
         self.storage: Storage
         self.video_dir: Path
 
@@ -141,14 +137,10 @@ class SimulatedFal:
     def _server_ssl(self) -> ssl.SSLContext | None:
         if not self.tls:
             return None
-        self._ca = trustme.CA()
         names = {"127.0.0.1", "localhost", "::1", self.host}
         if self._public_url:
             names.add(urlsplit(self._public_url).hostname or "localhost")
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._ca.issue_cert(*sorted(names)).configure_cert(context)
-        self.ca_file = self.data_dir / "simulated-fal-ca.pem"
-        self._ca.cert_pem.write_to_path(str(self.ca_file))
+        context, self.ca_file = server_context(names, self.data_dir)
         return context
 
     # --- URLs ---
@@ -191,9 +183,8 @@ class SimulatedFal:
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context trusting this server's CA (for aiohttp/httpx clients)."""
-        assert self._ca is not None and self.ca_file is not None, "tls=False or not started"
-        # Only this CA: loading the system's roots as well costs ~0.1 s and trusts nothing here.
-        return ssl.create_default_context(cafile=str(self.ca_file))
+        assert self.ca_file is not None, "tls=False or not started"
+        return client_context(self.ca_file)
 
     def is_own_url(self, url: str) -> bool:
         netloc = urlsplit(url).netloc
@@ -204,9 +195,7 @@ class SimulatedFal:
     # The fixed API takes `timeout=`; it is applied with asyncio.timeout inside.
     async def wait_for_submissions(self, n: int, timeout: float = 5) -> list[Submission]:
         """Wait until at least `n` submits arrived; returns them all."""
-        async with asyncio.timeout(timeout), self._submitted:
-            await self._submitted.wait_for(lambda: len(self.submissions) >= n)
-        return list(self.submissions)
+        return await self.submissions.wait_for(n, timeout)
 
     async def wait_for_completion(self, request_id: str, timeout: float = 10) -> SimJob:
         """Wait until the job is COMPLETED (including webhook scheduling)."""
@@ -217,12 +206,7 @@ class SimulatedFal:
 
     async def wait_for_webhooks(self, n: int, timeout: float = 5) -> list[WebhookDelivery]:
         """Wait until at least `n` webhook delivery attempts were answered (or failed)."""
-        log = self.webhook_deliveries
-        async with asyncio.timeout(timeout):
-            while len(log) < n:
-                log.changed.clear()
-                await log.changed.wait()
-        return list(log)
+        return await self.webhook_deliveries.wait_for(n, timeout)
 
     def finish(self, request_id: str) -> None:
         """Skip the rest of the job's waiting (it still renders): completes it promptly."""
@@ -230,15 +214,12 @@ class SimulatedFal:
 
     def pause(self) -> None:
         """Freeze every job where it stands (queue position, step) until `resume()`."""
-        self._resumed.clear()
+        self.clock.pause()
 
     def resume(self) -> None:
-        self._resumed.set()
+        self.clock.resume()
 
     # --- used by the routes and the runner ---
-
-    def record_look(self, kind: str, request_id: str) -> None:
-        self.looks.append(Look(time.monotonic(), kind, request_id))
 
     def check_key(self, request: web.Request) -> web.Response | None:
         """fal answers 401 with a `detail` sentence when the key is missing or unknown."""
@@ -265,9 +246,7 @@ class SimulatedFal:
         job = SimJob(request_id, app_id, arguments, webhook, urls, queue_position=waiting + 2)
         self.jobs[request_id] = job
         submission = Submission(request_id, app_id, arguments, headers, webhook, datetime.now(UTC))
-        async with self._submitted:
-            self.submissions.append(submission)
-            self._submitted.notify_all()
+        await self.submissions.add(submission)
         self.spawn(run_job(self, job))
         return job
 
@@ -276,26 +255,6 @@ class SimulatedFal:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def sleep(self, job: SimJob, seconds: float) -> None:
-        """Wait `seconds` of simulated time: stalls while paused, ends early on finish()."""
-        while not self._resumed.is_set() and not job.skip.is_set():
-            await _first_of(self._resumed.wait, job.skip.wait)
-        if job.skip.is_set() or seconds <= 0:
-            return
-        with suppress(TimeoutError):
-            await asyncio.wait_for(job.skip.wait(), seconds)
-
-    def read_sheet(self, url: str) -> bytes | None:
-        """The image behind `image_url`: our own CDN files and data URIs; None otherwise."""
-        if url.startswith("data:"):
-            header, _, payload = url.partition(",")
-            try:
-                return base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
-            except binascii.Error:
-                return None
-        stored = self.storage.lookup(url)
-        return stored.path.read_bytes() if stored is not None else None
 
     def job_completed(self, job: SimJob) -> None:
         if job.webhook_url:
@@ -322,33 +281,3 @@ class SimulatedFal:
 
     async def _jwks(self, request: web.Request) -> web.Response:
         return web.json_response(self.signer.jwks())
-
-
-@dataclass(frozen=True, slots=True)
-class Look:
-    """One status request: `kind` is "poll" or "stream"; `at` is time.monotonic()."""
-
-    at: float
-    kind: str
-    request_id: str
-
-
-class _DeliveryLog(list[WebhookDelivery]):
-    """The webhook attempts so far; `changed` is set at each one (for wait_for_webhooks)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.changed = asyncio.Event()
-
-    def append(self, delivery: WebhookDelivery) -> None:
-        super().append(delivery)
-        self.changed.set()
-
-
-async def _first_of(*waiters: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-    tasks = [asyncio.ensure_future(wait()) for wait in waiters]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()

@@ -15,6 +15,8 @@ Routes (relative to the server root):
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import mimetypes
 import secrets
@@ -112,6 +114,17 @@ class Storage:
             return None
         key = url.split(marker, 1)[1].split("/", 1)[0]
         return self.files.get(key)
+
+    def read_sheet(self, url: str) -> bytes | None:
+        """The image behind `image_url`: our own CDN files and data URIs; None otherwise."""
+        if url.startswith("data:"):
+            header, _, payload = url.partition(",")
+            try:
+                return base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
+            except binascii.Error:
+                return None
+        stored = self.lookup(url)
+        return stored.path.read_bytes() if stored is not None else None
 
     # --- handlers ---
 
