@@ -3,6 +3,7 @@ of the core, and the simulated fal imports nothing of the product it stands in f
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -39,6 +40,66 @@ def test_the_simulated_fal_contract_names_every_other_part_of_the_core():
     core -= {"bot", "bot.fal", "bot.fal.simulated"}
     missing = {m for m in core if not any(m == f or m.startswith(f + ".") for f in forbidden)}
     assert not missing, f"add to the simulated fal's forbidden_modules: {sorted(missing)}"
+
+
+# The budget's stores, by the names their protocols have wherever they live.
+STORE_TYPES = {"PolicyStore", "ApprovalStore"}
+
+
+def store_uses(source: str) -> list[str]:
+    """Where `source` reaches past the core to the budget's store: `budgets.store`,
+    `services.budgets.store` (or `getattr` of it), or a store protocol by name."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "store" and _is_core(node.value):
+            found.append(f"line {node.lineno}: .store")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and _is_core(node.args[0])
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "store"
+        ):
+            found.append(f"line {node.lineno}: getattr(..., 'store')")
+        if isinstance(node, ast.alias) and node.name.split(".")[-1] in STORE_TYPES:
+            found.append(f"imports {node.name}")
+    return sorted(found)
+
+
+def _is_core(node: ast.expr) -> bool:
+    """`budgets`, `services`, or any `x.budgets` / `x.services`."""
+    if isinstance(node, ast.Name):
+        return node.id in ("budgets", "services")
+    return isinstance(node, ast.Attribute) and node.attr in ("budgets", "services")
+
+
+def test_store_uses_finds_every_way_in():
+    source = (
+        "from bot.ports import PolicyStore\n"
+        "services.budgets.store.caps(scope=s)\n"
+        "budgets.store\n"
+        "getattr(services.budgets, 'store')\n"
+        "self.store.save(key=k)\n"  # an adapter's own key-value store is its own business
+    )
+    assert store_uses(source) == [
+        "imports PolicyStore", "line 2: .store", "line 3: .store",
+        "line 4: getattr(..., 'store')",
+    ]  # fmt: skip
+
+
+def test_commands_and_adapters_never_touch_the_budgets_store():
+    """Every decision is one call to the core (`Budgets`); only the composition root
+    (adapters/app) hands the store to it."""
+    sources = [*(ROOT / "commands").rglob("*.py"), *(ROOT / "adapters").rglob("*.py")]
+    offences = {
+        str(path.relative_to(ROOT)): uses
+        for path in sources
+        if not path.is_relative_to(ROOT / "adapters" / "app")
+        and (uses := store_uses(path.read_text()))
+    }
+    assert not offences, offences
 
 
 def _top_module(path: Path) -> str:
