@@ -25,7 +25,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     storage = await open_storage(params["url"])
     try:
         policy = cap_policy(Settings(_env_file=None))  # type: ignore[call-arg]
-        budgets = Budgets(storage.ledger, policy, lambda: datetime.now(UTC))
+        budgets = Budgets(storage.ledger, policy, lambda: datetime.now(UTC), store=storage.policy)
         latencies: list[float] = []
 
         async def contender(number: int, rounds: int, tag: str) -> None:

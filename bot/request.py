@@ -1,8 +1,8 @@
 """The generation request: every input field of fal-ai/ltx-2.3-quality/ingredient.
 
 `GenerationRequest` is what a user may set. The reference sheet is not a field: it is always an
-image the platform handed us, sanitised by `bot.media.sanitise` and uploaded by the gateway, whose URL
-is added only when the fal arguments are built (`fal_arguments`).
+image the platform handed us, sanitised by `bot.media.sanitise` and uploaded by the gateway,
+whose URL is added only when the fal arguments are built (`fal_arguments`).
 """
 
 from __future__ import annotations

@@ -6,12 +6,14 @@ the platform's own notion of an admin). Every change is written with who made it
 
 from __future__ import annotations
 
-from bot.budget.budgets import Budgets, ScopePolicy, cap_name
+from bot.budget.budgets import Budgets
+from bot.budget.limits import cap_name
 from bot.budget.policy import parse_dollars, parse_period, parse_subject, parse_timezone
+from bot.budget.scope_policy import ScopePolicy
 from bot.errors import NotAllowed, UserError
 from bot.model import Actor, Invocation, Reply
 from bot.money import Money
-from bot.ports import Cap, CapKind, PolicyStore, Rule
+from bot.ports import Cap, CapKind, Rule
 from commands.context import Services
 
 NOT_ADMIN = "Only an admin of this server or workspace can use the admin commands."
@@ -21,13 +23,6 @@ NO_CAP = {"none", "off", "uncapped", "unlimited"}
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed(NOT_ADMIN)
-
-
-def policy_store(services: Services) -> PolicyStore:
-    store = services.budgets.store
-    if store is None:
-        raise UserError("Budget administration is not available: no policy storage is wired.")
-    return store
 
 
 def _text(invocation: Invocation, name: str) -> str | None:
@@ -104,20 +99,15 @@ async def admin_caps(invocation: Invocation, services: Services) -> Reply:
     """`admin caps show|set|clear`: the caps stored for this scope."""
     actor = invocation.actor
     require_admin(actor)
-    store, scope = policy_store(services), actor.scope_key
+    admin, scope = services.budgets.admin, actor.scope_key
     action = _text(invocation, "action") or "show"
     if action == "show":
         return await show_caps(services.budgets, scope)
     kind, subject = _target(invocation)
     now = services.clock()
     if action == "clear":
-        removed = await store.clear_cap(
-            scope=scope,
-            kind=kind,
-            subject=subject,
-            actor=actor.user_id,
-            reason=_reason(invocation),
-            at=now,
+        removed = await admin.clear_cap(
+            scope, kind, subject, actor=actor.user_id, reason=_reason(invocation), at=now
         )
         if not removed:
             return Reply(text=f"{_who(kind, subject)} had no cap set here.")
@@ -133,9 +123,7 @@ async def admin_caps(invocation: Invocation, services: Services) -> Reply:
             "A cap cannot be negative; `admin grant` with a negative amount takes room away."
         )
     cap = Cap(kind, subject, amount, parse_period(_text(invocation, "period")))
-    await store.set_cap(
-        scope=scope, cap=cap, actor=actor.user_id, reason=_reason(invocation), at=now
-    )
+    await admin.set_cap(scope, cap, actor=actor.user_id, reason=_reason(invocation), at=now)
     name = cap_name(kind, subject, cap.period)
     return Reply(text=f"Set {_who(kind, subject)}: {_amount(cap)} (shown to users as “{name}”).")
 
@@ -144,7 +132,7 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
     """`admin limits`: in-flight and per-minute limits, confirmations, alerts, timezone."""
     actor = invocation.actor
     require_admin(actor)
-    store, scope, now = policy_store(services), actor.scope_key, services.clock()
+    scope, now = actor.scope_key, services.clock()
     changes: list[tuple[Rule, str | None]] = []
     for rule, option in (
         (Rule.MAX_IN_FLIGHT, "jobs"),
@@ -182,15 +170,9 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
     zone = _text(invocation, "timezone")
     if zone is not None:
         changes.append((Rule.TIMEZONE, parse_timezone(zone).key))
-    for rule, value in changes:
-        await store.set_rule(
-            scope=scope,
-            rule=rule,
-            value=value,
-            actor=actor.user_id,
-            reason=_reason(invocation),
-            at=now,
-        )
+    await services.budgets.admin.set_rules(
+        scope, changes, actor=actor.user_id, reason=_reason(invocation), at=now
+    )
     policy = await services.budgets.scope_policy(scope)
     head = "Updated. " if changes else ""
     return Reply(text=f"{head}Limits here: {_limits_line(policy)}.")
@@ -205,7 +187,7 @@ async def admin_grant(invocation: Invocation, services: Services) -> Reply:
     """`admin grant who amount reason`: room for this period, in the ledger and the audit log."""
     actor = invocation.actor
     require_admin(actor)
-    store, scope, now = policy_store(services), actor.scope_key, services.clock()
+    scope, now = actor.scope_key, services.clock()
     who = _text(invocation, "who") or ""
     reason = _text(invocation, "reason")
     if reason is None:
@@ -214,20 +196,12 @@ async def admin_grant(invocation: Invocation, services: Services) -> Reply:
     if not amount:
         raise UserError("A grant of $0 changes nothing.")
     user_id = None if who.lower() in ("pool", "team", "the team pool") else parse_subject(who)
-    entry = await services.ledger.grant(
-        scope=scope, user_id=user_id, amount=amount, at=now, actor=actor.user_id, note=reason
+    await services.budgets.admin.grant(
+        scope, user_id, amount, actor=actor.user_id, reason=reason, at=now
     )
     target = "the team pool" if user_id is None else f"<@{user_id}>"
     verb = "Granted" if amount > Money.zero() else "Took back"
     shown = amount if amount > Money.zero() else -amount
-    await store.record(
-        scope=scope,
-        actor=actor.user_id,
-        action="grant",
-        detail=f"{amount.exact_str()} USD to {target} (ledger {entry.ref})",
-        reason=reason,
-        at=now,
-    )
     return Reply(
         text=f"{verb} {shown} {'to' if verb == 'Granted' else 'from'} {target}: it "
         "counts in every cap whose current period includes now."
@@ -238,7 +212,7 @@ async def admin_audit(invocation: Invocation, services: Services) -> Reply:
     """`admin audit`: the latest admin changes, newest first."""
     actor = invocation.actor
     require_admin(actor)
-    entries = await policy_store(services).audit(scope=actor.scope_key, limit=15)
+    entries = await services.budgets.admin.audit(actor.scope_key, limit=15)
     if not entries:
         return Reply(text="No admin changes recorded here yet.")
     lines = [

@@ -12,12 +12,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.budget.budgets import Budgets
+from bot.budget.scope_policy import ScopePolicy
 from bot.errors import CapReached, NotAllowed, NotFound, UserError
 from bot.jobs.record import ACTIVE, Job, JobState
 from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
-from bot.ports import ApprovalRequest, ApprovalState, ApprovalStore
-from commands.admin import policy_store, require_admin
+from bot.ports import ApprovalRequest, ApprovalState
+from commands.admin import require_admin
 from commands.channels import announce, mention, tell_admins
 from commands.confirm import hold_and_start, reject
 from commands.context import Services
@@ -27,21 +28,19 @@ from commands.render import short
 NOT_ADMIN = "Only an admin of this server or workspace can approve or deny videos."
 
 
-def _store(services: Services) -> ApprovalStore:
-    return policy_store(services).approvals
-
-
 def _when(moment: datetime, budgets: Budgets, tz_key: str | None = None) -> str:
     tz = ZoneInfo(tz_key) if tz_key else budgets.policy.tz
     return f"{moment.astimezone(tz):%a %d %b %H:%M} {tz.key}"
 
 
-async def _reason(job: Job, actor: Actor, services: Services, cost: Money) -> str | None:
+async def _reason(actor: Actor, services: Services, policy: ScopePolicy, cost: Money) -> str | None:
     """Which cap the video hits, for the admins; None when it now fits everything."""
-    policy = await services.budgets.scope_policy(actor.scope_key)
     if policy.approval_above is not None and cost > policy.approval_above:
         return f"it costs more than the {policy.approval_above} approval threshold"
-    for status in await services.budgets.status(actor.scope_key, actor.user_id, actor.roles):
+    statuses = await services.budgets.status(
+        actor.scope_key, actor.user_id, actor.roles, policy=policy
+    )
+    for status in statuses:
         limit = status.limit
         if limit.user_id is not None and status.usage.used + cost > limit.limit:
             name = limit.name.replace("your ", "their ", 1)
@@ -64,9 +63,9 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
     if policy.admin_channel is None:
         raise UserError("No admin channel is set here, so nobody can be asked for approval.")
     cost = Money(job.quoted_nanos)
-    reason = await _reason(job, actor, services, cost)
+    reason = await _reason(actor, services, policy, cost)
     if reason is None:  # a grant or a new period made room meanwhile: no admin is needed
-        return await hold_and_start(job, actor, services)
+        return await hold_and_start(job, actor, services, policy)
     request = ApprovalRequest(
         job_id=job.id,
         scope=actor.scope_key,
@@ -77,8 +76,8 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
         expires_at=now + policy.approval_ttl,
         admin_channel=policy.admin_channel,
     )
-    store = _store(services)
-    if not await store.create(request):
+    approvals = services.budgets.approvals
+    if not await approvals.open(request):
         return Reply(text=f"You already asked the admins about job `{job.id}`.", job_id=job.id)
     expires = _when(request.expires_at, services.budgets, policy.tz.key)
     message_id = await announce(
@@ -89,13 +88,13 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
         request_reply(request, job, expires),
     )
     if message_id is None:
-        await store.decide(job_id=job.id, state=ApprovalState.WITHDRAWN, by=None, at=now)
+        await approvals.decide(job.id, ApprovalState.WITHDRAWN, by=None, at=now)
         await reject(job, services, "approval request could not be posted")
         raise UserError(
             f"I could not post in the admin channel {mention(policy.admin_channel)} (do I have "
             "access there?); nothing was held. Tell an admin, then run generate again."
         )
-    await store.posted(job_id=job.id, admin_channel=policy.admin_channel, message_id=message_id)
+    await approvals.posted(job.id, policy.admin_channel, message_id)
     return Reply(
         text=f"Asked the admins in {mention(policy.admin_channel)} to approve {cost} for job "
         f"`{job.id}`. You will hear here when one decides; the request expires {expires}.",
@@ -128,7 +127,7 @@ async def _decidable(job_id: str, actor: Actor, services: Services) -> tuple[Job
     if not actor.is_admin:
         raise NotAllowed(NOT_ADMIN)
     job = await load_job(job_id, actor, services, acting=False)
-    request = await _store(services).get(job_id=job.id)
+    request = await services.budgets.approvals.get(job.id)
     if request is None:
         raise NotFound(f"Nobody asked for approval of job `{job.id}`.")
     return job, request
@@ -138,10 +137,10 @@ async def _settled(request: ApprovalRequest, job: Job, services: Services) -> Re
     """The answer to a press on a request that is no longer pending (expiring it if due)."""
     now = services.clock()
     if request.expired(now):
-        store = _store(services)
-        if await store.decide(job_id=job.id, state=ApprovalState.EXPIRED, by=None, at=now):
+        approvals = services.budgets.approvals
+        if await approvals.decide(job.id, ApprovalState.EXPIRED, by=None, at=now):
             await _end_unapproved(job.id, services, "approval request expired")
-        request = await store.get(job_id=job.id) or request
+        request = await approvals.get(job.id) or request
     if request.state is ApprovalState.PENDING:  # not expired after all (clock skew): rare
         return Reply(text=f"The request for job `{job.id}` is still open; press again.")
     if request.state is ApprovalState.EXPIRED:
@@ -166,25 +165,29 @@ async def _end_unapproved(job_id: str, services: Services, why: str) -> None:
 async def approve(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
     """An admin's Approve: hold against the team pool, claim the decision, start the job."""
     job, request = await _decidable(job_id, actor, services)
-    store, now = _store(services), services.clock()
+    approvals, now = services.budgets.approvals, services.clock()
     if request.state is not ApprovalState.PENDING or request.expired(now):
         return await _settled(request, job, services)
     if job.state is not JobState.RECEIVED:
-        await store.decide(job_id=job.id, state=ApprovalState.WITHDRAWN, by=None, at=now)
+        await approvals.decide(job.id, ApprovalState.WITHDRAWN, by=None, at=now)
         return Reply(text=f"Job `{job.id}` no longer waits for approval ({job.state.value}).")
+    # Read once: the hold, its pool alerts and where they are told all go by it.
+    policy = await services.budgets.scope_policy(request.scope)
     try:
         await services.budgets.admit_approved(
-            job_id=job.id, scope=request.scope, user_id=request.user_id, cost=request.cost
+            job_id=job.id,
+            scope=request.scope,
+            user_id=request.user_id,
+            cost=request.cost,
+            policy=policy,
         )
     except CapReached as refused:  # the pool: the request stays open for a grant
         return Reply(
             text=f"Not started: {refused} Grant the team pool room "
             "(`admin grant who:pool`) and press Approve again."
         )
-    if not await store.decide(
-        job_id=job.id, state=ApprovalState.APPROVED, by=actor.user_id, at=now
-    ):
-        settled = await store.get(job_id=job.id) or request
+    if not await approvals.decide(job.id, ApprovalState.APPROVED, by=actor.user_id, at=now):
+        settled = await approvals.get(job.id) or request
         if settled.state is not ApprovalState.APPROVED:
             await services.ledger.release(job_id=job.id, at=now, note="approval lost the race")
         return await _settled(settled, job, services)
@@ -201,8 +204,11 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
         f"<@{actor.user_id}> approved your {request.cost} video (job `{held.id}`); it is starting.",
     )
     requester = Actor(actor.platform, actor.scope, request.user_id)
-    for alert in await services.budgets.alerts(request.scope, request.user_id, pool_only=True):
-        await tell_admins(services, requester, f"⚠️ {alert.text}")
+    alerts = await services.budgets.alerts(
+        request.scope, request.user_id, pool_only=True, policy=policy
+    )
+    for alert in alerts:
+        await tell_admins(services, requester, policy.admin_channel, f"⚠️ {alert.text}")
     return Reply(
         text=f"Approved: job `{held.id}` started; {request.cost} held for "
         f"<@{request.user_id}> past their own caps, inside the team pool. They were "
@@ -214,9 +220,9 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
 async def deny(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
     """An admin's Deny: the job will not run and the requester is told."""
     job, request = await _decidable(job_id, actor, services)
-    store, now = _store(services), services.clock()
-    if not await store.decide(job_id=job.id, state=ApprovalState.DENIED, by=actor.user_id, at=now):
-        return await _settled(await store.get(job_id=job.id) or request, job, services)
+    approvals, now = services.budgets.approvals, services.clock()
+    if not await approvals.decide(job.id, ApprovalState.DENIED, by=actor.user_id, at=now):
+        return await _settled(await approvals.get(job.id) or request, job, services)
     await _end_unapproved(job.id, services, "not approved by an admin")
     await _tell_requester(
         services,
@@ -240,7 +246,7 @@ async def admin_approvals(invocation: Invocation, services: Services) -> Reply:
     actor = invocation.actor
     require_admin(actor)
     now = services.clock()
-    waiting = await _store(services).pending(scope=actor.scope_key, now=now)
+    waiting = await services.budgets.approvals.waiting(actor.scope_key, now)
     if not waiting:
         return Reply(text="No approval requests are waiting.")
     tz = (await services.budgets.scope_policy(actor.scope_key)).tz.key

@@ -10,21 +10,19 @@ estimate use a preset only when the user did not set that option.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
+from bot.budget.admission_context import mention
 from bot.budget.policy import DEFAULT_OPTIONS, parse_channel
-from bot.errors import NotAllowed, UserError
-from bot.model import Actor, Invocation, Place, Platform, Reply
-from bot.ports import ChannelAccess, Rule
+from bot.errors import UserError
+from bot.model import Actor, Invocation, Platform, Reply
+from bot.ports import ChannelAccess
 from bot.request import GenerationRequest, parse_request
-from commands.admin import policy_store, require_admin
+from commands.admin import require_admin
 from commands.context import Services
 
 log = logging.getLogger(__name__)
 UNSET = {"none", "off", "clear", "unset"}
-
-
-def mention(channel_id: str) -> str:
-    return f"<#{channel_id}>"
 
 
 def _text(invocation: Invocation, name: str) -> str | None:
@@ -32,30 +30,8 @@ def _text(invocation: Invocation, name: str) -> str | None:
     return None if value is None or str(value).strip() == "" else str(value).strip()
 
 
-async def check_channel(actor: Actor, place: Place, services: Services) -> None:
-    """Refuse making a video in a channel the scope's list excludes (with the allowed ones)."""
-    store = services.budgets.store
-    if store is None:
-        return
-    listed = await store.channels(scope=actor.scope_key)
-    allowed = sorted(c for c, access in listed.items() if access is ChannelAccess.ALLOW)
-    access = listed.get(place.channel_id)
-    if access is ChannelAccess.ALLOW or (access is None and not allowed):
-        return
-    where = ", ".join(mention(c) for c in allowed)
-    if allowed:
-        raise NotAllowed(f"Videos are not made in this channel. Allowed channels: {where}.")
-    raise NotAllowed("An admin turned off making videos in this channel.")
-
-
-async def with_defaults(
-    options: dict[str, object], actor: Actor, place: Place, services: Services
-) -> dict[str, object]:
+def with_defaults(options: dict[str, object], presets: Mapping[str, str]) -> dict[str, object]:
     """The user's options, with the channel's presets for those they did not set."""
-    store = services.budgets.store
-    if store is None:
-        return options
-    presets = await store.channel_defaults(scope=actor.scope_key, channel_id=place.channel_id)
     merged = dict(options)
     for name, value in presets.items():
         if name in merged or (name == "num_frames" and "duration" in merged):
@@ -79,9 +55,11 @@ async def announce(
         return None
 
 
-async def tell_admins(services: Services, actor: Actor, text: str) -> str | None:
-    """Post a sentence in the scope's admin channel, if one is set."""
-    channel = (await services.budgets.scope_policy(actor.scope_key)).admin_channel
+async def tell_admins(
+    services: Services, actor: Actor, channel: str | None, text: str
+) -> str | None:
+    """Post a sentence in the scope's admin channel (`channel`, from the policy the command
+    read), if one is set."""
     if channel is None:
         return None
     reply = Reply(text=text, ephemeral=False)
@@ -92,7 +70,7 @@ async def admin_channel(invocation: Invocation, services: Services) -> Reply:
     """`admin channel show|allow|deny|clear|admin [channel]`."""
     actor = invocation.actor
     require_admin(actor)
-    store, scope, now = policy_store(services), actor.scope_key, services.clock()
+    admin, scope, now = services.budgets.admin, actor.scope_key, services.clock()
     action = (_text(invocation, "action") or "show").lower()
     raw = _text(invocation, "channel")
     reason = _text(invocation, "reason") or ""
@@ -100,28 +78,15 @@ async def admin_channel(invocation: Invocation, services: Services) -> Reply:
         value: str | None = invocation.place.channel_id  # by default: where this was typed
         if raw is not None:
             value = None if raw.lower() in UNSET else parse_channel(raw)
-        await store.set_rule(
-            scope=scope,
-            rule=Rule.ADMIN_CHANNEL,
-            value=value,
-            actor=actor.user_id,
-            reason=reason,
-            at=now,
-            action="channel admin",
-        )
+        await admin.set_admin_channel(scope, value, actor=actor.user_id, reason=reason, at=now)
         if value is None:
             return Reply(text="No admin channel now: nobody can be asked for approvals.")
         return Reply(text=f"Approval requests and team pool alerts now go to {mention(value)}.")
     if action in ("allow", "deny", "clear"):
         channel = parse_channel(raw) if raw else invocation.place.channel_id
         access = None if action == "clear" else ChannelAccess(action)
-        await store.set_channel(
-            scope=scope,
-            channel_id=channel,
-            access=access,
-            actor=actor.user_id,
-            reason=reason,
-            at=now,
+        await admin.set_channel_access(
+            scope, channel, access, actor=actor.user_id, reason=reason, at=now
         )
     elif action != "show":
         raise UserError("`action` is show, allow, deny, clear or admin.")
@@ -129,14 +94,11 @@ async def admin_channel(invocation: Invocation, services: Services) -> Reply:
 
 
 async def _show_channels(services: Services, scope: str) -> Reply:
-    store = policy_store(services)
-    listed = await store.channels(scope=scope)
-    admin = (await services.budgets.scope_policy(scope)).admin_channel
-    allowed = [mention(c) for c, a in sorted(listed.items()) if a is ChannelAccess.ALLOW]
-    denied = [mention(c) for c, a in sorted(listed.items()) if a is ChannelAccess.DENY]
+    listed = await services.budgets.admin.channel_list(scope)
+    admin = listed.admin_channel
     fields = (
-        ("Allowed", ", ".join(allowed) or "every channel (no allow-list)"),
-        ("Denied", ", ".join(denied) or "none"),
+        ("Allowed", ", ".join(map(mention, listed.allowed)) or "every channel (no allow-list)"),
+        ("Denied", ", ".join(map(mention, listed.denied)) or "none"),
         ("Admin channel", mention(admin) if admin else "not set"),
     )
     return Reply(text="Channels here:", fields=fields)
@@ -147,7 +109,7 @@ async def admin_defaults(invocation: Invocation, services: Services) -> Reply:
     [clear]`: preset options for a channel (shown when nothing is given)."""
     actor = invocation.actor
     require_admin(actor)
-    store, scope, now = policy_store(services), actor.scope_key, services.clock()
+    admin, scope, now = services.budgets.admin, actor.scope_key, services.clock()
     raw = _text(invocation, "channel")
     channel = parse_channel(raw) if raw else invocation.place.channel_id
     reason = _text(invocation, "reason") or ""
@@ -167,17 +129,8 @@ async def admin_defaults(invocation: Invocation, services: Services) -> Reply:
         checked = parse_request({"prompt": "defaults", **given})
         for name, value in given.items():
             changes[name] = _stored(name, value, checked)
-    for name, value in changes.items():
-        await store.set_channel_default(
-            scope=scope,
-            channel_id=channel,
-            option=name,
-            value=value,
-            actor=actor.user_id,
-            reason=reason,
-            at=now,
-        )
-    presets = await store.channel_defaults(scope=scope, channel_id=channel)
+    await admin.set_presets(scope, channel, changes, actor=actor.user_id, reason=reason, at=now)
+    presets = await admin.presets(scope, channel)
     shown = " · ".join(f"{k} = {presets[k]}" for k in DEFAULT_OPTIONS if k in presets)
     head = "Updated. " if changes else ""
     return Reply(text=f"{head}Defaults in {mention(channel)}: {shown or 'none'}.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.budget.budgets import ScopePolicy
+from bot.budget.scope_policy import ScopePolicy
 from bot.errors import BudgetExceeded, CapReached, NotFound
 from bot.jobs.record import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Place, Reply
@@ -44,15 +44,11 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
     )
 
 
-async def hold_and_start(
-    job: Job, actor: Actor, services: Services, policy: ScopePolicy | None = None
-) -> Reply:
+async def hold_and_start(job: Job, actor: Actor, services: Services, policy: ScopePolicy) -> Reply:
     """Hold the job's quoted price against every cap, hand it to the runner, tell the user
     (with any once-a-period alert the hold triggered). A refusal rejects the job and raises.
-    `policy`: the scope's as this command read it (else read here, once for hold and alerts)."""
+    `policy`: the scope's as this command read it (the hold, its alerts and refusal go by it)."""
     cost = Money(job.quoted_nanos)
-    if policy is None:
-        policy = await services.budgets.scope_policy(actor.scope_key)
     try:
         await services.budgets.admit(
             job_id=job.id,
@@ -65,7 +61,7 @@ async def hold_and_start(
     except BudgetExceeded as refused:
         # Past a personal cap an admin may let it through; past the pool nobody can.
         if isinstance(refused, CapReached) and refused.limit.user_id is not None:
-            return await offer_approval(job, actor, services, str(refused))
+            return await offer_approval(job, actor, services, policy, str(refused))
         await reject(job, services, str(refused))
         raise
     held = job.advance(JobState.HELD, services.clock())
@@ -82,7 +78,7 @@ async def hold_and_start(
     for alert in alerts:
         text += f"\n⚠️ {alert.text}"
         if alert.is_pool:
-            await tell_admins(services, actor, f"⚠️ {alert.text}")
+            await tell_admins(services, actor, policy.admin_channel, f"⚠️ {alert.text}")
     quote = Quote(
         held.request.resolution.width,
         held.request.resolution.height,
@@ -99,10 +95,12 @@ async def reject(job: Job, services: Services, why: str) -> None:
     await services.jobs.replace(job.advance(JobState.REJECTED, services.clock(), failure=why))
 
 
-async def offer_approval(job: Job, actor: Actor, services: Services, why: str) -> Reply:
+async def offer_approval(
+    job: Job, actor: Actor, services: Services, policy: ScopePolicy, why: str
+) -> Reply:
     """The refusal, with an "Ask for approval" button when the scope has an admin channel;
     the job waits (nothing held). Without one the job is rejected and the refusal raised."""
-    if (await services.budgets.scope_policy(actor.scope_key)).admin_channel is None:
+    if policy.admin_channel is None:
         await reject(job, services, why)
         raise BudgetExceeded(why)
     return Reply(
@@ -124,18 +122,18 @@ async def confirm_job(job_id: str, actor: Actor, place: Place, services: Service
             job.advance(JobState.REJECTED, services.clock(), failure="confirmation expired")
         )
         return Reply(text="That price confirmation expired; run generate again.")
-    return await hold_and_start(job, actor, services)
+    policy = await services.budgets.scope_policy(actor.scope_key)
+    return await hold_and_start(job, actor, services, policy)
 
 
 async def abort_job(job_id: str, actor: Actor, services: Services) -> Reply:
     """The Abort button: the job is rejected; nothing was ever held."""
     job = await _waiting(job_id, actor, services)
     await reject(job, services, "not confirmed: aborted")
-    store = services.budgets.store
-    if store is not None:  # an approval asked for it has nothing left to approve
-        await store.approvals.decide(
-            job_id=job.id, state=ApprovalState.WITHDRAWN, by=actor.user_id, at=services.clock()
-        )
+    # An approval asked for it has nothing left to approve.
+    await services.budgets.approvals.decide(
+        job.id, ApprovalState.WITHDRAWN, by=actor.user_id, at=services.clock()
+    )
     return Reply(text=f"Aborted job `{job.id}`; nothing was held.")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.model import Invocation, Reply
 from bot.pricing import Quote
 from bot.request import parse_request
@@ -13,18 +15,20 @@ from commands.render import price_line
 ESTIMATE_PROMPT = "estimate"  # a prompt is required by the model, not by a price
 
 
-async def estimate_quote(invocation: Invocation, services: Services) -> Quote:
+def estimate_quote(invocation: Invocation, services: Services, presets: Mapping[str, str]) -> Quote:
     """The price of the request, with the channel's presets for options the user did not set."""
     options = {"prompt": ESTIMATE_PROMPT, **invocation.options}
     options.pop("sheet", None)
-    options = await with_defaults(options, invocation.actor, invocation.place, services)
-    return price(parse_request(options), services)
+    return price(parse_request(with_defaults(options, presets)), services)
 
 
 async def estimate(invocation: Invocation, services: Services) -> Reply:
-    the_quote = await estimate_quote(invocation, services)
     actor = invocation.actor
-    remaining = await services.budgets.remaining(actor.scope_key, actor.user_id, actor.roles)
+    context = await services.budgets.admission_context(actor.scope_key, invocation.place.channel_id)
+    the_quote = estimate_quote(invocation, services, context.defaults)
+    remaining = await services.budgets.remaining(
+        actor.scope_key, actor.user_id, actor.roles, policy=context.policy
+    )
     fields = [("Price", price_line(the_quote))]
     if remaining is not None:
         fields.append(("Budget left", str(remaining)))

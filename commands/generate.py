@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bot.budget.scope_policy import ScopePolicy
 from bot.errors import InvalidSheet, NotAllowed
 from bot.jobs.record import Job, Origin
 from bot.media.sheet_files import sheet_available, take_in
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest, parse_request
-from commands.channels import check_channel, with_defaults
+from commands.channels import with_defaults
 from commands.confirm import confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
 
@@ -34,10 +35,12 @@ def price(request: GenerationRequest, services: Services, aspect: float | None =
 
 async def generate(invocation: Invocation, services: Services) -> Reply:
     actor, place = invocation.actor, invocation.place
-    await check_channel(actor, place, services)
+    # Read once: the channel check, its presets, the thresholds, the hold and its alerts.
+    context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
+    context.check_channel()
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
-    request = parse_request(await with_defaults(options, actor, place, services))
-    await check_safety_choice(request, actor, services)
+    request = parse_request(with_defaults(options, context.defaults))
+    check_safety_choice(request, context.policy)
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
     job_id = services.new_id()
@@ -53,15 +56,16 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         invocation.actor,
         invocation.place,
         services,
+        context.policy,
         origin_message_id=invocation.origin_message_id,
     )
 
 
-async def check_safety_choice(request: GenerationRequest, actor: Actor, services: Services) -> None:
+def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None:
     """fal's safety checker stays on unless the scope's admins let members turn it off."""
     if request.enable_safety_checker:
         return
-    if not (await services.budgets.scope_policy(actor.scope_key)).safety_optional:
+    if not policy.safety_optional:
         raise NotAllowed(
             "The safety checker cannot be turned off here. An admin can allow it with "
             "`admin limits safety_optional:true`."
@@ -72,7 +76,8 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
     """The same request with a new seed, priced and held again like any other."""
     if not job.sheet_path or not await asyncio.to_thread(sheet_available, Path(job.sheet_path)):
         raise InvalidSheet("The reference sheet of that job is gone; run generate again.")
-    await check_channel(actor, place, services)
+    context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
+    context.check_channel()
     request = job.request.model_copy(update={"seed": None})
     return await start_job(
         services.new_id(),
@@ -81,6 +86,7 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
         actor,
         place,
         services,
+        context.policy,
         rerolled_from=job.id,
     )
 
@@ -92,13 +98,14 @@ async def start_job(
     actor: Actor,
     place: Place,
     services: Services,
+    policy: ScopePolicy,
     *,
     rerolled_from: str | None = None,
     origin_message_id: str | None = None,
 ) -> Reply:
     """Record the job, then hold its price atomically and hand it to the runner (or, above
     the scope's approval threshold, offer to ask an admin; above its confirmation threshold,
-    ask the user to confirm the price first)."""
+    ask the user to confirm the price first), all by the one `policy` the command read."""
     the_quote = price(request, services)
     services.budgets.check_request_size(the_quote.cost)
     now = services.clock()
@@ -122,8 +129,6 @@ async def start_job(
         updated_at=now,
         rerolled_from=rerolled_from,
     )
-    # Read once: the thresholds, the hold and its alerts all go by this one policy.
-    policy = await services.budgets.scope_policy(actor.scope_key)
     above = policy.approval_above
     threshold = await services.budgets.confirmation_needed(
         actor.scope_key, the_quote.cost, policy=policy
@@ -135,6 +140,7 @@ async def start_job(
             job,
             actor,
             services,
+            policy,
             (
                 f"This video costs {cost} (exactly ${cost.exact_str()}), above the {above} that "
                 "needs an admin's approval here."

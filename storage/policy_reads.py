@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Text, bindparam, cast, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.ports import Cap, CapKind, Rule
 from bot.money import Money
+from bot.ports import Cap, CapKind, Rule
 from storage.tables import budget_caps, scope_rules
 
 _caps = select(

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.budget.budgets import Budgets, CapPolicy
+from bot.budget.budgets import Budgets
+from bot.budget.scope_policy import CapPolicy
 from bot.errors import ConfigurationError
 from bot.media.sheet_files import shutdown_decode_pool
 from bot.model import Platform

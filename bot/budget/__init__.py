@@ -1,1 +1,1 @@
-"""Money rules: which caps apply, admission, periods, approvals, and the sentences users read."""
+"""Money rules: which caps apply, admission, admin changes, periods, approvals, their sentences."""

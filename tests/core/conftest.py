@@ -26,8 +26,8 @@ async def kit(tmp_path: Path) -> AsyncIterator[CoreKit]:
     runner = RecordingRunner()
     services = Services(
         settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-        budgets=Budgets(storage.ledger, policy, clock), runner=runner, clock=clock,
-        simulated=False,
+        budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
+        clock=clock, simulated=False,
     )  # fmt: skip
     try:
         yield CoreKit(Commands(services), services, runner, clock)

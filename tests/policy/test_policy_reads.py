@@ -3,13 +3,14 @@ next command reads afresh, so an admin's change (on this replica or another) app
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from policykit import ALICE, PolicyKit
+from policykit import ADMIN, ALICE, PolicyKit
 from sqlalchemy import event
 
 from bot.model import ButtonAction
@@ -31,7 +32,25 @@ def policy_reads(kit: PolicyKit) -> Iterator[list[str]]:
         if statement.lstrip().startswith("SELECT") and "FROM budget_caps" in statement:
             seen.append(statement)
 
-    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[union-attr]
+    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+@contextmanager
+def table_reads(kit: PolicyKit) -> Iterator[Counter[str]]:
+    """How many statements read each table of what admins set for a request."""
+    seen: Counter[str] = Counter()
+    tables = ("budget_caps", "channel_access", "channel_defaults")
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            seen.update(table for table in tables if f"FROM {table}" in statement)
+
+    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[attr-defined]
     event.listen(engine, "before_cursor_execute", on_execute)
     try:
         yield seen
@@ -70,6 +89,31 @@ async def test_a_generate_reads_the_policy_once_for_its_thresholds_hold_and_aler
         second = await kit.generate()  # $0.80 of $1: the alert, by the same read
     assert "Heads-up: your daily cap is 80% used" in second.text
     assert len(seen) == 1
+
+
+async def test_a_generate_reads_the_channel_list_and_presets_with_the_policy_once(kit):
+    await kit.in_channel("admin channel", "C1", action="allow")
+    await kit.in_channel("admin defaults", "C1", num_frames="49")
+    with table_reads(kit) as seen:
+        assert (await kit.generate()).job_id
+    assert seen == {"budget_caps": 1, "channel_access": 1, "channel_defaults": 1}
+    with table_reads(kit) as seen:
+        refused = await kit.generate(channel="C2")
+    assert refused.text.startswith("Videos are not made in this channel. Allowed channels: <#C1>")
+    assert seen == {"budget_caps": 1, "channel_access": 1, "channel_defaults": 1}
+
+
+async def test_asking_for_an_approval_and_approving_it_read_the_policy_once_each(kit):
+    await kit.in_channel("admin channel", "C9", action="admin", channel="<#CADMIN>")
+    assert (await kit.generate()).job_id and (await kit.generate()).job_id
+    waiting = await kit.generate()  # past the $1 default: it waits for an approval
+    assert waiting.job_id is not None, waiting.text
+    with policy_reads(kit) as seen:
+        asked = await kit.press(ButtonAction.REQUEST_APPROVAL, waiting.job_id)
+    assert asked.text.startswith("Asked the admins in <#CADMIN>") and len(seen) == 1
+    with policy_reads(kit) as seen:
+        approved = await kit.press(ButtonAction.APPROVE, waiting.job_id, ADMIN)
+    assert approved.text.startswith("Approved: job") and len(seen) == 1
 
 
 async def test_a_confirmation_and_its_press_read_the_policy_once_each(kit):

@@ -47,7 +47,7 @@ async def kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
         _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
     )  # fmt: skip
-    services = services_for(settings, storage.jobs, storage.ledger)
+    services = services_for(settings, storage)
     runner = services.runner
     assert isinstance(runner, RecordingRunner)
     ticks, sleep = Monotonic(), GatedSleep()

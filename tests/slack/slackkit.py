@@ -22,9 +22,9 @@ from bot.budget.budgets import Budgets, CapPolicy
 from bot.events import Cancelled
 from bot.jobs.record import Job
 from bot.money import Money
-from bot.ports import JobStore, Ledger
 from bot.settings import Settings
 from commands.context import Services
+from storage import Storage
 from tests.clocks import Clock
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -89,12 +89,13 @@ class RecordingRunner:
         return Cancelled(Money.usd("0.40"))
 
 
-def services_for(settings: Settings, jobs: JobStore, ledger: Ledger) -> Services:
+def services_for(settings: Settings, storage: Storage) -> Services:
     """Real commands' services on real storage, $1 a day per user, a recording runner."""
     clock = Clock()
     policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
+    budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
     return Services(
-        settings=settings, jobs=jobs, ledger=ledger, budgets=Budgets(ledger, policy, clock),
+        settings=settings, jobs=storage.jobs, ledger=storage.ledger, budgets=budgets,
         runner=RecordingRunner(), clock=clock, simulated=False,
     )  # fmt: skip
 

@@ -17,6 +17,7 @@ from adapters.slack.keyvalue import MemoryKeyValueStore
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from commands import Commands
+from storage import open_storage
 from tests.fakes.slack_api import FakeSlackAPI
 
 
@@ -99,14 +100,15 @@ async def test_a_refused_bot_token_stops_the_start_with_a_clear_message(
         _env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-revoked",
         slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
     )  # fmt: skip
-    services = services_for(settings, None, None)  # type: ignore[arg-type]
-    adapter = SlackAdapter(settings, Commands(services), host="127.0.0.1")
+    storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    adapter = SlackAdapter(settings, Commands(services_for(settings, storage)), host="127.0.0.1")
     try:
         with pytest.raises(ConfigurationError, match="invalid_auth") as refused:
             await adapter.start()
         assert "xoxb-revoked" not in str(refused.value)
     finally:
         await adapter.close()
+        await storage.close()
 
 
 async def test_every_web_api_call_shares_one_session(kit: SlackKit) -> None:

@@ -31,7 +31,7 @@ async def test_install_then_commands_and_posts_use_that_workspaces_token(
         slack_client_id="111.222", slack_client_secret="oauth-secret",
         slack_api_url=slack.api_url, slack_port=0,
     )  # fmt: skip
-    services = services_for(settings, storage.jobs, storage.ledger)
+    services = services_for(settings, storage)
     adapter = SlackAdapter(settings, Commands(services), host="127.0.0.1")
     await adapter.start()
     base = f"http://127.0.0.1:{adapter.port}"

@@ -36,7 +36,7 @@ class Replica:
 
     def __init__(self, settings: Settings, storage: Storage) -> None:
         self.storage = storage
-        services = services_for(settings, storage.jobs, storage.ledger)
+        services = services_for(settings, storage)
         assert isinstance(services.runner, RecordingRunner)
         self.runner = services.runner
         self.adapter = SlackAdapter(settings, Commands(services), store=storage.keyvalue,

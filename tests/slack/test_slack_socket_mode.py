@@ -28,7 +28,7 @@ async def socket_app(
         _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
         slack_app_token=APP_TOKEN, slack_api_url=slack.api_url,
     )  # fmt: skip
-    services = services_for(settings, storage.jobs, storage.ledger)
+    services = services_for(settings, storage)
     adapter = SlackAdapter(settings, Commands(services))
     assert adapter.socket_mode
     await adapter.start()
@@ -79,8 +79,7 @@ async def test_a_refused_app_token_is_a_clear_configuration_error(
         _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
         slack_app_token="xapp-revoked", slack_api_url=slack.api_url,
     )  # fmt: skip
-    adapter = SlackAdapter(settings, Commands(services_for(settings, storage.jobs,
-                                                           storage.ledger)))  # fmt: skip
+    adapter = SlackAdapter(settings, Commands(services_for(settings, storage)))
     try:
         with pytest.raises(ConfigurationError, match=r"LTXBOT_SLACK_APP_TOKEN.*invalid_auth") as e:
             await adapter.start()

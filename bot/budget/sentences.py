@@ -1,0 +1,61 @@
+"""What people read about their caps: a request too big for one video, a refused hold, and
+the once-a-period heads-up."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.budget.limits import RATE_WINDOW, CapStatus
+from bot.budget.periods import describe_reset
+from bot.money import Money
+from bot.ports import HoldOutcome, Limit, Throttled
+
+
+def reset_of(limit: Limit, now: datetime, tz: ZoneInfo) -> str:
+    """When the limit resets, in its own timezone (else `tz`): "resets 00:00 UTC (in 3 h)"."""
+    return describe_reset(limit.resets_at, now, limit.timezone or tz)
+
+
+def too_big(cost: Money, ceiling: Money) -> str:
+    return (
+        f"This request costs {cost} ({cost.exact_str()} USD), above the {ceiling} "
+        "limit for one video. Try fewer frames or a smaller resolution."
+    )
+
+
+def refusal(cost: Money, outcome: HoldOutcome, now: datetime, tz: ZoneInfo) -> str:
+    """The sentence for a refused hold (`tz`: for a limit that names no timezone)."""
+    if outcome.throttled is Throttled.IN_FLIGHT:
+        return (
+            f"You already have {outcome.count} videos in flight, the most allowed here at "
+            "once. Wait for one to finish or cancel one (`history` lists them)."
+        )
+    if outcome.throttled is Throttled.RATE:
+        wait = "a minute"
+        if outcome.oldest_recent is not None:
+            left = outcome.oldest_recent + RATE_WINDOW - now
+            wait = f"{max(1, math.ceil(left.total_seconds()))} s"
+        return (
+            f"You have started {outcome.count} videos in the last minute, the most allowed "
+            f"here. Try again in {wait}."
+        )
+    limit, usage = outcome.blocked_by, outcome.usage
+    assert limit is not None and usage is not None
+    room = max(limit.limit - usage.used, Money.zero())
+    granted = f", {usage.granted} granted" if usage.granted else ""
+    return (
+        f"This video costs {cost}, but {limit.name} has {room} left "
+        f"({limit.limit} cap, {usage.spent} spent, {usage.held} in flight{granted}); "
+        f"it {reset_of(limit, now, tz)}."
+    )
+
+
+def alert_text(status: CapStatus, now: datetime, tz: ZoneInfo) -> str:
+    limit, used = status.limit, status.usage.used
+    share = used.nanos * 100 // limit.limit.nanos
+    return (
+        f"Heads-up: {limit.name} is {share}% used ({used} of {limit.limit}, "
+        f"{status.remaining} left); it {reset_of(limit, now, tz)}."
+    )
