@@ -254,7 +254,7 @@ def bounds(info: FieldInfo) -> tuple[Any, Any]:
     return low, high
 
 
-_FIELDS = {**GenerationRequest.model_fields} | {
+_FIELDS = dict(GenerationRequest.model_fields) | {
     f"resolution.{name}": info for name, info in ImageSize.model_fields.items()
 }
 _RANGES = {name: bounds(info) for name, info in _FIELDS.items() if bounds(info) != (None, None)}

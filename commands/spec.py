@@ -7,6 +7,7 @@ ranges, choices, defaults and descriptions are written there once, so they canno
 
 from __future__ import annotations
 
+from bot.budget.policy import DEFAULT_OPTIONS
 from bot.request import (
     DEFAULT_FPS,
     DEFAULT_FRAMES,
@@ -168,11 +169,10 @@ ADMIN_CHANNEL = CommandSpec(
     ),
 )
 # What a channel may preset, offered as the request offers it (no default: unset is unchanged).
-PRESETS = (
-    request_option("resolution", with_default=False),
-    request_option("num_frames", description="Frames", with_default=False),
-    request_option("video_quality", with_default=False),
-    request_option("generate_audio", with_default=False),
+_PRESET_TEXT = {"num_frames": "Frames"}
+PRESETS = tuple(
+    request_option(name, description=_PRESET_TEXT.get(name), with_default=False)
+    for name in DEFAULT_OPTIONS
 )
 ADMIN_DEFAULTS = CommandSpec(
     "admin defaults",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from adapters.console.cli import build_parser
 from adapters.discord.slash import ltx_group
 from adapters.slack.modal import generate_modal
 from bot.request import GenerationRequest
-from commands.spec import COMMANDS
+from commands.spec import ADMIN_COMMANDS, COMMANDS, OptionSpec
 
 SCHEMA = GenerationRequest.model_json_schema()
 FIELDS: dict[str, dict[str, Any]] = SCHEMA["properties"]
@@ -84,6 +84,12 @@ def default_in(text: str) -> str | None:
     return found[1] if found else None
 
 
+def offer_of(spec: OptionSpec) -> Offer:
+    kind = "choice" if spec.choices else spec.kind.value
+    shown = default_in(spec.description)
+    return Offer(kind, spec.minimum, spec.maximum, spec.choices, shown, spec.required)
+
+
 def test_the_spec_offers_every_field_in_the_models_order() -> None:
     names = [o.name for o in GENERATE.options if o.name in FIELDS]
     assert names == list(FIELDS)
@@ -95,19 +101,26 @@ def test_the_spec_offers_every_field_in_the_models_order() -> None:
 def test_the_spec_agrees_with_the_model(name: str) -> None:
     spec = SPECS[name]
     field = FIELDS[name]
-    offer = Offer(
-        "choice" if spec.choices else spec.kind.value,
-        spec.minimum,
-        spec.maximum,
-        spec.choices,
-        default_in(spec.description),
-        spec.required,
-    )
-    assert offer == expected(name)
+    assert offer_of(spec) == expected(name)
     assert spec.description.startswith(field["description"])
     assert spec.max_length == field.get("maxLength")
     assert spec.restricted == bool(field.get("restricted"))
     assert spec.free_text == takes_free_text(name)
+
+
+def test_channel_presets_are_offered_as_the_request_offers_them() -> None:
+    options = ADMIN_COMMANDS["admin defaults"].options
+    presets = [o for o in options if o.name in FIELDS]
+    assert [o.name for o in presets] == [
+        "resolution",
+        "num_frames",
+        "video_quality",
+        "generate_audio",
+    ]
+    for spec in presets:  # no default: leaving a preset out leaves it as it is
+        assert offer_of(spec) == replace(expected(spec.name), default=None), spec.name
+    clear = next(o for o in options if o.name == "clear")
+    assert clear.choices == ("all", *(o.name for o in presets))
 
 
 def _argparse_actions() -> dict[str, argparse.Action]:
