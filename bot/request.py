@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -271,7 +271,7 @@ def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) 
         low, high = _RANGES[field]
         return f"{field} = {shown} is out of range: allowed {low} to {high}"
     if field == "resolution":
-        named = ", ".join(["WIDTHxHEIGHT", *NamedSize.__args__])
+        named = ", ".join(["WIDTHxHEIGHT", *get_args(NamedSize)])
         return f"resolution = {shown} is not a size: use one of {named}"
     if field in _RANGES:
         low, high = _RANGES[field]

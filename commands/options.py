@@ -66,7 +66,7 @@ def request_option(
     low, high = bounds(info)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     required = info.is_required()
-    default = None if required or not with_default else plain(info.default)
+    default = None if required or not with_default else _plain(info.default)
     text = description or info.description or name
     # A text default (the negative prompt) is too long to show in a description.
     if default is not None and kind is not OptionKind.TEXT:
@@ -86,7 +86,7 @@ def request_option(
     )
 
 
-def plain(value: Any) -> object:
+def _plain(value: Any) -> object:
     """A field default as a user would type it: an enum's value, a size as WIDTHxHEIGHT."""
     if isinstance(value, Enum):
         return value.value
@@ -96,6 +96,7 @@ def plain(value: Any) -> object:
 
 
 def in_words(value: object) -> str:
+    """A default as a description shows it: on/off, 121, high."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, int | float):

@@ -153,7 +153,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     attachment = None
     sheet = options.pop("sheet", None)
-    if sheet is not None:
+    if isinstance(sheet, Path):
         if not sheet.is_file():
             raise UserError(f"no such file: {sheet}")
         attachment = Attachment.from_path(sheet)

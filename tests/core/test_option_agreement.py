@@ -135,7 +135,7 @@ def test_the_terminal_flag_agrees_with_the_model(name: str) -> None:
     assert action.option_strings[0] == "--" + name.replace("_", "-")
     kinds = {int: "integer", float: "number", str: "choice" if action.choices else "text"}
     boolean = isinstance(action, argparse.BooleanOptionalAction)
-    low, _, high = (action.metavar or "").partition("..")
+    low, _, high = str(action.metavar or "").partition("..")
     offer = Offer(
         "boolean" if boolean else kinds[action.type],  # type: ignore[index]
         float(low) if low else None,
@@ -161,10 +161,10 @@ async def test_the_discord_options_agree_with_the_model() -> None:
     kinds = {"integer": "integer", "number": "number", "boolean": "boolean", "string": "text"}
     for name in FIELDS:
         parameter = parameters[name]
-        choices = tuple(c.value for c in parameter.choices)
+        choices = tuple(str(c.value) for c in parameter.choices)
         if parameter.autocomplete:  # free text with suggestions: what it suggests at first
-            suggest = command._params[name].autocomplete  # type: ignore[union-attr]
-            choices = tuple(c.value for c in await suggest(None, ""))
+            suggest: Any = command._params[name].autocomplete  # type: ignore[union-attr]
+            choices = tuple(str(c.value) for c in await suggest(None, ""))
         offer = Offer(
             "choice" if choices else kinds[parameter.type.name],
             parameter.min_value,
