@@ -10,15 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
+import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 
 from bot.errors import InvalidRequest
 
 DEFAULT_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1536, 896
 MIN_SIDE, MAX_SIDE = 64, 2560
+MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 9, 481, 121
+MIN_FPS, MAX_FPS, DEFAULT_FPS = 1, 60, 24
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 4000
 
@@ -72,25 +76,58 @@ _SIZE_TEXT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(\d+)\s*$", re.IGNORECASE)
 
 
 class GenerationRequest(BaseModel):
-    """What a user asks for; defaults are the endpoint's own."""
+    """What a user asks for; defaults are the endpoint's own.
+
+    Each field's type, range, default and description are what every adapter offers
+    (`commands.spec` derives its options from them); `json_schema_extra` marks a field that only
+    an admin's permission shows (`restricted`).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
-    prompt: Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
-    num_frames: Annotated[int, Field(ge=9, le=481)] = 121
-    resolution: ImageSize | NamedSize = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
-    frames_per_second: Annotated[float, Field(ge=1, le=60)] = 24
-    guidance_scale: Annotated[float, Field(ge=1, le=20)] = 1
-    ingredient_strength: Annotated[float, Field(ge=0, le=2)] = 1
-    reference_strength: Annotated[float, Field(ge=0, le=2)] = 1
-    generate_audio: bool = True
-    negative_prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS)] = DEFAULT_NEGATIVE_PROMPT
-    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
-    enable_prompt_expansion: bool = True
-    enable_safety_checker: bool = True
-    video_quality: VideoQuality = VideoQuality.HIGH
-    video_write_mode: VideoWriteMode = VideoWriteMode.BALANCED
-    sync_mode: bool = False
+    prompt: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="What happens in the video"),
+    ]
+    num_frames: Annotated[
+        int, Field(ge=MIN_FRAMES, le=MAX_FRAMES, description="Frames to generate")
+    ] = DEFAULT_FRAMES
+    # Free text too: a WIDTHxHEIGHT; the examples are what the adapters suggest.
+    resolution: Annotated[
+        ImageSize | NamedSize,
+        Field(
+            description="Size: WIDTHxHEIGHT or a named size",
+            examples=[f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}", "1280x720", "768x448"],
+        ),
+    ] = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
+    frames_per_second: Annotated[
+        float, Field(ge=MIN_FPS, le=MAX_FPS, description="Frames per second")
+    ] = DEFAULT_FPS
+    guidance_scale: Annotated[float, Field(ge=1, le=20, description="Classifier-free guidance")] = 1
+    ingredient_strength: Annotated[
+        float, Field(ge=0, le=2, description="How strongly the sheet's identities and props hold")
+    ] = 1
+    reference_strength: Annotated[
+        float, Field(ge=0, le=2, description="How fully the sheet guides")
+    ] = 1
+    generate_audio: Annotated[bool, Field(description="Include sound")] = True
+    negative_prompt: Annotated[
+        str, Field(max_length=MAX_PROMPT_CHARS, description="What to steer away from")
+    ] = DEFAULT_NEGATIVE_PROMPT
+    seed: Annotated[
+        int | None, Field(ge=0, le=MAX_SEED, description="Seed for a repeatable result")
+    ] = None
+    enable_prompt_expansion: Annotated[
+        bool, Field(description="Let the model expand the prompt")
+    ] = True
+    enable_safety_checker: Annotated[
+        bool, Field(description="Safety checker", json_schema_extra={"restricted": True})
+    ] = True
+    video_quality: Annotated[VideoQuality, Field(description="Quality preset")] = VideoQuality.HIGH
+    video_write_mode: Annotated[VideoWriteMode, Field(description="Write mode")] = (
+        VideoWriteMode.BALANCED
+    )
+    sync_mode: Annotated[bool, Field(description="Return the video inline")] = False
 
     @field_validator("prompt")
     @classmethod
@@ -150,7 +187,7 @@ def auto_size(aspect: float | None) -> ImageSize:
     return ImageSize(width=snap(width), height=snap(height))
 
 
-def frames_for_seconds(seconds: float, frames_per_second: float = 24) -> int:
+def frames_for_seconds(seconds: float, frames_per_second: float = DEFAULT_FPS) -> int:
     """A duration in seconds as a frame count: 5 s at 24 fps is 121 frames (the default)."""
     if seconds <= 0:
         raise InvalidRequest([f"duration = {seconds:g} s must be more than 0 seconds"])
@@ -172,7 +209,7 @@ def parse_request(options: Mapping[str, Any]) -> GenerationRequest:
             raise InvalidRequest(["give either duration or num_frames, not both"])
         try:
             seconds = float(duration)
-            fps = float(values.get("frames_per_second", 24))
+            fps = float(values.get("frames_per_second", DEFAULT_FPS))
         except (TypeError, ValueError):
             raise InvalidRequest([f"duration = {duration!r} is not a number of seconds"]) from None
         values["num_frames"] = frames_for_seconds(seconds, fps)
@@ -210,16 +247,18 @@ def _field_name(loc: list[str]) -> str:
     return ".".join(loc) or "request"
 
 
-_RANGES: dict[str, tuple[object, object]] = {
-    "num_frames": (9, 481),
-    "frames_per_second": (1, 60),
-    "guidance_scale": (1, 20),
-    "ingredient_strength": (0, 2),
-    "reference_strength": (0, 2),
-    "seed": (0, MAX_SEED),
-    "resolution.width": (MIN_SIDE, MAX_SIDE),
-    "resolution.height": (MIN_SIDE, MAX_SIDE),
+def bounds(info: FieldInfo) -> tuple[Any, Any]:
+    """A field's numeric range (`ge`/`le`) as declared; None where it has no bound."""
+    low = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
+    high = next((m.le for m in info.metadata if isinstance(m, annotated_types.Le)), None)
+    return low, high
+
+
+_FIELDS = dict(GenerationRequest.model_fields) | {
+    f"resolution.{name}": info for name, info in ImageSize.model_fields.items()
 }
+_RANGES = {name: bounds(info) for name, info in _FIELDS.items() if bounds(info) != (None, None)}
+_RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
 
 
 def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) -> str:
@@ -228,16 +267,11 @@ def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) 
         return f"{field} is not an option; the options are: {', '.join(sorted(FIELD_NAMES))}"
     if kind == "missing":
         return f"{field} is required"
-    if field in _RANGES and kind in {
-        "greater_than_equal",
-        "less_than_equal",
-        "greater_than",
-        "less_than",
-    }:
+    if field in _RANGES and kind in _RANGE_ERRORS:
         low, high = _RANGES[field]
         return f"{field} = {shown} is out of range: allowed {low} to {high}"
     if field == "resolution":
-        named = ", ".join(["WIDTHxHEIGHT", *NamedSize.__args__])
+        named = ", ".join(["WIDTHxHEIGHT", *get_args(NamedSize)])
         return f"resolution = {shown} is not a size: use one of {named}"
     if field in _RANGES:
         low, high = _RANGES[field]

@@ -1,114 +1,54 @@
 """The one list of commands and options that every adapter registers from.
 
 Discord builds typed slash options from it, Slack builds its modal, the console builds argparse.
-Ranges and choices come from the request model, so they cannot drift apart.
+The request options are read off `bot.request.GenerationRequest` (`commands.options`): kinds,
+ranges, choices, defaults and descriptions are written there once, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
+from bot.budget.policy import DEFAULT_OPTIONS
 from bot.request import (
-    DEFAULT_HEIGHT,
-    DEFAULT_WIDTH,
-    MAX_SEED,
-    NAMED_SIZES,
-    VideoQuality,
-    VideoWriteMode,
+    DEFAULT_FPS,
+    DEFAULT_FRAMES,
+    MAX_FPS,
+    MAX_FRAMES,
+    MIN_FPS,
+    MIN_FRAMES,
+    GenerationRequest,
 )
-
-
-class OptionKind(StrEnum):
-    TEXT = "text"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    CHOICE = "choice"
-    ATTACHMENT = "attachment"
-
-
-@dataclass(frozen=True, slots=True)
-class OptionSpec:
-    name: str
-    kind: OptionKind
-    description: str  # at most 100 characters (Discord's limit)
-    required: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    default: object = None
-    # Only shown where an admin allows it (the safety checker may be turned off per server).
-    restricted: bool = False
-    # Free text accepted too (resolution: a named size or WIDTHxHEIGHT).
-    free_text: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    description: str
-    options: tuple[OptionSpec, ...] = ()
-
+from commands.options import CommandSpec, OptionKind, OptionSpec, in_words, request_option
 
 Opt, K = OptionSpec, OptionKind
 SHEET = Opt("sheet", K.ATTACHMENT, "Reference sheet: PNG, JPEG or WebP", required=True)
-PROMPT = Opt("prompt", K.TEXT, "What happens in the video", required=True)
+PROMPT = request_option("prompt")
 JOB = Opt("job", K.TEXT, "Job id (from /ltx history)", required=True)
-RESOLUTIONS = (f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}", "1280x720", "768x448", "auto", *NAMED_SIZES)
 
-# Every input field of the endpoint (prompt and sheet aside), with the endpoint's ranges.
-REQUEST_OPTIONS: tuple[OptionSpec, ...] = (
-    Opt("num_frames", K.INTEGER, "Frames to generate (default 121)", minimum=9, maximum=481),
-    Opt(
-        "duration",
-        K.NUMBER,
-        "Length in seconds instead of frames (5 s = 121 frames at 24 fps)",
-        minimum=0.1,
-        maximum=60,
-    ),
-    Opt(
-        "resolution",
-        K.CHOICE,
-        "Size: WIDTHxHEIGHT or a named size (default 1536x896)",
-        choices=RESOLUTIONS,
-        free_text=True,
-    ),
-    Opt("frames_per_second", K.NUMBER, "Frames per second (default 24)", minimum=1, maximum=60),
-    Opt("guidance_scale", K.NUMBER, "Classifier-free guidance (default 1)", minimum=1, maximum=20),
-    Opt(
-        "ingredient_strength",
-        K.NUMBER,
-        "How strongly the sheet's identities and props hold (default 1)",
-        minimum=0,
-        maximum=2,
-    ),
-    Opt(
-        "reference_strength",
-        K.NUMBER,
-        "How fully the sheet guides (default 1)",
-        minimum=0,
-        maximum=2,
-    ),
-    Opt("generate_audio", K.BOOLEAN, "Include sound (default on)"),
-    Opt("negative_prompt", K.TEXT, "What to steer away from"),
-    Opt("seed", K.INTEGER, "Seed for a repeatable result", minimum=0, maximum=MAX_SEED),
-    Opt("enable_prompt_expansion", K.BOOLEAN, "Let the model expand the prompt (default on)"),
-    Opt("enable_safety_checker", K.BOOLEAN, "Safety checker (default on)", restricted=True),
-    Opt(
-        "video_quality",
-        K.CHOICE,
-        "Quality preset (default high)",
-        choices=tuple(q.value for q in VideoQuality),
-    ),
-    Opt(
-        "video_write_mode",
-        K.CHOICE,
-        "Write mode (default balanced)",
-        choices=tuple(m.value for m in VideoWriteMode),
-    ),
-    Opt("sync_mode", K.BOOLEAN, "Return the video inline (default off)"),
+# Not a field: parse_request turns seconds into num_frames at the request's frame rate, so the
+# range is every length some frame rate can make: 2 decimals, rounded down, as frames are rounded.
+DURATION = Opt(
+    "duration",
+    K.NUMBER,
+    f"Length in seconds instead of frames ({in_words((DEFAULT_FRAMES - 1) / DEFAULT_FPS)} s = "
+    f"{DEFAULT_FRAMES} frames at {DEFAULT_FPS} fps)",
+    minimum=int((MIN_FRAMES - 1) / MAX_FPS * 100) / 100,
+    maximum=(MAX_FRAMES - 1) / MIN_FPS,
 )
+
+
+def _request_options() -> tuple[OptionSpec, ...]:
+    """Every input field of the endpoint (prompt and sheet aside), in the model's order, with
+    duration offered next to num_frames."""
+    options: list[OptionSpec] = []
+    for name in GenerationRequest.model_fields:
+        if name != PROMPT.name:
+            options.append(request_option(name))
+        if name == "num_frames":
+            options.append(DURATION)
+    return tuple(options)
+
+
+REQUEST_OPTIONS = _request_options()
 
 GENERATE = CommandSpec(
     "generate",
@@ -228,31 +168,23 @@ ADMIN_CHANNEL = CommandSpec(
         REASON,
     ),
 )
+# What a channel may preset, offered as the request offers it (no default: unset is unchanged).
+_PRESET_TEXT = {"num_frames": "Frames"}
+PRESETS = tuple(
+    request_option(name, description=_PRESET_TEXT.get(name), with_default=False)
+    for name in DEFAULT_OPTIONS
+)
 ADMIN_DEFAULTS = CommandSpec(
     "admin defaults",
     "Preset size, frames, quality and sound for a channel (admins)",
     (
         CHANNEL,
-        Opt(
-            "resolution",
-            K.CHOICE,
-            "Size: WIDTHxHEIGHT or a named size",
-            choices=RESOLUTIONS,
-            free_text=True,
-        ),
-        Opt("num_frames", K.INTEGER, "Frames", minimum=9, maximum=481),
-        Opt(
-            "video_quality",
-            K.CHOICE,
-            "Quality preset",
-            choices=tuple(q.value for q in VideoQuality),
-        ),
-        Opt("generate_audio", K.BOOLEAN, "Include sound"),
+        *PRESETS,
         Opt(
             "clear",
             K.CHOICE,
             "Unset one preset, or all",
-            choices=("all", "resolution", "num_frames", "video_quality", "generate_audio"),
+            choices=("all", *(preset.name for preset in PRESETS)),
         ),
         REASON,
     ),

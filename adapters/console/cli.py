@@ -36,6 +36,7 @@ from bot.pricing import Quote, quote
 from bot.request import parse_request
 from bot.settings import Settings, load_settings
 from commands.estimate import ESTIMATE_PROMPT
+from commands.options import number_text
 from commands.spec import ADMIN_COMMANDS, COMMANDS, OptionKind, OptionSpec
 
 log = logging.getLogger("ltxbot")
@@ -127,7 +128,15 @@ def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
             choices=choices,
             required=option.required,
             help=option.description,
+            metavar=_range(option),
         )
+
+
+def _range(option: OptionSpec) -> str | None:
+    """`--num-frames 9..481` in the usage and help; the request model checks the value."""
+    if option.minimum is None or option.maximum is None:
+        return None
+    return f"{number_text(option.minimum)}..{number_text(option.maximum)}"
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,7 +153,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     attachment = None
     sheet = options.pop("sheet", None)
-    if sheet is not None:
+    if isinstance(sheet, Path):
         if not sheet.is_file():
             raise UserError(f"no such file: {sheet}")
         attachment = Attachment.from_path(sheet)

@@ -12,6 +12,7 @@ from typing import Any
 import discord
 
 from adapters.discord.translate import first_image
+from commands.spec import REQUEST_OPTIONS
 
 MENU_NAME = "Animate with LTX"
 NO_IMAGE = (
@@ -22,6 +23,8 @@ Submit = Callable[
     [discord.Interaction, discord.Message, discord.Attachment, dict[str, str]], Awaitable[None]
 ]
 MAX_PROMPT = 4000  # a modal text input holds at most 4000 characters
+# The sizes the slash command suggests first.
+SIZES = next(option.choices for option in REQUEST_OPTIONS if option.name == "resolution")
 
 
 class AnimateModal(discord.ui.Modal, title=MENU_NAME):
@@ -37,7 +40,7 @@ class AnimateModal(discord.ui.Modal, title=MENU_NAME):
             "resolution": discord.ui.TextInput(
                 required=False,
                 max_length=20,
-                placeholder="1536x896, 1280x720, auto…",
+                placeholder=", ".join(SIZES[:4]) + "…",
                 custom_id="resolution",
             ),
             "duration": discord.ui.TextInput(

@@ -8,7 +8,7 @@ for options that also take free text (resolution), `discord.Attachment` for the 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import discord
@@ -92,8 +92,10 @@ def subcommand(
 
 def _suggest(
     values: tuple[str, ...],
-) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
-    async def suggest(interaction: discord.Interaction, current: str) -> list:
+) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
+    async def suggest(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         typed = current.strip().lower()
         found = [app_commands.Choice(name=v, value=v) for v in values if typed in v.lower()]
         if typed and typed not in (v.lower() for v in values):

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import InvalidRequest
-from bot.request import GenerationRequest, parse_request
+from bot.request import parse_request
+from commands.options import number_text
 from commands.spec import PROMPT, REQUEST_OPTIONS, SHEET, OptionKind, OptionSpec
 
 CALLBACK_ID = "ltx_generate"
@@ -23,7 +24,6 @@ OPTION_PREFIX = "opt_"
 # Inputs that change the price: editing them asks for a fresh quote (block_actions).
 PRICED = frozenset({"num_frames", "duration", "resolution", "frames_per_second"})
 MODAL_OPTIONS = tuple(spec for spec in REQUEST_OPTIONS if not spec.restricted)
-_DEFAULTS = {name: info.default for name, info in GenerationRequest.model_fields.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,6 @@ def _text(text: str, limit: int = 75) -> dict[str, Any]:
 
 def _element(spec: OptionSpec) -> dict[str, Any]:
     action: dict[str, Any] = {"action_id": spec.name}
-    default = _DEFAULTS.get(spec.name)
     if spec.kind in (OptionKind.INTEGER, OptionKind.NUMBER):
         element = {
             "type": "number_input",
@@ -62,9 +61,9 @@ def _element(spec: OptionSpec) -> dict[str, Any]:
             **action,
         }
         if spec.minimum is not None:
-            element["min_value"] = f"{spec.minimum:g}"
+            element["min_value"] = number_text(spec.minimum)
         if spec.maximum is not None:
-            element["max_value"] = f"{spec.maximum:g}"
+            element["max_value"] = number_text(spec.maximum)
         return element
     if spec.kind is OptionKind.CHOICE:
         options = [{"text": _text(choice), "value": choice} for choice in spec.choices[:100]]
@@ -77,10 +76,13 @@ def _element(spec: OptionSpec) -> dict[str, Any]:
     if spec.kind is OptionKind.BOOLEAN:
         option = {"text": _text("on"), "value": "on"}
         element = {"type": "checkboxes", "options": [option], **action}
-        if default is True:  # unticked means False, so the box starts at the model's default
+        if spec.default is True:  # unticked means False, so the box starts at the default
             element["initial_options"] = [option]
         return element
-    return {"type": "plain_text_input", "max_length": 4000, **action}
+    text: dict[str, Any] = {"type": "plain_text_input", **action}
+    if spec.max_length is not None:
+        text["max_length"] = spec.max_length
+    return text
 
 
 def option_block(spec: OptionSpec) -> dict[str, Any]:
@@ -129,10 +131,10 @@ def generate_modal(
         "type": "plain_text_input",
         "action_id": "prompt",
         "multiline": True,
-        "max_length": 4000,
+        "max_length": PROMPT.max_length,
     }
     if prompt:
-        prompt_element["initial_value"] = prompt[:4000]
+        prompt_element["initial_value"] = prompt[: PROMPT.max_length]
     blocks.append(
         {
             "type": "input",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from bot.fal.simulated.errors import model_error_item
 
 MODEL_ID = "fal-ai/ltx-2.3-quality/ingredient"
 DEFAULT_SIZE = (1536, 896)
+MIN_SIDE, MAX_SIDE = 64, 2560  # fal's ImageSize
 # fal's standard ImageSize presets.
 PRESETS: dict[str, tuple[int, int]] = {
     "square_hd": (1024, 1024),
@@ -20,59 +22,122 @@ PRESETS: dict[str, tuple[int, int]] = {
     "landscape_4_3": (1024, 768),
     "landscape_16_9": (1024, 576),
 }
-_RANGES: dict[str, tuple[float, float]] = {
-    "num_frames": (9, 481),
-    "frames_per_second": (1, 60),
-    "guidance_scale": (1, 20),
-    "ingredient_strength": (0, 2),
-    "reference_strength": (0, 2),
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input field as fal's schema documents it (types named as fal names them)."""
+
+    type: str
+    required: bool = False
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    options: tuple[str, ...] = ()
+
+
+# The endpoint's input schema, copied here on purpose: the simulated fal plays fal and imports
+# nothing of the product (tests/fal/test_seed_schema.py holds it to the documented schema).
+INPUTS: dict[str, Input] = {
+    "prompt": Input("string", required=True),
+    "image_url": Input("string", required=True),
+    "num_frames": Input("integer", default=121, minimum=9, maximum=481),
+    "resolution": Input(
+        "ImageSize | Enum",
+        default={"height": DEFAULT_SIZE[1], "width": DEFAULT_SIZE[0]},
+        options=("auto", *PRESETS),
+    ),
+    "frames_per_second": Input("float", default=24, minimum=1, maximum=60),
+    "guidance_scale": Input("float", default=1, minimum=1, maximum=20),
+    "ingredient_strength": Input("float", default=1, minimum=0, maximum=2),
+    "reference_strength": Input("float", default=1, minimum=0, maximum=2),
+    "generate_audio": Input("boolean", default=True),
+    "negative_prompt": Input(
+        "string", default="worst quality, inconsistent motion, blurry, jittery, distorted"
+    ),
+    "seed": Input("integer"),
+    "enable_prompt_expansion": Input("boolean", default=True),
+    "enable_safety_checker": Input("boolean", default=True),
+    "video_quality": Input(
+        "VideoQualityEnum", default="high", options=("low", "medium", "high", "maximum")
+    ),
+    "video_write_mode": Input(
+        "VideoWriteModeEnum", default="balanced", options=("fast", "balanced", "small")
+    ),
+    "sync_mode": Input("boolean", default=False),
 }
 EXPANSION = " Cinematic lighting, smooth camera motion, rich detail, consistent characters."
+
+
+def argument(arguments: dict[str, Any], name: str) -> Any:
+    """An argument as the model reads it: the schema's default when it is not given."""
+    value = arguments.get(name)
+    return INPUTS[name].default if value is None else value
 
 
 def validate(arguments: dict[str, Any]) -> list[dict[str, Any]]:
     """Pydantic-style problems with the arguments; empty when they are acceptable."""
     problems = []
-    for name in ("prompt", "image_url"):
-        if not isinstance(arguments.get(name), str) or not arguments[name]:
-            problems.append(model_error_item(["body", name], "Field required", "missing"))
-    for name, (low, high) in _RANGES.items():
+    for name, field in INPUTS.items():
         value = arguments.get(name)
-        if value is None:
+        if field.required and (not isinstance(value, str) or not value):
+            problems.append(model_error_item(["body", name], "Field required", "missing"))
+        elif value is None or name == "resolution":
             continue
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            problems.append(
-                model_error_item(
-                    ["body", name], "Input should be a valid number", "float_type", input=value
-                )
+        elif field.minimum is not None:
+            problems += _number_problems(name, value, field)
+        elif field.type == "boolean" and not isinstance(value, bool):
+            item = model_error_item(
+                ["body", name], "Input should be a valid boolean", "bool_type", input=value
             )
-        elif value < low:
-            problems.append(range_problem(name, value, "ge", low))
-        elif value > high:
-            problems.append(range_problem(name, value, "le", high))
-    resolution = arguments.get("resolution")
+            problems.append(item)
+        elif field.options and value not in field.options:
+            listed = ", ".join(repr(option) for option in field.options)
+            item = model_error_item(
+                ["body", name], f"Input should be {listed}", "enum", input=value
+            )
+            problems.append(item)
+    problems += _resolution_problems(arguments.get("resolution"))
+    return problems
+
+
+def _number_problems(name: str, value: Any, field: Input) -> list[dict[str, Any]]:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return [
+            model_error_item(
+                ["body", name], "Input should be a valid number", "float_type", input=value
+            )
+        ]
+    if field.minimum is not None and value < field.minimum:
+        return [range_problem(name, value, "ge", field.minimum)]
+    if field.maximum is not None and value > field.maximum:
+        return [range_problem(name, value, "le", field.maximum)]
+    return []
+
+
+def _resolution_problems(resolution: Any) -> list[dict[str, Any]]:
     if isinstance(resolution, dict):
-        for side in ("width", "height"):
-            value = resolution.get(side)
-            if not isinstance(value, int) or not 64 <= value <= 2560:
-                problems.append(
-                    model_error_item(
-                        ["body", "resolution", side],
-                        "Input should be an integer from 64 to 2560",
-                        "int_range",
-                        input=value,
-                    )
-                )
-    elif resolution is not None and resolution not in (*PRESETS, "auto"):
-        problems.append(
+        return [
+            model_error_item(
+                ["body", "resolution", side],
+                f"Input should be an integer from {MIN_SIDE} to {MAX_SIDE}",
+                "int_range",
+                input=resolution.get(side),
+            )
+            for side in ("width", "height")
+            if not isinstance(resolution.get(side), int)
+            or not MIN_SIDE <= resolution[side] <= MAX_SIDE
+        ]
+    if resolution is not None and resolution not in INPUTS["resolution"].options:
+        return [
             model_error_item(
                 ["body", "resolution"],
                 "Input should be an ImageSize or a preset",
                 "enum",
                 input=resolution,
             )
-        )
-    return problems
+        ]
+    return []
 
 
 def range_problem(name: str, value: Any, bound: str, limit: float) -> dict[str, Any]:
@@ -99,7 +164,7 @@ def output_size(arguments: dict[str, Any], sheet_aspect: float) -> tuple[int, in
 
 
 def _round32(value: float) -> int:
-    return max(64, min(2560, int(round(value / 32) * 32)))
+    return max(MIN_SIDE, min(MAX_SIDE, int(round(value / 32) * 32)))
 
 
 def chosen_seed(arguments: dict[str, Any], rng: random.Random) -> int:
@@ -109,7 +174,7 @@ def chosen_seed(arguments: dict[str, Any], rng: random.Random) -> int:
 
 def echoed_prompt(arguments: dict[str, Any]) -> str:
     prompt = str(arguments.get("prompt", ""))
-    return prompt + EXPANSION if arguments.get("enable_prompt_expansion", True) else prompt
+    return prompt + EXPANSION if argument(arguments, "enable_prompt_expansion") else prompt
 
 
 def billable_megapixels(width: int, height: int, frames: int) -> int:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.fal.simulated import model
 from bot.fal.simulated.errors import (
     detail_response,
     model_error_item,
@@ -86,13 +87,8 @@ class QueueApi:
             item = model_error_item(["body"], "Input should be an object", "dict_type")
             return model_error_response([item])
         if self._fal.faults.validation_error:
-            item = model_error_item(
-                ["body", "num_frames"],
-                "Input should be less than or equal to 481",
-                "less_than_equal",
-                ctx={"le": 481},
-                input=arguments.get("num_frames"),
-            )
+            limit = model.INPUTS["num_frames"].maximum or 0
+            item = model.range_problem("num_frames", arguments.get("num_frames"), "le", limit)
             return model_error_response([item])
         job = await self._fal.enqueue(
             app_id, arguments, dict(request.headers), request.query.get("fal_webhook")

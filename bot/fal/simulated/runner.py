@@ -87,10 +87,11 @@ async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
 async def _render(fal: SimulatedFal, job: SimJob, sheet: bytes, aspect: float) -> Outcome:
     arguments = job.arguments
     width, height = model.output_size(arguments, aspect)
-    frames = int(arguments.get("num_frames", 121))
-    fps = float(arguments.get("frames_per_second", 24))
+    frames = int(model.argument(arguments, "num_frames"))
+    fps = float(model.argument(arguments, "frames_per_second"))
     seed = model.chosen_seed(arguments, fal.rng)
-    spec = VideoSpec(width, height, frames, fps, bool(arguments.get("generate_audio", True)), seed)
+    audio = bool(model.argument(arguments, "generate_audio"))
+    spec = VideoSpec(width, height, frames, fps, audio, seed)
     await job.log(f"Encoding video ({spec.even_size[0]}x{spec.even_size[1]}, {frames} frames)")
     path = fal.video_dir / f"{job.request_id}.mp4"
     size = await asyncio.to_thread(render_video, sheet, spec, path)

@@ -1,0 +1,141 @@
+"""What a command and its options are, and the options read off `GenerationRequest`'s fields.
+
+A request option's kind comes from the field's annotation, its range from `ge`/`le`, its choices
+from an enum or a Literal, its default and description from the field: the request model is the
+one place they are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from types import NoneType, UnionType
+from typing import Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from bot.request import GenerationRequest, bounds
+
+
+class OptionKind(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    ATTACHMENT = "attachment"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    name: str
+    kind: OptionKind
+    description: str  # at most 100 characters (Discord's limit)
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    # What the command uses when the option is not given (None: nothing, or not known here).
+    default: object = None
+    # Only shown where an admin allows it (the safety checker may be turned off per server).
+    restricted: bool = False
+    # Free text accepted too (resolution: a named size or WIDTHxHEIGHT).
+    free_text: bool = False
+    max_length: int | None = None  # of a text option
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    description: str
+    options: tuple[OptionSpec, ...] = ()
+
+
+def request_option(
+    name: str, *, description: str | None = None, with_default: bool = True
+) -> OptionSpec:
+    """The option for one field of `GenerationRequest`.
+
+    `with_default=False` leaves the default out of the option and its description (a channel
+    preset has no default: leaving it out changes nothing).
+    """
+    info = GenerationRequest.model_fields[name]
+    kind, choices, free_text = _kind(info)
+    low, high = bounds(info)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    required = info.is_required()
+    default = None if required or not with_default else _plain(info.default)
+    text = description or info.description or name
+    # A text default (the negative prompt) is too long to show in a description.
+    if default is not None and kind is not OptionKind.TEXT:
+        text = f"{text} (default {in_words(default)})"
+    return OptionSpec(
+        name,
+        kind,
+        text,
+        required=required,
+        minimum=low,
+        maximum=high,
+        choices=choices,
+        default=default,
+        restricted=bool(extra.get("restricted")),
+        free_text=free_text,
+        max_length=next((m.max_length for m in info.metadata if _is_max_len(m)), None),
+    )
+
+
+def _plain(value: Any) -> object:
+    """A field default as a user would type it: an enum's value, a size as WIDTHxHEIGHT."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return str(value)
+    return value
+
+
+def in_words(value: object) -> str:
+    """A default as a description shows it: on/off, 121, high."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int | float):
+        return number_text(value)
+    return str(value)
+
+
+def number_text(value: float) -> str:
+    """A bound or default written out exactly: 24, 0.13, 4294967295 (not 4.29497e+09)."""
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def _kind(info: FieldInfo) -> tuple[OptionKind, tuple[str, ...], bool]:
+    """Kind, choices and whether free text is accepted, from the field's annotation."""
+    members = [t for t in _members(info.annotation) if t is not NoneType]
+    literals = [str(v) for t in members if get_origin(t) is Literal for v in get_args(t)]
+    if len(members) > 1:  # a named size or an ImageSize given as WIDTHxHEIGHT
+        return OptionKind.CHOICE, (*map(str, info.examples or ()), *literals), True
+    (only,) = members
+    if literals:
+        return OptionKind.CHOICE, tuple(literals), False
+    if isinstance(only, type) and issubclass(only, Enum):
+        return OptionKind.CHOICE, tuple(str(member.value) for member in only), False
+    kinds = {
+        str: OptionKind.TEXT,
+        bool: OptionKind.BOOLEAN,
+        int: OptionKind.INTEGER,
+        float: OptionKind.NUMBER,
+    }
+    return kinds[only], (), False  # a KeyError: a field type no adapter knows how to offer
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) in (Union, UnionType):
+        return get_args(annotation)
+    return (annotation,)
+
+
+def _is_max_len(metadata: object) -> bool:
+    return isinstance(metadata, annotated_types.MaxLen)
