@@ -95,7 +95,14 @@ async def build_core(
         if gateway is None:
             gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
         posters: dict[Platform, Poster] = {}
-        budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
+        # TEMPORARY: fixed after the layout merge (PolicyStore.approvals is settable, so
+        # invariant: SqlPolicyStore.approvals must be declared an ApprovalStore, or read-only).
+        budgets = Budgets(
+            storage.ledger,
+            policy,
+            clock,
+            store=storage.policy,  # type: ignore[arg-type]
+        )
 
         async def remaining(job: Any) -> Money | None:
             scope = f"{job.origin.platform.value}:{job.origin.scope}"

@@ -6,6 +6,7 @@ Buttons are `DynamicItem`s whose custom_id carries the action and the job id
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import discord
@@ -25,7 +26,9 @@ class Presser(Protocol):
 
 
 def presser_of(client: discord.Client) -> Presser:
-    return client.ltx_presser  # type: ignore[attr-defined]
+    # Set by adapters.discord.adapter.LtxClient, a subclass this module cannot import (cycle).
+    presser: Presser = client.ltx_presser  # type: ignore[attr-defined]
+    return presser
 
 
 # The action each prompt invites; the rest stay grey (danger ones red).
@@ -53,9 +56,10 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLAT
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any, /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> JobButton:
-        return cls(ButtonAction(match["action"]), match["job_id"], item.label or "")
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(ButtonAction(match["action"]), match["job_id"], label or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await presser_of(interaction.client).on_button(interaction, self.action, self.job_id)

@@ -59,7 +59,7 @@ def place_of(interaction: discord.Interaction) -> Place:
     """Inside a thread the job lives in that thread, and its parent is the channel."""
     channel = interaction.channel
     scope = str(interaction.guild_id or f"dm-{interaction.user.id}")
-    channel_id = str(interaction.channel_id or getattr(channel, "id", ""))
+    channel_id = str(interaction.channel_id or (channel.id if channel is not None else ""))
     if channel is not None and getattr(channel, "type", None) in THREAD_TYPES:
         parent = getattr(channel, "parent_id", None)
         return Place(Platform.DISCORD, scope, str(parent or channel_id), thread_id=channel_id)

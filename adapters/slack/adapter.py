@@ -160,7 +160,8 @@ class SlackAdapter:
             self.app = AsyncApp(
                 signing_secret=signing_secret,
                 client=self.client,
-                authorize=authorize,
+                # bolt types `authorize` narrower than its own AsyncAuthorize, which it accepts.
+                authorize=authorize,  # type: ignore[arg-type]
                 installation_store=installations,
                 oauth_flow=AsyncOAuthFlow(
                     client=web_client(settings),

@@ -38,7 +38,9 @@ def result_from_payload(fal: FalResult) -> Result:
             "reference sheet. Nothing was charged."
         )
     video = payload.get("video")
-    url = video.get("url") if isinstance(video, dict) else None
+    if not isinstance(video, dict):
+        raise GenerationFailed("fal finished but its answer had no video in it")
+    url = video.get("url")
     if not isinstance(url, str) or not url:
         raise GenerationFailed("fal finished but its answer had no video in it")
     size = video.get("file_size")
