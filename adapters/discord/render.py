@@ -37,7 +37,7 @@ _PRIMARY = frozenset(
 )
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE):
     """Cancel / Reroll / Details / Confirm / Abort for one job; stateless apart from its id."""
 
     def __init__(self, action: ButtonAction, job_id: str, label: str = "", danger: bool = False):
@@ -54,7 +54,7 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLAT
         self.action = action
         self.job_id = job_id
 
-    @classmethod
+    @classmethod  # `Item[Any]`, as DynamicItem declares it
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> JobButton:
@@ -79,7 +79,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def message_parts(reply: Reply, extra: str = "") -> dict[str, Any]:
-    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons)."""
+    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons).
+
+    Any-valued: discord.py's overloaded `send` takes no TypedDict unpacked into it."""
     content = reply.text + (f"\n{extra}" if extra else "")
     parts: dict[str, Any] = {"content": clip(content, CONTENT_LIMIT)}
     if reply.fields:

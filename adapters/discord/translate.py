@@ -7,7 +7,6 @@ Server) or the configured admin role; budgets and prices stay in the core.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import aiohttp
 import discord
@@ -115,7 +114,7 @@ def first_image(message: discord.Message) -> discord.Attachment | None:
     return None
 
 
-def options_of(values: dict[str, Any]) -> tuple[dict[str, object], discord.Attachment | None]:
+def options_of(values: dict[str, object]) -> tuple[dict[str, object], discord.Attachment | None]:
     """Slash option values as plain options (Choice -> its value); the sheet set apart."""
     options: dict[str, object] = {}
     sheet: discord.Attachment | None = None
