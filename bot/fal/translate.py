@@ -79,5 +79,5 @@ def as_fal_status(status: fal_client.Status) -> FalStatus:
     raise FalUnavailable(f"fal sent an unknown status {status!r}")
 
 
-def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:
+def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:  # as fal_client types them
     return tuple(str(entry.get("message", "")) for entry in logs or () if isinstance(entry, dict))
