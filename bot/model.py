@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, TypeAlias
 
 
 class Platform(StrEnum):
@@ -121,3 +122,11 @@ class Invocation:
     attachment: Attachment | None = None
     # Platform message ids the job may want later (the interaction, the user's message).
     origin_message_id: str | None = None
+
+
+# JSON as it crosses the wire (Slack blocks and bodies, fal's payloads).
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+JSONObject: TypeAlias = dict[str, JSON]
+# A parsed body read defensively (`.get()` and isinstance; shapes vary by event): its values
+# stay Any, as json.loads, bolt and fal_client hand them over.
+Payload: TypeAlias = dict[str, Any]

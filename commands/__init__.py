@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.errors import UserError
@@ -32,7 +32,8 @@ APPROVAL_BUTTONS = {
     ButtonAction.APPROVE: approve,
     ButtonAction.DENY: deny,
 }
-Handler = Callable[[Invocation, Services], Awaitable[Reply]]
+# Coroutines, not just awaitables: `_guard` closes one cancelled before its turn.
+Handler = Callable[[Invocation, Services], Coroutine[Any, Any, Reply]]
 
 HANDLERS: dict[str, Handler] = {
     "generate": generate,

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -162,7 +161,7 @@ async def _read_tallies(connection: AsyncConnection, batch: Sequence[Request]) -
     ]
     for scope in sorted({r.scope for r, _ in throttled}):
         mine = [(r, throttle) for r, throttle in throttled if r.scope == scope]
-        params: dict[str, Any] = {"scope": scope, "users": sorted({r.user_id for r, _ in mine})}
+        params: dict[str, object] = {"scope": scope, "users": sorted({r.user_id for r, _ in mine})}
         if any(throttle.max_open is not None for _, throttle in mine):
             for user_id, count in await connection.execute(_in_flight, params):
                 in_flight[(scope, user_id)] = int(count)

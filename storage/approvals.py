@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,7 +23,7 @@ table = approval_requests
 UNTIMED = (ApprovalState.EXPIRED, ApprovalState.WITHDRAWN)
 
 
-def _request(row: Any) -> ApprovalRequest:
+def _request(row: Row[Any]) -> ApprovalRequest:
     return ApprovalRequest(
         job_id=row.job_id,
         scope=row.scope,

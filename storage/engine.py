@@ -20,9 +20,10 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
@@ -85,7 +86,9 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Any: the driver's connection as aiosqlite's adapter wraps it (no DBAPI type has
+        # `isolation_level`).
         # Stop the driver from issuing its own deferred BEGIN; we issue BEGIN IMMEDIATE below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -97,7 +100,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(SINGLE_STATEMENT_READ):
             return  # autocommit: the one SELECT is its own (read) transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -106,7 +109,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:
-    connect_args: dict[str, Any] = {}
+    connect_args: dict[str, object] = {}
     search_path = url.query.get("search_path")
     if search_path:
         connect_args["server_settings"] = {"search_path": str(search_path)}

@@ -7,9 +7,8 @@ reload, so two replicas (or two tasks) never overwrite each other's state change
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,7 +18,7 @@ from storage.engine import single_statement_reads, single_statement_writes
 from storage.tables import jobs
 
 
-def _columns(job: Job) -> dict[str, Any]:
+def _columns(job: Job) -> dict[str, object]:
     return {
         "version": job.version,
         "state": job.state.value,
@@ -105,11 +104,11 @@ class SqlJobStore:
         )
         return await self._one(query)
 
-    async def _one(self, query: Any) -> Job | None:
+    async def _one(self, query: Executable) -> Job | None:
         found = await self._many(query)
         return found[0] if found else None
 
-    async def _many(self, query: Any) -> list[Job]:
+    async def _many(self, query: Executable) -> list[Job]:  # SELECTs of documents
         async with self._reads.connect() as connection:
             documents = (await connection.execute(query)).scalars().all()
         return [Job.model_validate_json(document) for document in documents]

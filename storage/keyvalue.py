@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Insert, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -28,11 +27,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _live(now: datetime) -> Any:
+def _live(now: datetime) -> ColumnElement[bool]:
     return or_(kv.c.expires_at.is_(None), kv.c.expires_at > now)
 
 
-def _expired(now: datetime) -> Any:
+def _expired(now: datetime) -> ColumnElement[bool]:
     return and_(kv.c.expires_at.is_not(None), kv.c.expires_at <= now)
 
 
@@ -118,11 +117,13 @@ def _upsert(
     value: str,
     expires_at: datetime | None,
     *,
-    only_if: Any = None,
-) -> Any:
+    only_if: ColumnElement[bool] | None = None,
+) -> Insert:
     """Insert the row, or replace the stored one (only when `only_if` holds for it, if given)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(kv).values(key=_checked(key), value=value, expires_at=expires_at)
+    statement: postgresql.Insert | sqlite.Insert = dialect.insert(kv).values(
+        key=_checked(key), value=value, expires_at=expires_at
+    )
     changes = {"value": statement.excluded.value, "expires_at": statement.excluded.expires_at}
     return statement.on_conflict_do_update(index_elements=[kv.c.key], set_=changes, where=only_if)
 

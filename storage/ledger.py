@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -50,7 +50,7 @@ _open_holds = (
 )
 
 
-def _entry(row: Any) -> Entry:
+def _entry(row: Row[Any]) -> Entry:
     return Entry(
         id=row.id,
         kind=EntryKind(row.kind),

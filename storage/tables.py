@@ -40,7 +40,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(DateTime(timezone=True))
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | int | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -49,7 +49,9 @@ class UtcDateTime(TypeDecorator[datetime]):
             return (value - EPOCH) // ONE_MICROSECOND
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(
+        self, value: datetime | int | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, datetime):

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, text
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import EntryKind
@@ -34,11 +33,11 @@ entries_with_closing = entry.outerjoin(
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:scope, 0))")
 
 
-def _amount_sum(condition: Any) -> Any:
+def _amount_sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, entry.c.amount), else_=0)), 0)
 
 
-def _sums(granted: Any) -> list[Any]:
+def _sums(granted: ColumnElement[bool]) -> list[ColumnElement[int]]:
     """spent, held, granted over the selected entries."""
     return [
         _amount_sum(entry.c.kind == EntryKind.CAPTURE.value),
@@ -47,21 +46,24 @@ def _sums(granted: Any) -> list[Any]:
     ]
 
 
-def _windowed(query: Any, since: bool) -> Any:
-    query = query.where(entry.c.scope == bindparam("scope"))
-    return query.where(entry.c.effective_at >= bindparam("since")) if since else query
+def _windowed(since: bool) -> list[ColumnElement[bool]]:
+    """The scope's entries, since `:since` when asked."""
+    conditions = [entry.c.scope == bindparam("scope")]
+    if since:
+        conditions.append(entry.c.effective_at >= bindparam("since"))
+    return conditions
 
 
-def _users_query(since: bool) -> Any:
+def _users_query(since: bool) -> Executable:
     query = select(entry.c.user_id, *_sums(entry.c.kind.in_(GRANT_KINDS)))
-    query = _windowed(query.select_from(entries_with_closing), since)
     users = entry.c.user_id.in_(bindparam("users", expanding=True))
-    return query.where(users).group_by(entry.c.user_id)
+    query = query.select_from(entries_with_closing).where(*_windowed(since), users)
+    return query.group_by(entry.c.user_id)
 
 
-def _pool_query(since: bool) -> Any:
+def _pool_query(since: bool) -> Executable:
     granted = and_(entry.c.kind.in_(GRANT_KINDS), entry.c.user_id.is_(None))
-    return _windowed(select(*_sums(granted)).select_from(entries_with_closing), since)
+    return select(*_sums(granted)).select_from(entries_with_closing).where(*_windowed(since))
 
 
 _USERS = {since: _users_query(since) for since in (False, True)}
@@ -70,18 +72,18 @@ _POOL = {since: _pool_query(since) for since in (False, True)}
 
 def users_usage(
     scope: str, users: Collection[str], since: datetime | None
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Executable, dict[str, object]]:
     """(statement, parameters) giving rows (user_id, spent, held, granted) for these users'
     caps (users without entries have no row)."""
-    params: dict[str, Any] = {"scope": scope, "users": list(users)}
+    params: dict[str, object] = {"scope": scope, "users": list(users)}
     if since is not None:
         params["since"] = since
     return _USERS[since is not None], params
 
 
-def pool_usage(scope: str, since: datetime | None) -> tuple[Any, dict[str, Any]]:
+def pool_usage(scope: str, since: datetime | None) -> tuple[Executable, dict[str, object]]:
     """(statement, parameters) giving one row (spent, held, granted) for the scope's pool."""
-    params: dict[str, Any] = {"scope": scope}
+    params: dict[str, object] = {"scope": scope}
     if since is not None:
         params["since"] = since
     return _POOL[since is not None], params
@@ -91,7 +93,7 @@ def pool_usage(scope: str, since: datetime | None) -> tuple[Any, dict[str, Any]]
 Window = tuple[str | None, datetime | None]
 
 
-def _window_sums(index: int, user: bool, since: bool) -> list[Any]:
+def _window_sums(index: int, user: bool, since: bool) -> list[ColumnElement[int]]:
     """spent, held, granted of window `index`, as `users_usage` / `pool_usage` count them."""
     inside = [entry.c.effective_at >= bindparam(f"since_{index}")] if since else []
     if user:
@@ -108,7 +110,7 @@ def _window_sums(index: int, user: bool, since: bool) -> list[Any]:
 
 
 @lru_cache(maxsize=64)
-def _windows_query(shape: tuple[tuple[bool, bool], ...]) -> Any:
+def _windows_query(shape: tuple[tuple[bool, bool], ...]) -> Executable:
     """One SELECT summing every window of this shape ((is a user's, has a start) each); built
     once per shape so that SQLAlchemy compiles it once."""
     sums = [
@@ -124,10 +126,10 @@ def _windows_query(shape: tuple[tuple[bool, bool], ...]) -> Any:
     return query
 
 
-def windows_usage(scope: str, windows: Sequence[Window]) -> tuple[Any, dict[str, Any]]:
+def windows_usage(scope: str, windows: Sequence[Window]) -> tuple[Executable, dict[str, object]]:
     """(statement, parameters) giving one row: spent, held, granted for each window in turn,
     each equal to what `users_usage` (a user's window) or `pool_usage` (the pool's) gives."""
-    params: dict[str, Any] = {"scope": scope}
+    params: dict[str, object] = {"scope": scope}
     for index, (user_id, since) in enumerate(windows):
         if user_id is not None:
             params[f"user_{index}"] = user_id

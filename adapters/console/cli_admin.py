@@ -37,7 +37,9 @@ NOT_CONFIRMED = (
 )
 
 
-def add_admin_parser(sub: argparse._SubParsersAction, add_option: AddOption) -> None:  # type: ignore[type-arg]
+def add_admin_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], add_option: AddOption
+) -> None:
     """`ltxbot admin <caps|limits|...>`: one subcommand per ADMIN_COMMANDS entry."""
     admin = sub.add_parser(
         ADMIN,
@@ -149,7 +151,12 @@ def terminal_asker(stdin: TextIO | None = None, stdout: TextIO | None = None) ->
         # Wait for the line with the event loop, not in a thread: Ctrl-C stays immediate.
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
-        loop.add_reader(stdin.fileno(), lambda: ready.done() or ready.set_result(None))
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(stdin.fileno(), wake)
         try:
             await ready
         finally:

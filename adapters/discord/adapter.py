@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
@@ -133,7 +133,7 @@ class DiscordAdapter:
     # --- interactions ---------------------------------------------------------------------
 
     async def run_command(
-        self, interaction: discord.Interaction, command: str, values: dict[str, Any]
+        self, interaction: discord.Interaction, command: str, values: dict[str, object]
     ) -> None:
         """A `/ltx <command>`: defer, translate, dispatch, answer."""
         await self._handle(interaction, lambda: self._invoke(interaction, command, values))
@@ -173,7 +173,7 @@ class DiscordAdapter:
         )
 
     async def _invoke(
-        self, interaction: discord.Interaction, command: str, values: dict[str, Any]
+        self, interaction: discord.Interaction, command: str, values: dict[str, object]
     ) -> Reply:
         options, sheet = options_of(values)
         attachment = self._attachment(sheet) if sheet is not None else None
@@ -198,7 +198,11 @@ class DiscordAdapter:
         return await self.commands.dispatch(invocation)
 
     async def _handle(
-        self, interaction: discord.Interaction, work: Any, *, in_place: bool = False
+        self,
+        interaction: discord.Interaction,
+        work: Callable[[], Awaitable[Reply]],
+        *,
+        in_place: bool = False,
     ) -> None:
         # The deferral goes first, before any work for this interaction (Discord's 3 s).
         async with self.acks.acknowledging():

@@ -7,7 +7,6 @@ options (the rest keep their defaults; `/ltx generate` has them all).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import discord
 
@@ -33,7 +32,7 @@ class AnimateModal(discord.ui.Modal, title=MENU_NAME):
     def __init__(self, message: discord.Message, image: discord.Attachment, submit: Submit):
         super().__init__(timeout=15 * 60)
         self.message, self.image, self.submit = message, image, submit
-        self.fields: dict[str, discord.ui.TextInput[Any]] = {
+        self.fields: dict[str, discord.ui.TextInput[AnimateModal]] = {
             "prompt": discord.ui.TextInput(
                 style=discord.TextStyle.paragraph, max_length=MAX_PROMPT, custom_id="prompt"
             ),

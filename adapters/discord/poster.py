@@ -251,5 +251,5 @@ class DiscordPoster:
             del self._locks[job_id]
 
 
-def _view(view: discord.ui.View | None) -> dict[str, Any]:
+def _view(view: discord.ui.View | None) -> dict[str, Any]:  # Any: see message_parts
     return {} if view is None else {"view": view}

@@ -6,6 +6,7 @@ Buttons are `DynamicItem`s whose custom_id carries the action and the job id
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import discord
@@ -25,7 +26,9 @@ class Presser(Protocol):
 
 
 def presser_of(client: discord.Client) -> Presser:
-    return client.ltx_presser  # type: ignore[attr-defined]
+    # Set by adapters.discord.adapter.LtxClient, a subclass this module cannot import (cycle).
+    presser: Presser = client.ltx_presser  # type: ignore[attr-defined]
+    return presser
 
 
 # The action each prompt invites; the rest stay grey (danger ones red).
@@ -34,7 +37,7 @@ _PRIMARY = frozenset(
 )
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE):
     """Cancel / Reroll / Details / Confirm / Abort for one job; stateless apart from its id."""
 
     def __init__(self, action: ButtonAction, job_id: str, label: str = "", danger: bool = False):
@@ -51,11 +54,12 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLAT
         self.action = action
         self.job_id = job_id
 
-    @classmethod
+    @classmethod  # `Item[Any]`, as DynamicItem declares it
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any, /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> JobButton:
-        return cls(ButtonAction(match["action"]), match["job_id"], item.label or "")
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(ButtonAction(match["action"]), match["job_id"], label or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await presser_of(interaction.client).on_button(interaction, self.action, self.job_id)
@@ -75,7 +79,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def message_parts(reply: Reply, extra: str = "") -> dict[str, Any]:
-    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons)."""
+    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons).
+
+    Any-valued: discord.py's overloaded `send` takes no TypedDict unpacked into it."""
     content = reply.text + (f"\n{extra}" if extra else "")
     parts: dict[str, Any] = {"content": clip(content, CONTENT_LIMIT)}
     if reply.fields:

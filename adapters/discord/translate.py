@@ -7,7 +7,6 @@ Server) or the configured admin role; budgets and prices stay in the core.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import aiohttp
 import discord
@@ -59,7 +58,7 @@ def place_of(interaction: discord.Interaction) -> Place:
     """Inside a thread the job lives in that thread, and its parent is the channel."""
     channel = interaction.channel
     scope = str(interaction.guild_id or f"dm-{interaction.user.id}")
-    channel_id = str(interaction.channel_id or getattr(channel, "id", ""))
+    channel_id = str(interaction.channel_id or (channel.id if channel is not None else ""))
     if channel is not None and getattr(channel, "type", None) in THREAD_TYPES:
         parent = getattr(channel, "parent_id", None)
         return Place(Platform.DISCORD, scope, str(parent or channel_id), thread_id=channel_id)
@@ -115,7 +114,7 @@ def first_image(message: discord.Message) -> discord.Attachment | None:
     return None
 
 
-def options_of(values: dict[str, Any]) -> tuple[dict[str, object], discord.Attachment | None]:
+def options_of(values: dict[str, object]) -> tuple[dict[str, object], discord.Attachment | None]:
     """Slash option values as plain options (Choice -> its value); the sheet set apart."""
     options: dict[str, object] = {}
     sheet: discord.Attachment | None = None

@@ -13,10 +13,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.middleware.authorization.async_single_team_authorization import (
@@ -36,13 +37,16 @@ from adapters.slack.handlers import register
 from adapters.slack.installations import KeyValueInstallationStore, KeyValueOAuthStateStore
 from adapters.slack.keyvalue import KeyValueStore, MemoryKeyValueStore
 from adapters.slack.people import People
-from adapters.slack.poster import SlackPoster
+from adapters.slack.poster import SlackPoster, TokenSource
 from adapters.slack.runtime import STEP_WAIT_SECONDS, Runtime
 from adapters.slack.tasks import BackgroundTasks
 from bot.errors import ConfigurationError
 from bot.model import Platform
 from bot.settings import Settings
 from commands import Commands
+
+if TYPE_CHECKING:  # imported where used: only socket mode needs it
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -82,7 +86,7 @@ def web_api_logger() -> logging.Logger:
     return logger
 
 
-def _secret(value: Any) -> str | None:
+def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None and value.get_secret_value() else None
 
 
@@ -160,7 +164,8 @@ class SlackAdapter:
             self.app = AsyncApp(
                 signing_secret=signing_secret,
                 client=self.client,
-                authorize=authorize,
+                # bolt types `authorize` narrower than its own AsyncAuthorize, which it accepts.
+                authorize=authorize,  # type: ignore[arg-type]
                 installation_store=installations,
                 oauth_flow=AsyncOAuthFlow(
                     client=web_client(settings),
@@ -173,7 +178,7 @@ class SlackAdapter:
                     ),
                 ),
             )
-            tokens: Any = InstalledTokens(installations)
+            tokens: TokenSource = InstalledTokens(installations)
         elif token is not None:
             # The client carries the token (bolt takes it from there).
             self.app = AsyncApp(
@@ -192,7 +197,7 @@ class SlackAdapter:
         )
         register(self.app, self.runtime)
         register_entries(self.app, self.runtime)
-        self._socket: Any = None
+        self._socket: AsyncSocketModeHandler | None = None
         self._http: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.port: int | None = None

@@ -7,9 +7,8 @@ works after a restart with nothing but the stored job.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from bot.model import Button, ButtonAction, Reply
+from bot.model import Button, ButtonAction, JSONObject, Reply
 
 BUTTON_ACTION_PREFIX = "ltx_job_"  # action_id = prefix + action ("ltx_job_cancel")
 MAX_SECTION_CHARS = 3000  # Slack's limit for a section's text
@@ -46,8 +45,8 @@ def reply_text(reply: Reply) -> str:
     return plain("\n".join(parts), MAX_TEXT_CHARS)
 
 
-def button_element(button: Button) -> dict[str, Any]:
-    element: dict[str, Any] = {
+def button_element(button: Button) -> JSONObject:
+    element: JSONObject = {
         "type": "button",
         "action_id": BUTTON_ACTION_PREFIX + button.action.value,
         "text": {"type": "plain_text", "text": plain(button.label, 75)},
@@ -67,9 +66,9 @@ def parse_button_value(value: str) -> tuple[ButtonAction, str] | None:
         return None
 
 
-def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
+def reply_blocks(reply: Reply) -> list[JSONObject]:
     """Block Kit for a Reply: the text, its fields, its buttons."""
-    blocks: list[dict[str, Any]] = [section(mrkdwn(reply.text))]
+    blocks: list[JSONObject] = [section(mrkdwn(reply.text))]
     if reply.fields:
         blocks.append(section(fields_text(reply.fields)))
     if reply.buttons:
@@ -83,10 +82,10 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
     return blocks
 
 
-def section(text: str) -> dict[str, Any]:
+def section(text: str) -> JSONObject:
     return {"type": "section", "text": {"type": "mrkdwn", "text": plain(text, MAX_SECTION_CHARS)}}
 
 
-def status_blocks(text: str, buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
+def status_blocks(text: str, buttons: tuple[Button, ...]) -> list[JSONObject]:
     """The public status message: neutral status text plus the job's buttons."""
     return reply_blocks(Reply(text=text, buttons=buttons, ephemeral=False))

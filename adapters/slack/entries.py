@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.context.complete.async_complete import AsyncComplete
+from slack_bolt.context.fail.async_fail import AsyncFail
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.modal import IMAGE_TYPES, SheetRef, generate_modal
 from adapters.slack.runtime import Runtime, bot_token, slack_place, team_of
 from bot.events import Succeeded
-from bot.model import ButtonAction, Reply
+from bot.model import ButtonAction, JSONObject, Payload, Reply
 from bot.money import Money
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ NO_SHORTCUT_IMAGE = Reply(text="That message has no PNG, JPEG or WebP image to a
 NO_PROMPT = Reply(text="Tell me what should happen, e.g. `@ltxbot the chef tosses the pasta`.")
 
 
-def first_image(files: list[dict[str, Any]] | None) -> SheetRef | None:
+def first_image(files: list[Payload] | None) -> SheetRef | None:
     for file in files or []:
         if file.get("mimetype") in IMAGE_TYPES:
             return SheetRef.from_file(file)
@@ -53,32 +54,35 @@ def register_entries(app: AsyncApp, rt: Runtime) -> None:
 
     @app.shortcut(SHORTCUT_ID)
     async def on_shortcut(
-        ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: Any
+        ack: AsyncAck, shortcut: Payload, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
         rt.tasks.spawn(_shortcut(rt, shortcut, client, context), name="slack-shortcut")
 
     @app.event("app_mention")
     async def on_mention(
-        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
+        event: Payload,
+        body: Payload,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         rt.tasks.spawn(_mention(rt, event, body, client, context), name="slack-mention")
 
     @app.function(FUNCTION_ID)
     async def on_step(
-        inputs: dict[str, Any],
-        body: dict[str, Any],
+        inputs: Payload,
+        body: Payload,
         client: AsyncWebClient,
-        context: Any,
-        complete: Any,
-        fail: Any,
+        context: AsyncBoltContext,
+        complete: AsyncComplete,
+        fail: AsyncFail,
     ) -> None:
         work = _step(rt, inputs, body, client, context, complete, fail)
         rt.tasks.spawn(work, name="slack-step")
 
 
 async def _shortcut(
-    rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient, context: Any
+    rt: Runtime, shortcut: Payload, client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     if not await rt.first(context):
         return
@@ -96,7 +100,11 @@ async def _shortcut(
 
 
 async def _mention(
-    rt: Runtime, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
+    rt: Runtime,
+    event: Payload,
+    body: Payload,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
 ) -> None:
     if not await rt.first(context):
         return
@@ -126,12 +134,12 @@ async def _mention(
 
 async def _step(
     rt: Runtime,
-    inputs: dict[str, Any],
-    body: dict[str, Any],
+    inputs: Payload,
+    body: Payload,
     client: AsyncWebClient,
-    context: Any,
-    complete: Any,
-    fail: Any,
+    context: AsyncBoltContext,
+    complete: AsyncComplete,
+    fail: AsyncFail,
 ) -> None:
     if not await rt.first(context):
         return
@@ -179,7 +187,7 @@ async def _step(
         reason = getattr(done.event, "reason", "it was cancelled")
         await fail(error=f"Job {reply.job_id} did not make a video: {reason}")
         return
-    outputs: dict[str, Any] = {
+    outputs: JSONObject = {
         "job_id": reply.job_id,
         "video_link": done.link or "",
         "cost": str(done.event.cost),

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,7 +29,7 @@ from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, slack_place, team_of
 from adapters.slack.textcmd import ADMIN_USAGE, USAGE, parse_text
 from bot.errors import InvalidRequest
-from bot.model import ButtonAction, Invocation, Reply
+from bot.model import ButtonAction, Invocation, Payload, Reply
 
 log = logging.getLogger(__name__)
 SLASH_COMMAND = "/ltx"
@@ -37,7 +37,7 @@ SLASH_COMMAND = "/ltx"
 CONFIRMING = (ButtonAction.CONFIRM, ButtonAction.ABORT, ButtonAction.REQUEST_APPROVAL)
 
 
-def request_key(body: dict[str, Any]) -> str | None:
+def request_key(body: Payload) -> str | None:
     """What makes a delivery unique: the event id, or the trigger of a command or click."""
     if body.get("type") == "event_callback" and body.get("event_id"):
         return "event:" + str(body["event_id"])
@@ -50,7 +50,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Attach the dedup middleware and the command, form and button listeners."""
 
     @app.middleware
-    async def claim_delivery(req: AsyncBoltRequest, resp: BoltResponse, next: Any) -> Any:
+    async def claim_delivery(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
         # Runs after bolt verified the signature, so a forged request cannot burn a key.
         key = request_key(req.body)
         if key is not None:
@@ -59,14 +61,22 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.command(SLASH_COMMAND)
     async def on_ltx(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any
+        ack: AsyncAck,
+        body: Payload,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
         rt.tasks.spawn(_slash(rt, body, client, context, respond), name="slack-slash")
 
     @app.view(CALLBACK_ID)
     async def on_submit(
-        ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+        ack: AsyncAck,
+        body: Payload,
+        view: Payload,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         sub = read_view(view, max_sheet_bytes=rt.settings.max_sheet_bytes)
         if sub.errors:
@@ -100,7 +110,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.action(re.compile("^(" + "|".join(sorted(PRICED)) + ")$"))
     async def on_priced_edit(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any
+        ack: AsyncAck, body: Payload, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
         view = body.get("view") or {}
@@ -117,19 +127,23 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
     async def on_button(
-        ack: Any,
-        body: dict[str, Any],
-        action: dict[str, Any],
+        ack: AsyncAck,
+        body: Payload,
+        action: Payload,
         client: AsyncWebClient,
-        context: Any,
-        respond: Any,
+        context: AsyncBoltContext,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
         rt.tasks.spawn(_press(rt, body, action, client, context, respond), name="slack-button")
 
 
 async def _slash(
-    rt: Runtime, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any
+    rt: Runtime,
+    body: Payload,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     if not await rt.first(context):
         return
@@ -162,11 +176,11 @@ async def _slash(
 
 async def _press(
     rt: Runtime,
-    body: dict[str, Any],
-    action: dict[str, Any],
+    body: Payload,
+    action: Payload,
     client: AsyncWebClient,
-    context: Any,
-    respond: Any,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     parsed = parse_button_value(str(action.get("value") or ""))
     if parsed is None or not await rt.first(context):
@@ -188,7 +202,7 @@ async def _press(
     await _respond(respond, reply, replace_original=button in CONFIRMING)
 
 
-async def _respond(respond: Any, reply: Reply, *, replace_original: bool = False) -> None:
+async def _respond(respond: AsyncRespond, reply: Reply, *, replace_original: bool = False) -> None:
     """Answer through the response_url: ephemeral unless the reply is meant for everyone."""
     kind = "ephemeral" if reply.ephemeral else "in_channel"
     await respond(**reply_body(reply), response_type=kind, replace_original=replace_original)

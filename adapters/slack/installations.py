@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
@@ -29,7 +28,7 @@ def _team_key(enterprise_id: str | None, team_id: str | None, is_org: bool | Non
     return f"{PREFIX}{enterprise_id or '-'}:{team}:"
 
 
-def _dump(record: Any) -> str:
+def _dump(record: Installation | Bot) -> str:
     return json.dumps({k: v for k, v in vars(record).items() if not k.startswith("_")})
 
 
@@ -123,7 +122,7 @@ class KeyValueOAuthStateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return log
 
-    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+    async def async_issue(self, *args: object, **kwargs: object) -> str:
         state = secrets.token_urlsafe(24)
         await self.store.save(
             key=STATE_PREFIX + state, value="1", ttl_seconds=self.expiration_seconds

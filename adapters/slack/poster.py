@@ -17,21 +17,29 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.record import Job
-from bot.model import Reply
+from bot.model import JSONObject, Reply
 from commands.render import job_buttons, result_reply, short, status_text
 
 log = logging.getLogger(__name__)
 SHARE_CHECK_DELAYS = (0.5, 1, 1, 2, 2, 3, 3)  # files.info looks, about 12 s in all
 RECENT_ENDINGS = 256
+
+
+class MessageBody(TypedDict):
+    """What a message says: the fallback text and its Block Kit blocks."""
+
+    text: str
+    blocks: list[JSONObject]
 
 
 class TokenSource(Protocol):
@@ -184,7 +192,9 @@ class SlackPoster:
         neutral = status_text(job, event)
         # Cancel while it runs; Reroll (priced) and Details once it has ended.
         buttons = job_buttons(job)
-        body = {"text": plain(mrkdwn(neutral), 3000), "blocks": status_blocks(neutral, buttons)}
+        body = MessageBody(
+            text=plain(mrkdwn(neutral), 3000), blocks=status_blocks(neutral, buttons)
+        )
         channel = job.origin.channel_id
         if ts:
             try:
@@ -207,15 +217,18 @@ class SlackPoster:
         self._shown_at[job.id] = self._clock()
         return ts
 
-    async def _call(self, method: str, token: str, join: str, **kwargs: Any) -> Any:
+    async def _call(
+        self, method: str, token: str, join: str, **kwargs: object
+    ) -> AsyncSlackResponse:
         """A Web API call; once, on not_in_channel, join the (public) channel and try again."""
+        call: Callable[..., Awaitable[AsyncSlackResponse]] = getattr(self.client, method)
         try:
-            return await getattr(self.client, method)(token=token, **kwargs)
+            return await call(token=token, **kwargs)
         except SlackApiError as error:
             if error.response.get("error") != "not_in_channel":
                 raise
             await self.client.conversations_join(token=token, channel=join)
-            return await getattr(self.client, method)(token=token, **kwargs)
+            return await call(token=token, **kwargs)
 
     async def _confirm_shared(
         self, token: str, file_id: str, channel: str
@@ -237,6 +250,6 @@ class SlackPoster:
         return None, link
 
 
-def reply_body(reply: Reply) -> dict[str, Any]:
+def reply_body(reply: Reply) -> MessageBody:
     """chat.postMessage / postEphemeral / respond arguments for a neutral Reply."""
-    return {"text": reply_text(reply), "blocks": reply_blocks(reply)}
+    return MessageBody(text=reply_text(reply), blocks=reply_blocks(reply))

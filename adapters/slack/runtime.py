@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
+from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -22,7 +21,7 @@ from adapters.slack.people import People, slack_place
 from adapters.slack.poster import SlackPoster, reply_body
 from adapters.slack.tasks import BackgroundTasks
 from bot.errors import InvalidRequest
-from bot.model import Invocation, Place, Reply
+from bot.model import Invocation, Payload, Place, Reply
 from bot.request import AUTO, parse_request
 from bot.settings import Settings
 from commands import Commands
@@ -61,16 +60,16 @@ class Runtime:
         """True the first time `key` is seen (across replicas when the store is shared)."""
         return await self.store.claim(key=SEEN_PREFIX + key, ttl_seconds=SEEN_SECONDS)
 
-    def claim(self, context: MutableMapping[str, Any], key: str) -> None:
+    def claim(self, context: AsyncBoltContext, key: str) -> None:
         """Start claiming a delivery's key without waiting (the ack must not wait for the
         store); `first(context)` awaits the answer."""
         claim = self.tasks.spawn(self.once(key), name="slack-claim", after_the_ack=False)
         context[CLAIM] = (key, claim)
 
-    async def first(self, context: Any) -> bool:
+    async def first(self, context: AsyncBoltContext) -> bool:
         """False when this delivery was already handled here or on another replica (a Slack
         retry): the work after the ack checks this before doing anything."""
-        claim = context.get(CLAIM) if isinstance(context, MutableMapping) else None
+        claim: tuple[str, asyncio.Task[bool]] | None = context.get(CLAIM)
         if claim is None:
             return True
         key, task = claim
@@ -143,15 +142,15 @@ class Runtime:
         await client.chat_postMessage(channel=user_id, **body)
 
 
-def team_of(body: dict[str, Any], context: Any) -> str:
+def team_of(body: Payload, context: AsyncBoltContext) -> str:
     """The workspace id of a request (bolt's context knows it once authorised)."""
-    team = getattr(context, "team_id", None) or (body.get("team") or {}).get("id")
+    team = context.team_id or (body.get("team") or {}).get("id")
     return str(team or body.get("team_id") or (body.get("user") or {}).get("team_id") or "")
 
 
-def bot_token(context: Any, client: AsyncWebClient) -> str:
+def bot_token(context: AsyncBoltContext, client: AsyncWebClient) -> str:
     """The installation's bot token (not a workflow step's short-lived one) for downloads."""
-    return str(getattr(context, "bot_token", None) or client.token or "")
+    return str(context.bot_token or client.token or "")
 
 
 __all__ = ["Runtime", "bot_token", "slack_place", "team_of"]

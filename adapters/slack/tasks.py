@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BackgroundTasks:
@@ -20,20 +21,20 @@ class BackgroundTasks:
     """
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
     def spawn(
-        self, work: Coroutine[Any, Any, Any], *, name: str, after_the_ack: bool = True
-    ) -> asyncio.Task[Any]:
+        self, work: Coroutine[Any, Any, T], *, name: str, after_the_ack: bool = True
+    ) -> asyncio.Task[T]:
         task = asyncio.create_task(_after_the_ack(work) if after_the_ack else work, name=name)
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: asyncio.Task[Any]) -> None:
+    def _finished(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not self._tasks:
             self._idle.set()
@@ -61,7 +62,7 @@ class BackgroundTasks:
 ACK_HEAD_START = 0.015
 
 
-async def _after_the_ack(work: Coroutine[Any, Any, Any]) -> Any:
+async def _after_the_ack(work: Coroutine[Any, Any, T]) -> T:
     try:
         await asyncio.sleep(ACK_HEAD_START)
     except asyncio.CancelledError:

@@ -13,10 +13,11 @@ shapes inside its payload) and the gateway share it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.errors import FalUnavailable, GenerationFailed
+from bot.model import JSON
 
 CONTENT_POLICY = "content_policy_violation"
 
@@ -76,7 +77,7 @@ def error_from_response(
             retry_after=parse_retry_after(headers),
             detail=raw,
         )
-    if error_type in RUN_ERROR_TYPES:
+    if isinstance(error_type, str) and error_type in RUN_ERROR_TYPES:
         return run_error(error_type, detail if isinstance(detail, str) else None)
     if status >= 500 or status == 408:
         return FalUnavailable(
@@ -90,7 +91,7 @@ def error_from_response(
     )
 
 
-def model_error(items: list[Any], *, raw: str | None = None) -> GenerationFailed:
+def model_error(items: Sequence[object], *, raw: str | None = None) -> GenerationFailed:
     """A 422-style detail list: content policy first, else every field with its message."""
     dicts = [item for item in items if isinstance(item, dict)]
     if any(item.get("type") == CONTENT_POLICY for item in dicts):
@@ -116,7 +117,7 @@ def run_error(error_type: str, detail: str | None = None) -> GenerationFailed:
     )
 
 
-def error_from_webhook(body: Mapping[str, Any]) -> GenerationFailed:
+def error_from_webhook(body: Mapping[str, object]) -> GenerationFailed:
     """The failure carried by a webhook whose status is ERROR."""
     payload = body.get("payload")
     if isinstance(payload, dict):
@@ -135,7 +136,7 @@ def _field(item: Mapping[str, Any]) -> str:
     return ".".join(loc) or "request"
 
 
-def _typed(error_type: str | None) -> str:
+def _typed(error_type: object) -> str:
     return f", {error_type}" if error_type else ""
 
 
@@ -146,11 +147,12 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _json_or_none(body: bytes | str) -> Any:
+def _json_or_none(body: bytes | str) -> JSON:
     try:
-        return json.loads(body)
+        parsed: JSON = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
+    return parsed
 
 
 def _short(body: bytes | str, limit: int = 500) -> str:

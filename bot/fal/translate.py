@@ -7,7 +7,8 @@ request's URLs (when asked) becomes `ResultExpired`.
 
 from __future__ import annotations
 
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 import fal_client
 import fal_client.client as fal_http
@@ -34,8 +35,8 @@ class translated:
         return None
 
     def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> bool:
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:  # never swallows: raises ours in place of theirs, or lets it pass
         if exc is None or isinstance(exc, GenerationFailed):
             return False
         if isinstance(exc, fal_http.FalClientHTTPError | httpx.HTTPStatusError):
@@ -78,5 +79,5 @@ def as_fal_status(status: fal_client.Status) -> FalStatus:
     raise FalUnavailable(f"fal sent an unknown status {status!r}")
 
 
-def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:
+def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:  # as fal_client types them
     return tuple(str(entry.get("message", "")) for entry in logs or () if isinstance(entry, dict))

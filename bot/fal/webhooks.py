@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.errors import JwksUnavailable, WebhookRefused
+from bot.model import Payload
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class WebhookSink(Protocol):
     decide anything about one."""
 
     async def on_webhook(
-        self, request_id: str, body: dict[str, Any], job_hint: str | None = None
+        self, request_id: str, body: Payload, job_hint: str | None = None
     ) -> None: ...
 
 

@@ -13,12 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from bot.errors import GenerationFailed, LostJob
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, Result
-from bot.model import Platform
+from bot.model import Payload, Platform
 from bot.money import Money
 from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
 from bot.pricing import quote
@@ -38,7 +37,9 @@ def result_from_payload(fal: FalResult) -> Result:
             "reference sheet. Nothing was charged."
         )
     video = payload.get("video")
-    url = video.get("url") if isinstance(video, dict) else None
+    if not isinstance(video, dict):
+        raise GenerationFailed("fal finished but its answer had no video in it")
+    url = video.get("url")
     if not isinstance(url, str) or not url:
         raise GenerationFailed("fal finished but its answer had no video in it")
     size = video.get("file_size")
@@ -55,7 +56,7 @@ def result_from_payload(fal: FalResult) -> Result:
     )
 
 
-def _without_inline_video(payload: dict[str, Any]) -> dict[str, Any]:
+def _without_inline_video(payload: Payload) -> Payload:
     # sync_mode puts the whole MP4 in the URL: keep the record small, the file is downloaded.
     video = payload.get("video")
     if isinstance(video, dict) and str(video.get("url", "")).startswith("data:"):

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.errors import IllegalTransition
-from bot.model import Platform
+from bot.model import Payload, Platform
 from bot.request import GenerationRequest
 
 
@@ -90,7 +89,7 @@ class Result(BaseModel):
     seed: int | None = None
     expanded_prompt: str | None = None
     billable_units: str | None = None  # x-fal-billable-units, kept verbatim for reconciliation
-    raw: dict[str, Any] = {}
+    raw: Payload = {}
     rendered: Rendered | None = None
     video_path: str | None = None  # the local MP4, once downloaded
 
@@ -126,14 +125,14 @@ class Job(BaseModel):
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
     cancel_requested_at: datetime | None = None
 
-    def advance(self, to: JobState, now: datetime, **changes: Any) -> Job:
+    def advance(self, to: JobState, now: datetime, **changes: object) -> Job:
         """The same job in state `to`; raises IllegalTransition for a move the machine lacks."""
         if to not in TRANSITIONS[self.state]:
             raise IllegalTransition(f"job {self.id}: {self.state} -> {to} is not allowed")
         update = {**changes, "state": to, "updated_at": now, "version": self.version + 1}
         return self.model_copy(update=update)
 
-    def with_changes(self, now: datetime, **changes: Any) -> Job:
+    def with_changes(self, now: datetime, **changes: object) -> Job:
         """The same state with other fields changed (request id, message ids, result)."""
         if "state" in changes:
             raise IllegalTransition("use advance() to change state")

@@ -20,7 +20,7 @@ from bot.jobs.follow import FollowPolicy, follow
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
-from bot.model import Platform
+from bot.model import Payload, Platform
 from bot.money import Money
 
 log = logging.getLogger(__name__)
@@ -213,9 +213,7 @@ class Supervisor:
 
     # --- webhooks and the sweep ----------------------------------------------------------
 
-    async def on_webhook(
-        self, request_id: str, body: dict[str, Any], job_hint: str | None = None
-    ) -> None:
+    async def on_webhook(self, request_id: str, body: Payload, job_hint: str | None = None) -> None:
         """fal says a request ended: wake its follower, or follow it here (another replica may
         have submitted it, or this one restarted). Idempotent: fal retries deliveries."""
         job = await self.jobs.by_fal_request_id(request_id)

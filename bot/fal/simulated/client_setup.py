@@ -30,11 +30,16 @@ import fal_client.client as fal_module
 
 
 class FalUrls(Protocol):
-    """Anything with the base URLs (a SimulatedFal has them)."""
+    """Anything with the base URLs (a SimulatedFal has them, as read-only properties)."""
 
-    queue_url: str
-    rest_url: str
-    cdn_url: str
+    @property
+    def queue_url(self) -> str: ...
+
+    @property
+    def rest_url(self) -> str: ...
+
+    @property
+    def cdn_url(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,11 @@ class QueueApi:
         seen, sent_logs = -1, 0
         while True:
             async with job.changed:
-                await job.changed.wait_for(lambda last=seen: job.version != last)
+
+                def moved(last: int = seen) -> bool:
+                    return job.version != last
+
+                await job.changed.wait_for(moved)
                 seen = job.version
             if _client_gone(request):
                 return response  # nobody reads any more: stop, as fal would

@@ -115,7 +115,8 @@ def _label_pixels(size: int) -> np.ndarray:
     except TypeError:  # Pillow without FreeType sizing
         font = ImageFont.load_default()
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), LABEL, font=font)
+    # Whole pixels (typeshed types the box as floats).
+    left, top, right, bottom = map(int, probe.textbbox((0, 0), LABEL, font=font))
     pad = max(2, size // 4)
     label = Image.new("RGB", (right - left + 2 * pad, bottom - top + 2 * pad), (20, 20, 20))
     ImageDraw.Draw(label).text((pad - left, pad - top), LABEL, font=font, fill=(255, 255, 255))
