@@ -84,6 +84,8 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad one becomes one line naming it, never a traceback or a secret."""
     try:
+        # The overrides are checked by pydantic at run time, which is what turns a bad one
+        # into the sentence below; the plugin's typed __init__ cannot see `object`.
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []

@@ -141,7 +141,7 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
     ):
         value = invocation.options.get(option)
         if value is not None:
-            number = int(value)  # type: ignore[call-overload]
+            number = _whole(value)
             if number < 0:
                 raise UserError(f"`{option}` cannot be negative.")
             changes.append((rule, str(number) if number else "off"))
@@ -160,7 +160,7 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
             changes.append((rule, threshold.exact_str()))
     hours = invocation.options.get("approval_hours")
     if hours is not None:
-        number = int(hours)  # type: ignore[call-overload]
+        number = _whole(hours)
         if not 1 <= number <= 720:
             raise UserError("`approval_hours` is between 1 and 720.")
         changes.append((Rule.APPROVAL_HOURS, str(number)))
@@ -221,3 +221,8 @@ async def admin_audit(invocation: Invocation, services: Services) -> Reply:
         for e in entries
     ]
     return Reply(text="Latest admin changes:\n" + "\n".join(lines))
+
+
+def _whole(value: object) -> int:
+    """An option's whole number: Discord sends ints, the terminal and Slack send text."""
+    return int(value) if isinstance(value, int | float) else int(str(value))

@@ -41,7 +41,8 @@ async def _period_entries(
 ) -> tuple[Period, ZoneInfo, datetime | None, datetime | None, list[Entry]]:
     actor = invocation.actor
     require_admin(actor)
-    period = parse_period(invocation.options.get("period"), default="month")  # type: ignore[arg-type]
+    given = invocation.options.get("period")
+    period = parse_period(None if given is None else str(given), default="month")
     tz = (await services.budgets.scope_policy(actor.scope_key)).tz
     since, until = window(period, services.clock(), tz)
     entries = await services.ledger.entries(scope=actor.scope_key, since=since, until=until)

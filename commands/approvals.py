@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.budget.admission_context import mention
 from bot.budget.budgets import Budgets
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import CapReached, NotAllowed, NotFound, UserError
@@ -19,7 +20,7 @@ from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
 from bot.ports import ApprovalRequest, ApprovalState
 from commands.admin import require_admin
-from commands.channels import announce, mention, tell_admins
+from commands.channels import announce, tell_admins
 from commands.confirm import hold_and_start, reject
 from commands.context import Services
 from commands.jobs import load_job

@@ -79,9 +79,10 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         text += f"\n⚠️ {alert.text}"
         if alert.is_pool:
             await tell_admins(services, actor, policy.admin_channel, f"⚠️ {alert.text}")
+    size = held.request.size()  # a held request's size is always explicit
     quote = Quote(
-        held.request.resolution.width,
-        held.request.resolution.height,
+        size.width,
+        size.height,
         held.request.num_frames,
         held.quoted_megapixels,
         services.settings.price_per_megapixel,

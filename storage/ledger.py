@@ -162,6 +162,7 @@ class SqlLedger:
         )
         async with self._engine.begin() as connection:
             await lock_scopes(connection, [scope])  # a negative grant must not race a hold
+            # SQLAlchemy types inserted_primary_key as an optional Row.
             entry_id = (await connection.execute(insert)).inserted_primary_key[0]  # type: ignore[index]
         return Entry(int(entry_id), kind, scope, user_id, ref, amount, when, when, actor, note)
 

@@ -43,4 +43,5 @@ async def write_audit(
     insert = admin_audit.insert().values(
         scope=scope, actor=actor, action=action, detail=detail, reason=reason, created_at=at
     )
+    # SQLAlchemy types inserted_primary_key as an optional Row.
     return int((await connection.execute(insert)).inserted_primary_key[0])  # type: ignore[index]

@@ -116,13 +116,11 @@ async def build_core(
         if gateway is None:
             gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
         posters: dict[Platform, Poster] = {}
-        # TEMPORARY: fixed after the layout merge (PolicyStore.approvals is settable, so
-        # invariant: SqlPolicyStore.approvals must be declared an ApprovalStore, or read-only).
         budgets = Budgets(
             storage.ledger,
             policy,
             clock,
-            store=storage.policy,  # type: ignore[arg-type]
+            store=storage.policy,
         )
 
         async def remaining(job: Job) -> Money | None:

@@ -36,8 +36,8 @@ from bot.pricing import Quote, quote
 from bot.request import parse_request
 from bot.settings import Settings, load_settings
 from commands.estimate import ESTIMATE_PROMPT
-from commands.options import number_text
-from commands.spec import ADMIN_COMMANDS, COMMANDS, OptionKind, OptionSpec
+from commands.options import OptionKind, OptionSpec, number_text
+from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 log = logging.getLogger("ltxbot")
 EXIT_USER, EXIT_CONFIG = 1, 2

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Place, Reply
 from bot.money import Money
-from commands.spec import ADMIN_COMMANDS, OptionKind, OptionSpec
+from commands.options import OptionKind, OptionSpec
+from commands.spec import ADMIN_COMMANDS
 
 if TYPE_CHECKING:
     from commands import Commands

@@ -15,7 +15,8 @@ import discord
 from discord import app_commands
 
 from commands import spec as command_specs
-from commands.spec import COMMANDS, CommandSpec, OptionKind, OptionSpec
+from commands.options import CommandSpec, OptionKind, OptionSpec
+from commands.spec import COMMANDS
 
 Run = Callable[[discord.Interaction, str, dict[str, Any]], Awaitable[None]]
 GROUP = "ltx"
@@ -71,6 +72,8 @@ def subcommand(
                 default=inspect.Parameter.empty if option.required else None,
             )
         )
+    # discord.py reads a command's options off its callback's signature; functions have no
+    # typed __signature__ attribute.
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__name__ = spec.name
     described = app_commands.describe(**{o.name: o.description[:100] for o in spec.options})

@@ -234,6 +234,7 @@ class SlackAdapter:
         # (128) the kernel drops SYNs and those acks wait for its 1 s retransmit.
         site = web.TCPSite(self._http, self.host, self.settings.slack_port, backlog=1024)
         await site.start()
+        # aiohttp names the bound port only on its private server (port 0 picks a free one).
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info("Slack: HTTP mode on port %s%s", self.port, EVENTS_PATH)
 

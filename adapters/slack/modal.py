@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.errors import InvalidRequest
 from bot.request import parse_request
-from commands.options import number_text
-from commands.spec import PROMPT, REQUEST_OPTIONS, SHEET, OptionKind, OptionSpec
+from commands.options import OptionKind, OptionSpec, number_text
+from commands.spec import PROMPT, REQUEST_OPTIONS, SHEET
 
 CALLBACK_ID = "ltx_generate"
 FILETYPES = ("png", "jpg", "jpeg", "webp")

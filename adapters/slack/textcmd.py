@@ -26,7 +26,8 @@ from adapters.slack.markup import (
     subject_id,
 )
 from bot.errors import InvalidRequest
-from commands.spec import ADMIN_COMMANDS, COMMANDS, CommandSpec, OptionKind, OptionSpec
+from commands.options import CommandSpec, OptionKind, OptionSpec
+from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 # Subcommands typed after /ltx; `generate` needs a file, so it goes through the modal instead.
 TEXT_COMMANDS = ("estimate", "budget", "history", "show", "cancel")

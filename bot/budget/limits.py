@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.budget.periods import Period, window
+from bot.budget.periods import window
 from bot.budget.scope_policy import CapPolicy, ScopePolicy
 from bot.money import Money
-from bot.ports import Cap, CapKind, Limit, Usage
+from bot.ports import Cap, CapKind, Limit, Period, Usage
 
 PERIOD_NAMES = {"day": "daily", "week": "weekly", "month": "monthly", "none": "total"}
 RATE_WINDOW = timedelta(minutes=1)  # what "per minute" counts back over

@@ -78,7 +78,7 @@ def parse_period(text: str | None, default: Period = "day") -> Period:
     period = aliases.get(str(text).strip().lower(), str(text).strip().lower())
     if period not in PERIODS:
         raise UserError(f"The period must be one of {', '.join(PERIODS)} (got {text!r}).")
-    return period  # type: ignore[return-value]
+    return period
 
 
 def parse_timezone(text: str) -> ZoneInfo:

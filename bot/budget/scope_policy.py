@@ -15,9 +15,8 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.budget.approvals import DEFAULT_APPROVAL_TTL
-from bot.budget.periods import Period
 from bot.money import Money
-from bot.ports import Cap, Rule
+from bot.ports import Cap, Period, Rule
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -25,7 +25,7 @@ async def ask_to_cancel(handle: fal_client.AsyncRequestHandle, *, timeout: float
     if response.status_code >= 300:
         return False  # ALREADY_COMPLETED (400) or NOT_FOUND (404)
     try:
-        answer = response.json().get("status")
+        answer: object = response.json().get("status")
     except (ValueError, AttributeError):
         answer = None
     return answer != "ALREADY_COMPLETED"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, suppress
 from typing import Any
 
@@ -161,7 +161,7 @@ class _Lines:
         return raw.decode("utf-8", "replace")
 
 
-async def _events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+async def _events(lines: AsyncIterator[str]) -> AsyncGenerator[str, None]:
     """The `data` of each server-sent event (multi-line data joined, comments skipped)."""
     data: list[str] = []
     async for line in lines:

@@ -75,7 +75,8 @@ class PolicyStore(Protocol):
     """Storage for caps, rules, the admin audit log, the once-per-period alert marks, channel
     lists and defaults, and (in `approvals`) the approval requests."""
 
-    approvals: ApprovalStore
+    @property
+    def approvals(self) -> ApprovalStore: ...
 
     async def caps(self, *, scope: str) -> list[Cap]: ...
 

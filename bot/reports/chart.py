@@ -70,7 +70,8 @@ def render_chart(
     bottom = [0] * count
     for label, values in series.items():
         cents = [_cents(v) for v in values]
-        axes.bar(starts, cents, width=width, bottom=bottom, label=label, align="edge")
+        # matplotlib converts datetimes through its date units, which its stubs do not know of.
+        axes.bar(starts, cents, width=width, bottom=bottom, label=label, align="edge")  # type: ignore[arg-type]
         bottom = [b + c for b, c in zip(bottom, cents, strict=True)]
     axes.yaxis.set_major_formatter(
         FuncFormatter(lambda value, _pos: f"${Decimal(str(value)) / 100:,.2f}")

@@ -14,7 +14,7 @@ import random
 import ssl
 import tempfile
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,7 @@ class SimulatedFal:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._server_ssl())
         await site.start()
+        # aiohttp names the bound port only on its private server (port 0 picks a free one).
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
@@ -273,7 +274,7 @@ class SimulatedFal:
 
     @web.middleware
     async def _latency(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         if self.faults.latency_seconds > 0:
             await asyncio.sleep(self.faults.latency_seconds)
