@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.ports import Limit
+    from bot.ports.ledger import Limit  # the record alone: errors sit below the ports
 
 
 class LtxbotError(Exception):
