@@ -79,5 +79,6 @@ def as_fal_status(status: fal_client.Status) -> FalStatus:
     raise FalUnavailable(f"fal sent an unknown status {status!r}")
 
 
-def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:  # as fal_client types them
+# Any: fal_client types a status's logs as `list[dict[str, Any]]`.
+def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:
     return tuple(str(entry.get("message", "")) for entry in logs or () if isinstance(entry, dict))
