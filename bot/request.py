@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 
 from bot.errors import InvalidRequest
+from bot.model import JSONObject
+from bot.numbers import as_float, real_or_none
 
 DEFAULT_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1536, 896
@@ -138,7 +140,7 @@ class GenerationRequest(BaseModel):
 
     @field_validator("resolution", mode="before")
     @classmethod
-    def _resolution_shorthand(cls, value: Any) -> Any:
+    def _resolution_shorthand(cls, value: object) -> object:
         """Accept "1280x720" as well as {"width": 1280, "height": 720} and named sizes."""
         if isinstance(value, str):
             match = _SIZE_TEXT.match(value)
@@ -164,11 +166,11 @@ class GenerationRequest(BaseModel):
         """The same request with the resolution made explicit (what is sent and stored)."""
         return self.model_copy(update={"resolution": size})
 
-    def fal_arguments(self, image_url: str) -> dict[str, Any]:
+    def fal_arguments(self, image_url: str) -> JSONObject:
         """The JSON body for fal; the resolution must already be explicit."""
         if not isinstance(self.resolution, ImageSize):
             raise ValueError("resolve the size with with_size() before building fal arguments")
-        body = self.model_dump(mode="json", exclude_none=True)
+        body: JSONObject = self.model_dump(mode="json", exclude_none=True)
         body["image_url"] = image_url
         return body
 
@@ -197,7 +199,7 @@ def frames_for_seconds(seconds: float, frames_per_second: float = DEFAULT_FPS) -
 FIELD_NAMES = frozenset(GenerationRequest.model_fields)
 
 
-def parse_request(options: Mapping[str, Any]) -> GenerationRequest:
+def parse_request(options: Mapping[str, object]) -> GenerationRequest:
     """Validate user options; every problem becomes one sentence that names field and range.
 
     `duration` (seconds) is accepted as shorthand for `num_frames` at the request's frame rate.
@@ -208,8 +210,8 @@ def parse_request(options: Mapping[str, Any]) -> GenerationRequest:
         if "num_frames" in values:
             raise InvalidRequest(["give either duration or num_frames, not both"])
         try:
-            seconds = float(duration)
-            fps = float(values.get("frames_per_second", DEFAULT_FPS))
+            seconds = as_float(duration)
+            fps = as_float(values.get("frames_per_second", DEFAULT_FPS))
         except (TypeError, ValueError):
             raise InvalidRequest([f"duration = {duration!r} is not a number of seconds"]) from None
         values["num_frames"] = frames_for_seconds(seconds, fps)
@@ -247,11 +249,11 @@ def _field_name(loc: list[str]) -> str:
     return ".".join(loc) or "request"
 
 
-def bounds(info: FieldInfo) -> tuple[Any, Any]:
+def bounds(info: FieldInfo) -> tuple[float | None, float | None]:
     """A field's numeric range (`ge`/`le`) as declared; None where it has no bound."""
     low = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
     high = next((m.le for m in info.metadata if isinstance(m, annotated_types.Le)), None)
-    return low, high
+    return real_or_none(low), real_or_none(high)
 
 
 _FIELDS = dict(GenerationRequest.model_fields) | {
@@ -261,7 +263,7 @@ _RANGES = {name: bounds(info) for name, info in _FIELDS.items() if bounds(info) 
 _RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
 
 
-def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) -> str:
+def _sentence(field: str, value: object, kind: str, ctx: Mapping[str, object], msg: str) -> str:
     shown = _show(value)
     if kind == "extra_forbidden":
         return f"{field} is not an option; the options are: {', '.join(sorted(FIELD_NAMES))}"
@@ -290,6 +292,6 @@ def _sentence(field: str, value: Any, kind: str, ctx: dict[str, Any], msg: str) 
     return f"{field} = {shown}: {msg}"
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeAlias
 
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
@@ -32,8 +32,10 @@ APPROVAL_BUTTONS = {
     ButtonAction.APPROVE: approve,
     ButtonAction.DENY: deny,
 }
-# Coroutines, not just awaitables: `_guard` closes one cancelled before its turn.
-Handler = Callable[[Invocation, Services], Coroutine[Any, Any, Reply]]
+# Coroutines, not just awaitables: `_guard` closes one cancelled before its turn. Any, Any:
+# the yield and send types of an `async def`'s coroutine, as typing leaves them open.
+Work: TypeAlias = Coroutine[Any, Any, Reply]
+Handler = Callable[[Invocation, Services], Work]
 
 HANDLERS: dict[str, Handler] = {
     "generate": generate,
@@ -96,7 +98,7 @@ class Commands:
             return await reroll(job, actor, place, self.services)
         return job_details(job)
 
-    async def _guard(self, name: str, work: Coroutine[Any, Any, Reply]) -> Reply:
+    async def _guard(self, name: str, work: Work) -> Reply:
         try:
             self.waiting += 1
             try:

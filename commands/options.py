@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from types import NoneType, UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -86,7 +86,7 @@ def request_option(
     )
 
 
-def _plain(value: Any) -> object:
+def _plain(value: object) -> object:
     """A field default as a user would type it: an enum's value, a size as WIDTHxHEIGHT."""
     if isinstance(value, Enum):
         return value.value
@@ -122,7 +122,7 @@ def _kind(info: FieldInfo) -> tuple[OptionKind, tuple[str, ...], bool]:
         return OptionKind.CHOICE, tuple(literals), False
     if isinstance(only, type) and issubclass(only, Enum):
         return OptionKind.CHOICE, tuple(str(member.value) for member in only), False
-    kinds = {
+    kinds: dict[object, OptionKind] = {
         str: OptionKind.TEXT,
         bool: OptionKind.BOOLEAN,
         int: OptionKind.INTEGER,
@@ -131,7 +131,7 @@ def _kind(info: FieldInfo) -> tuple[OptionKind, tuple[str, ...], bool]:
     return kinds[only], (), False  # a KeyError: a field type no adapter knows how to offer
 
 
-def _members(annotation: Any) -> tuple[Any, ...]:
+def _members(annotation: object) -> tuple[object, ...]:
     if get_origin(annotation) in (Union, UnionType):
         return get_args(annotation)
     return (annotation,)

@@ -23,7 +23,7 @@ table = approval_requests
 UNTIMED = (ApprovalState.EXPIRED, ApprovalState.WITHDRAWN)
 
 
-def _request(row: Row[Any]) -> ApprovalRequest:
+def _request(row: Row[Any]) -> ApprovalRequest:  # Any: SQLAlchemy types a Table's rows Row[Any]
     return ApprovalRequest(
         job_id=row.job_id,
         scope=row.scope,

@@ -86,9 +86,12 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    def _on_connect(
         # Any: the driver's connection as aiosqlite's adapter wraps it (no DBAPI type has
         # `isolation_level`).
+        dbapi_connection: Any,
+        _record: ConnectionPoolEntry,
+    ) -> None:
         # Stop the driver from issuing its own deferred BEGIN; we issue BEGIN IMMEDIATE below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -50,7 +50,7 @@ _open_holds = (
 )
 
 
-def _entry(row: Row[Any]) -> Entry:
+def _entry(row: Row[Any]) -> Entry:  # Any: SQLAlchemy types a Table's rows Row[Any]
     return Entry(
         id=row.id,
         kind=EntryKind(row.kind),

@@ -7,9 +7,10 @@ Upserts use each dialect's ON CONFLICT, so two admins setting the same cap at on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,12 +23,16 @@ CHANNEL_KEYS = ["scope", "channel_id"]
 DEFAULT_KEYS = ["scope", "channel_id", "option"]
 
 
-def upsert(connection: AsyncConnection, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
+def upsert(
+    connection: AsyncConnection, table: Table, values: Mapping[str, object], keys: list[str]
+) -> postgresql.Insert | sqlite.Insert:
     """Insert `values`, or update the row with the same `keys` (PostgreSQL or SQLite)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
     changes = {name: value for name, value in values.items() if name not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    if connection.dialect.name == "postgresql":
+        on_postgresql = postgresql.insert(table).values(**values)
+        return on_postgresql.on_conflict_do_update(index_elements=keys, set_=changes)
+    on_sqlite = sqlite.insert(table).values(**values)
+    return on_sqlite.on_conflict_do_update(index_elements=keys, set_=changes)
 
 
 async def write_audit(

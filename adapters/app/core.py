@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.budget.budgets import Budgets
@@ -27,7 +27,7 @@ from commands import Commands
 from commands.context import Services
 
 if TYPE_CHECKING:  # imported where used: fal, PyAV and the database driver load lazily
-    from bot.fal.simulated import SimulatedFal
+    from bot.fal.simulated import SimulatedFal, SimulatedFalOptions
     from bot.jobs.record import Job
     from bot.jobs.supervisor import Supervisor
     from storage import Storage
@@ -91,7 +91,7 @@ async def build_core(
     clock: Clock = utc_now,
     gateway: Gateway | None = None,
     poll_interval: float = 2.0,
-    simulated_fal_options: dict[str, Any] | None = None,  # SimulatedFal's keywords, of any type
+    simulated_fal_options: SimulatedFalOptions | None = None,
     with_fal: bool = True,
 ) -> AsyncIterator[Core]:
     """Open storage, reach fal (real or simulated), start the runner; close all on exit.
@@ -166,7 +166,7 @@ async def build_core(
 
 
 async def _open_gateway(
-    settings: Settings, stack: AsyncExitStack, simulated_options: dict[str, Any]
+    settings: Settings, stack: AsyncExitStack, simulated_options: SimulatedFalOptions
 ) -> tuple[Gateway, SimulatedFal | None]:
     from bot.fal.gateway import FalGateway
 
@@ -177,8 +177,8 @@ async def _open_gateway(
     from bot.fal.on_simulated import gateway_on_simulated
     from bot.fal.simulated import SimulatedFal
 
-    options = {"data_dir": settings.data_dir / "simulated-fal", **simulated_options}
-    fal = await stack.enter_async_context(SimulatedFal(**options))
+    options: SimulatedFalOptions = {"data_dir": settings.data_dir / "simulated-fal"}
+    fal = await stack.enter_async_context(SimulatedFal(**(options | simulated_options)))
     log.warning("No FAL_KEY: using the SIMULATED fal at %s; nothing is charged", fal.base_url)
     gateway = gateway_on_simulated(settings, fal)
     stack.push_async_callback(gateway.aclose)
@@ -191,7 +191,7 @@ class OfflineGateway:
     def __init__(self, simulated: bool):
         self.simulated = simulated
 
-    def __getattr__(self, name: str) -> Any:  # Any: stands in for every Gateway member
+    def __getattr__(self, name: str) -> NoReturn:  # stands in for every Gateway member
         raise ConfigurationError(f"fal is not connected in this command (wanted {name})")
 
 
@@ -238,7 +238,7 @@ async def serve(
     stop: asyncio.Event,
     *,
     poll_interval: float = 2.0,
-    simulated_fal_options: dict[str, Any] | None = None,
+    simulated_fal_options: SimulatedFalOptions | None = None,
     on_started: Callable[[Core], Awaitable[object]] | None = None,
 ) -> None:
     """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`.

@@ -45,6 +45,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+# Any, Any: the yield and send types asyncio.Runner.run leaves open.
 def run(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)` on the loop `loop_factory` picks."""
     with asyncio.Runner(loop_factory=loop_factory()) as runner:

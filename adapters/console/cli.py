@@ -16,8 +16,9 @@ import re
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adapters.app import process
 from adapters.console.cli_admin import (
@@ -31,13 +32,18 @@ from adapters.console.cli_admin import (
 )
 from bot.errors import LtxbotError, UserError
 from bot.events import Succeeded
-from bot.model import Attachment, Invocation, Reply
+from bot.model import Actor, Attachment, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import parse_request
 from bot.settings import Settings, load_settings
+from commands import Commands
 from commands.estimate import ESTIMATE_PROMPT
 from commands.options import OptionKind, OptionSpec, number_text
 from commands.spec import ADMIN_COMMANDS, COMMANDS
+
+if TYPE_CHECKING:  # imported where used, as the root opens storage and fal
+    from adapters.app.core import Core
+    from adapters.console import ConsoleAdapter
 
 log = logging.getLogger("ltxbot")
 EXIT_USER, EXIT_CONFIG = 1, 2
@@ -118,7 +124,10 @@ def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
             flag, action=argparse.BooleanOptionalAction, default=None, help=option.description
         )
     else:
-        kinds: dict[OptionKind, Any] = {OptionKind.INTEGER: int, OptionKind.NUMBER: float}
+        kinds: dict[OptionKind, Callable[[str], object]] = {
+            OptionKind.INTEGER: int,
+            OptionKind.NUMBER: float,
+        }
         choices = (
             option.choices if option.kind is OptionKind.CHOICE and not option.free_text else None
         )
@@ -177,7 +186,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _await_video(core, console, reply.job_id, args.out)
 
 
-async def _settled(commands: Any, reply: Reply, yes: bool, actor: Any, place: Any) -> Reply:
+async def _settled(
+    commands: Commands, reply: Reply, yes: bool, actor: Actor, place: Place
+) -> Reply:
     """A generate's reply once any price confirmation is answered (a job that waits for an
     approval is aborted: raises UserError)."""
     waiting = confirmation_job(reply)
@@ -190,7 +201,7 @@ async def _settled(commands: Any, reply: Reply, yes: bool, actor: Any, place: An
     return reply
 
 
-async def _await_video(core: Any, console: Any, job_id: str, out: Path) -> int:
+async def _await_video(core: Core, console: ConsoleAdapter, job_id: str, out: Path) -> int:
     try:
         job, event = await console.poster.ending(job_id)
     except asyncio.CancelledError:

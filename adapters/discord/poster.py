@@ -11,12 +11,11 @@ import asyncio
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import discord
 
 from adapters.discord.facts import DEFAULT_UPLOAD_LIMIT, PlaceFacts, missing_for_thread
-from adapters.discord.render import clip, message_parts, view_of
+from adapters.discord.render import MessageParts, clip, message_parts, view_of
 from adapters.discord.throttle import EditThrottle
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.record import Job
@@ -251,5 +250,5 @@ class DiscordPoster:
             del self._locks[job_id]
 
 
-def _view(view: discord.ui.View | None) -> dict[str, Any]:  # Any: see message_parts
+def _view(view: discord.ui.View | None) -> MessageParts:
     return {} if view is None else {"view": view}

@@ -7,7 +7,7 @@ Buttons are `DynamicItem`s whose custom_id carries the action and the job id
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import discord
 
@@ -54,9 +54,13 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
         self.action = action
         self.job_id = job_id
 
-    @classmethod  # `Item[Any]`, as DynamicItem declares it
+    @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],  # Any: `Item[Any]`, as discord.py's DynamicItem declares it
+        match: re.Match[str],
+        /,
     ) -> JobButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(ButtonAction(match["action"]), match["job_id"], label or "")
@@ -78,12 +82,15 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def message_parts(reply: Reply, extra: str = "") -> dict[str, Any]:
-    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons).
+# Keyword arguments for discord.py's `send`/`edit`; Any-valued, as its overloaded `send` takes
+# no TypedDict unpacked into it.
+MessageParts: TypeAlias = dict[str, Any]
 
-    Any-valued: discord.py's overloaded `send` takes no TypedDict unpacked into it."""
+
+def message_parts(reply: Reply, extra: str = "") -> MessageParts:
+    """Keyword arguments for `send`/`edit`: content, embed (the fields), view (the buttons)."""
     content = reply.text + (f"\n{extra}" if extra else "")
-    parts: dict[str, Any] = {"content": clip(content, CONTENT_LIMIT)}
+    parts: MessageParts = {"content": clip(content, CONTENT_LIMIT)}
     if reply.fields:
         embed = discord.Embed()
         for name, value in reply.fields[:25]:

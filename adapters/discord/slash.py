@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeAlias
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice
 
 from commands import spec as command_specs
 from commands.options import CommandSpec, OptionKind, OptionSpec
 from commands.spec import COMMANDS
 
-Run = Callable[[discord.Interaction, str, dict[str, Any]], Awaitable[None]]
+Run = Callable[[discord.Interaction, str, dict[str, object]], Awaitable[None]]
 GROUP = "ltx"
 MAX_CHOICES = 25
 
 
-def annotation(option: OptionSpec) -> Any:
+def annotation(option: OptionSpec) -> object:
+    """The type discord.py reads the option's kind and range from."""
     low, high = option.minimum, option.maximum
     match option.kind:
         case OptionKind.INTEGER:
@@ -54,8 +56,8 @@ def _float(value: float | None) -> float | None:
 
 def subcommand(
     spec: CommandSpec, run: Run, name: str | None = None
-) -> app_commands.Command[Any, ..., Any]:
-    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+) -> app_commands.Command[app_commands.Group, ..., None]:
+    async def callback(interaction: discord.Interaction, **values: object) -> None:
         await run(interaction, spec.name, values)
 
     parameters = [
@@ -93,9 +95,11 @@ def subcommand(
     )
 
 
-def _suggest(
-    values: tuple[str, ...],
-) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
+# Any, Any: discord.py's autocomplete callbacks return `Coroutine[Any, Any, list[Choice]]`.
+Suggest: TypeAlias = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[Choice[str]]]]
+
+
+def _suggest(values: tuple[str, ...]) -> Suggest:
     async def suggest(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:

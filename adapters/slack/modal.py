@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.errors import InvalidRequest
+from bot.model import JSON, JSONObject, Payload
 from bot.request import parse_request
 from commands.options import OptionKind, OptionSpec, number_text
 from commands.spec import PROMPT, REQUEST_OPTIONS, SHEET
@@ -37,7 +37,7 @@ class SheetRef:
     url: str
 
     @classmethod
-    def from_file(cls, file: dict[str, Any]) -> SheetRef:
+    def from_file(cls, file: Payload) -> SheetRef:
         url = file.get("url_private_download") or file.get("url_private") or ""
         return cls(
             file.get("id", ""),
@@ -48,14 +48,14 @@ class SheetRef:
         )
 
 
-def _text(text: str, limit: int = 75) -> dict[str, Any]:
+def _text(text: str, limit: int = 75) -> JSONObject:
     return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
 
 
-def _element(spec: OptionSpec) -> dict[str, Any]:
-    action: dict[str, Any] = {"action_id": spec.name}
+def _element(spec: OptionSpec) -> JSONObject:
+    action: JSONObject = {"action_id": spec.name}
     if spec.kind in (OptionKind.INTEGER, OptionKind.NUMBER):
-        element = {
+        element: JSONObject = {
             "type": "number_input",
             "is_decimal_allowed": spec.kind is OptionKind.NUMBER,
             **action,
@@ -66,7 +66,9 @@ def _element(spec: OptionSpec) -> dict[str, Any]:
             element["max_value"] = number_text(spec.maximum)
         return element
     if spec.kind is OptionKind.CHOICE:
-        options = [{"text": _text(choice), "value": choice} for choice in spec.choices[:100]]
+        options: list[JSON] = [
+            {"text": _text(choice), "value": choice} for choice in spec.choices[:100]
+        ]
         return {
             "type": "static_select",
             "options": options,
@@ -74,19 +76,19 @@ def _element(spec: OptionSpec) -> dict[str, Any]:
             **action,
         }
     if spec.kind is OptionKind.BOOLEAN:
-        option = {"text": _text("on"), "value": "on"}
+        option: JSONObject = {"text": _text("on"), "value": "on"}
         element = {"type": "checkboxes", "options": [option], **action}
         if spec.default is True:  # unticked means False, so the box starts at the default
             element["initial_options"] = [option]
         return element
-    text: dict[str, Any] = {"type": "plain_text_input", **action}
+    text: JSONObject = {"type": "plain_text_input", **action}
     if spec.max_length is not None:
         text["max_length"] = spec.max_length
     return text
 
 
-def option_block(spec: OptionSpec) -> dict[str, Any]:
-    block: dict[str, Any] = {
+def option_block(spec: OptionSpec) -> JSONObject:
+    block: JSONObject = {
         "type": "input",
         "block_id": OPTION_PREFIX + spec.name,
         "optional": True,
@@ -106,9 +108,9 @@ def generate_modal(
     prompt: str = "",
     sheet: SheetRef | None = None,
     price: str | None = None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """The form; `price` is the quote for the options as they stand (shown and on the button)."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[JSON] = []
     if sheet is not None:
         note = f"Using *{sheet.name}* from that message (or attach another below)."
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": note}})
@@ -127,7 +129,7 @@ def generate_modal(
             },
         }
     )
-    prompt_element: dict[str, Any] = {
+    prompt_element: JSONObject = {
         "type": "plain_text_input",
         "action_id": "prompt",
         "multiline": True,
@@ -144,7 +146,7 @@ def generate_modal(
             "element": prompt_element,
         }
     )
-    channel: dict[str, Any] = {
+    channel: JSONObject = {
         "type": "conversations_select",
         "action_id": "channel",
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
@@ -174,7 +176,7 @@ def generate_modal(
     }
 
 
-def vars_of(sheet: SheetRef) -> dict[str, Any]:
+def vars_of(sheet: SheetRef) -> JSONObject:
     return {
         "id": sheet.id,
         "name": sheet.name,
@@ -195,9 +197,9 @@ class Submission:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_view(view: dict[str, Any], *, max_sheet_bytes: int) -> Submission:
+def read_view(view: Payload, *, max_sheet_bytes: int) -> Submission:
     """Options, the chosen file and channel, and per-block errors fit for response_action."""
-    values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+    values: Payload = (view.get("state") or {}).get("values") or {}
     meta = _metadata(view)
     sub = Submission(channel_id=meta.get("c"), thread_ts=meta.get("t"))
     if meta.get("f"):
@@ -220,7 +222,7 @@ def read_view(view: dict[str, Any], *, max_sheet_bytes: int) -> Submission:
     return sub
 
 
-def _value(spec: OptionSpec, state: dict[str, Any] | None) -> object:
+def _value(spec: OptionSpec, state: Payload | None) -> object:
     if not state:
         return None
     if spec.kind is OptionKind.BOOLEAN:
@@ -264,7 +266,7 @@ def block_for(sentence: str) -> str:
     return PROMPT_BLOCK
 
 
-def refreshed_modal(view: dict[str, Any], price: str | None) -> dict[str, Any]:
+def refreshed_modal(view: Payload, price: str | None) -> JSONObject:
     """The same form with a new price (block ids unchanged, so Slack keeps what was typed)."""
     meta = _metadata(view)
     values = (view.get("state") or {}).get("values") or {}
@@ -275,7 +277,7 @@ def refreshed_modal(view: dict[str, Any], price: str | None) -> dict[str, Any]:
     )
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+def _metadata(view: Payload) -> Payload:
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:

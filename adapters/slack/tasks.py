@@ -26,7 +26,11 @@ class BackgroundTasks:
         self._idle.set()
 
     def spawn(
-        self, work: Coroutine[Any, Any, T], *, name: str, after_the_ack: bool = True
+        self,
+        work: Coroutine[Any, Any, T],  # Any, Any: yield and send, as asyncio.create_task has them
+        *,
+        name: str,
+        after_the_ack: bool = True,
     ) -> asyncio.Task[T]:
         task = asyncio.create_task(_after_the_ack(work) if after_the_ack else work, name=name)
         self._tasks.add(task)
@@ -62,6 +66,7 @@ class BackgroundTasks:
 ACK_HEAD_START = 0.015
 
 
+# Any, Any: as `spawn` takes it, to close it unstarted.
 async def _after_the_ack(work: Coroutine[Any, Any, T]) -> T:
     try:
         await asyncio.sleep(ACK_HEAD_START)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from bot.errors import FalUnavailable, GenerationFailed
-from bot.model import JSON
+from bot.model import JSON, Payload
 
 CONTENT_POLICY = "content_policy_violation"
 
@@ -131,7 +130,7 @@ def error_from_webhook(body: Mapping[str, object]) -> GenerationFailed:
     return GenerationFailed(f"fal could not finish the video: {reason}. {NOT_CHARGED}")
 
 
-def _field(item: Mapping[str, Any]) -> str:
+def _field(item: Payload) -> str:
     loc = [str(part) for part in item.get("loc") or [] if part != "body"]
     return ".".join(loc) or "request"
 

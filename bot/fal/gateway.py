@@ -31,7 +31,7 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 import fal_client
 import fal_client.client as fal_http
@@ -46,6 +46,7 @@ from bot.fal.stream import StatusStreams, stream_status
 from bot.fal.submit import submit_once
 from bot.fal.translate import as_fal_status, translated
 from bot.fal.upload import CdnUploader
+from bot.model import JSONObject
 from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
 
@@ -62,6 +63,20 @@ def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
     fal_http.REST_URL = rest_url.rstrip("/")
     fal_http.CDN_URL = cdn_url.rstrip("/")
     fal_http.MAX_ATTEMPTS = 1
+
+
+class GatewayTuning(TypedDict, total=False):
+    """The gateway's keywords beyond what the settings or the simulated fal decide."""
+
+    retry: RetryPolicy
+    poll_interval: float
+    max_poll_interval: float
+    poll_growth: float
+    timeout: float
+    max_streams: int
+    stream_read_timeout: float
+    max_downloads: int
+    sleep: Callable[[float], Awaitable[None]]
 
 
 class FalGateway:
@@ -132,7 +147,8 @@ class FalGateway:
         *,
         simulated: bool | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        **options: Any,
+        on_close: Callable[[], None] | None = None,
+        **options: Unpack[GatewayTuning],
     ) -> FalGateway:
         simulated = settings.use_simulated_fal if simulated is None else simulated
         key = settings.fal_key or SecretStr("simulated")
@@ -145,6 +161,7 @@ class FalGateway:
             max_video_bytes=settings.max_video_bytes,
             simulated=simulated,
             ssl_context=ssl_context,
+            on_close=on_close,
             **options,
         )
 
@@ -163,7 +180,7 @@ class FalGateway:
 
         return await with_retries(self._retry, once, sleep=self._sleep)
 
-    async def submit(self, arguments: dict[str, Any], *, webhook_url: str | None) -> str:
+    async def submit(self, arguments: JSONObject, *, webhook_url: str | None) -> str:
         async def once() -> str:
             handle = await submit_once(self._fal, self.model, arguments, webhook_url=webhook_url)
             self._handles[handle.request_id] = handle

@@ -8,15 +8,17 @@ roots, any bundle already named there, and the simulator's CA).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
-from bot.fal.gateway import FalGateway
+from bot.fal.gateway import FalGateway, GatewayTuning
 from bot.fal.simulated import SimulatedFal
 from bot.fal.simulated.client_setup import point_fal_client_at
 from bot.settings import Settings
 
 
-def gateway_on_simulated(settings: Settings, fal: SimulatedFal, **options: Any) -> FalGateway:
+def gateway_on_simulated(
+    settings: Settings, fal: SimulatedFal, **options: Unpack[GatewayTuning]
+) -> FalGateway:
     """The gateway the app uses without a FAL_KEY, and the tests use everywhere."""
     undo = point_fal_client_at(fal, fal.ca_file if fal.tls else None)
     try:

@@ -24,7 +24,6 @@ import json
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, suppress
-from typing import Any
 
 import aiohttp
 import fal_client.client as fal_http
@@ -215,10 +214,10 @@ class _LogTail:
 
     def __init__(self) -> None:
         self._seen = 0
-        self._last: Any = None
+        self._last: object = None
         self._tail: list[str] = []
 
-    def add(self, entries: Any) -> None:
+    def add(self, entries: object) -> None:
         if not isinstance(entries, list) or not entries:
             return
         seen = self._seen

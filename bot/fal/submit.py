@@ -11,14 +11,13 @@ its webhook arrives, and a crash mid-submit is never resubmitted.
 
 from __future__ import annotations
 
-from typing import Any
-
 import fal_client
 import fal_client.client as fal_http
 import httpx
 
 from bot.errors import FalUnavailable
 from bot.fal.translate import from_http, unknown_outcome
+from bot.model import JSONObject
 
 # Transport errors after which fal certainly did not get the request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -29,7 +28,7 @@ _SAFE_SUBMIT_STATUSES = frozenset({429, 500, 503})
 async def submit_once(
     fal: fal_client.AsyncClient,
     model: str,
-    arguments: dict[str, Any],
+    arguments: JSONObject,
     *,
     webhook_url: str | None,
 ) -> fal_client.AsyncRequestHandle:

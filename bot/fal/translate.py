@@ -7,8 +7,9 @@ request's URLs (when asked) becomes `ResultExpired`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal
 
 import fal_client
 import fal_client.client as fal_http
@@ -79,5 +80,5 @@ def as_fal_status(status: fal_client.Status) -> FalStatus:
     raise FalUnavailable(f"fal sent an unknown status {status!r}")
 
 
-def messages(logs: list[dict[str, Any]] | None) -> tuple[str, ...]:  # as fal_client types them
+def messages(logs: Sequence[Mapping[str, object]] | None) -> tuple[str, ...]:
     return tuple(str(entry.get("message", "")) for entry in logs or () if isinstance(entry, dict))

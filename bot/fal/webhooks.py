@@ -28,7 +28,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -98,7 +98,7 @@ def read_signed_headers(headers: Mapping[str, str], now: float) -> SignedHeaders
     return SignedHeaders(request_id, user_id, timestamp, signature)
 
 
-def public_keys(jwks: Mapping[str, Any]) -> list[Ed25519PublicKey]:
+def public_keys(jwks: Payload) -> list[Ed25519PublicKey]:
     """The Ed25519 keys of a JWKS (`kty` OKP, `crv` Ed25519, base64url `x`); others skipped."""
     keys = []
     for entry in jwks.get("keys") or ():
@@ -127,7 +127,7 @@ def signature_matches(signed: SignedHeaders, body: bytes, keys: Iterable[Ed25519
 
 
 def verify_webhook(
-    headers: Mapping[str, str], body: bytes, jwks: Mapping[str, Any], now: float | None = None
+    headers: Mapping[str, str], body: bytes, jwks: Payload, now: float | None = None
 ) -> bool:
     """One-shot check against a JWKS already in hand: signed by one of its keys, and fresh."""
     try:

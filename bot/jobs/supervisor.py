@@ -93,6 +93,7 @@ class Supervisor:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    # Any, Any: the yield and send types asyncio's create_task leaves open.
     def _spawn(self, job_id: str, work: Coroutine[Any, Any, None]) -> None:
         if job_id in self._tasks:  # already driven here: a second driver would only race it
             work.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict, Unpack
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -101,7 +101,16 @@ def sanitise_sheet(
     )
 
 
-async def sanitise_sheet_async(data: bytes, **limits: Any) -> Sheet:
+class SheetLimits(TypedDict, total=False):
+    """`sanitise_sheet`'s limits, passed along by `sanitise_sheet_async`."""
+
+    max_bytes: int
+    max_pixels: int
+    max_side: int
+    min_side: int
+
+
+async def sanitise_sheet_async(data: bytes, **limits: Unpack[SheetLimits]) -> Sheet:
     """`sanitise_sheet` in a worker thread, so decoding never blocks the event loop."""
     return await asyncio.to_thread(sanitise_sheet, data, **limits)
 

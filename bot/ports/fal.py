@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
+
+from bot.model import JSONObject, Payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +22,7 @@ class FalStatus:
 
 @dataclass(frozen=True, slots=True)
 class FalResult:
-    payload: dict[str, Any]
+    payload: Payload  # fal's result JSON, read defensively
     billable_units: str | None
 
 
@@ -31,7 +33,7 @@ class Gateway(Protocol):
         """Put the sanitised sheet in fal storage; returns the URL fal will read."""
         ...
 
-    async def submit(self, arguments: dict[str, Any], *, webhook_url: str | None) -> str:
+    async def submit(self, arguments: JSONObject, *, webhook_url: str | None) -> str:
         """Queue the request; returns fal's request id. Never submits twice for one call."""
         ...
 

@@ -5,8 +5,10 @@ of the product it stands in for, and no module grows past 300 lines."""
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
+import tokenize
 import tomllib
 from pathlib import Path
 
@@ -16,7 +18,7 @@ CONTRACTS = LINTER["contracts"]
 # What `bot.ports` may load: its own modules, the records that cross them (a job, its events,
 # the model, money) and what those need. No rule of the budget, no job logic, no fal client.
 PORTS_MAY_LOAD = {"bot", "bot.errors", "bot.events", "bot.jobs", "bot.jobs.record", "bot.model"}
-PORTS_MAY_LOAD |= {"bot.money", "bot.request"}
+PORTS_MAY_LOAD |= {"bot.money", "bot.numbers", "bot.request"}
 
 
 def test_import_contracts_hold():
@@ -142,3 +144,70 @@ def test_no_product_module_is_over_300_lines():
     }
     too_long = {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES}
     assert not too_long, f"split these modules: {too_long}"
+
+
+def uncommented_any(source: str) -> list[int]:
+    """Lines where `Any` is used (imports, comments and strings aside) with no comment naming
+    it, on that line or in the comment lines just above, that says which library forces it.
+    Aliases such as `Payload` are commented once where defined; their uses name no `Any`."""
+    imports = {
+        line
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+    }
+    comments: dict[int, str] = {}
+    code_lines: set[int] = set()
+    uses: list[int] = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        line = token.start[0]
+        if token.type == tokenize.COMMENT:
+            comments[line] = token.string
+        elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            code_lines.add(line)
+        if token.type == tokenize.NAME and token.string == "Any" and line not in imports:
+            uses.append(line)
+    return sorted({line for line in uses if not _says_any(line, comments, code_lines)})
+
+
+def _says_any(line: int, comments: dict[int, str], code_lines: set[int]) -> bool:
+    """A comment on `line`, or in the block of comment-only lines right above it, names Any."""
+    if "Any" in comments.get(line, ""):
+        return True
+    above = line - 1
+    while above in comments and above not in code_lines:
+        if "Any" in comments[above]:
+            return True
+        above -= 1
+    return False
+
+
+def test_uncommented_any_finds_a_planted_any():
+    source = (
+        "from typing import Any, TypeAlias\n"
+        "def f(x: Any) -> None:\n"  # 2: planted, uncommented
+        '    """Any docstring mentioning Any."""\n'
+        "    # Any: the library's own signature\n"
+        "    y: dict[str, Any] = {}\n"
+        "    z: list[Any] = []  # Any: as the library types it\n"
+        "    # an unrelated comment\n"
+        "    w: Any = None\n"  # 8: the comment above does not name Any
+        "# Any: json.loads hands values over as Any,\n"
+        "# read defensively.\n"
+        "Payload: TypeAlias = dict[str, Any]\n"
+        "v: Payload = {}  # Any constant\n"
+        "u = typing.Any  # noqa\n"  # 13: a comment that does not name it
+    )
+    assert uncommented_any(source) == [2, 8, 13]
+
+
+def test_every_any_in_product_code_says_which_library_forces_it():
+    """`Any` only where a library forces it (asyncio's Coroutine, SQLAlchemy's Row, discord.py's
+    Item...), with a comment that says so; everything else has its real type or `object`."""
+    offences = {
+        path.relative_to(ROOT).as_posix(): lines
+        for package in PRODUCT_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := uncommented_any(path.read_text(encoding="utf-8")))
+    }
+    assert not offences, f"type these, or say on the line which library forces Any: {offences}"

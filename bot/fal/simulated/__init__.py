@@ -7,7 +7,8 @@ async with SimulatedFal(generation_seconds=0.1) as fal:
 
 from bot.fal.simulated.faults import Faults
 from bot.fal.simulated.jobs import Submission
+from bot.fal.simulated.options import SimulatedFalOptions
 from bot.fal.simulated.server import SimulatedFal
 from bot.fal.simulated.webhooks import WebhookDelivery
 
-__all__ = ["Faults", "SimulatedFal", "Submission", "WebhookDelivery"]
+__all__ = ["Faults", "SimulatedFal", "SimulatedFalOptions", "Submission", "WebhookDelivery"]

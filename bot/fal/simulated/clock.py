@@ -4,9 +4,8 @@ when a test finishes the job."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
 
 from bot.fal.simulated.jobs import SimJob
 
@@ -34,7 +33,7 @@ class SimClock:
             await asyncio.wait_for(job.skip.wait(), seconds)
 
 
-async def _first_of(*waiters: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+async def _first_of(*waiters: Callable[[], Awaitable[object]]) -> None:
     tasks = [asyncio.ensure_future(wait()) for wait in waiters]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

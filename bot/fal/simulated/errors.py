@@ -8,9 +8,11 @@ same category in the `X-Fal-Error-Type` header.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from aiohttp import web
+
+from bot.fal.simulated.wire import JSON, JSONObject
 
 ERRORS_DOC = "https://docs.fal.ai/errors"
 
@@ -33,11 +35,11 @@ REQUEST_ERRORS: dict[str, tuple[int, str]] = {
 
 
 def model_error_item(
-    loc: list[str | int], msg: str, error_type: str, **extra: Any
-) -> dict[str, Any]:
+    loc: Sequence[str | int], msg: str, error_type: str, **extra: JSON
+) -> JSONObject:
     """One entry of a model error's `detail` list."""
     return {
-        "loc": loc,
+        "loc": [*loc],
         "msg": msg,
         "type": error_type,
         "url": f"{ERRORS_DOC}#{error_type}",
@@ -45,12 +47,12 @@ def model_error_item(
     }
 
 
-def model_error_body(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"detail": items}
+def model_error_body(items: Sequence[JSONObject]) -> JSONObject:
+    return {"detail": [*items]}
 
 
 def model_error_response(
-    items: list[dict[str, Any]], *, status: int = 422, retryable: bool = False
+    items: Sequence[JSONObject], *, status: int = 422, retryable: bool = False
 ) -> web.Response:
     return web.json_response(
         model_error_body(items),

@@ -6,9 +6,9 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.fal.simulated.errors import model_error_body, request_error_status
+from bot.fal.simulated.wire import JSON, JSONObject, Payload
 
 IN_QUEUE, IN_PROGRESS, COMPLETED = "IN_QUEUE", "IN_PROGRESS", "COMPLETED"
 
@@ -19,7 +19,7 @@ class Submission:
 
     request_id: str
     app_id: str
-    arguments: dict[str, Any]
+    arguments: Payload
     headers: dict[str, str]
     webhook_url: str | None
     received_at: datetime
@@ -29,9 +29,9 @@ class Submission:
 class Outcome:
     """How a finished job ended: a result, a model error (422 detail list) or a request error."""
 
-    result: dict[str, Any] | None = None
+    result: JSONObject | None = None
     billable_units: int | None = None
-    model_errors: list[dict[str, Any]] | None = None
+    model_errors: list[JSONObject] | None = None
     error_type: str | None = None
     error_detail: str | None = None
 
@@ -52,12 +52,12 @@ class Outcome:
 class SimJob:
     request_id: str
     app_id: str
-    arguments: dict[str, Any]
+    arguments: Payload
     webhook_url: str | None
     urls: dict[str, str]
     queue_position: int
     state: str = IN_QUEUE
-    logs: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[JSON] = field(default_factory=list)
     outcome: Outcome | None = None
     cancel_requested: bool = False
     started: float | None = None
@@ -87,10 +87,10 @@ class SimJob:
             self.started = self.finished
         await self.touch()
 
-    def status_body(self, *, with_logs: bool) -> dict[str, Any]:
+    def status_body(self, *, with_logs: bool) -> JSONObject:
         """The status JSON; `queue_position` and `logs` are always present (fal_client reads
         `queue_position` for IN_QUEUE and `logs` for IN_PROGRESS/COMPLETED with [] access)."""
-        body: dict[str, Any] = {
+        body: JSONObject = {
             "status": self.state,
             "request_id": self.request_id,
             **self.urls,
@@ -105,10 +105,10 @@ class SimJob:
                 body["error"], body["error_type"] = error, error_type
         return body
 
-    def webhook_body(self) -> dict[str, Any]:
+    def webhook_body(self) -> JSONObject:
         """What fal POSTs to `fal_webhook` when the job completes."""
         assert self.outcome is not None
-        body: dict[str, Any] = {
+        body: JSONObject = {
             "request_id": self.request_id,
             "gateway_request_id": self.request_id,
             "status": "OK" if self.outcome.ok else "ERROR",

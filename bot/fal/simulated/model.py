@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Any
 
 from bot.fal.simulated.errors import model_error_item
+from bot.fal.simulated.wire import JSON, JSONObject, Payload
 
 MODEL_ID = "fal-ai/ltx-2.3-quality/ingredient"
 DEFAULT_SIZE = (1536, 896)
@@ -30,7 +30,7 @@ class Input:
 
     type: str
     required: bool = False
-    default: Any = None
+    default: JSON = None
     minimum: float | None = None
     maximum: float | None = None
     options: tuple[str, ...] = ()
@@ -69,13 +69,21 @@ INPUTS: dict[str, Input] = {
 EXPANSION = " Cinematic lighting, smooth camera motion, rich detail, consistent characters."
 
 
-def argument(arguments: dict[str, Any], name: str) -> Any:
+def argument(arguments: Payload, name: str) -> object:
     """An argument as the model reads it: the schema's default when it is not given."""
     value = arguments.get(name)
     return INPUTS[name].default if value is None else value
 
 
-def validate(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+def number(arguments: Payload, name: str) -> float:
+    """A numeric argument that `validate` accepted, or its default."""
+    value = argument(arguments, name)
+    if not isinstance(value, int | float):
+        raise TypeError(f"{name} is not a number")
+    return value
+
+
+def validate(arguments: Payload) -> list[JSONObject]:
     """Pydantic-style problems with the arguments; empty when they are acceptable."""
     problems = []
     for name, field in INPUTS.items():
@@ -101,7 +109,7 @@ def validate(arguments: dict[str, Any]) -> list[dict[str, Any]]:
     return problems
 
 
-def _number_problems(name: str, value: Any, field: Input) -> list[dict[str, Any]]:
+def _number_problems(name: str, value: JSON, field: Input) -> list[JSONObject]:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return [
             model_error_item(
@@ -115,7 +123,7 @@ def _number_problems(name: str, value: Any, field: Input) -> list[dict[str, Any]
     return []
 
 
-def _resolution_problems(resolution: Any) -> list[dict[str, Any]]:
+def _resolution_problems(resolution: JSON) -> list[JSONObject]:
     if isinstance(resolution, dict):
         return [
             model_error_item(
@@ -125,8 +133,7 @@ def _resolution_problems(resolution: Any) -> list[dict[str, Any]]:
                 input=resolution.get(side),
             )
             for side in ("width", "height")
-            if not isinstance(resolution.get(side), int)
-            or not MIN_SIDE <= resolution[side] <= MAX_SIDE
+            if not isinstance(size := resolution.get(side), int) or not MIN_SIDE <= size <= MAX_SIDE
         ]
     if resolution is not None and resolution not in INPUTS["resolution"].options:
         return [
@@ -140,7 +147,7 @@ def _resolution_problems(resolution: Any) -> list[dict[str, Any]]:
     return []
 
 
-def range_problem(name: str, value: Any, bound: str, limit: float) -> dict[str, Any]:
+def range_problem(name: str, value: JSON, bound: str, limit: float) -> JSONObject:
     words = "greater than or equal to" if bound == "ge" else "less than or equal to"
     kind = "greater_than_equal" if bound == "ge" else "less_than_equal"
     shown = int(limit) if float(limit).is_integer() else limit
@@ -149,7 +156,7 @@ def range_problem(name: str, value: Any, bound: str, limit: float) -> dict[str, 
     )
 
 
-def output_size(arguments: dict[str, Any], sheet_aspect: float) -> tuple[int, int]:
+def output_size(arguments: Payload, sheet_aspect: float) -> tuple[int, int]:
     """Width and height the model renders for the `resolution` argument."""
     resolution = arguments.get("resolution")
     if isinstance(resolution, dict):
@@ -167,12 +174,12 @@ def _round32(value: float) -> int:
     return max(MIN_SIDE, min(MAX_SIDE, int(round(value / 32) * 32)))
 
 
-def chosen_seed(arguments: dict[str, Any], rng: random.Random) -> int:
+def chosen_seed(arguments: Payload, rng: random.Random) -> int:
     seed = arguments.get("seed")
     return int(seed) if isinstance(seed, int) else rng.randint(0, 2**32 - 1)
 
 
-def echoed_prompt(arguments: dict[str, Any]) -> str:
+def echoed_prompt(arguments: Payload) -> str:
     prompt = str(arguments.get("prompt", ""))
     return prompt + EXPANSION if argument(arguments, "enable_prompt_expansion") else prompt
 

@@ -14,6 +14,7 @@ from bot.fal.simulated import model
 from bot.fal.simulated.errors import model_error_item
 from bot.fal.simulated.jobs import Outcome, SimJob
 from bot.fal.simulated.render import VideoSpec, render_video
+from bot.fal.simulated.wire import JSONObject
 
 if TYPE_CHECKING:
     from bot.fal.simulated.server import SimulatedFal
@@ -87,8 +88,8 @@ async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
 async def _render(fal: SimulatedFal, job: SimJob, sheet: bytes, aspect: float) -> Outcome:
     arguments = job.arguments
     width, height = model.output_size(arguments, aspect)
-    frames = int(model.argument(arguments, "num_frames"))
-    fps = float(model.argument(arguments, "frames_per_second"))
+    frames = int(model.number(arguments, "num_frames"))
+    fps = float(model.number(arguments, "frames_per_second"))
     seed = model.chosen_seed(arguments, fal.rng)
     audio = bool(model.argument(arguments, "generate_audio"))
     spec = VideoSpec(width, height, frames, fps, audio, seed)
@@ -97,7 +98,7 @@ async def _render(fal: SimulatedFal, job: SimJob, sheet: bytes, aspect: float) -
     size = await asyncio.to_thread(render_video, sheet, spec, path)
     url = fal.storage.adopt(path, f"{job.request_id}.mp4", "video/mp4", is_video=True)
     await job.log("Done")
-    result = {
+    result: JSONObject = {
         "video": {
             "url": url,
             "content_type": "video/mp4",

@@ -33,6 +33,7 @@ from bot.fal.simulated.runner import run_job
 from bot.fal.simulated.storage import Storage
 from bot.fal.simulated.tls import client_context, server_context
 from bot.fal.simulated.webhooks import WebhookDelivery, WebhookSigner, deliver
+from bot.fal.simulated.wire import Payload
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class SimulatedFal:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._data_dir = data_dir
         self._runner: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self.clock = SimClock()  # the runner's waits: paused, resumed, cut short by finish()
         self.storage: Storage
         self.video_dir: Path
@@ -233,7 +234,7 @@ class SimulatedFal:
         return None
 
     async def enqueue(
-        self, app_id: str, arguments: dict[str, Any], headers: dict[str, str], webhook: str | None
+        self, app_id: str, arguments: Payload, headers: dict[str, str], webhook: str | None
     ) -> SimJob:
         request_id = str(uuid.uuid4())
         base = f"{self.queue_url}/{'/'.join(app_id.split('/')[:2])}/requests/{request_id}"
@@ -251,7 +252,8 @@ class SimulatedFal:
         self.spawn(run_job(self, job))
         return job
 
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+    # Any, Any: the yield and send types asyncio's create_task leaves open.
+    def spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
         """Start a task and keep it until it ends (stop() cancels the rest)."""
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)

@@ -16,12 +16,13 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot.fal.simulated.wire import JSONObject
 
 __all__ = ["WebhookDelivery", "WebhookSigner", "deliver", "signed_message"]
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ class WebhookSigner:
         self.key_id = hashlib.sha256(raw).hexdigest()[:16]
         self._public_raw = raw
 
-    def jwks(self) -> dict[str, Any]:
-        key = {
+    def jwks(self) -> JSONObject:
+        key: JSONObject = {
             "kty": "OKP",
             "crv": "Ed25519",
             "x": _b64url(self._public_raw),
@@ -89,7 +90,7 @@ async def deliver(
     signer: WebhookSigner,
     url: str,
     request_id: str,
-    payload: dict[str, Any],
+    payload: JSONObject,
     *,
     attempts: int,
     first_delay: float,
