@@ -17,7 +17,8 @@ from bot.budget.policy import DEFAULT_OPTIONS, parse_channel
 from bot.errors import UserError
 from bot.model import Actor, Invocation, Platform, Reply
 from bot.ports import ChannelAccess
-from bot.request import GenerationRequest, parse_request
+from bot.request import GenerationRequest
+from bot.request_parsing import parse_request
 from commands.admin import require_admin
 from commands.context import Services
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from bot.model import Invocation, Reply
 from bot.pricing import Quote
-from bot.request import parse_request
+from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.context import Services
 from commands.generate import price

@@ -17,7 +17,8 @@ from bot.jobs.record import Job, Origin
 from bot.media.sheet_files import sheet_available, take_in
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
-from bot.request import GenerationRequest, parse_request
+from bot.request import GenerationRequest
+from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.confirm import confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services

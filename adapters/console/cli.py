@@ -34,7 +34,7 @@ from bot.errors import LtxbotError, UserError
 from bot.events import Succeeded
 from bot.model import Actor, Attachment, Invocation, Place, Reply
 from bot.pricing import Quote, quote
-from bot.request import parse_request
+from bot.request_parsing import parse_request
 from bot.settings import Settings, load_settings
 from commands import Commands
 from commands.estimate import ESTIMATE_PROMPT

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import InvalidRequest
 from bot.model import JSON, JSONObject, Payload
-from bot.request import parse_request
+from bot.request_parsing import parse_request
 from commands.options import OptionKind, OptionSpec, number_text
 from commands.spec import PROMPT, REQUEST_OPTIONS, SHEET
 

@@ -22,7 +22,8 @@ from adapters.slack.poster import SlackPoster, reply_body
 from adapters.slack.tasks import BackgroundTasks
 from bot.errors import InvalidRequest
 from bot.model import Invocation, Payload, Place, Reply
-from bot.request import AUTO, parse_request
+from bot.request import AUTO
+from bot.request_parsing import parse_request
 from bot.settings import Settings
 from commands import Commands
 from commands.generate import price

@@ -6,8 +6,8 @@ from bot.request import (
     GenerationRequest,
     ImageSize,
     auto_size,
-    parse_request,
 )
+from bot.request_parsing import parse_request
 
 
 def test_defaults_are_the_endpoints_own():
