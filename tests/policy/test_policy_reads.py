@@ -1,4 +1,5 @@
-"""A command reads its scope's caps and rules once and decides everything by that one read; the
+"""A command reads its scope's caps and rules once (a generate with its channel list and
+presets, in one statement) and decides everything by that one read; the
 next command reads afresh, so an admin's change (on this replica or another) applies to it."""
 
 from __future__ import annotations
@@ -6,56 +7,42 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from policykit import ADMIN, ALICE, PolicyKit
-from sqlalchemy import event
 
 from bot.model import ButtonAction
 from bot.money import Money
 from bot.ports import Cap, CapKind, Rule
 from storage import Storage, open_storage
 from tests.policy.conftest import kit_on
-from tests.storage.storage_testkit import require_postgres, throwaway_schema
+from tests.storage.storage_testkit import require_postgres, statements, throwaway_schema
 
 SCOPE = ALICE.scope_key
 
 
 @contextmanager
 def policy_reads(kit: PolicyKit) -> Iterator[list[str]]:
-    """The statements that read the stored caps (every read of the policy reads them)."""
+    """The statements that read the stored caps (every read of the policy reads them), once
+    the block has run."""
     seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM budget_caps" in statement:
-            seen.append(statement)
-
-    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements(kit.storage) as every:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+    seen.extend(s for s in every if s.startswith("SELECT") and "FROM budget_caps" in s)
 
 
 @contextmanager
 def table_reads(kit: PolicyKit) -> Iterator[list[set[str]]]:
-    """Each statement that reads a table of what admins set for a request: the ones it reads."""
+    """Each statement that reads a table of what admins set for a request: the ones it reads
+    (once the block has run)."""
     seen: list[set[str]] = []
     tables = ("budget_caps", "channel_access", "channel_defaults")
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        read = {table for table in tables if f"FROM {table}" in statement}
-        if statement.lstrip().startswith("SELECT") and read:
-            seen.append(read)
-
-    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements(kit.storage) as every:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+    for statement in every:
+        read = {table for table in tables if f"FROM {table}" in statement}
+        if statement.startswith("SELECT") and read:
+            seen.append(read)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -65,20 +65,21 @@ async def test_an_admissions_policy_channel_list_and_presets_come_from_one_state
 ):
     await some_policy(storage)
     store = storage.policy
-    for channel, access in (("C1", ChannelAccess.ALLOW), ("C2", ChannelAccess.DENY)):
-        await store.set_channel(scope=SCOPE, channel_id=channel, access=access, actor="r",
-                                reason="", at=T0)  # fmt: skip
-    await store.set_channel(scope="slack:T1", channel_id="C9", access=ChannelAccess.DENY,
-                            actor="r", reason="", at=T0)  # fmt: skip
-    for channel, option, value in (("C1", "num_frames", "49"), ("C1", "resolution", "720p"),
-                                   ("C2", "num_frames", "97")):  # fmt: skip
-        await store.set_channel_default(scope=SCOPE, channel_id=channel, option=option,
-                                        value=value, actor="r", reason="", at=T0)  # fmt: skip
+    listed = [(SCOPE, "C1", ChannelAccess.ALLOW), (SCOPE, "C2", ChannelAccess.DENY)]
+    for scope, channel, access in [*listed, ("slack:T1", "C9", ChannelAccess.DENY)]:
+        await store.set_channel(
+            scope=scope, channel_id=channel, access=access, actor="r", reason="", at=T0
+        )
+    presets = [("C1", "num_frames", "49"), ("C1", "resolution", "720p"), ("C2", "num_frames", "97")]
+    for channel, option, value in presets:
+        await store.set_channel_default(
+            scope=SCOPE, channel_id=channel, option=option, value=value, actor="r", reason="", at=T0
+        )
     with statements(storage) as seen:
         read = await store.read(scope=SCOPE, channel_list=True, presets_of="C1")
     assert len(seen) == 1, seen
-    assert all(f"FROM {table}" in seen[0] for table in
-               ("budget_caps", "scope_rules", "channel_access", "channel_defaults"))  # fmt: skip
+    every_table = ("budget_caps", "scope_rules", "channel_access", "channel_defaults")
+    assert all(f"FROM {table}" in seen[0] for table in every_table), seen
     assert list(read.caps) == await store.caps(scope=SCOPE)
     assert dict(read.rules) == await store.rules(scope=SCOPE)
     assert read.channels == await store.channels(scope=SCOPE)
