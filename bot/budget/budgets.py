@@ -60,12 +60,11 @@ class Budgets:
         stored = await self.store.read(
             scope=scope, channel_list=check, presets_of=channel_id if presets else None
         )
+        listed = stored.channels
         return AdmissionContext(
             policy=resolve_policy(self.policy, stored.caps, stored.rules),
-            channel=channel_verdict(stored.channels, channel_id)
-            if stored.channels is not None
-            else None,
-            defaults=stored.presets if stored.presets is not None else MappingProxyType({}),
+            channel=None if listed is None else channel_verdict(listed, channel_id),
+            defaults=stored.presets or MappingProxyType({}),
         )
 
     async def limits_for(
