@@ -24,7 +24,10 @@ def estimate_quote(invocation: Invocation, services: Services, presets: Mapping[
 
 async def estimate(invocation: Invocation, services: Services) -> Reply:
     actor = invocation.actor
-    context = await services.budgets.admission_context(actor.scope_key, invocation.place.channel_id)
+    # A price is told in any channel: the channel list is not asked for.
+    context = await services.budgets.admission_context(
+        actor.scope_key, invocation.place.channel_id, check=False
+    )
     the_quote = estimate_quote(invocation, services, context.defaults)
     remaining = await services.budgets.remaining(
         actor.scope_key, actor.user_id, actor.roles, policy=context.policy

@@ -77,7 +77,10 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
     """The same request with a new seed, priced and held again like any other."""
     if not job.sheet_path or not await asyncio.to_thread(sheet_available, Path(job.sheet_path)):
         raise InvalidSheet("The reference sheet of that job is gone; run generate again.")
-    context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
+    # The job's own options, not the channel's presets.
+    context = await services.budgets.admission_context(
+        actor.scope_key, place.channel_id, presets=False
+    )
     context.check_channel()
     request = job.request.model_copy(update={"seed": None})
     return await start_job(

@@ -1,8 +1,9 @@
 """`PolicyStore` (`bot.ports`) on SQLAlchemy Core: caps, rules, the admin audit log, alert marks.
 
 Every change an admin makes is written in the same transaction as its audit entry, so the log
-cannot miss a change that happened (`storage.policy_writes`). A scope's caps and rules are read
-together in one statement (`storage.policy_reads`), shared by concurrent askers.
+cannot miss a change that happened (`storage.policy_writes`). A scope's caps and rules, with its
+channel list and a channel's presets when asked, are read in one statement
+(`storage.policy_reads`), shared by concurrent askers.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import AuditEntry, Cap, CapKind, ChannelAccess, Rule
+from bot.ports import AuditEntry, Cap, CapKind, ChannelAccess, Rule, StoredPolicy
 from storage.approvals import SqlApprovalStore
 from storage.coalesce import SharedReads
 from storage.engine import single_statement_reads
-from storage.policy_reads import read_caps_and_rules
+from storage.policy_reads import read_policy
 from storage.policy_writes import (
     CAP_KEYS,
     CHANNEL_KEYS,
@@ -44,8 +45,8 @@ class SqlPolicyStore:
         # Every read here is one SELECT: no write lock, no BEGIN (see storage.engine).
         self._reads = single_statement_reads(engine)
         self.approvals = SqlApprovalStore(engine)
-        # Every hold asks for its scope's caps and rules first (bot.budget.budgets asks for both at
-        # once): concurrent askers share one read of both, each answered by a read that began
+        # Every request and hold asks for its scope's policy first: concurrent askers of the same
+        # (scope, channel list?, presets of) share one read, each answered by a read that began
         # after it asked, so an admin's change on any replica applies to the next hold.
         self._policy = SharedReads(self._read_policy)
 
@@ -53,13 +54,20 @@ class SqlPolicyStore:
         """Stop the shared-read tasks (the engine is closed by `Storage.close`)."""
         await self._policy.close()
 
+    async def read(
+        self, *, scope: str, channel_list: bool = False, presets_of: str | None = None
+    ) -> StoredPolicy:
+        """The scope's caps and rules, its channel list and a channel's presets when asked, in
+        one statement (shared with concurrent askers of the same)."""
+        return await self._policy.get((scope, channel_list, presets_of))
+
+    async def _read_policy(self, key: tuple[str, bool, str | None]) -> StoredPolicy:
+        async with self._reads.connect() as connection:
+            return await read_policy(connection, *key)
+
     async def caps(self, *, scope: str) -> list[Cap]:
         """The scope's stored caps, in a stable order (kind, then subject)."""
-        return list((await self._policy.get(scope))[0])
-
-    async def _read_policy(self, scope: str) -> tuple[tuple[Cap, ...], dict[Rule, str]]:
-        async with self._reads.connect() as connection:
-            return await read_caps_and_rules(connection, scope)
+        return list((await self.read(scope=scope)).caps)
 
     async def set_cap(self, *, scope: str, cap: Cap, actor: str, reason: str, at: datetime) -> None:
         """Insert or replace the cap for (kind, subject), with its audit entry."""
@@ -98,7 +106,7 @@ class SqlPolicyStore:
 
     async def rules(self, *, scope: str) -> dict[Rule, str]:
         """The scope's stored rules (unknown names, from a newer version, left out)."""
-        return dict((await self._policy.get(scope))[1])
+        return dict((await self.read(scope=scope)).rules)
 
     async def set_rule(
         self,

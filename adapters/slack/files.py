@@ -14,6 +14,7 @@ import aiohttp
 
 from adapters.slack.modal import SheetRef
 from bot.errors import InvalidSheet
+from bot.media.intake import accepted_format
 from bot.model import Attachment
 
 SIGN_IN_PAGE = (
@@ -21,17 +22,6 @@ SIGN_IN_PAGE = (
     "An admin should reinstall the app with the files:read scope; nothing was charged."
 )
 CHUNK = 64 * 1024
-
-
-def image_kind(head: bytes) -> str | None:
-    """The image type the magic bytes show, or None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def token_allowed(url: str, api_url: str) -> bool:
@@ -63,7 +53,7 @@ def slack_attachment(
                 data += chunk
                 if len(data) > limit:
                     break  # the caller refuses it as too large; no need for the rest
-        if image_kind(bytes(data[:16])) is None and _looks_like_html(bytes(data[:512])):
+        if accepted_format(bytes(data[:16])) is None and _looks_like_html(bytes(data[:512])):
             raise InvalidSheet(SIGN_IN_PAGE)
         # Anything else goes to the sanitiser, which names wrong formats precisely.
         return bytes(data)

@@ -1,8 +1,10 @@
 """What one request is decided by, read together: the scope's policy, whether its channel may
 make videos, and the options preset for that channel.
 
-A command reads it once (`Budgets.admission_context`) and passes the record on, so its
-thresholds, its hold, its alerts and the channel check all go by one read of what admins set.
+A command reads it once (`Budgets.admission_context`, one statement of the store) and passes
+the record on, so its thresholds, its hold, its alerts and the channel check all go by one
+read of what admins set. A command that does not check the channel or use presets does not
+ask for them.
 """
 
 from __future__ import annotations
@@ -48,10 +50,12 @@ class AdmissionContext:
     """The scope's policy, the channel's verdict and its presets, as read together."""
 
     policy: ScopePolicy
-    channel: ChannelVerdict
+    channel: ChannelVerdict | None  # None: the channel list was not asked for
     defaults: Mapping[str, str]  # the channel's presets (`DEFAULT_OPTIONS` names, as typed)
 
     def check_channel(self) -> None:
         """Refuse making a video in a channel the scope's list excludes (naming allowed ones)."""
+        if self.channel is None:
+            raise RuntimeError("the channel list was not read for this admission")
         if self.channel.refusal is not None:
             raise NotAllowed(self.channel.refusal)

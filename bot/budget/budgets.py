@@ -9,7 +9,6 @@ admins change goes through `Budgets.admin`, approval requests through `Budgets.a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -49,27 +48,23 @@ class Budgets:
 
     async def scope_policy(self, scope: str) -> ScopePolicy:
         """The scope's stored caps and rules, with the deployment's defaults filled in."""
-        # Asked together, so that a store sharing reads among concurrent holds (storage)
-        # answers both with one read.
-        caps, rules = await asyncio.gather(
-            self.store.caps(scope=scope), self.store.rules(scope=scope)
-        )
-        return resolve_policy(self.policy, caps, rules)
+        stored = await self.store.read(scope=scope)
+        return resolve_policy(self.policy, stored.caps, stored.rules)
 
-    async def admission_context(self, scope: str, channel_id: str) -> AdmissionContext:
-        """What a request in this channel is decided by: the scope's policy, the channel's
-        verdict and its presets, asked of the store together (caps and rules in one shared
-        read, the channel list and presets alongside it)."""
-        caps, rules, listed, presets = await asyncio.gather(
-            self.store.caps(scope=scope),
-            self.store.rules(scope=scope),
-            self.store.channels(scope=scope),
-            self.store.channel_defaults(scope=scope, channel_id=channel_id),
+    async def admission_context(
+        self, scope: str, channel_id: str, *, check: bool = True, presets: bool = True
+    ) -> AdmissionContext:
+        """What a request in this channel is decided by, in one read of the store: the scope's
+        policy, the channel's verdict (unless `check` is False) and its presets (unless
+        `presets` is False)."""
+        stored = await self.store.read(
+            scope=scope, channel_list=check, presets_of=channel_id if presets else None
         )
+        listed = stored.channels
         return AdmissionContext(
-            policy=resolve_policy(self.policy, caps, rules),
-            channel=channel_verdict(listed, channel_id),
-            defaults=MappingProxyType(dict(presets)),
+            policy=resolve_policy(self.policy, stored.caps, stored.rules),
+            channel=None if listed is None else channel_verdict(listed, channel_id),
+            defaults=stored.presets or MappingProxyType({}),
         )
 
     async def limits_for(

@@ -215,15 +215,20 @@ def _pillow_format_name(data: bytes) -> str | None:
         return None
 
 
+def accepted_format(head: bytes) -> str | None:
+    """PNG, JPEG or WebP by the file's magic bytes (nothing parsed), else None."""
+    if head.startswith(b"\x89PNG"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8"):
+        return "JPEG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
 def guess_accepted_name(data: bytes) -> str:
     """PNG, JPEG or WebP by the file's magic bytes, for a file too damaged to parse."""
-    if data.startswith(b"\x89PNG"):
-        return "PNG"
-    if data.startswith(b"\xff\xd8"):
-        return "JPEG"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WebP"
-    return "image"
+    return accepted_format(data) or "image"
 
 
 def damaged(fmt: str) -> str:

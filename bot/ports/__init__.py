@@ -23,7 +23,16 @@ from bot.ports.ledger import (
     Throttled,
     Usage,
 )
-from bot.ports.policy import AuditEntry, Cap, CapKind, ChannelAccess, Period, PolicyStore, Rule
+from bot.ports.policy import (
+    AuditEntry,
+    Cap,
+    CapKind,
+    ChannelAccess,
+    Period,
+    PolicyStore,
+    Rule,
+    StoredPolicy,
+)
 
 __all__ = [
     "ApprovalRequest",
@@ -48,6 +57,7 @@ __all__ = [
     "PolicyStore",
     "Poster",
     "Rule",
+    "StoredPolicy",
     "Throttle",
     "Throttled",
     "Usage",

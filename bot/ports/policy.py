@@ -5,6 +5,7 @@ the audit log of their changes, as storage keeps them. The rules that read them 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -71,12 +72,30 @@ class AuditEntry:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """What admins set for a scope, as one read found it: its caps (by kind, then subject) and
+    known rules, and, when asked for (else None), its channel list and one channel's presets."""
+
+    caps: tuple[Cap, ...]
+    rules: Mapping[Rule, str]
+    channels: Mapping[str, ChannelAccess] | None = None
+    presets: Mapping[str, str] | None = None  # `bot.budget.policy.DEFAULT_OPTIONS` names
+
+
 class PolicyStore(Protocol):
     """Storage for caps, rules, the admin audit log, the once-per-period alert marks, channel
     lists and defaults, and (in `approvals`) the approval requests."""
 
     @property
     def approvals(self) -> ApprovalStore: ...
+
+    async def read(
+        self, *, scope: str, channel_list: bool = False, presets_of: str | None = None
+    ) -> StoredPolicy:
+        """The scope's caps and rules, with its channel list (`channel_list`) and the presets
+        of channel `presets_of`, in one snapshot: what a request is decided by, read at once."""
+        ...
 
     async def caps(self, *, scope: str) -> list[Cap]: ...
 

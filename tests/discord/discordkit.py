@@ -10,13 +10,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from PIL import Image
 
 from adapters.discord import DiscordAdapter
 from adapters.discord.throttle import EditThrottle
-from bot.budget.budgets import Budgets, CapPolicy
 from bot.events import Cancelled, JobEvent
 from bot.jobs.record import Job, JobState, Rendered, Result
 from bot.model import Platform
@@ -29,6 +27,7 @@ from tests.clocks import Clock
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 from tests.fakes.discord_api.server import Call, FakeDiscord
+from tests.services import services_on
 
 GUILD, CHANNEL = "900000000000000001", "900000000000000002"
 ALICE = o.member("800000000000000001", "alice")
@@ -189,13 +188,8 @@ async def kit_for(data_dir: Path, **overrides: Any) -> AsyncIterator[Kit]:
         settings = settings_for(fake, data_dir, **overrides)
         storage = await open_storage(f"sqlite:///{data_dir / 'db.sqlite3'}")
         clock = Clock()
-        policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
         runner = RecordingRunner()
-        services = Services(
-            settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-            budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
-            clock=clock, simulated=False,
-        )  # fmt: skip
+        services = services_on(storage, settings, runner, clock)
         commands = Commands(services)
         time = VirtualTime()
         try:

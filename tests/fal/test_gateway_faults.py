@@ -77,12 +77,13 @@ async def test_server_error_on_submit_is_retried_then_succeeds(
     assert len(sleeps.calls) == 1
 
 
-async def test_server_error_on_status_is_retried_then_succeeds(
-    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, sleeps: Sleeps
+@pytest.mark.parametrize("fault", ["server_error_next", "drop_connection_next"])
+async def test_a_server_error_or_dropped_connection_on_status_is_retried_then_succeeds(
+    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, sleeps: Sleeps, fault: str
 ) -> None:
     request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
     before = fal.status_requests
-    fal.faults.server_error_next = 1
+    setattr(fal.faults, fault, 1)
     status = await gateway.status(request_id)
     assert status.state in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED")
     assert fal.status_requests - before == 2 and len(sleeps.calls) == 1
@@ -102,17 +103,6 @@ async def test_retries_exhausted_is_a_clear_sentence(
     )
     assert fal.status_requests - before == FAST_RETRY.attempts
     assert len(sleeps.calls) == FAST_RETRY.attempts - 1
-
-
-async def test_dropped_connection_on_status_is_retried(
-    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, sleeps: Sleeps
-) -> None:
-    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
-    before = fal.status_requests
-    fal.faults.drop_connection_next = 1
-    status = await gateway.status(request_id)
-    assert status.state in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED")
-    assert fal.status_requests - before == 2 and len(sleeps.calls) == 1
 
 
 async def test_lost_submit_response_is_never_sent_twice(

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from policykit import Clock, PolicyKit, RecordingPoster, RecordingRunner
 
-from bot.budget.budgets import Budgets, CapPolicy
 from bot.model import Platform
-from bot.money import Money
 from bot.settings import Settings
 from commands import Commands
-from commands.context import Services
 from storage import open_storage
+from tests.services import services_on
 from tests.storage.storage_testkit import require_postgres, throwaway_schema
 
 
@@ -26,17 +23,12 @@ async def kit_on(url: str, data_dir: Path) -> AsyncIterator[PolicyKit]:
     storage = await open_storage(url)
     clock = Clock()
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
     runner = RecordingRunner()
-    budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
-    services = Services(
-        settings=settings, jobs=storage.jobs, ledger=storage.ledger, budgets=budgets,
-        runner=runner, clock=clock, simulated=False,
-    )  # fmt: skip
+    services = services_on(storage, settings, runner, clock)
     poster = RecordingPoster()
     services.posters[Platform.DISCORD] = poster
     try:
-        yield PolicyKit(Commands(services), services, runner, clock, poster)
+        yield PolicyKit(Commands(services), services, runner, clock, storage, poster)
     finally:
         await storage.close()
 

@@ -14,6 +14,7 @@ from bot.model import Actor, Attachment, ButtonAction, Invocation, Place, Platfo
 from bot.money import Money
 from commands import Commands
 from commands.context import Services
+from storage import Storage
 from tests.clocks import Clock
 
 
@@ -64,6 +65,7 @@ class PolicyKit:
     services: Services
     runner: RecordingRunner
     clock: Clock
+    storage: Storage  # what the services are on (tests count its statements)
     poster: RecordingPoster = field(default_factory=RecordingPoster)
 
     def invoke(self, command: str, actor: Actor | None = None, **options: object):

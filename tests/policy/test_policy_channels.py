@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from policykit import ALICE, PolicyKit
 
+from bot.errors import NotAllowed
 from bot.model import Invocation, Place
 
 
@@ -96,3 +97,14 @@ async def test_only_admins_change_channels(kit):
     reply = await kit.in_channel("admin channel", "C1", ALICE, action="deny")
     assert reply.text.startswith("Only an admin")
     assert (await kit.generate(channel="C1")).job_id
+
+
+async def test_an_admission_read_without_the_channel_list_cannot_pass_the_channel_check(kit):
+    await kit.in_channel("admin channel", "C1", action="deny")
+    budgets = kit.services.budgets
+    unchecked = await budgets.admission_context(ALICE.scope_key, "C1", check=False)
+    assert unchecked.channel is None
+    with pytest.raises(RuntimeError, match="channel list was not read"):
+        unchecked.check_channel()
+    with pytest.raises(NotAllowed, match="An admin turned off making videos"):
+        (await budgets.admission_context(ALICE.scope_key, "C1", presets=False)).check_channel()

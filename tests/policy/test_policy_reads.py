@@ -1,61 +1,48 @@
-"""A command reads its scope's caps and rules once and decides everything by that one read; the
+"""A command reads its scope's caps and rules once (a generate with its channel list and
+presets, in one statement) and decides everything by that one read; the
 next command reads afresh, so an admin's change (on this replica or another) applies to it."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from policykit import ADMIN, ALICE, PolicyKit
-from sqlalchemy import event
 
 from bot.model import ButtonAction
 from bot.money import Money
 from bot.ports import Cap, CapKind, Rule
 from storage import Storage, open_storage
 from tests.policy.conftest import kit_on
-from tests.storage.storage_testkit import require_postgres, throwaway_schema
+from tests.storage.storage_testkit import require_postgres, statements, throwaway_schema
 
 SCOPE = ALICE.scope_key
 
 
 @contextmanager
 def policy_reads(kit: PolicyKit) -> Iterator[list[str]]:
-    """The statements that read the stored caps (every read of the policy reads them)."""
+    """The statements that read the stored caps (every read of the policy reads them), once
+    the block has run."""
     seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM budget_caps" in statement:
-            seen.append(statement)
-
-    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements(kit.storage) as every:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+    seen.extend(s for s in every if s.startswith("SELECT") and "FROM budget_caps" in s)
 
 
 @contextmanager
-def table_reads(kit: PolicyKit) -> Iterator[Counter[str]]:
-    """How many statements read each table of what admins set for a request."""
-    seen: Counter[str] = Counter()
+def table_reads(kit: PolicyKit) -> Iterator[list[set[str]]]:
+    """Each statement that reads a table of what admins set for a request: the ones it reads
+    (once the block has run)."""
+    seen: list[set[str]] = []
     tables = ("budget_caps", "channel_access", "channel_defaults")
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT"):
-            seen.update(table for table in tables if f"FROM {table}" in statement)
-
-    engine = kit.services.budgets.store._engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements(kit.storage) as every:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+    for statement in every:
+        read = {table for table in tables if f"FROM {table}" in statement}
+        if statement.startswith("SELECT") and read:
+            seen.append(read)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -91,16 +78,34 @@ async def test_a_generate_reads_the_policy_once_for_its_thresholds_hold_and_aler
     assert len(seen) == 1
 
 
-async def test_a_generate_reads_the_channel_list_and_presets_with_the_policy_once(kit):
+EVERYTHING = {"budget_caps", "channel_access", "channel_defaults"}
+
+
+async def test_a_generate_reads_the_channel_list_and_presets_with_the_policy_in_one_statement(kit):
     await kit.in_channel("admin channel", "C1", action="allow")
     await kit.in_channel("admin defaults", "C1", num_frames="49")
     with table_reads(kit) as seen:
         assert (await kit.generate()).job_id
-    assert seen == {"budget_caps": 1, "channel_access": 1, "channel_defaults": 1}
+    assert seen == [EVERYTHING]
     with table_reads(kit) as seen:
         refused = await kit.generate(channel="C2")
     assert refused.text.startswith("Videos are not made in this channel. Allowed channels: <#C1>")
-    assert seen == {"budget_caps": 1, "channel_access": 1, "channel_defaults": 1}
+    assert seen == [EVERYTHING]
+
+
+async def test_an_estimate_reads_no_channel_list_and_a_reroll_no_presets(kit):
+    await kit.in_channel("admin channel", "C1", action="deny")
+    await kit.in_channel("admin defaults", "C1", num_frames="49")
+    with table_reads(kit) as seen:
+        estimate = await kit.invoke("estimate")  # told in any channel, with its presets
+    assert estimate.text.startswith("This video would cost") and "49 frames" in str(estimate.fields)
+    assert seen == [{"budget_caps", "channel_defaults"}]
+    await kit.in_channel("admin channel", "C1", action="clear")
+    job_id = (await kit.generate()).job_id
+    assert job_id is not None
+    with table_reads(kit) as seen:
+        rerolled = await kit.press(ButtonAction.REROLL, job_id)
+    assert rerolled.text.startswith("Held $") and seen == [{"budget_caps", "channel_access"}]
 
 
 async def test_asking_for_an_approval_and_approving_it_read_the_policy_once_each(kit):

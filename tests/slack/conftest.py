@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -17,18 +17,15 @@ from slackkit import (
     Monotonic,
     RecordingRunner,
     SlackKit,
-    services_for,
 )
 
 from adapters.slack import SlackAdapter
-from bot.budget.budgets import Budgets, CapPolicy
 from bot.model import Platform
-from bot.money import Money
 from bot.settings import Settings
 from commands import Commands
-from commands.context import Services
 from storage import open_storage
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.services import services_on
 
 
 @pytest.fixture
@@ -40,19 +37,30 @@ async def slack() -> AsyncIterator[FakeSlackAPI]:
         yield fake
 
 
-@pytest.fixture
-async def kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
+@asynccontextmanager
+async def slack_kit(
+    tmp_path: Path, slack: FakeSlackAPI, *, wire_poster: bool, **adapter_options: float
+) -> AsyncIterator[SlackKit]:
+    """A real SlackAdapter in HTTP mode on port 0 over a core on SQLite (`wire_poster`: the
+    adapter's poster in the services, as adapters.app.core.serve wires it)."""
     storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
-    )  # fmt: skip
-    services = services_for(settings, storage)
-    runner = services.runner
-    assert isinstance(runner, RecordingRunner)
+        _env_file=None,
+        data_dir=tmp_path,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.api_url,
+        slack_port=0,
+    )
+    runner = RecordingRunner()
+    services = services_on(storage, settings, runner, Clock())
     ticks, sleep = Monotonic(), GatedSleep()
-    adapter = SlackAdapter(settings, Commands(services), clock=ticks, sleep=sleep,
-                           host="127.0.0.1", step_wait=5)  # fmt: skip
+    commands = Commands(services)
+    adapter = SlackAdapter(
+        settings, commands, clock=ticks, sleep=sleep, host="127.0.0.1", **adapter_options
+    )
+    if wire_poster:
+        services.posters[Platform.SLACK] = adapter.poster
     await adapter.start()
     session = aiohttp.ClientSession()
     driver = Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)
@@ -63,36 +71,17 @@ async def kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
         await session.close()
         await adapter.close()
         await storage.close()
+
+
+@pytest.fixture
+async def kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
+    async with slack_kit(tmp_path, slack, wire_poster=False, step_wait=5) as kit:
+        yield kit
 
 
 @pytest.fixture
 async def policy_kit(tmp_path: Path, slack: FakeSlackAPI) -> AsyncIterator[SlackKit]:
-    """`kit` with the budget policy stored (admin commands and approvals need it) and the
-    adapter's poster in the services, as adapters.app.core.serve wires it."""
-    storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
-    )  # fmt: skip
-    clock = Clock()
-    policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
-    runner = RecordingRunner()
-    services = Services(
-        settings=settings, jobs=storage.jobs, ledger=storage.ledger,
-        budgets=Budgets(storage.ledger, policy, clock, store=storage.policy), runner=runner,
-        clock=clock, simulated=False,
-    )  # fmt: skip
-    ticks, sleep = Monotonic(), GatedSleep()
-    adapter = SlackAdapter(settings, Commands(services), clock=ticks, sleep=sleep,
-                           host="127.0.0.1")  # fmt: skip
-    services.posters[Platform.SLACK] = adapter.poster  # as adapters.app.core.serve does
-    await adapter.start()
-    session = aiohttp.ClientSession()
-    driver = Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)
-    try:
-        yield SlackKit(adapter, driver, slack, services, runner, ticks, sleep)
-    finally:
-        sleep.release()
-        await session.close()
-        await adapter.close()
-        await storage.close()
+    """`kit` with the adapter's poster in the services (approvals and the admin channel's
+    alerts post through it)."""
+    async with slack_kit(tmp_path, slack, wire_poster=True) as kit:
+        yield kit

@@ -11,14 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from PIL import Image
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
-from bot.budget.budgets import Budgets, CapPolicy
 from bot.events import Cancelled
 from bot.jobs.record import Job
 from bot.money import Money
@@ -26,6 +24,7 @@ from bot.settings import Settings
 from commands.context import Services
 from storage import Storage
 from tests.clocks import Clock
+from tests.services import services_on
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
@@ -91,13 +90,7 @@ class RecordingRunner:
 
 def services_for(settings: Settings, storage: Storage) -> Services:
     """Real commands' services on real storage, $1 a day per user, a recording runner."""
-    clock = Clock()
-    policy = CapPolicy(Money.usd("1"), "day", ZoneInfo("UTC"), Money.usd("5"))
-    budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
-    return Services(
-        settings=settings, jobs=storage.jobs, ledger=storage.ledger, budgets=budgets,
-        runner=RecordingRunner(), clock=clock, simulated=False,
-    )  # fmt: skip
+    return services_on(storage, settings, RecordingRunner(), Clock())
 
 
 def png_bytes(width: int = 320, height: int = 192) -> bytes:

@@ -60,6 +60,46 @@ async def test_caps_and_rules_are_read_in_one_statement_and_agree(storage: Stora
     assert await storage.policy.rules(scope="discord:empty") == {}
 
 
+async def test_an_admissions_policy_channel_list_and_presets_come_from_one_statement(
+    storage: Storage,
+):
+    await some_policy(storage)
+    store = storage.policy
+    listed = [(SCOPE, "C1", ChannelAccess.ALLOW), (SCOPE, "C2", ChannelAccess.DENY)]
+    for scope, channel, access in [*listed, ("slack:T1", "C9", ChannelAccess.DENY)]:
+        await store.set_channel(
+            scope=scope, channel_id=channel, access=access, actor="r", reason="", at=T0
+        )
+    presets = [("C1", "num_frames", "49"), ("C1", "resolution", "720p"), ("C2", "num_frames", "97")]
+    for channel, option, value in presets:
+        await store.set_channel_default(
+            scope=SCOPE, channel_id=channel, option=option, value=value, actor="r", reason="", at=T0
+        )
+    with statements(storage) as seen:
+        read = await store.read(scope=SCOPE, channel_list=True, presets_of="C1")
+    assert len(seen) == 1, seen
+    every_table = ("budget_caps", "scope_rules", "channel_access", "channel_defaults")
+    assert all(f"FROM {table}" in seen[0] for table in every_table), seen
+    assert list(read.caps) == await store.caps(scope=SCOPE)
+    assert dict(read.rules) == await store.rules(scope=SCOPE)
+    assert read.channels == await store.channels(scope=SCOPE)
+    assert read.channels == {"C1": ChannelAccess.ALLOW, "C2": ChannelAccess.DENY}
+    assert read.presets == await store.channel_defaults(scope=SCOPE, channel_id="C1")
+    assert read.presets == {"num_frames": "49", "resolution": "720p"}
+    with statements(storage) as seen:
+        policy_only = await store.read(scope=SCOPE)
+        with_presets = await store.read(scope=SCOPE, presets_of="C2")
+        with_list = await store.read(scope=SCOPE, channel_list=True)
+    assert len(seen) == 3 and not any("channel_" in s for s in seen[:1]), seen
+    assert "channel_access" not in seen[1] and "channel_defaults" not in seen[2], seen
+    assert (policy_only.channels, policy_only.presets) == (None, None)
+    assert with_presets.presets == {"num_frames": "97"} and with_presets.channels is None
+    assert with_list.channels == read.channels and with_list.presets is None
+    assert policy_only.caps == with_presets.caps == with_list.caps == read.caps
+    empty = await store.read(scope="discord:empty", channel_list=True, presets_of="C1")
+    assert (empty.caps, dict(empty.rules), empty.channels, empty.presets) == ((), {}, {}, {})
+
+
 async def test_policy_and_ledger_reads_go_on_while_another_writer_holds_the_lock(
     on_sqlite: Storage, sqlite_file: Path
 ):
