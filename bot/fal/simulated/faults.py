@@ -32,6 +32,14 @@ class Faults:
     safety_rejection: bool = False
     # Job end: the run fails with this request error_type, e.g. "runner_disconnected".
     run_error: str | None = None
+    # Job end: render this width x height (or this many frames) instead of what was asked,
+    # while x-fal-billable-units still bills what was asked, as fal may.
+    render_size: tuple[int, int] | None = None
+    render_frames: int | None = None
+    # Result: send this x-fal-billable-units verbatim (more than asked, or malformed).
+    billable_units: str | None = None
+    # Result: send no x-fal-billable-units header at all.
+    omit_billable_units: bool = False
     # Result: 200 with a body that is not JSON.
     bad_json_result: bool = False
     # Result: 200 JSON without the "video" key.

@@ -190,8 +190,10 @@ class QueueApi:
             )
             response.headers.update(headers)
             return response
-        headers["x-fal-billable-units"] = str(outcome.billable_units)
         faults = self._fal.faults
+        if not faults.omit_billable_units:
+            units = faults.billable_units or str(outcome.billable_units)
+            headers["x-fal-billable-units"] = units
         if faults.bad_json_result:
             return web.Response(
                 text='{"video": {"url": ', content_type="application/json", headers=headers

@@ -92,8 +92,11 @@ async def _render(fal: SimulatedFal, job: SimJob, sheet: bytes, aspect: float) -
     fps = float(model.number(arguments, "frames_per_second"))
     seed = model.chosen_seed(arguments, fal.rng)
     audio = bool(model.argument(arguments, "generate_audio"))
-    spec = VideoSpec(width, height, frames, fps, audio, seed)
-    await job.log(f"Encoding video ({spec.even_size[0]}x{spec.even_size[1]}, {frames} frames)")
+    billed = model.billable_megapixels(width, height, frames)  # what was asked, whatever is made
+    made_width, made_height = fal.faults.render_size or (width, height)
+    made_frames = fal.faults.render_frames or frames
+    spec = VideoSpec(made_width, made_height, made_frames, fps, audio, seed)
+    await job.log(f"Encoding video ({spec.even_size[0]}x{spec.even_size[1]}, {made_frames} frames)")
     path = fal.video_dir / f"{job.request_id}.mp4"
     size = await asyncio.to_thread(render_video, sheet, spec, path)
     url = fal.storage.adopt(path, f"{job.request_id}.mp4", "video/mp4", is_video=True)
@@ -108,7 +111,7 @@ async def _render(fal: SimulatedFal, job: SimJob, sheet: bytes, aspect: float) -
         "seed": seed,
         "prompt": model.echoed_prompt(arguments),
     }
-    return Outcome(result=result, billable_units=model.billable_megapixels(width, height, frames))
+    return Outcome(result=result, billable_units=billed)
 
 
 def _aspect(sheet: bytes) -> float:
