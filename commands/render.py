@@ -97,6 +97,8 @@ def result_reply(job: Job, event: Succeeded) -> Reply:
     if result and result.expanded_prompt and result.expanded_prompt != job.request.prompt:
         fields.append(("Expanded prompt", short(result.expanded_prompt, 900)))
     text = f"🎬 <@{job.origin.user_id}> your video is ready: **{short(job.request.prompt)}**"
+    if (differs := rendered_difference(job)) is not None:
+        text += f"\n{differs}"
     if job.simulated:
         text += f"\n{SIMULATED_NOTE}"
     return Reply(
@@ -107,6 +109,31 @@ def result_reply(job: Job, event: Succeeded) -> Reply:
         file=event.video,
         job_id=job.id,
     )
+
+
+def rendered_difference(job: Job) -> str | None:
+    """One line when fal rendered another size or frame count than asked; None when not."""
+    rendered = job.result.rendered if job.result else None
+    if rendered is None:
+        return None
+    asked, frames = job.request.size(), job.request.num_frames
+    made, wanted = f"{rendered.width}x{rendered.height}", str(asked)
+    if rendered.num_frames != frames:
+        made, wanted = f"{made} x {rendered.num_frames} frames", f"{wanted} x {frames}"
+    if made == wanted:
+        return None
+    units = job.billed_megapixels
+    bill = "sent no readable bill" if units is None else f"billed {units} MP"
+    return f"fal rendered {made} of the {wanted} asked, and {bill}"
+
+
+def _billed(job: Job) -> str:
+    if job.billed_nanos is not None:
+        return f"{Money(job.billed_nanos)} ({job.billed_megapixels} MP)"
+    header = job.result.billable_units if job.result else None
+    if header is None:
+        return "no bill sent"
+    return f"not used (x-fal-billable-units {short(header, 40)!r})"
 
 
 def job_line(job: Job) -> str:
@@ -138,6 +165,12 @@ def job_details(job: Job) -> Reply:
         fields.append(("Requested seed", str(request.seed)))
     if job.captured_nanos is not None:
         fields.append(("Charged", str(Money(job.captured_nanos))))
+        fields.append(("Billed by fal", _billed(job)))
+        if job.probed_nanos is not None:
+            probed = f"{Money(job.probed_nanos)} ({job.probed_megapixels} MP)"
+            fields.append(("Probed video", probed))
+        if job.uncharged_nanos:
+            fields.append(("Billed above the hold", f"{Money(job.uncharged_nanos)}, not charged"))
     if job.result:
         if job.result.seed is not None:
             fields.append(("Seed", str(job.result.seed)))
@@ -149,8 +182,6 @@ def job_details(job: Job) -> Reply:
                     f"{r.width}x{r.height}, {r.num_frames} frames, {r.duration_seconds:.2f} s",
                 )
             )
-        if job.result.billable_units:
-            fields.append(("fal billed units", job.result.billable_units))
     if job.simulated:
         fields.append(("Note", "simulated run, not charged"))
     return Reply(text=f"Job `{job.id}`", fields=tuple(fields), job_id=job.id)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from bot.errors import GenerationFailed, LostJob
 from bot.events import Failed, JobEvent, Succeeded
+from bot.jobs.billing import settle
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, Result
 from bot.model import Payload, Platform
 from bot.money import Money
 from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
-from bot.pricing import quote
 
 log = logging.getLogger(__name__)
 Change = Callable[[Job], Job | None]
@@ -158,18 +158,24 @@ class Lifecycle:
         )
 
     async def finish(self, job: Job) -> Job:
-        """Download, probe, price and capture (or release when simulated); -> SUCCEEDED."""
+        """Download, probe, settle (bot.jobs.billing) and capture, or release when simulated;
+        -> SUCCEEDED."""
         assert job.result is not None
         video = self.videos / f"{job.id}.mp4"
         await self.gateway.download(job.result.video_url, video, max_bytes=self.max_video_bytes)
         rendered = await self.probe(video)
-        actual = quote(rendered.width, rendered.height, rendered.num_frames, self.price).cost
-        quoted = Money(job.quoted_nanos)
-        charge = min(actual, quoted)  # never above the quote the user accepted
+        bill = settle(
+            job_id=job.id,
+            hold=Money(job.quoted_nanos),
+            billable_units=job.result.billable_units,
+            rendered=rendered,
+            price_per_megapixel=self.price,
+        )
+        charge, uncharged = bill.charge, bill.uncharged
         now = self.clock()
         if job.simulated:
             await self.ledger.release(job_id=job.id, at=now, note="simulated: nothing charged")
-            charge = Money.zero()
+            charge = uncharged = Money.zero()
         elif not await self.ledger.capture(job_id=job.id, amount=charge, at=now):
             log.warning("job %s: capture found the hold already closed", job.id)
         result = job.result.model_copy(update={"rendered": rendered, "video_path": str(video)})
@@ -181,7 +187,11 @@ class Lifecycle:
                     self.clock(),
                     result=result,
                     captured_nanos=charge.nanos,
-                    actual_nanos=actual.nanos,
+                    billed_megapixels=bill.billed_megapixels,
+                    billed_nanos=None if bill.billed is None else bill.billed.nanos,
+                    probed_megapixels=bill.probed_megapixels,
+                    probed_nanos=bill.probed.nanos,
+                    uncharged_nanos=uncharged.nanos,
                     finished_at=self.clock(),
                 )
                 if j.state in AT_FAL

@@ -8,9 +8,10 @@ record as a document and swaps it only if the state it read is still the state s
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from bot.errors import IllegalTransition
 from bot.model import Payload, Platform
@@ -112,8 +113,17 @@ class Job(BaseModel):
     fal_request_id: str | None = None
     submit_token: str | None = None  # idempotency marker sent with the submit (see fal_gateway)
     result: Result | None = None
+    # Money once fal has rendered (see bot.jobs.billing): the capture, fal's bill (None when
+    # it sent none readable), the price of the MP4 probed, and what fal billed above the hold.
     captured_nanos: int | None = None
-    actual_nanos: int | None = None  # the price of what was rendered, for reconciliation
+    billed_megapixels: Decimal | None = None
+    billed_nanos: int | None = None
+    probed_megapixels: int | None = None
+    # Stored as `actual_nanos` before fal's bill was read: old documents still load.
+    probed_nanos: int | None = Field(
+        default=None, validation_alias=AliasChoices("probed_nanos", "actual_nanos")
+    )
+    uncharged_nanos: int = 0
     failure: str | None = None  # the sentence shown to the user
     created_at: datetime
     updated_at: datetime
