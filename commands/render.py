@@ -167,8 +167,8 @@ def job_details(job: Job) -> Reply:
         fields.append(("Charged", str(Money(job.captured_nanos))))
         fields.append(("Billed by fal", _billed(job)))
         if job.probed_nanos is not None:
-            probed = f"{Money(job.probed_nanos)} ({job.probed_megapixels} MP)"
-            fields.append(("Probed video", probed))
+            probed, mp = str(Money(job.probed_nanos)), job.probed_megapixels
+            fields.append(("Probed video", probed if mp is None else f"{probed} ({mp} MP)"))
         if job.uncharged_nanos:
             fields.append(("Billed above the hold", f"{Money(job.uncharged_nanos)}, not charged"))
     if job.result:

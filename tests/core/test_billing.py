@@ -12,6 +12,7 @@ from bot.jobs.record import Job, Rendered
 from bot.money import Money
 from bot.pricing import DEFAULT_PRICE_PER_MEGAPIXEL as PRICE
 from bot.pricing import quote
+from commands.render import job_details
 
 # 1024x596 x 121 frames = 73.85 MP, rounded up to 74.
 SMALLER = Rendered(
@@ -94,3 +95,5 @@ def test_a_job_stored_before_the_bill_was_read_still_loads():
     job = Job.model_validate(document)
     assert job.probed_nanos == 2407500 and job.billed_nanos is None and job.uncharged_nanos == 0
     assert "actual_nanos" not in job.model_dump_json()
+    shown = dict(job_details(job).fields)
+    assert shown["Probed video"] == str(Money(2407500)) and shown["Billed by fal"] == "no bill sent"

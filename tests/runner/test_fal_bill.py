@@ -6,11 +6,13 @@ billing what was asked, bill more, send a malformed bill or none at all."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 
 import pytest
 from runnerkit import ALICE, PLACE, RecordingPoster, generate, paid_core
 
+from adapters.console.poster import ConsolePoster
 from bot.events import Succeeded
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.record import Job
@@ -110,3 +112,17 @@ async def test_a_render_as_asked_shows_no_difference_and_charges_the_bill(tmp_pa
     assert captures == [HOLD] and job.billed_nanos == HOLD.nanos == job.probed_nanos
     assert "fal rendered" not in result_reply(job, event).text
     assert "Billed above the hold" not in shown
+
+
+async def test_the_terminal_shows_the_difference_in_one_line(tmp_path, fal):
+    fal.faults.render_size = (128, 80)
+    screen = io.StringIO()
+    poster = ConsolePoster(screen)
+    async with paid_core(tmp_path, fal, poster) as core:
+        job_id = await generate(core, **ASKED)
+        _, event = await asyncio.wait_for(poster.ending(job_id), 30)
+        await core.supervisor.wait(job_id)
+    assert isinstance(event, Succeeded) and event.cost == HOLD
+    lines = screen.getvalue().splitlines()
+    assert "fal rendered 128x80 of the 256x160 asked, and billed 5 MP" in lines
+    assert f"  Cost: {HOLD}" in lines
