@@ -11,6 +11,7 @@ from bot.errors import FalUnavailable, GenerationFailed, ResultExpired, SubmitOu
 from bot.fal.gateway import FalGateway
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.lifecycle import result_from_payload
+from bot.media.video import probe
 
 
 async def test_validation_error_names_field_and_message(
@@ -153,6 +154,32 @@ async def test_missing_video_fails_cleanly(
     assert "video" not in result.payload and result.billable_units == "1"
     with pytest.raises(GenerationFailed, match="no video"):
         result_from_payload(result)
+
+
+async def test_a_smaller_render_is_still_billed_as_asked(
+    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, tmp_path: Path
+) -> None:
+    fal.faults.render_size, fal.faults.render_frames = (128, 80), 5
+    result = await gateway.result(await finished(gateway, fal, sheet_url))
+    assert result.billable_units == "1"  # the 256x160 x 9 frames asked
+    video = tmp_path / "v.mp4"
+    await gateway.download(result.payload["video"]["url"], video, max_bytes=1 << 26)
+    rendered = await probe(video)
+    assert (rendered.width, rendered.height, rendered.num_frames) == (128, 80, 5)
+
+
+@pytest.mark.parametrize(("units", "omit", "sent"), [("9", False, "9"), (None, True, None)])
+async def test_the_bill_can_be_another_than_asked_or_absent(
+    gateway: FalGateway,
+    fal: SimulatedFal,
+    sheet_url: str,
+    units: str | None,
+    omit: bool,
+    sent: str | None,
+) -> None:
+    fal.faults.billable_units, fal.faults.omit_billable_units = units, omit
+    result = await gateway.result(await finished(gateway, fal, sheet_url))
+    assert "video" in result.payload and result.billable_units == sent
 
 
 async def test_expired_result_says_so(
