@@ -98,7 +98,8 @@ async def admin_usage(invocation: Invocation, services: Services) -> Reply:
 
 
 async def admin_export(invocation: Invocation, services: Services) -> Reply:
-    """The ledger entries of the period as CSV (exact dollar amounts)."""
+    """The ledger entries of the period as CSV: exact dollar amounts, and signed held, spent
+    and granted deltas that add up to what `budget` shows (bot.reports.deltas)."""
     period, tz, _since, _until, entries = await _period_entries(invocation, services)
     scope, now = invocation.actor.scope_key, services.clock()
     path = _reports_dir(services) / _file_name("ledger", scope, period, now, "csv")

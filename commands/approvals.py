@@ -37,7 +37,7 @@ def _when(moment: datetime, budgets: Budgets, tz_key: str | None = None) -> str:
 async def _reason(actor: Actor, services: Services, policy: ScopePolicy, cost: Money) -> str | None:
     """Which cap the video hits, for the admins; None when it now fits everything."""
     if policy.approval_above is not None and cost > policy.approval_above:
-        return f"it costs more than the {policy.approval_above} approval threshold"
+        return f"it costs more than the {policy.approval_above.with_exact()} approval threshold"
     statuses = await services.budgets.status(
         actor.scope_key, actor.user_id, actor.roles, policy=policy
     )
@@ -110,7 +110,7 @@ def request_reply(request: ApprovalRequest, job: Job, expires: str) -> Reply:
         text=f"🙋 <@{request.user_id}> asks for approval of a {cost} video (job `{job.id}`).",
         fields=(
             ("Prompt", short(job.request.prompt, 300)),
-            ("Price", f"{cost} (exactly ${cost.exact_str()})"),
+            ("Price", cost.with_exact()),
             ("Why it needs approval", request.reason),
             ("Asked in", mention(job.origin.channel_id)),
             ("Expires", expires),

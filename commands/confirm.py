@@ -31,9 +31,9 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
     minutes = int(CONFIRM_TTL.total_seconds() // 60)
     return Reply(
         text=(
-            f"This video costs {quote.cost} (exactly ${quote.cost.exact_str()}), above the "
-            f"{threshold} that needs a confirmation here. Confirm within {minutes} min to hold "
-            "it and start; nothing is held until then."
+            f"This video costs {quote.cost.with_exact()}, above the {threshold.with_exact()} "
+            f"that needs a confirmation here. Confirm within {minutes} min to hold it and start; "
+            "nothing is held until then."
         ),
         fields=(("Price", price_line(quote)),),
         buttons=(

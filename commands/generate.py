@@ -146,7 +146,7 @@ async def start_job(
             services,
             policy,
             (
-                f"This video costs {cost} (exactly ${cost.exact_str()}), above the {above} that "
+                f"This video costs {cost.with_exact()}, above the {above.with_exact()} that "
                 "needs an admin's approval here."
             ),
         )

@@ -15,7 +15,7 @@ BAR_WIDTH = 20
 def price_line(quote: Quote) -> str:
     return (
         f"{quote.width}x{quote.height}, {quote.num_frames} frames = {quote.megapixels} MP "
-        f"x ${quote.price_per_megapixel}/MP = {quote.cost} (exactly ${quote.cost.exact_str()})"
+        f"x ${quote.price_per_megapixel}/MP = {quote.cost.with_exact()}"
     )
 
 

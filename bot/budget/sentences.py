@@ -20,7 +20,7 @@ def reset_of(limit: Limit, now: datetime, tz: ZoneInfo) -> str:
 
 def too_big(cost: Money, ceiling: Money) -> str:
     return (
-        f"This request costs {cost} ({cost.exact_str()} USD), above the {ceiling} "
+        f"This request costs {cost.with_exact()}, above the {ceiling.with_exact()} "
         "limit for one video. Try fewer frames or a smaller resolution."
     )
 
@@ -45,8 +45,12 @@ def refusal(cost: Money, outcome: HoldOutcome, now: datetime, tz: ZoneInfo) -> s
     assert limit is not None and usage is not None
     room = max(limit.limit - usage.used, Money.zero())
     granted = f", {usage.granted} granted" if usage.granted else ""
+    # "costs $0.40 but has $0.40 left" would read as wrong: when cents hide the gap, be exact.
+    exact = str(cost) == str(room)
+    shown_cost = cost.exact_text() if exact else str(cost)
+    shown_room = room.exact_text() if exact else str(room)
     return (
-        f"This video costs {cost}, but {limit.name} has {room} left "
+        f"This video costs {shown_cost}, but {limit.name} has {shown_room} left "
         f"({limit.limit} cap, {usage.spent} spent, {usage.held} in flight{granted}); "
         f"it {reset_of(limit, now, tz)}."
     )

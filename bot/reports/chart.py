@@ -1,8 +1,9 @@
 """The usage chart: captured spend per time bucket and user, stacked bars in a PNG.
 
 Matplotlib draws off screen (the Agg backend) and the drawing is CPU and file work, so callers
-run `render_chart` in a thread (`asyncio.to_thread`). Amounts stay integer nano-dollars; only
-the bars' pixel positions are computed by matplotlib, from integer cents.
+run `render_chart` in a thread (`asyncio.to_thread`). Amounts stay integer nano-dollars: the
+bars are drawn from them (so a sub-cent spend is not floored away to nothing), and each axis
+label is the tick turned back into nano-dollars and shown as people see money (`str(Money)`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.money import Money
 from bot.ports import Entry, EntryKind
 from bot.reports.usage import POOL
 
 MAX_SERIES = 8  # users drawn separately in the chart; the rest add up as "others"
 
 
-def _cents(amount: int) -> int:
-    return amount // 10_000_000
+def tick_label(nanos: float) -> str:
+    """An axis tick (matplotlib's float, in nano-dollars) as people see money: "$0.0025"."""
+    return str(Money(int(Decimal(float(nanos)).to_integral_value())))
 
 
 def _buckets(since: datetime, until: datetime) -> timedelta:
@@ -69,13 +72,10 @@ def render_chart(
     width = step / timedelta(days=1) * 0.9  # bar width in days, matplotlib's date unit
     bottom = [0] * count
     for label, values in series.items():
-        cents = [_cents(v) for v in values]
         # matplotlib converts datetimes through its date units, which its stubs do not know of.
-        axes.bar(starts, cents, width=width, bottom=bottom, label=label, align="edge")  # type: ignore[arg-type]
-        bottom = [b + c for b, c in zip(bottom, cents, strict=True)]
-    axes.yaxis.set_major_formatter(
-        FuncFormatter(lambda value, _pos: f"${Decimal(str(value)) / 100:,.2f}")
-    )
+        axes.bar(starts, values, width=width, bottom=bottom, label=label, align="edge")  # type: ignore[arg-type]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: tick_label(value)))
     axes.set_title(title)
     axes.set_ylabel("spent")
     axes.set_xlabel(f"time ({tz.key})")

@@ -2,7 +2,9 @@
 file (chart or CSV) once a day old.
 
 Both do blocking file work, so callers run them in a thread (`asyncio.to_thread`). Amounts are
-written as exact dollars, never through a float.
+written as exact dollars, never through a float. Besides each entry's `amount_usd`, the CSV has
+its signed `held_delta`, `spent_delta` and `granted_delta` (bot.reports.deltas): summed over the
+rows, they are the held, spent and granted that `budget` shows for the period.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.ports import Entry
+from bot.reports.deltas import deltas
 from bot.reports.usage import POOL
 
 REPORT_MAX_AGE_SECONDS = 24 * 3600
@@ -24,6 +27,9 @@ CSV_COLUMNS = [
     "user_id",
     "ref",
     "amount_usd",
+    "held_delta",
+    "spent_delta",
+    "granted_delta",
     "effective_at_utc",
     "effective_at_local",
     "created_at_utc",
@@ -44,7 +50,7 @@ def write_csv(entries: Iterable[Entry], *, tz: ZoneInfo, path: Path) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
-        for e in entries:
+        for e, change in deltas(entries):
             writer.writerow(
                 [
                     e.id,
@@ -52,6 +58,9 @@ def write_csv(entries: Iterable[Entry], *, tz: ZoneInfo, path: Path) -> Path:
                     _cell(e.user_id or POOL),
                     _cell(e.ref),
                     e.amount.exact_str(),
+                    change.held.exact_str() if change.held is not None else "",
+                    change.spent.exact_str(),
+                    change.granted.exact_str(),
                     e.effective_at.isoformat(),
                     e.effective_at.astimezone(tz).isoformat(),
                     e.created_at.isoformat(),

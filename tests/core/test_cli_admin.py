@@ -19,7 +19,7 @@ from bot.ports import CapKind
 from storage import open_storage
 
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
-# 768x448, 25 frames: 9 MP, $0.02; above the $0.01 these tests set for confirmations.
+# 768x448, 25 frames: 9 MP, $0.0216675; above the $0.01 these tests set for confirmations.
 SMALL = ("--prompt", "the chef tosses pasta", "--resolution", "768x448", "--num-frames", "25")
 
 
@@ -105,6 +105,22 @@ async def test_caps_grant_audit_usage_and_export_from_the_terminal(
         CapKind.USER, "bob", "$25.00", "week")  # fmt: skip
 
 
+async def test_a_tiny_job_is_priced_held_and_spent_exactly_in_the_terminal(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    tiny = ("--prompt", "a fox", "--resolution", "64x64", "--num-frames", "9")  # 1 MP
+    image = str(sheet(tmp_path))
+    code, out, err = await ltxbot(
+        env, tmp_path, "generate", "--sheet", image, *tiny, "--out", "v.mp4"
+    )
+    assert code == 0, err
+    assert out.startswith("Held $0.0024075 for job"), out
+    assert "= 1 MP x $0.0024075/MP = $0.0024075\n" in out  # exact already: no "(exactly"
+    assert "$0.00 " not in out and "$0.00," not in out
+    code, out, err = await ltxbot(env, tmp_path, "budget")
+    assert code == 0 and "$0.0024075 spent · $0.00 in flight" in out, err
+
+
 async def test_admin_mistakes_are_argparse_errors(env: dict[str, str], tmp_path: Path) -> None:
     (wrong, _, choice), (short, _, missing) = await asyncio.gather(
         ltxbot(env, tmp_path, "admin", "caps", "set", "--target", "usr"),
@@ -135,13 +151,13 @@ async def test_a_price_above_the_threshold_is_asked_confirmed_or_refused(
         os.close(controller)
         os.close(terminal)
     assert asked == 1, asked_err
-    assert "This video costs $0.02" in asked_out and "above the $0.01" in asked_out
-    assert "Confirm $0.02? [y/N] Aborted job" in asked_out
+    assert "This video costs $0.0216675" in asked_out and "above the $0.01" in asked_out
+    assert "Confirm $0.0216675? [y/N] Aborted job" in asked_out
     assert piped == 1 and piped_out == ""
     assert "above the confirmation threshold here; nothing was held" in piped_err
     assert "--yes" in piped_err and "Traceback" not in piped_err
     assert yes == 0, yes_err
-    assert "Confirm" not in yes_out and yes_out.startswith("Held $0.02 for job")
+    assert "Confirm" not in yes_out and yes_out.startswith("Held $0.0216675 for job")
     video = await asyncio.to_thread((tmp_path / "v.mp4").read_bytes)
     assert "saved v.mp4" in yes_out and video[4:8] == b"ftyp"
 

@@ -88,7 +88,7 @@ async def test_a_request_lands_in_the_admin_channel_and_an_admins_approve_starts
         assert job.id == job_id and job.state is JobState.HELD
         assert job_id in await kit.services.ledger.open_holds()
         told = kit.fake.messages_to(CHANNEL)[-1].body["content"]
-        assert told == (f"<@{ADMIN['user']['id']}> approved your $0.00 video (job `{job_id}`); "
-                        "it is starting.")  # fmt: skip
+        assert told == (f"<@{ADMIN['user']['id']}> approved your $0.0024075 video "
+                        f"(job `{job_id}`); it is starting.")  # fmt: skip
         again = await ask(kit, press(kit, ADMIN_CHANNEL, buttons[1][1], ADMIN, request))
         assert again.startswith("Already approved by") and len(kit.runner.started) == 1

@@ -28,9 +28,19 @@ async def test_a_stored_default_replaces_the_settings_default(kit):
     await kit.admin("caps", action="set", target="default", amount="0.50", period="week")
     assert (await kit.generate()).job_id
     second = await kit.generate()
-    assert "your weekly cap has $0.10 left" in second.text
+    assert "your weekly cap has $0.0979475 left" in second.text
     # 2026-11-25 is a Wednesday: the week resets on Monday 30th at local midnight.
     assert "resets Mon 30 Nov 00:00 UTC" in second.text
+
+
+async def test_a_refusal_is_exact_when_cents_would_show_the_room_equal_to_the_price(kit):
+    await kit.admin("caps", action="set", target="default", amount="0.80", period="day")
+    assert (await kit.generate()).job_id
+    refused = await kit.generate()  # $0.3979475 left: "$0.40", as the $0.4020525 price
+    assert refused.job_id is None
+    assert refused.text.startswith(
+        "This video costs $0.4020525, but your daily cap has $0.3979475 left ($0.80 cap,"
+    )
 
 
 async def test_an_override_replaces_the_default_for_that_user_only(kit):
@@ -51,7 +61,7 @@ async def test_role_caps_replace_the_default_and_each_must_fit(kit):
     assert "the daily cap for role 111 has" in (await kit.generate(ALICE)).text
     assert (await kit.generate(BOB)).job_id  # Bob has both roles: the $0.50 one binds
     refused = await kit.generate(BOB)
-    assert "the monthly cap for role 222 has $0.10 left" in refused.text
+    assert "the monthly cap for role 222 has $0.0979475 left" in refused.text
     assert "resets Tue 01 Dec 00:00 UTC" in refused.text
     budget = await kit.invoke("budget", BOB)
     assert [name for name, _ in budget.fields] == [

@@ -69,6 +69,16 @@ async def test_estimate_is_answered_ephemerally_with_the_exact_price(kit: SlackK
     assert kit.runner.started == []
 
 
+async def test_a_tiny_price_is_shown_exactly_not_as_cents(kit: SlackKit) -> None:
+    await kit.driver.command(
+        "estimate resolution=64x64 num_frames=9", response_url=kit.response_url()
+    )
+    await kit.until(lambda: kit.slack.responses)
+    text = kit.slack.responses[0]["text"]
+    assert "This video would cost $0.0024075." in text  # 1 MP, not "$0.00"
+    assert "= 1 MP x $0.0024075/MP = $0.0024075" in text and "$0.00." not in text
+
+
 async def test_unknown_option_explains_itself(kit: SlackKit) -> None:
     await kit.driver.command("estimate frames=5", response_url=kit.response_url())
     await kit.until(lambda: kit.slack.responses)
