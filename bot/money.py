@@ -19,7 +19,7 @@ prices and thresholds; `exact_text()` is the exact amount alone, "$0.4020525".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 NANOS_PER_USD = 1_000_000_000
 SHOWN_EXACTLY_BELOW = 100_000_000  # ten cents: smaller amounts are shown exactly, not in cents
@@ -63,6 +63,24 @@ class Money:
             return self.exact_text()
         cents = abs(self.dollars).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return f"{self._sign}${cents:,.2f}"
+
+    def room_text(self) -> str:
+        """Room left, as shown to people: never more than there is. Rounded down to cents from
+        ten cents up ("$9.99" for $9.9975925, where `str` would round up to "$10.00"), exact
+        below."""
+        return self._toward(ROUND_FLOOR)
+
+    def used_text(self) -> str:
+        """Money spent or held, as shown beside room left: never less than it is (rounded up to
+        cents from ten cents up), so that a whole-cent cap minus what is shown used is what is
+        shown left ("$1.00 cap, $0.81 in flight, $0.19 left" for $0.804105 held)."""
+        return self._toward(ROUND_CEILING)
+
+    def _toward(self, rounding: str) -> str:
+        if 0 < abs(self.nanos) < SHOWN_EXACTLY_BELOW:
+            return self.exact_text()
+        cents = self.dollars.quantize(Decimal("0.01"), rounding=rounding)
+        return f"{'-' if cents < 0 else ''}${abs(cents):,.2f}"
 
     def exact_text(self) -> str:
         """The exact amount for people, at least two decimals: "$0.4020525", "$1,234.50"."""

@@ -46,7 +46,7 @@ async def _reason(actor: Actor, services: Services, policy: ScopePolicy, cost: M
         if limit.user_id is not None and status.usage.used + cost > limit.limit:
             name = limit.name.replace("your ", "their ", 1)
             reset = services.budgets.describe_reset(limit)
-            return f"{name}: {status.remaining} left of {limit.limit}; it {reset}"
+            return f"{name}: {status.remaining.room_text()} left of {limit.limit}; it {reset}"
     return None
 
 

@@ -18,12 +18,13 @@ async def budget(invocation: Invocation, services: Services) -> Reply:
         fields.append(
             (
                 status.limit.name[0].upper() + status.limit.name[1:],
-                f"{status.remaining} left of {status.limit.limit} · {usage.spent} spent · "
-                f"{usage.held} in flight{granted} · {reset}",
+                f"{status.remaining.room_text()} left of {status.limit.limit} · "
+                f"{usage.spent.used_text()} spent · {usage.held.used_text()} in flight{granted} · "
+                f"{reset}",
             )
         )
     tightest = min(statuses, key=lambda status: status.remaining)
-    text = f"You have {tightest.remaining} left"
+    text = f"You have {tightest.remaining.room_text()} left"
     if len(statuses) > 1:
         text += f" (the tightest is {tightest.limit.name})"
     return Reply(text=text + ".", fields=tuple(fields))

@@ -93,7 +93,7 @@ def result_reply(job: Job, event: Succeeded) -> Reply:
         fields.append(("Seed", str(result.seed)))
     fields.append(("Cost", "simulated, not charged" if job.simulated else str(event.cost)))
     if event.remaining is not None:
-        fields.append(("Budget left", str(event.remaining)))
+        fields.append(("Budget left", event.remaining.room_text()))
     if result and result.expanded_prompt and result.expanded_prompt != job.request.prompt:
         fields.append(("Expanded prompt", short(result.expanded_prompt, 900)))
     text = f"🎬 <@{job.origin.user_id}> your video is ready: **{short(job.request.prompt)}**"

@@ -214,7 +214,7 @@ async def _await_video(core: Core, console: ConsoleAdapter, job_id: str, out: Pa
         return EXIT_USER
     await asyncio.to_thread(_copy, event.video, out)
     seed = job.result.seed if job.result else None
-    remaining = f", {event.remaining} left" if event.remaining is not None else ""
+    remaining = f", {event.remaining.room_text()} left" if event.remaining is not None else ""
     cost = "not charged (simulated)" if job.simulated else str(event.cost)
     print(f"saved {out} · job {job.id} · seed {seed} · cost {cost}{remaining}")
     return 0

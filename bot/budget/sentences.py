@@ -46,12 +46,13 @@ def refusal(cost: Money, outcome: HoldOutcome, now: datetime, tz: ZoneInfo) -> s
     room = max(limit.limit - usage.used, Money.zero())
     granted = f", {usage.granted} granted" if usage.granted else ""
     # "costs $0.40 but has $0.40 left" would read as wrong: when cents hide the gap, be exact.
-    exact = str(cost) == str(room)
+    exact = str(cost) == room.room_text()
     shown_cost = cost.exact_text() if exact else str(cost)
-    shown_room = room.exact_text() if exact else str(room)
+    shown_room = room.exact_text() if exact else room.room_text()
     return (
         f"This video costs {shown_cost}, but {limit.name} has {shown_room} left "
-        f"({limit.limit} cap, {usage.spent} spent, {usage.held} in flight{granted}); "
+        f"({limit.limit} cap, {usage.spent.used_text()} spent, "
+        f"{usage.held.used_text()} in flight{granted}); "
         f"it {reset_of(limit, now, tz)}."
     )
 
@@ -60,6 +61,6 @@ def alert_text(status: CapStatus, now: datetime, tz: ZoneInfo) -> str:
     limit, used = status.limit, status.usage.used
     share = used.nanos * 100 // limit.limit.nanos
     return (
-        f"Heads-up: {limit.name} is {share}% used ({used} of {limit.limit}, "
-        f"{status.remaining} left); it {reset_of(limit, now, tz)}."
+        f"Heads-up: {limit.name} is {share}% used ({used.used_text()} of {limit.limit}, "
+        f"{status.remaining.room_text()} left); it {reset_of(limit, now, tz)}."
     )

@@ -51,7 +51,7 @@ async def test_a_request_over_the_cap_is_rejected_with_the_cap_and_its_reset(kit
     third = await kit.invoke("generate", attachment=png_attachment(), prompt="three")
     assert first.job_id and second.job_id
     assert third.job_id is None
-    assert "your daily cap has $0.20 left" in third.text
+    assert "your daily cap has $0.19 left" in third.text
     assert "resets 00:00 UTC (in 12 h 0 min)" in third.text
     assert len(kit.runner.started) == 2
     history = await kit.invoke("history")

@@ -78,3 +78,37 @@ def test_the_rule_on_examples(amount: str, shown: str) -> None:
 def test_the_usage_charts_axis_shows_ticks_as_money() -> None:
     assert tick_label(2_407_500.0) == "$0.0024075"  # a sub-cent tick, not "$0.00"
     assert tick_label(250_000_000.0) == "$0.25" and tick_label(0.0) == "$0.00"
+
+
+@given(amounts)
+def test_room_left_is_never_shown_as_more_than_there_is(money: Money) -> None:
+    shown = money.room_text()
+    read = read_back(shown)
+    exact = Decimal(money.nanos) / NANOS_PER_USD
+    assert read <= exact and exact - read < Decimal("0.01"), shown
+    if abs(money.nanos) < SHOWN_EXACTLY_BELOW:
+        assert read == exact, shown
+
+
+def test_room_left_rounds_down_where_str_rounds_up() -> None:
+    left = Money.usd(10) - Money.usd("0.0024075")
+    assert str(left) == "$10.00" and left.room_text() == "$9.99"
+
+
+@given(amounts)
+def test_money_used_is_never_shown_as_less_than_it_is(money: Money) -> None:
+    read = read_back(money.used_text())
+    exact = Decimal(money.nanos) / NANOS_PER_USD
+    assert read >= exact and read - exact < Decimal("0.01")
+
+
+@given(st.integers(0, 10**6), st.integers(0, 10**15))
+def test_a_whole_cent_cap_minus_what_is_shown_used_is_what_is_shown_left(
+    cents: int, used_nanos: int
+) -> None:
+    cap, used = Money.usd(Decimal(cents) / 100), Money(used_nanos)
+    left = cap - used
+    if used.nanos >= SHOWN_EXACTLY_BELOW and left.nanos >= SHOWN_EXACTLY_BELOW:
+        assert read_back(cap.room_text()) - read_back(used.used_text()) == read_back(
+            left.room_text()
+        )

@@ -53,7 +53,7 @@ async def test_past_a_personal_cap_the_refusal_offers_to_ask_and_the_request_lan
     assert request.text == f"🙋 <@alice> asks for approval of a $0.40 video (job `{job_id}`)."
     fields = dict(request.fields)
     assert fields["Prompt"] == "a fox" and fields["Price"] == "$0.40 (exactly $0.4020525)"
-    assert fields["Why it needs approval"].startswith("their daily cap: $0.20 left of $1.00")
+    assert fields["Why it needs approval"].startswith("their daily cap: $0.19 left of $1.00")
     assert [(b.action, b.job_id) for b in request.buttons] == [
         (ButtonAction.APPROVE, job_id), (ButtonAction.DENY, job_id),
     ]  # fmt: skip
@@ -68,7 +68,7 @@ async def test_the_refusal_itself_carries_the_ask_button(kit):
     await kit.generate()
     await kit.generate()
     refused = await kit.generate()
-    assert "your daily cap has $0.20 left" in refused.text
+    assert "your daily cap has $0.19 left" in refused.text
     assert "press “Ask for approval”" in refused.text
     assert [b.action for b in refused.buttons] == [ButtonAction.REQUEST_APPROVAL,
                                                    ButtonAction.ABORT]  # fmt: skip
@@ -79,7 +79,7 @@ async def test_without_an_admin_channel_the_refusal_is_as_before(kit):
     await kit.generate()
     refused = await kit.generate()
     assert refused.job_id is None and refused.buttons == ()
-    assert "your daily cap has $0.20 left" in refused.text
+    assert "your daily cap has $0.19 left" in refused.text
 
 
 async def test_approve_by_an_admin_starts_the_job_once_and_tells_the_requester(kit):
@@ -110,7 +110,7 @@ async def test_approval_skips_the_personal_cap_but_not_the_team_pool(kit):
     job_id = await asked(kit)
     refused = await kit.press(ButtonAction.APPROVE, job_id, ADMIN)
     assert refused.text.startswith("Not started: This video costs $0.40, but the team's daily "
-                                   "pool has $0.20 left")  # fmt: skip
+                                   "pool has $0.19 left")  # fmt: skip
     assert "press Approve again" in refused.text
     assert await state_of(kit, job_id) is JobState.RECEIVED
     assert job_id not in await kit.services.ledger.open_holds()

@@ -18,10 +18,10 @@ async def test_until_an_admin_sets_caps_the_settings_default_applies(kit):
     assert (await kit.generate()).job_id and (await kit.generate()).job_id
     third = await kit.generate()
     assert third.job_id is None
-    assert "your daily cap has $0.20 left" in third.text and "resets 00:00 UTC" in third.text
+    assert "your daily cap has $0.19 left" in third.text and "resets 00:00 UTC" in third.text
     budget = await kit.invoke("budget")
     assert budget.fields[0][0] == "Your daily cap"
-    assert "$0.20 left of $1.00" in budget.fields[0][1]
+    assert "$0.19 left of $1.00" in budget.fields[0][1]
 
 
 async def test_a_stored_default_replaces_the_settings_default(kit):
@@ -34,12 +34,12 @@ async def test_a_stored_default_replaces_the_settings_default(kit):
 
 
 async def test_a_refusal_is_exact_when_cents_would_show_the_room_equal_to_the_price(kit):
-    await kit.admin("caps", action="set", target="default", amount="0.80", period="day")
+    await kit.admin("caps", action="set", target="default", amount="0.8030525", period="day")
     assert (await kit.generate()).job_id
-    refused = await kit.generate()  # $0.3979475 left: "$0.40", as the $0.4020525 price
+    refused = await kit.generate()  # $0.401 left: "$0.40" rounded down, as the $0.4020525 price
     assert refused.job_id is None
     assert refused.text.startswith(
-        "This video costs $0.4020525, but your daily cap has $0.3979475 left ($0.80 cap,"
+        "This video costs $0.4020525, but your daily cap has $0.401 left ($0.80 cap,"
     )
 
 
@@ -48,7 +48,7 @@ async def test_an_override_replaces_the_default_for_that_user_only(kit):
     for _ in range(7):
         assert (await kit.generate(ALICE)).job_id
     refused = await kit.generate(ALICE)
-    assert "your personal daily cap has $0.19 left" in refused.text
+    assert "your personal daily cap has $0.18 left" in refused.text
     assert (await kit.generate(CAROL)).job_id and (await kit.generate(CAROL)).job_id
     assert (await kit.generate(CAROL)).job_id is None  # Carol still has the $1 default
 
@@ -76,11 +76,11 @@ async def test_the_team_pool_binds_everyone_together_and_says_so(kit):
     assert (await kit.generate(BOB)).job_id
     refused = await kit.generate(CAROL)  # Carol's own $1 has room; the pool has $0.20
     assert refused.job_id is None
-    assert "the team's monthly pool has $0.20 left" in refused.text
-    assert "$0.80 in flight" in refused.text and "resets Tue 01 Dec" in refused.text
+    assert "the team's monthly pool has $0.19 left" in refused.text
+    assert "$0.81 in flight" in refused.text and "resets Tue 01 Dec" in refused.text
     budget = await kit.invoke("budget", CAROL)
     assert [name for name, _ in budget.fields] == ["Your daily cap", "The team's monthly pool"]
-    assert budget.text.startswith("You have $0.20 left")
+    assert budget.text.startswith("You have $0.19 left")
 
 
 async def test_uncapped_takes_the_place_of_the_default_but_the_pool_still_holds(kit):

@@ -101,9 +101,14 @@ async def test_the_exports_deltas_sum_to_what_budget_shows(kit: PolicyKit) -> No
     fields = dict((await kit.invoke("budget")).fields)
     left = mine.limit.limit - mine.usage.used
     cap = fields["Your daily cap"]
-    assert cap.startswith(f"{left} left of {mine.limit.limit} · {mine.usage.spent} spent · ")
+    assert cap.startswith(
+        f"{left.room_text()} left of {mine.limit.limit} · {mine.usage.spent.used_text()} spent · "
+    )
     assert f"· {mine.usage.held} in flight · {mine.usage.granted} granted ·" in cap
     team = next(value for name, value in fields.items() if "pool" in name)
     used = as_usage(rows, pool_grants)
-    assert team.startswith(f"{pool.limit.limit - used.used} left of {pool.limit.limit} · ")
-    assert f"· {used.spent} spent · {used.held} in flight · {used.granted} granted ·" in team
+    assert team.startswith(
+        f"{(pool.limit.limit - used.used).room_text()} left of {pool.limit.limit} · "
+    )
+    shown = f"· {used.spent.used_text()} spent · {used.held.used_text()} in flight · "
+    assert shown + f"{used.granted} granted ·" in team

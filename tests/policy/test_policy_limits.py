@@ -46,7 +46,7 @@ async def test_the_alert_comes_once_per_period_when_a_cap_passes_80_percent(kit)
     first = await kit.generate()
     assert "Heads-up" not in first.text
     second = await kit.generate()  # $0.80 of $1
-    assert "⚠️ Heads-up: your daily cap is 80% used ($0.80 of $1.00, $0.20 left)" in second.text
+    assert "⚠️ Heads-up: your daily cap is 80% used ($0.81 of $1.00, $0.19 left)" in second.text
     await kit.admin("grant", who="alice", amount="1", reason="more")
     assert "Heads-up" not in (await kit.generate()).text  # once per period
     kit.clock.advance(days=1)
@@ -97,5 +97,5 @@ async def test_confirming_still_checks_the_caps_at_that_moment(kit):
     assert (await kit.press(ButtonAction.CONFIRM, waiting[0].job_id)).job_id
     assert (await kit.press(ButtonAction.CONFIRM, waiting[1].job_id)).job_id
     refused = await kit.press(ButtonAction.CONFIRM, waiting[2].job_id)
-    assert "your daily cap has $0.20 left" in refused.text
+    assert "your daily cap has $0.19 left" in refused.text
     assert (await kit.services.jobs.get(waiting[2].job_id)).state is JobState.REJECTED
