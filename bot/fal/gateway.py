@@ -190,10 +190,10 @@ class FalGateway:
 
     async def status(self, request_id: str) -> FalStatus:
         """One look at the request, retried while fal is unavailable."""
-        handle = await self._handle(request_id)
+        handle, start = await self._handle(request_id), self.start_timeout
 
         async def once() -> FalStatus:
-            with translated("checking progress", expired_on_404=True):
+            with translated("checking progress", expired_on_404=True, start_timeout=start):
                 status = await handle.status(with_logs=True)
             return as_fal_status(status)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import fal_client.client as fal_http
 import httpx
 import pytest
 from falkit import arguments
@@ -14,6 +15,7 @@ from bot.errors import ConfigurationError, FalUnavailable, GenerationFailed
 from bot.fal.answers import error_from_response
 from bot.fal.gateway import FalGateway
 from bot.fal.simulated import SimulatedFal
+from bot.fal.translate import translated
 from bot.settings import Settings, load_settings
 
 
@@ -118,3 +120,21 @@ async def test_the_setting_comes_from_the_environment_within_its_range(
         monkeypatch.setenv("LTXBOT_FAL_START_TIMEOUT_S", outside)
         with pytest.raises(ConfigurationError, match="setting LTXBOT_FAL_START_TIMEOUT_S"):
             load_settings(_env_file=None)
+
+
+def test_a_status_look_answered_with_that_504_names_the_start_timeout_too() -> None:
+    # fal documents the 504 for the request; should a status look ever carry it, the sentence
+    # is the same (fal_client raises its HTTP error, `translated` turns it into ours).
+    request = httpx.Request("GET", "https://queue.fal.run/fal-ai/x/requests/r/status")
+    response = httpx.Response(
+        504,
+        headers={"X-Fal-Request-Timeout-Type": "user"},
+        json={"detail": "Request timed out", "error_type": "request_timeout"},
+        request=request,
+    )
+    failure = fal_http.FalClientHTTPError("Request timed out", 504, {}, response=response)
+    with pytest.raises(GenerationFailed) as caught, translated("checking", start_timeout=600):
+        raise failure
+    assert (
+        caught.value.reason == "fal could not start this video within 10 min; nothing was charged."
+    )
