@@ -21,7 +21,11 @@ class Held:
 
 @dataclass(frozen=True, slots=True)
 class Queued:
+    """Waiting in fal's queue: `position` as fal counts it (0-based: 0 = next to start), and
+    whole minutes since the submit (None when unknown)."""
+
     position: int | None
+    waited_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     public_base_url: str | None = None  # set to receive fal webhooks instead of polling
     webhook_port: int = 8080
     max_video_bytes: int = 512 * 1024 * 1024
+    # fal gives up on a request no machine started within this many seconds (sent as fal's
+    # X-Fal-Request-Timeout); the job then fails, uncharged. 60 s to 24 h; default 15 min.
+    fal_start_timeout_s: int = Field(default=900, ge=60, le=86_400)
     max_sheet_bytes: int = 20 * 1024 * 1024
 
     # --- discord ---

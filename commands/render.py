@@ -10,6 +10,7 @@ from bot.pricing import Quote
 
 SIMULATED_NOTE = "SIMULATED: no FAL_KEY is set, so a local stand-in for fal made this video; nothing was charged."  # noqa: E501
 BAR_WIDTH = 20
+_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
 
 
 def price_line(quote: Quote) -> str:
@@ -26,6 +27,24 @@ def progress_bar(fraction: float | None) -> str:
     return "▰" * filled + "▱" * (BAR_WIDTH - filled)
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st, 22nd, ..."""
+    suffix = "th" if number % 100 in (11, 12, 13) else _SUFFIXES.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def queue_line(position: int | None, waited_minutes: int | None) -> str:
+    """Reads "2nd in fal's queue, waiting 3 min": fal's 0-based position as a person counts."""
+    where = f"{ordinal(position + 1)} in fal's queue" if position is not None else "in fal's queue"
+    if waited_minutes is None:
+        return where
+    if waited_minutes < 1:
+        return f"{where}, waiting under a minute"
+    hours, minutes = divmod(waited_minutes, 60)
+    waited = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return f"{where}, waiting {waited}"
+
+
 def short(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -40,9 +59,8 @@ def status_text(job: Job, event: JobEvent) -> str:
     match event:
         case Held():
             line = f"{progress_bar(0)} waiting for fal…"
-        case Queued(position=position):
-            where = f"position {position} in the queue" if position is not None else "queued"
-            line = f"{progress_bar(0)} {where}"
+        case Queued(position=position, waited_minutes=waited):
+            line = f"{progress_bar(0)} {queue_line(position, waited)}"
         case Running(elapsed_seconds=elapsed, log_line=log, fraction=fraction):
             line = f"{progress_bar(fraction)} rendering · {elapsed:.0f} s"
             if log:

@@ -5,6 +5,9 @@ fal speaks two error shapes (docs: "Model errors" and "Request errors"):
   `content_policy_violation` for safety refusals. Never worth retrying.
 - request errors: `{"detail": "<sentence>", "error_type": "<category>"}` plus the
   `X-Fal-Error-Type` header (runner_disconnected, request_timeout, ...).
+- a request no machine started before the submit's start timeout (`X-Fal-Request-Timeout`):
+  HTTP 504 with `X-Fal-Request-Timeout-Type: user` (docs: "Common parameters"; fal_client reads
+  that header to tell the caller's own deadline from a gateway timeout). Nothing ran: not billed.
 
 This module knows nothing of fal_client or httpx, so the webhook receiver (which gets the same
 shapes inside its payload) and the gateway share it.
@@ -45,6 +48,8 @@ _RUN_ERROR_SENTENCES = {
     "client_cancelled": "it was cancelled",
 }
 NOT_CHARGED = "Nothing was charged."
+# fal's header on the 504 that ends a request whose start timeout passed ("user": ours).
+TIMEOUT_TYPE_HEADER = "x-fal-request-timeout-type"
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -59,9 +64,17 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes | str, *, during: str
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes | str,
+    *,
+    during: str,
+    start_timeout: float | None = None,
 ) -> GenerationFailed:
-    """The error for one non-2xx answer from fal; `during` names the step ("submitting")."""
+    """The error for one non-2xx answer from fal; `during` names the step ("submitting"),
+    `start_timeout` the seconds the submit gave fal to start the request (for the sentence)."""
+    if status == 504 and _header(headers, TIMEOUT_TYPE_HEADER):
+        return not_started(start_timeout, detail=_short(body))
     parsed = _json_or_none(body)
     detail = parsed.get("detail") if isinstance(parsed, dict) else None
     error_type = (parsed.get("error_type") if isinstance(parsed, dict) else None) or _header(
@@ -114,6 +127,20 @@ def run_error(error_type: str, detail: str | None = None) -> GenerationFailed:
     return GenerationFailed(
         f"fal could not finish the video: {why} ({error_type}). {NOT_CHARGED}", detail=detail
     )
+
+
+def not_started(start_timeout: float | None, *, detail: str | None = None) -> GenerationFailed:
+    """fal gave up on a request still waiting for a machine when its start timeout passed."""
+    within = f"within {_duration(start_timeout)}" if start_timeout else "in the time allowed"
+    return GenerationFailed(
+        f"fal could not start this video {within}; nothing was charged.", detail=detail
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:g} s"
+    return f"{seconds / 60:.1f}".removesuffix(".0") + " min"
 
 
 def error_from_webhook(body: Mapping[str, object]) -> GenerationFailed:

@@ -10,6 +10,10 @@ retries 500. The gateway sets `fal_client.client.MAX_ATTEMPTS = 1` and makes eac
 itself (`bot.fal.retry`: tenacity, bounded, exponential backoff with jitter, Retry-After
 honoured up to a cap). No paid request is ever sent twice (`bot.fal.submit`).
 
+Start timeout. Every submit gives fal `start_timeout` seconds (`LTXBOT_FAL_START_TIMEOUT_S`, sent
+by fal_client as `X-Fal-Request-Timeout`) to start it; a request still queued then ends with a
+504 that `result` turns into "fal could not start this video within N min" (`bot.fal.answers`).
+
 Status. fal_client's handles poll every 0.1 s. `watch` follows fal's server-sent status stream
 instead (`bot.fal.stream`): one request per job, every change seen as it happens, at most
 `max_streams` open at once (each holds a connection of the streams' own pooled aiohttp session).
@@ -39,6 +43,7 @@ from pydantic import SecretStr
 
 from bot.errors import GenerationFailed, StreamBusy
 from bot.fal.cancel import ask_to_cancel
+from bot.fal.client_globals import point_fal_client
 from bot.fal.download import VideoDownloader
 from bot.fal.results import fetch_result
 from bot.fal.retry import RetryPolicy, with_retries
@@ -51,18 +56,6 @@ from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
 
 RESULT_CONNECTIONS = 16
-
-
-def point_fal_client(*, queue_url: str, rest_url: str, cdn_url: str) -> None:
-    """Aim fal_client's module globals at the given fal (real or simulated).
-
-    fal_client reads its queue host when imported and keeps the storage and CDN URLs as module
-    globals, so the gateway sets them here. It also turns fal_client's own retry loop off.
-    """
-    fal_http.QUEUE_URL_FORMAT = queue_url.rstrip("/") + "/"
-    fal_http.REST_URL = rest_url.rstrip("/")
-    fal_http.CDN_URL = cdn_url.rstrip("/")
-    fal_http.MAX_ATTEMPTS = 1
 
 
 class GatewayTuning(TypedDict, total=False):
@@ -95,6 +88,7 @@ class FalGateway:
         cdn_url: str,
         max_video_bytes: int,
         simulated: bool = False,
+        start_timeout: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
         retry: RetryPolicy = RetryPolicy(),
         poll_interval: float = 2.0,
@@ -111,6 +105,7 @@ class FalGateway:
         point_fal_client(queue_url=queue_url, rest_url=rest_url, cdn_url=cdn_url)
         self.simulated = simulated
         self.model = model
+        self.start_timeout = start_timeout  # seconds fal may take to start a request
         self.max_video_bytes = max_video_bytes
         self._fal = fal_client.AsyncClient(key=secret, default_timeout=timeout)
         self._verify: ssl.SSLContext | bool = ssl_context or True
@@ -160,6 +155,7 @@ class FalGateway:
             cdn_url=settings.fal_cdn_url,
             max_video_bytes=settings.max_video_bytes,
             simulated=simulated,
+            start_timeout=settings.fal_start_timeout_s,
             ssl_context=ssl_context,
             on_close=on_close,
             **options,
@@ -181,8 +177,12 @@ class FalGateway:
         return await with_retries(self._retry, once, sleep=self._sleep)
 
     async def submit(self, arguments: JSONObject, *, webhook_url: str | None) -> str:
+        start = self.start_timeout  # fal's deadline to start it, sent as X-Fal-Request-Timeout
+
         async def once() -> str:
-            handle = await submit_once(self._fal, self.model, arguments, webhook_url=webhook_url)
+            handle = await submit_once(
+                self._fal, self.model, arguments, webhook_url=webhook_url, start_timeout=start
+            )
             self._handles[handle.request_id] = handle
             return handle.request_id
 
@@ -190,10 +190,10 @@ class FalGateway:
 
     async def status(self, request_id: str) -> FalStatus:
         """One look at the request, retried while fal is unavailable."""
-        handle = await self._handle(request_id)
+        handle, start = await self._handle(request_id), self.start_timeout
 
         async def once() -> FalStatus:
-            with translated("checking progress", expired_on_404=True):
+            with translated("checking progress", expired_on_404=True, start_timeout=start):
                 status = await handle.status(with_logs=True)
             return as_fal_status(status)
 
@@ -228,11 +228,13 @@ class FalGateway:
             self.streams_open -= 1
 
     async def result(self, request_id: str) -> FalResult:
-        handle = await self._handle(request_id)
+        handle, start = await self._handle(request_id), self.start_timeout
 
         async def once() -> FalResult:
             session = await self._streams.session()
-            return await fetch_result(session, handle.response_url, timeout=self._timeout)
+            return await fetch_result(
+                session, handle.response_url, timeout=self._timeout, start_timeout=start
+            )
 
         result = await with_retries(self._retry, once, sleep=self._sleep)
         self._handles.pop(request_id, None)  # its job is done with fal: keep no handle per job

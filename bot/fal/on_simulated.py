@@ -31,6 +31,7 @@ def gateway_on_simulated(
             cdn_url=fal.cdn_url,
             max_video_bytes=settings.max_video_bytes,
             simulated=True,
+            start_timeout=settings.fal_start_timeout_s,
             ssl_context=fal.ssl_context() if fal.tls else None,
             on_close=undo,
             **options,

@@ -16,8 +16,11 @@ from bot.ports import FalResult
 DURING = "fetching the result"
 
 
-async def fetch_result(session: aiohttp.ClientSession, url: str, *, timeout: float) -> FalResult:
-    """One GET of the result; raises our errors (FalUnavailable for what a retry may cure)."""
+async def fetch_result(
+    session: aiohttp.ClientSession, url: str, *, timeout: float, start_timeout: float | None = None
+) -> FalResult:
+    """One GET of the result; raises our errors (FalUnavailable for what a retry may cure).
+    `start_timeout`: the submit's, named when fal says it could not start the request."""
     try:
         async with session.get(
             url, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False
@@ -28,7 +31,7 @@ async def fetch_result(session: aiohttp.ClientSession, url: str, *, timeout: flo
     if status in (404, 410):
         raise ResultExpired(EXPIRED)
     if status >= 400:
-        raise error_from_response(status, headers, body, during=DURING)
+        raise error_from_response(status, headers, body, during=DURING, start_timeout=start_timeout)
     try:
         payload = json.loads(body)
     except ValueError:

@@ -31,11 +31,16 @@ async def submit_once(
     arguments: JSONObject,
     *,
     webhook_url: str | None,
+    start_timeout: float | None = None,
 ) -> fal_client.AsyncRequestHandle:
     """One POST to fal's queue. Raises `FalUnavailable` only when fal certainly did not queue
-    the request (so a retry is safe), `SubmitOutcomeUnknown` when it may have."""
+    the request (so a retry is safe), `SubmitOutcomeUnknown` when it may have. `start_timeout`
+    (seconds): fal_client sends it as `X-Fal-Request-Timeout`, fal's deadline for a machine to
+    start the request (queue wait included; none once it runs)."""
     try:
-        return await fal.submit(model, arguments, webhook_url=webhook_url)
+        return await fal.submit(
+            model, arguments, webhook_url=webhook_url, start_timeout=start_timeout
+        )
     except fal_http.FalClientHTTPError as exc:
         error = from_http(exc, "submitting")
         if isinstance(error, FalUnavailable) and exc.status_code not in _SAFE_SUBMIT_STATUSES:

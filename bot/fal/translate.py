@@ -28,9 +28,12 @@ EXPIRED = (
 class translated:
     """Turn fal_client and httpx exceptions raised inside the block into our error tree."""
 
-    def __init__(self, during: str, *, expired_on_404: bool = False) -> None:
+    def __init__(
+        self, during: str, *, expired_on_404: bool = False, start_timeout: float | None = None
+    ) -> None:
         self.during = during
         self.expired_on_404 = expired_on_404
+        self.start_timeout = start_timeout  # the submit's, named if fal could not start it
 
     def __enter__(self) -> None:
         return None
@@ -45,7 +48,7 @@ class translated:
             status = status or exc.response.status_code
             if self.expired_on_404 and status in (404, 410):
                 raise ResultExpired(EXPIRED) from exc
-            raise from_http(exc, self.during) from exc
+            raise from_http(exc, self.during, start_timeout=self.start_timeout) from exc
         if isinstance(exc, httpx.TransportError):
             name = type(exc).__name__
             raise FalUnavailable(f"could not reach fal while {self.during} ({name})") from exc
@@ -55,11 +58,18 @@ class translated:
 
 
 def from_http(
-    exc: fal_http.FalClientHTTPError | httpx.HTTPStatusError, during: str
+    exc: fal_http.FalClientHTTPError | httpx.HTTPStatusError,
+    during: str,
+    *,
+    start_timeout: float | None = None,
 ) -> GenerationFailed:
     response = exc.response
     return error_from_response(
-        response.status_code, response.headers, response.content, during=during
+        response.status_code,
+        response.headers,
+        response.content,
+        during=during,
+        start_timeout=start_timeout,
     )
 
 

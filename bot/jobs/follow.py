@@ -9,6 +9,10 @@ stream slot is taken, the job is polled as before. Polling: fal_client's own han
 status request per 2 s per job by default). With webhooks nothing is polled or streamed: the
 task sleeps until the verified callback (or a cancel) wakes it, and looks itself only every
 `fallback_seconds`.
+
+A job waiting in fal's queue shows fal's position and the whole minutes since its submit
+(`Queued`); a stream says nothing while the job waits, so the wait is re-shown after every
+`QUIET_SECONDS` of silence (an unchanged minute edits no message).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.errors import FalUnavailable, StreamBroken, StreamBusy
 from bot.events import JobEvent, Queued, Running
@@ -34,6 +39,9 @@ STREAM_OPENINGS = 3
 MAX_RETRY_AFTER = 60.0  # a longer Retry-After on a stream is not waited for in full
 POLL_GROWTH, MAX_POLL_SECONDS = 1.5, 10.0
 _STEP = re.compile(r"(\d+)\s*/\s*(\d+)")
+MINUTE = timedelta(minutes=1)
+# A silent status stream (a job stuck in fal's queue) still has its wait re-shown this often.
+QUIET_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +146,22 @@ async def _streamed(
 ) -> Job:
     """Show each streamed status until COMPLETED, or until a wake-up (a confirmed cancel)
     finds the job settled; returns the stored job. Raises StreamBroken as the stream does."""
+
+    async def waited() -> None:
+        # fal's stream is silent while the job waits for a machine: show the wait growing.
+        nonlocal job
+        if shown.status is not None and shown.status.state == "IN_QUEUE":
+            job, shown.last = await _show(lifecycle, job, shown.status, shown.last)
+
     try:
         while True:
-            status = await _next_or_settled(lifecycle, job, statuses, wake, announced)
+            status = await _next_or_settled(lifecycle, job, statuses, wake, announced, waited)
             if isinstance(status, Job):
                 return status
             if status.state == "COMPLETED":
                 return await _latest(lifecycle, job, wake)
             job, shown.last = await _show(lifecycle, job, status, shown.last)
+            shown.status = status
     finally:
         close = getattr(statuses, "aclose", None)  # an async generator: end its request
         if close is not None:
@@ -158,18 +174,25 @@ async def _next_or_settled(
     statuses: AsyncIterator[FalStatus],
     wake: asyncio.Event,
     announced: Callable[[], bool],
+    quiet: Callable[[], Awaitable[None]],
 ) -> FalStatus | Job:
-    """The stream's next status; or the stored job, when a wake-up finds it settled first."""
+    """The stream's next status; or the stored job, when a wake-up finds it settled first.
+    `quiet` is called after each `QUIET_SECONDS` without either."""
     step = asyncio.ensure_future(anext(statuses))
     try:
         while True:
             waker = asyncio.ensure_future(wake.wait())
             try:
-                await asyncio.wait({step, waker}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {step, waker}, timeout=QUIET_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 waker.cancel()
             if step.done():
                 break
+            if not done:
+                await quiet()
+                continue
             wake.clear()
             job = await lifecycle.reload(job)
             if _settled(job) or announced():
@@ -187,9 +210,11 @@ async def _next_or_settled(
 
 @dataclass(slots=True)
 class _Shown:
-    """The last event shown for the job, so an unchanged status is not shown twice."""
+    """The last event shown for the job, so an unchanged status is not shown twice, and the
+    streamed status it came from (shown again as the wait in the queue grows)."""
 
     last: JobEvent | None = None
+    status: FalStatus | None = None
 
 
 async def _show(
@@ -206,7 +231,9 @@ async def _show(
             ),
         )
     if status.state == "IN_QUEUE":
-        event: JobEvent = Queued(status.queue_position)
+        # Whole minutes: a poll that sees only the seconds move edits no message.
+        waited = None if job.submitted_at is None else (now - job.submitted_at) // MINUTE
+        event: JobEvent = Queued(status.queue_position, waited)
     else:
         started = job.started_at or now
         line = status.logs[-1] if status.logs else None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from discordkit import CHANNEL, Kit, finished
 
-from bot.events import Held, Running, Succeeded
+from bot.events import Held, Queued, Running, Succeeded
 from bot.money import Money
 from tests.fakes.discord_api import objects as o
 
@@ -145,3 +145,12 @@ async def test_after_a_restart_the_video_goes_to_the_thread(kit: Kit, tmp_path: 
     upload = kit.fake.messages_to(status_id)[-1]
     assert len(upload.files[0].data) == 12 * MiB  # the limit came from GET /guilds/{id}
     assert kit.fake.calls_to("GET", f"/guilds/{job.origin.scope}")
+
+
+async def test_a_queued_job_shows_fal_position_as_a_person_reads_it(kit: Kit) -> None:
+    job = await kit.held_job()
+    job, status_id = await kit.show(job, Held(Money(job.quoted_nanos)))
+    kit.time.advance(1.5)
+    await kit.show(job, Queued(1, 3))  # fal's queue_position 1: one request ahead
+    edits = await kit.fake.wait_for(lambda: kit.fake.calls_to("PATCH", f"/messages/{status_id}"))
+    assert "2nd in fal's queue, waiting 3 min" in edits[-1].body["content"]

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters.app.core import Core, build_core
+from adapters.app.core import Core, build_core, utc_now
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.fal.on_simulated import gateway_on_simulated
 from bot.fal.retry import RetryPolicy
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
-from bot.ports import EntryKind
+from bot.ports import Clock, EntryKind
 from bot.settings import Settings
 
 SHEET = Path(__file__).resolve().parents[2] / "examples" / "chef-sheet.png"
@@ -75,14 +75,19 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def paid_core(
-    data_dir: Path, fal: SimulatedFal, poster: RecordingPoster, **settings: Any
+    data_dir: Path,
+    fal: SimulatedFal,
+    poster: RecordingPoster,
+    *,
+    clock: Clock = utc_now,
+    **settings: Any,
 ) -> AsyncIterator[Core]:
     """A core whose gateway talks to `fal` as if it were the real, paid one (captures money)."""
     config = settings_for(data_dir, **settings)
     gateway = gateway_on_simulated(config, fal, retry=FAST_RETRY)
     gateway.simulated = False
     try:
-        async with build_core(config, gateway=gateway, poll_interval=0.05) as core:
+        async with build_core(config, clock=clock, gateway=gateway, poll_interval=0.05) as core:
             core.posters[Platform.CONSOLE] = poster
             yield core
     finally:

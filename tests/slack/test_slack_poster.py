@@ -113,3 +113,12 @@ async def test_a_rate_limited_update_is_retried_after_retry_after(kit: SlackKit)
     await kit.adapter.poster.progress(with_status(job, ts), Running(3.0, None, 0.2))
     updates = kit.slack.calls_to("chat.update")
     assert len(updates) == 2 and "rendering" in kit.slack.messages[("C1", ts)]["text"]
+
+
+async def test_a_queued_job_shows_fal_position_as_a_person_reads_it(kit: SlackKit) -> None:
+    job = await started_job(kit)
+    ts = await kit.adapter.poster.progress(job, Held(Money(job.quoted_nanos)))
+    assert ts is not None
+    kit.ticks.now += 2
+    await kit.adapter.poster.progress(with_status(job, ts), Queued(0, 12))  # next to start
+    assert "1st in fal's queue, waiting 12 min" in kit.slack.messages[("C1", ts)]["text"]

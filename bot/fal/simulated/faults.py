@@ -28,6 +28,10 @@ class Faults:
     lose_submit_response: int = 0
     # Submit: answer 422 with a pydantic-style detail list (num_frames out of range).
     validation_error: bool = False
+    # Queue: jobs count down to this position and stay there (a fal with no machine free).
+    # One submitted with a start timeout ends unstarted when it passes (`finish()` skips to
+    # that moment); one without waits until the fault is lowered or `finish()` starts it.
+    hold_in_queue_at: int | None = None
     # Job end: the run fails as a content-policy rejection (422 detail on body.prompt).
     safety_rejection: bool = False
     # Job end: the run fails with this request error_type, e.g. "runner_disconnected".

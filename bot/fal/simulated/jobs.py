@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,6 +12,20 @@ from bot.fal.simulated.errors import model_error_body, request_error_status
 from bot.fal.simulated.wire import JSON, JSONObject, Payload
 
 IN_QUEUE, IN_PROGRESS, COMPLETED = "IN_QUEUE", "IN_PROGRESS", "COMPLETED"
+# The submit's deadline for a machine to start the request (fal_client's `start_timeout`).
+START_TIMEOUT_HEADER = "x-fal-request-timeout"
+MIN_START_TIMEOUT = 0.1  # fal's docs: "Minimum > 0.1 seconds"
+
+
+def start_timeout_of(headers: Mapping[str, str]) -> float | None:
+    """The submit's start timeout in seconds, None without one; ValueError when malformed."""
+    value = next((v for k, v in headers.items() if k.lower() == START_TIMEOUT_HEADER), None)
+    if value is None:
+        return None
+    seconds = float(value)
+    if not seconds > MIN_START_TIMEOUT:  # also refuses nan
+        raise ValueError(f"start timeout must be above {MIN_START_TIMEOUT} s")
+    return seconds
 
 
 @dataclass
@@ -34,6 +49,8 @@ class Outcome:
     model_errors: list[JSONObject] | None = None
     error_type: str | None = None
     error_detail: str | None = None
+    # "user" when the request's own start timeout ended it (fal's X-Fal-Request-Timeout-Type).
+    timeout_type: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,6 +73,7 @@ class SimJob:
     webhook_url: str | None
     urls: dict[str, str]
     queue_position: int
+    start_timeout: float | None = None  # seconds a machine may take to start it
     state: str = IN_QUEUE
     logs: list[JSON] = field(default_factory=list)
     outcome: Outcome | None = None

@@ -24,12 +24,13 @@ from bot.fal.simulated.errors import (
     model_error_response,
     request_error_response,
 )
-from bot.fal.simulated.jobs import COMPLETED, IN_QUEUE, SimJob
+from bot.fal.simulated.jobs import COMPLETED, IN_QUEUE, SimJob, start_timeout_of
 
 if TYPE_CHECKING:
     from bot.fal.simulated.server import SimulatedFal
 
 _REQUEST = "/queue/{owner}/{alias}/requests/{request_id}"
+TIMEOUT_TYPE_HEADER = "X-Fal-Request-Timeout-Type"
 
 
 class QueueApi:
@@ -86,6 +87,8 @@ class QueueApi:
         if not isinstance(arguments, dict):
             item = model_error_item(["body"], "Input should be an object", "dict_type")
             return model_error_response([item])
+        if (malformed := _bad_start_timeout(request)) is not None:
+            return malformed
         if self._fal.faults.validation_error:
             limit = model.INPUTS["num_frames"].maximum or 0
             item = model.range_problem("num_frames", arguments.get("num_frames"), "le", limit)
@@ -188,6 +191,8 @@ class QueueApi:
             response = request_error_response(
                 outcome.error_type or "internal_error", detail=outcome.error_detail
             )
+            if outcome.timeout_type is not None:
+                headers[TIMEOUT_TYPE_HEADER] = outcome.timeout_type
             response.headers.update(headers)
             return response
         faults = self._fal.faults
@@ -223,10 +228,21 @@ class QueueApi:
         app_id = request.match_info["app_id"].strip("/")
         if app_id not in self._fal.app_ids:
             return detail_response(f"Application '{app_id}' not found", status=404)
+        if (malformed := _bad_start_timeout(request)) is not None:
+            return malformed
         job = await self._fal.enqueue(app_id, await request.json(), dict(request.headers), None)
         async with job.changed:
             await job.changed.wait_for(lambda: job.state == COMPLETED)
         return self.outcome_response(job)
+
+
+def _bad_start_timeout(request: web.Request) -> web.Response | None:
+    """fal's 400 for an X-Fal-Request-Timeout it cannot read (docs: error type bad_request)."""
+    try:
+        start_timeout_of(request.headers)
+    except ValueError:
+        return request_error_response("bad_request", detail="Invalid X-Fal-Request-Timeout")
+    return None
 
 
 def _wants_logs(request: web.Request) -> bool:

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DENOISING_STEPS = 8
 CANCELLED = Outcome(error_type="client_cancelled", error_detail="Request was cancelled")
+# The submit's start timeout passed before a machine took the request: fal answers 504 with
+# `X-Fal-Request-Timeout-Type: user` (docs: "Common parameters", X-Fal-Request-Timeout).
+NOT_STARTED = Outcome(
+    error_type="request_timeout", error_detail="Request timed out", timeout_type="user"
+)
+HELD_LOOK_SECONDS = 0.02  # how often a job held in the queue looks whether the fault changed
 
 
 async def run_job(fal: SimulatedFal, job: SimJob) -> None:
@@ -37,16 +43,36 @@ async def run_job(fal: SimulatedFal, job: SimJob) -> None:
     fal.job_completed(job)
 
 
-async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
+async def _queued(fal: SimulatedFal, job: SimJob) -> Outcome | None:
+    """Wait for a machine, the position counting down; None once one starts the job, else how
+    it ended unstarted (cancelled, or its start timeout passed: fal's 504, not billed)."""
     tick = fal.queue_seconds / (job.queue_position + 1)
+    waited = 0.0  # simulated seconds, as the start timeout counts them
+    deadline = job.start_timeout
     while True:
-        await fal.clock.sleep(job, tick)
+        floor = fal.faults.hold_in_queue_at
+        held = floor is not None and job.queue_position <= floor
+        wait = HELD_LOOK_SECONDS if held else tick
+        if deadline is not None:
+            wait = min(wait, max(0.0, deadline - waited))
+        await fal.clock.sleep(job, wait)
+        waited += wait
         if job.cancel_requested:
             return CANCELLED
-        if job.queue_position == 0 or job.skip.is_set():
-            break
-        job.queue_position -= 1
-        await job.touch()
+        if deadline is not None and waited >= deadline:
+            return NOT_STARTED
+        if job.skip.is_set():  # finish(): a job the fault holds would wait to its deadline
+            return NOT_STARTED if floor is not None and deadline is not None else None
+        if job.queue_position == 0 and not held:
+            return None
+        if not held:
+            job.queue_position -= 1
+            await job.touch()
+
+
+async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
+    if (unstarted := await _queued(fal, job)) is not None:
+        return unstarted
     await job.start()
     step = fal.generation_seconds / (DENOISING_STEPS + 2)
     await job.log("Loading model weights")

@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.fal.simulated.clock import SimClock
 from bot.fal.simulated.errors import detail_response
 from bot.fal.simulated.faults import Faults
-from bot.fal.simulated.jobs import COMPLETED, SimJob, Submission
+from bot.fal.simulated.jobs import COMPLETED, SimJob, Submission, start_timeout_of
 from bot.fal.simulated.model import MODEL_ID
 from bot.fal.simulated.queue import QueueApi
 from bot.fal.simulated.records import DeliveryLog, LookLog, SubmissionLog
@@ -211,7 +211,8 @@ class SimulatedFal:
         return await self.webhook_deliveries.wait_for(n, timeout)
 
     def finish(self, request_id: str) -> None:
-        """Skip the rest of the job's waiting (it still renders): completes it promptly."""
+        """Skip the rest of the job's waiting (it still renders): completes it promptly. A job
+        held in the queue (`Faults.hold_in_queue_at`) with a start timeout reaches it instead."""
         self.jobs[request_id].skip.set()
 
     def pause(self) -> None:
@@ -245,7 +246,8 @@ class SimulatedFal:
         }
         waiting = sum(1 for job in self.jobs.values() if job.state == "IN_QUEUE")
         # Pretend two other customers are ahead, so positions visibly count down.
-        job = SimJob(request_id, app_id, arguments, webhook, urls, queue_position=waiting + 2)
+        start_timeout = start_timeout_of(headers)  # the routes refused a malformed one
+        job = SimJob(request_id, app_id, arguments, webhook, urls, waiting + 2, start_timeout)
         self.jobs[request_id] = job
         submission = Submission(request_id, app_id, arguments, headers, webhook, datetime.now(UTC))
         await self.submissions.add(submission)
