@@ -47,6 +47,10 @@ class NotFound(UserError):
     """No such job (or not one the actor may see)."""
 
 
+class BillingUnavailable(UserError):
+    """fal's platform API (its billing records) refused us or could not be reached."""
+
+
 class GenerationFailed(LtxbotError):
     """fal refused or failed the job; `reason` is safe to show, `retryable` guides the runner."""
 

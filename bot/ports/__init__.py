@@ -2,12 +2,14 @@
 
 One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs`
 (JobStore), `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore),
-`fal` (Gateway), `chat` (Poster), and `clock` (Clock). Storage implements the stores,
-`bot.fal.gateway` the Gateway, each adapter its Poster. They import only the job record, the
+`fal` (Gateway), `billing` (FalBilling: fal's records of its bill), `chat` (Poster), and `clock`
+(Clock). Storage implements the stores, `bot.fal.gateway` the Gateway, `bot.fal.billing_api`
+FalBilling, each adapter its Poster. They import only the job record, the
 events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
 """
 
 from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
+from bot.ports.billing import BilledRequest, FalBilling, UnitPrice, UsageTotal
 from bot.ports.chat import Poster
 from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
@@ -39,12 +41,14 @@ __all__ = [
     "ApprovalState",
     "ApprovalStore",
     "AuditEntry",
+    "BilledRequest",
     "Cap",
     "CapKind",
     "ChannelAccess",
     "Clock",
     "Entry",
     "EntryKind",
+    "FalBilling",
     "FalResult",
     "FalStatus",
     "Gateway",
@@ -60,5 +64,7 @@ __all__ = [
     "StoredPolicy",
     "Throttle",
     "Throttled",
+    "UnitPrice",
     "Usage",
+    "UsageTotal",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from decimal import Decimal
 from pathlib import Path
 from typing import TypedDict
 
@@ -24,3 +25,5 @@ class SimulatedFalOptions(TypedDict, total=False):
     webhook_first_delay: float
     webhook_ssl_context: ssl.SSLContext | None
     seed: int | None
+    admin_key: str | None
+    unit_price: Decimal

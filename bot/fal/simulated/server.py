@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from bot.fal.simulated.errors import detail_response
 from bot.fal.simulated.faults import Faults
 from bot.fal.simulated.jobs import COMPLETED, SimJob, Submission, start_timeout_of
 from bot.fal.simulated.model import MODEL_ID
+from bot.fal.simulated.platform_api import Billed, PlatformApi, record_bill
 from bot.fal.simulated.queue import QueueApi
 from bot.fal.simulated.records import DeliveryLog, LookLog, SubmissionLog
 from bot.fal.simulated.runner import run_job
@@ -41,8 +43,8 @@ log = logging.getLogger(__name__)
 class SimulatedFal:
     """A local fal. `async with SimulatedFal(...) as fal:` serves it on `fal.base_url`.
 
-    Paths: `/queue` (queue API), `/run` (synchronous API), `/rest` (storage tokens, JWKS),
-    `/cdn` (uploads and every served file). `public_url` changes only the links it hands out.
+    Paths: `/queue` (queue API), `/run` (synchronous API), `/rest` (storage tokens, JWKS), `/cdn`
+    (uploads, served files), `/v1` (platform API: its bill). `public_url` changes only links.
     """
 
     def __init__(
@@ -62,6 +64,8 @@ class SimulatedFal:
         webhook_first_delay: float = 0.05,
         webhook_ssl_context: ssl.SSLContext | None = None,
         seed: int | None = None,
+        admin_key: str | None = None,
+        unit_price: Decimal = Decimal("0.0024075"),
     ) -> None:
         self.generation_seconds = generation_seconds
         self.queue_seconds = queue_seconds
@@ -70,6 +74,9 @@ class SimulatedFal:
         self.port = port
         self.faults = faults or Faults()
         self.api_key = api_key  # None: any `Key ...` is accepted
+        # The platform API's key (/v1; None: any `Key ...`) and the dollars per megapixel billed.
+        self.admin_key, self.unit_price = admin_key, unit_price
+        self.billed: list[Billed] = []  # what it billed, served at /v1/models/billing-events
         self.honour_running_cancel = honour_running_cancel
         self.webhook_attempts = webhook_attempts
         self.webhook_first_delay = webhook_first_delay
@@ -115,6 +122,7 @@ class SimulatedFal:
         app = web.Application(middlewares=[self._latency], client_max_size=1024**3)
         app.add_routes(QueueApi(self).routes())
         app.add_routes(self.storage.routes())
+        app.add_routes(PlatformApi(self).routes())
         app.add_routes([web.get("/rest/.well-known/jwks.json", self._jwks)])
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
@@ -262,6 +270,7 @@ class SimulatedFal:
         task.add_done_callback(self._tasks.discard)
 
     def job_completed(self, job: SimJob) -> None:
+        record_bill(self, job)
         if job.webhook_url:
             self.spawn(
                 deliver(
