@@ -12,7 +12,7 @@ from bot.budget.budgets import Budgets
 from bot.events import Cancelled
 from bot.jobs.record import Job
 from bot.model import Platform
-from bot.ports import Clock, JobStore, Ledger, Poster
+from bot.ports import Clock, FalBilling, JobStore, Ledger, Poster
 from bot.settings import Settings
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed by hand
@@ -44,6 +44,8 @@ class Services:
     # Each platform's Poster, filled in as adapters start (the same dict as Core.posters):
     # commands post outside a job through it (approval requests, the admin channel's alerts).
     posters: MutableMapping[Platform, Poster] = field(default_factory=dict)
+    # fal's own bill (its platform API), for `admin reconcile`; None without an admin key.
+    billing: FalBilling | None = None
     sheets_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:

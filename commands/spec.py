@@ -190,6 +190,17 @@ ADMIN_DEFAULTS = CommandSpec(
     ),
 )
 
+DAY = "a UTC day, YYYY-MM-DD"
+ADMIN_RECONCILE = CommandSpec(
+    "admin reconcile",
+    "The ledger beside fal's own bill: matched, missing, mismatched (admins)",
+    (
+        Opt("since", K.TEXT, f"From this day, {DAY} (default: 6 days before until)"),
+        Opt("until", K.TEXT, f"To this day, {DAY}, included (default: today)"),
+        Opt("json", K.BOOLEAN, "Answer with one JSON object (exact decimal strings)"),
+    ),
+)
+
 ADMIN_COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
@@ -202,5 +213,6 @@ ADMIN_COMMANDS: dict[str, CommandSpec] = {
         ADMIN_APPROVALS,
         ADMIN_CHANNEL,
         ADMIN_DEFAULTS,
+        ADMIN_RECONCILE,
     )
 }

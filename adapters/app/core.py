@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
+from adapters.app.billing import open_billing
 from bot.budget.budgets import Budgets
 from bot.budget.scope_policy import CapPolicy
 from bot.errors import ConfigurationError
 from bot.media.sheet_files import shutdown_decode_pool
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import Clock, Gateway, Poster
+from bot.ports import Clock, FalBilling, Gateway, Poster
 from bot.settings import Settings
 from commands import Commands
 from commands.context import Services
@@ -93,11 +94,13 @@ async def build_core(
     poll_interval: float = 2.0,
     simulated_fal_options: SimulatedFalOptions | None = None,
     with_fal: bool = True,
+    billing: FalBilling | None = None,
 ) -> AsyncIterator[Core]:
     """Open storage, reach fal (real or simulated), start the runner; close all on exit.
 
     `with_fal=False` serves commands that only read (estimate, budget, history, show) without
-    starting the simulated fal or checking FAL_KEY.
+    starting the simulated fal or checking FAL_KEY. `billing` (fal's own bill) defaults to
+    fal's platform API when LTXBOT_FAL_ADMIN_KEY is set.
     """
     from bot.jobs.lifecycle import Lifecycle
     from bot.jobs.supervisor import Supervisor
@@ -116,12 +119,7 @@ async def build_core(
         if gateway is None:
             gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
         posters: dict[Platform, Poster] = {}
-        budgets = Budgets(
-            storage.ledger,
-            policy,
-            clock,
-            store=storage.policy,
-        )
+        budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
 
         async def remaining(job: Job) -> Money | None:
             scope = f"{job.origin.platform.value}:{job.origin.scope}"
@@ -152,6 +150,7 @@ async def build_core(
             clock=clock,
             simulated=gateway.simulated,
             posters=posters,  # filled in as the adapters start: approvals post through them
+            billing=billing or open_billing(settings, stack, simulated),
         )
         yield Core(
             settings=settings,

@@ -1,0 +1,106 @@
+"""`admin reconcile`: the ledger beside fal's own bill (fal's platform API, an ADMIN key).
+
+Gathers fal's billing lines, usage totals and unit price (`FalBilling`) and the ledger's jobs,
+lets `bot.reports.reconcile` sort them, and answers in words or, with `json`, one JSON object
+(amounts as exact decimal strings). Days are UTC days, as fal's billing lines are stamped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.errors import UserError
+from bot.jobs.record import Job
+from bot.model import Invocation, Reply
+from bot.money import Money
+from bot.ports import EntryKind, FalBilling
+from bot.reports.reconcile import Charge, reconcile
+from commands.admin import require_admin
+from commands.context import Services
+from commands.reconcile_render import as_json, as_text
+
+NEEDS_KEY = (
+    "Reconciling with fal needs fal's admin API key: set LTXBOT_FAL_ADMIN_KEY to an "
+    "ADMIN-scoped key from fal's dashboard (LTXBOT_FAL_API_URL names fal's API, by default "
+    "https://api.fal.ai/v1)."
+)
+DEFAULT_DAYS = 7
+MAX_DAYS = 90  # fal caps one billing-events query at 90 days
+NEARBY = timedelta(days=1)
+
+
+def _day(invocation: Invocation, name: str) -> date | None:
+    value = invocation.options.get(name)
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"`{name}` takes a day as YYYY-MM-DD, e.g. 2026-12-01.") from None
+
+
+def _window(invocation: Invocation, now: datetime) -> tuple[date, date, datetime, datetime]:
+    until = _day(invocation, "until") or now.astimezone(UTC).date()
+    since = _day(invocation, "since") or until - timedelta(days=DEFAULT_DAYS - 1)
+    if since > until:
+        raise UserError("`since` must be on or before `until`.")
+    if (until - since).days + 1 > MAX_DAYS:
+        raise UserError(f"fal answers for at most {MAX_DAYS} days at once; ask for fewer.")
+    start = datetime.combine(since, time(), UTC)
+    end = min(datetime.combine(until + timedelta(days=1), time(), UTC), now)
+    return since, until, start, max(end, start)
+
+
+def _charge(job: Job) -> Charge:
+    captured = None if job.captured_nanos is None else Money(job.captured_nanos)
+    uncharged = Money(job.uncharged_nanos) if job.uncharged_nanos else None
+    scope = f"{job.origin.platform.value}:{job.origin.scope}"
+    return Charge(job.id, job.fal_request_id or "", scope, job.state.value, captured, uncharged)
+
+
+async def admin_reconcile(invocation: Invocation, services: Services) -> Reply:
+    """Matched, billed but not charged, charged but not billed, mismatches, per-day totals."""
+    actor = invocation.actor
+    require_admin(actor)
+    billing: FalBilling | None = services.billing
+    if billing is None:
+        raise UserError(NEEDS_KEY)
+    now = services.clock()
+    since, until, start, end = _window(invocation, now)
+    endpoint = services.settings.fal_model
+    wide_end = min(end + NEARBY, max(now, end))
+    events, usage, price = await asyncio.gather(
+        billing.billing_events(endpoint_id=endpoint, start=start - NEARBY, end=wide_end),
+        billing.usage(endpoint_id=endpoint, start=start, end=end),
+        billing.unit_price(endpoint),
+    )
+    inside = [e for e in events if start <= e.at < end]
+    known: dict[str, Charge] = {}
+    for event in inside:
+        job = await services.jobs.by_fal_request_id(event.request_id)
+        if job is not None:
+            known[event.request_id] = _charge(job)
+    entries = await services.ledger.entries(scope=actor.scope_key, since=start, until=end)
+    here: list[Charge] = []
+    for entry in entries:
+        if entry.kind is EntryKind.CAPTURE and entry.amount.nanos > 0:
+            job = await services.jobs.get(entry.ref)
+            if job is not None and job.fal_request_id:
+                here.append(_charge(job))
+    report = reconcile(
+        scope=actor.scope_key,
+        billed=inside,
+        known=known,
+        charged_here=here,
+        usage=usage,
+        fal_price=price,
+        our_price=services.settings.price_per_megapixel,
+        billed_nearby=[e.request_id for e in events],
+    )
+    if invocation.options.get("json"):
+        body = as_json(report, since=since, until=until, endpoint=endpoint)
+        return Reply(text=json.dumps(body, indent=2))
+    return Reply(text=as_text(report, since=since, until=until, endpoint=endpoint))
