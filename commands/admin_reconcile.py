@@ -2,7 +2,8 @@
 
 Gathers fal's billing lines, usage totals and unit price (`FalBilling`) and the ledger's jobs,
 lets `bot.reports.reconcile` sort them, and answers in words or, with `json`, one JSON object
-(amounts as exact decimal strings). Days are UTC days, as fal's billing lines are stamped.
+(amounts as exact decimal strings): printed by the terminal, a .json file in a chat, whose
+messages are too short for one. Days are UTC days, as fal's billing lines are stamped.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from bot.errors import UserError
 from bot.jobs.record import Job
-from bot.model import Invocation, Reply
+from bot.model import Invocation, Platform, Reply
 from bot.money import Money
 from bot.ports import EntryKind, FalBilling
+from bot.reports.export import prune_reports
 from bot.reports.reconcile import Charge, reconcile
 from commands.admin import require_admin
+from commands.admin_reports import file_name, reports_dir
 from commands.context import Services
 from commands.reconcile_render import as_json, as_text
 
@@ -100,7 +104,18 @@ async def admin_reconcile(invocation: Invocation, services: Services) -> Reply:
         our_price=services.settings.price_per_megapixel,
         billed_nearby=[e.request_id for e in events],
     )
-    if invocation.options.get("json"):
-        body = as_json(report, since=since, until=until, endpoint=endpoint)
-        return Reply(text=json.dumps(body, indent=2))
-    return Reply(text=as_text(report, since=since, until=until, endpoint=endpoint))
+    text = as_text(report, since=since, until=until, endpoint=endpoint)
+    if not invocation.options.get("json"):
+        return Reply(text=text)
+    body = json.dumps(as_json(report, since=since, until=until, endpoint=endpoint), indent=2)
+    if invocation.place.platform is Platform.CONSOLE:
+        return Reply(text=body)
+    path = reports_dir(services) / file_name("reconcile", actor.scope_key, "days", now, "json")
+    await asyncio.to_thread(prune_reports, path.parent)
+    await asyncio.to_thread(_write, path, body)
+    return Reply(text=text.splitlines()[0] + " The JSON is attached.", file=path)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")

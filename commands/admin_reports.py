@@ -27,11 +27,11 @@ MAX_LINES = 25
 PERIOD_WORDS = {"day": "today", "week": "this week", "month": "this month", "none": "all time"}
 
 
-def _reports_dir(services: Services) -> Path:
+def reports_dir(services: Services) -> Path:
     return services.settings.data_dir / "reports"
 
 
-def _file_name(prefix: str, scope: str, period: str, now: datetime, suffix: str) -> str:
+def file_name(prefix: str, scope: str, period: str, now: datetime, suffix: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", scope)
     return f"{prefix}-{safe}-{period}-{now:%Y%m%dT%H%M%S%f}.{suffix}"
 
@@ -81,7 +81,7 @@ async def admin_usage(invocation: Invocation, services: Services) -> Reply:
     head += f"{spent} spent in total." if rows else "nothing yet."
     chart_since = since or min((e.effective_at for e in entries), default=now - timedelta(days=1))
     chart_until = until or now
-    path = _reports_dir(services) / _file_name("usage", scope, period, now, "png")
+    path = reports_dir(services) / file_name("usage", scope, period, now, "png")
     names = await _names(entries, services)
     await asyncio.to_thread(prune_reports, path.parent)
     await asyncio.to_thread(
@@ -102,7 +102,7 @@ async def admin_export(invocation: Invocation, services: Services) -> Reply:
     and granted deltas that add up to what `budget` shows (bot.reports.deltas)."""
     period, tz, _since, _until, entries = await _period_entries(invocation, services)
     scope, now = invocation.actor.scope_key, services.clock()
-    path = _reports_dir(services) / _file_name("ledger", scope, period, now, "csv")
+    path = reports_dir(services) / file_name("ledger", scope, period, now, "csv")
     await asyncio.to_thread(prune_reports, path.parent)
     await asyncio.to_thread(write_csv, entries, tz=tz, path=path)
     return Reply(text=f"Ledger {PERIOD_WORDS[period]}: {len(entries)} entries.", file=path)

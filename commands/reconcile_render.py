@@ -8,7 +8,7 @@ from datetime import date
 from bot.money import Money
 from bot.reports.reconcile import Line, Reconciliation
 
-MAX_LINES = 15
+MAX_LINES = 10  # per list: a Discord message holds 2000 characters
 PRICE_SETTING = "LTXBOT_PRICE_PER_MEGAPIXEL"
 
 

@@ -13,7 +13,7 @@ from runnerkit import ALICE, PLACE, RecordingPoster, generate, paid_core
 from bot.events import Failed, Succeeded
 from bot.fal.simulated import SimulatedFal
 from bot.fal.simulated.platform_api import api_url
-from bot.model import Invocation
+from bot.model import Actor, Invocation, Place, Platform
 from bot.pricing import quote
 
 ADMIN = dataclasses.replace(ALICE, is_admin=True)
@@ -117,7 +117,7 @@ async def test_without_an_admin_key_one_sentence_names_the_setting(tmp_path, fal
     assert "LTXBOT_FAL_ADMIN_KEY" in reply.text and reply.text.count(". ") <= 1
 
 
-async def test_a_non_admin_is_refused_and_fal_is_not_asked(tmp_path, fal):
+async def test_a_non_admin_is_refused(tmp_path, fal):
     poster = RecordingPoster()
     async with core_for(tmp_path, fal, poster) as core:
         reply = await reconcile(core, actor=ALICE)
@@ -133,3 +133,17 @@ async def test_a_key_fal_does_not_take_is_named_and_a_bad_day_is_explained(tmp_p
         bad_day = await reconcile(core, since="yesterday")
     assert "refused the admin key (403)" in refused.text and "LTXBOT_FAL_ADMIN_KEY" in refused.text
     assert "YYYY-MM-DD" in bad_day.text
+
+
+async def test_a_chat_gets_the_json_as_a_file_and_another_teams_job_only_counted(tmp_path, fal):
+    guild_admin = Actor(Platform.DISCORD, "guild-1", "u1", "Una", is_admin=True)
+    guild = Place(Platform.DISCORD, "guild-1", "channel-1")
+    poster = RecordingPoster()
+    async with core_for(tmp_path, fal, poster) as core:
+        await delivered(core, poster)  # the console team's job
+        invocation = Invocation("admin reconcile", guild_admin, guild, {"json": True})
+        reply = await core.commands.dispatch(invocation)
+        assert reply.file is not None and reply.file.suffix == ".json", reply.text
+        body = json.loads(reply.file.read_text())
+    assert reply.text.startswith("Ledger beside fal") and "attached" in reply.text
+    assert body["matched"] == body["billed_not_charged"] == [] and body["other_scopes_matched"] == 1
