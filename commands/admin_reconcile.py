@@ -62,7 +62,9 @@ def _charge(job: Job) -> Charge:
     captured = None if job.captured_nanos is None else Money(job.captured_nanos)
     uncharged = Money(job.uncharged_nanos) if job.uncharged_nanos else None
     scope = f"{job.origin.platform.value}:{job.origin.scope}"
-    return Charge(job.id, job.fal_request_id or "", scope, job.state.value, captured, uncharged)
+    # A job on the simulated fal is released, never captured: say so beside it.
+    state = f"{job.state.value} (simulated: never charged)" if job.simulated else job.state.value
+    return Charge(job.id, job.fal_request_id or "", scope, state, captured, uncharged)
 
 
 async def admin_reconcile(invocation: Invocation, services: Services) -> Reply:

@@ -8,10 +8,11 @@ import dataclasses
 import json
 
 import pytest
-from runnerkit import ALICE, PLACE, RecordingPoster, generate, paid_core
+from runnerkit import ALICE, PLACE, RecordingPoster, generate, paid_core, settings_for
 
+from adapters.app.core import build_core
 from bot.events import Failed, Succeeded
-from bot.fal.simulated import SimulatedFal
+from bot.fal.simulated import SimulatedFal, SimulatedFalOptions
 from bot.fal.simulated.platform_api import api_url
 from bot.model import Actor, Invocation, Place, Platform
 from bot.pricing import quote
@@ -147,3 +148,16 @@ async def test_a_chat_gets_the_json_as_a_file_and_another_teams_job_only_counted
         body = json.loads(reply.file.read_text())
     assert reply.text.startswith("Ledger beside fal") and "attached" in reply.text
     assert body["matched"] == body["billed_not_charged"] == [] and body["other_scopes_matched"] == 1
+
+
+async def test_on_the_in_process_simulated_fal_its_bill_shows_nothing_was_charged(tmp_path):
+    settings = settings_for(tmp_path, fal_admin_key="any-key-will-do")
+    poster = RecordingPoster()
+    quick: SimulatedFalOptions = {"generation_seconds": 0.1, "queue_seconds": 0.02}
+    async with build_core(settings, poll_interval=0.05, simulated_fal_options=quick) as core:
+        assert core.simulated_fal is not None
+        core.posters[Platform.CONSOLE] = poster
+        job_id = await delivered(core, poster)
+        body = json.loads((await reconcile(core, json=True)).text)
+    (line,) = body["billed_not_charged"]
+    assert line["job_id"] == job_id and "simulated: never charged" in line["why"]
