@@ -3,6 +3,8 @@ released, and while fal renders, the hold stays (shown by `budget` as in flight)
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from runnerkit import ALICE, PLACE, RecordingPoster, generate, kinds, paid_core
 
@@ -59,3 +61,32 @@ async def test_a_cancel_while_fal_renders_keeps_the_hold_and_says_so(tmp_path, f
         await core.supervisor.wait(job_id)
         assert await kinds(core, job_id) == [EntryKind.HOLD, EntryKind.CAPTURE]
         assert f"{HOLD} spent · $0.00 in flight" in await said(core, "budget")
+
+
+async def test_the_status_shown_after_a_stop_is_asked_still_says_so(tmp_path):
+    """The follower re-reads the job after the cancel's wake-up: each later progress line is
+    drawn from a job that knows a stop was asked (status_text adds the warning to it)."""
+    seen: list = []
+
+    class Jobs(RecordingPoster):
+        async def progress(self, job, event):
+            seen.append((job, event))
+            return await super().progress(job, event)
+
+    poster = Jobs()
+    async with (
+        SimulatedFal(generation_seconds=10, queue_seconds=0.05) as fal,
+        paid_core(tmp_path, fal, poster) as core,
+    ):
+        job_id = await generate(core)
+        await poster.wait_for_event(job_id, Running)
+        await said(core, "cancel", job=job_id)
+        asked = len(seen)
+        async with asyncio.timeout(10), poster.changed:
+            await poster.changed.wait_for(
+                lambda: any(isinstance(e, Running) for _, e in seen[asked:])
+            )
+        later = [j for j, e in seen[asked:] if isinstance(e, Running)]
+        assert all(j.cancel_requested_at is not None for j in later)
+        fal.finish((await core.storage.jobs.get(job_id)).fal_request_id)
+        await core.supervisor.wait(job_id)
