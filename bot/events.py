@@ -50,11 +50,18 @@ class Failed:
 
 
 @dataclass(frozen=True, slots=True)
+class StopAsked:
+    """A cancel while fal renders: fal was asked to stop, and `held` stays held until the job
+    ends (charged if the video comes anyway, released if fal stops). Not an ending."""
+
+    held: Money
+
+
+@dataclass(frozen=True, slots=True)
 class Cancelled:
+    """The job ended cancelled: fal will not render it, and `refunded` (the hold) is released."""
+
     refunded: Money
-    # False when fal could not confirm the cancel of a running job: the hold stays until the
-    # job ends, and the user is told so.
-    confirmed: bool = True
 
 
-JobEvent = Held | Queued | Running | Succeeded | Failed | Cancelled
+JobEvent = Held | Queued | Running | StopAsked | Succeeded | Failed | Cancelled

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.budget.budgets import Budgets
-from bot.events import Cancelled
+from bot.events import Cancelled, StopAsked
 from bot.jobs.record import Job
 from bot.model import Platform
 from bot.ports import Clock, FalBilling, JobStore, Ledger, Poster
@@ -28,7 +28,7 @@ class JobRunner(Protocol):
 
     async def start(self, job: Job) -> None: ...
 
-    async def cancel(self, job_id: str) -> Cancelled | None: ...
+    async def cancel(self, job_id: str) -> Cancelled | StopAsked | None: ...
 
 
 @dataclass

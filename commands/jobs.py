@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.errors import NotAllowed, NotFound
+from bot.events import Cancelled
 from bot.jobs.record import Job
 from bot.model import Actor, Invocation, Reply
 from commands.context import Services
-from commands.render import job_details, job_line
+from commands.render import job_details, job_line, stop_asked_text
 
 
 async def load_job(job_id: str, actor: Actor, services: Services, *, acting: bool) -> Job:
@@ -44,9 +45,7 @@ async def cancel_job(job_id: str, actor: Actor, services: Services) -> Reply:
     outcome = await services.runner.cancel(job.id)
     if outcome is None:
         return Reply(text=f"Job `{job.id}` has already ended ({job.state.value}).")
-    if outcome.confirmed:
+    if isinstance(outcome, Cancelled):  # the hold is released by now
         return Reply(text=f"Cancelled job `{job.id}`; {outcome.refunded} released.")
-    return Reply(
-        text=f"Asked fal to stop job `{job.id}`, but it could not confirm: the hold stays until "
-        "the render ends, and you are charged only if the video is made."
-    )
+    # fal is rendering it: only a stop was asked, and the money stays held until it ends.
+    return Reply(text=f"Job `{job.id}`: {stop_asked_text(job)}")

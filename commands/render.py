@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bot.events import Cancelled, Failed, Held, JobEvent, Queued, Running, Succeeded
+from bot.events import (
+    Cancelled,
+    Failed,
+    Held,
+    JobEvent,
+    Queued,
+    Running,
+    StopAsked,
+    Succeeded,
+)
 from bot.jobs.record import Job, JobState
 from bot.model import Button, ButtonAction, Reply
 from bot.money import Money
@@ -51,9 +60,10 @@ def short(text: str, limit: int = 120) -> str:
 
 
 def status_text(job: Job, event: JobEvent) -> str:
-    """One status message body, edited in place as the job moves."""
-    cost = Money(job.quoted_nanos)
-    head = f"🎬 **{short(job.request.prompt)}**\n{_size(job)} · {cost} held · job `{job.id}`"
+    """One status message body, edited in place as the job moves; its money line says what
+    the ledger holds: "held" until the end, then "charged" or "released"."""
+    head = f"🎬 **{short(job.request.prompt)}**\n{_size(job)} · {money_line(job, event)} · "
+    head += f"job `{job.id}`"
     if job.simulated:
         head += "\n_simulated run: nothing will be charged_"
     match event:
@@ -65,20 +75,45 @@ def status_text(job: Job, event: JobEvent) -> str:
             line = f"{progress_bar(fraction)} rendering · {elapsed:.0f} s"
             if log:
                 line += f"\n`{short(log, 90)}`"
+            if job.cancel_requested_at is not None:
+                line += f"\n⏹️ {stop_asked_text(job)}"
+        case StopAsked():
+            line = f"⏹️ {stop_asked_text(job)}"
         case Succeeded(cost=charged):
-            line = f"{progress_bar(1)} done · {charged} charged"
+            spent = "nothing charged" if job.simulated else f"{charged} charged"
+            if job.cancel_requested_at is not None:
+                spent = f"fal finished before it could stop · {spent}"
+            line = f"{progress_bar(1)} done · {spent}"
         case Failed(reason=reason, refunded=refunded):
             line = f"❌ {reason}\n{refunded} released back to your budget."
-        case Cancelled(refunded=refunded, confirmed=True):
+        case Cancelled(refunded=refunded):
             line = f"⏹️ Cancelled. {refunded} released back to your budget."
-        case Cancelled(confirmed=False):
-            line = (
-                "⏹️ Cancel asked, but fal could not confirm it stopped the render: the hold "
-                "stays until it ends, and you are charged only if the video is made."
-            )
         case _:
             line = ""
     return f"{head}\n{line}"
+
+
+def money_line(job: Job, event: JobEvent) -> str:
+    """The hold while the job runs; at its end what the ledger did with it."""
+    match event:
+        case Succeeded(cost=charged) if not job.simulated:
+            return f"{charged} charged"
+        case Succeeded():
+            return f"{Money(job.quoted_nanos)} released"  # a simulated run is never charged
+        case Failed(refunded=refunded) | Cancelled(refunded=refunded):
+            return f"{refunded} released"
+        case _:
+            return f"{Money(job.quoted_nanos)} held"
+
+
+def stop_asked_text(job: Job) -> str:
+    """What a cancel while fal renders does: the hold stays until fal stops or finishes."""
+    held = Money(job.quoted_nanos)
+    if job.simulated:
+        return "Asked fal to stop. If fal finishes anyway, the video is posted (nothing charged)."
+    # "up to": the charge is fal's bill, never above the hold (bot.jobs.billing).
+    posted = f"the video is posted and up to {held} charged"
+    return f"Asked fal to stop. If fal finishes anyway, {posted}."
 
 
 def _size(job: Job) -> str:
@@ -87,8 +122,11 @@ def _size(job: Job) -> str:
 
 
 def job_buttons(job: Job, reroll_price: Money | None = None) -> tuple[Button, ...]:
-    """Cancel while the job can still stop; Reroll and Details once it has ended."""
+    """Cancel while the job can still stop (none once a stop is asked); Reroll and Details once
+    it has ended."""
     if job.state in {JobState.HELD, JobState.SUBMITTED, JobState.RUNNING}:
+        if job.cancel_requested_at is not None:
+            return ()
         return (Button(ButtonAction.CANCEL, job.id, "Cancel", danger=True),)
     price = reroll_price if reroll_price is not None else Money(job.quoted_nanos)
     return (
@@ -117,6 +155,8 @@ def result_reply(job: Job, event: Succeeded) -> Reply:
     text = f"🎬 <@{job.origin.user_id}> your video is ready: **{short(job.request.prompt)}**"
     if (differs := rendered_difference(job)) is not None:
         text += f"\n{differs}"
+    if job.cancel_requested_at is not None:
+        text += "\nfal finished it before your cancel could stop it, so it is charged as warned."
     if job.simulated:
         text += f"\n{SIMULATED_NOTE}"
     return Reply(
@@ -181,6 +221,8 @@ def job_details(job: Job) -> Reply:
     ]
     if request.seed is not None:
         fields.append(("Requested seed", str(request.seed)))
+    if job.cancel_requested_at is not None and not job.is_final:
+        fields.append(("Cancel", stop_asked_text(job)))
     if job.captured_nanos is not None:
         fields.append(("Charged", str(Money(job.captured_nanos))))
         fields.append(("Billed by fal", _billed(job)))

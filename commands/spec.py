@@ -59,7 +59,9 @@ ESTIMATE = CommandSpec("estimate", "Price a video before making it", REQUEST_OPT
 BUDGET = CommandSpec("budget", "What you have spent, have in flight, and have left")
 HISTORY = CommandSpec("history", "Your recent videos")
 SHOW = CommandSpec("show", "Details of one job", (JOB,))
-CANCEL = CommandSpec("cancel", "Cancel a job that has not finished (releases its hold)", (JOB,))
+CANCEL = CommandSpec(
+    "cancel", "Cancel an unfinished job (the hold is released once it stops)", (JOB,)
+)
 
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL)

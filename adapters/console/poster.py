@@ -32,7 +32,7 @@ class ConsolePoster:
         return f"console:{job.id}"
 
     async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
-        self._draw(f"{progress_bar(1)} done")
+        self._draw(_line(job, event))  # "done · $X charged"
         self.stream.write("\n")
         self._last_line = ""
         assert isinstance(event, Succeeded)

@@ -3,9 +3,9 @@
 Built from the job's Origin alone (team id, channel, thread, status message ts), so it works
 after a restart. Edits follow Slack's rate tiers: at most one `chat.update` per message every
 `min_interval` seconds; an event that arrives sooner is kept and shown when the interval ends,
-and endings (failed, cancelled, done) are shown at once. The video goes up with
-files_upload_v2 and is confirmed shared with files.info before delivery counts as done,
-because Slack can take a moment to attach an uploaded file to its thread.
+and endings (failed, cancelled, done) and a stop asked of fal are shown at once. The video
+goes up with files_upload_v2 and is confirmed shared with files.info before delivery counts as
+done, because Slack can take a moment to attach an uploaded file to its thread.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
 from adapters.slack.tasks import BackgroundTasks
-from bot.events import Cancelled, Failed, JobEvent, Succeeded
+from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
 from bot.jobs.record import Job
 from bot.model import JSONObject, Reply
 from commands.render import job_buttons, result_reply, short, status_text
@@ -84,7 +84,7 @@ class SlackPoster:
     # --- Poster -----------------------------------------------------------------------------
 
     async def progress(self, job: Job, event: JobEvent) -> str | None:
-        final = isinstance(event, Failed | Cancelled | Succeeded)
+        final = isinstance(event, Failed | Cancelled | Succeeded | StopAsked)
         async with self._lock(job.id):
             ts = job.origin.status_message_id or self._ts.get(job.id)
             wait = self._shown_at.get(job.id, -1e9) + self.min_interval - self._clock()

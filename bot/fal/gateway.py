@@ -20,7 +20,7 @@ instead (`bot.fal.stream`): one request per job, every change seen as it happens
 `follow` polls with a growing interval (2 s, then x1.5 up to 10 s by default): at most one status
 request per interval per job, plus the bounded retries of a status request that failed.
 `status` is one look, for callers (the runner) that pace themselves or wait for webhooks.
-`cancel` looks once before asking, so that it confirms only a request that was still queued.
+`cancel` looks before and after asking, so that it confirms only a request still queued.
 
 Uploads go through one long-lived httpx client (`bot.fal.upload`), not fal_client's
 client-per-upload, which loaded the CA bundle on the event loop for every job. Downloads go
@@ -41,8 +41,8 @@ import fal_client
 import fal_client.client as fal_http
 from pydantic import SecretStr
 
-from bot.errors import GenerationFailed, StreamBusy
-from bot.fal.cancel import ask_to_cancel
+from bot.errors import StreamBusy
+from bot.fal.cancel import ask_to_cancel, confirmed_cancel
 from bot.fal.client_globals import point_fal_client
 from bot.fal.download import VideoDownloader
 from bot.fal.results import fetch_result
@@ -248,21 +248,14 @@ class FalGateway:
         stop, and the caller follows it to its end.
         """
         handle = await self._handle(request_id)
-        try:
-            before = await self.status(request_id)
-        except GenerationFailed:
-            before = None  # unknown: still ask fal to cancel, but confirm nothing
-        if before is not None and before.state == "COMPLETED":
-            return False
 
         async def once() -> bool:
             return await ask_to_cancel(handle, timeout=self._timeout)
 
-        try:
-            accepted = await with_retries(self._retry, once, sleep=self._sleep)
-        except GenerationFailed:
-            return False
-        return accepted and before is not None and before.state == "IN_QUEUE"
+        return await confirmed_cancel(
+            lambda: self.status(request_id),
+            lambda: with_retries(self._retry, once, sleep=self._sleep),
+        )
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
         return await self._downloader.download(

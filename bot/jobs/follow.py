@@ -147,17 +147,17 @@ async def _streamed(
     """Show each streamed status until COMPLETED, or until a wake-up (a confirmed cancel)
     finds the job settled; returns the stored job. Raises StreamBroken as the stream does."""
 
-    async def waited() -> None:
+    async def waited(job: Job) -> Job:
         # fal's stream is silent while the job waits for a machine: show the wait growing.
-        nonlocal job
         if shown.status is not None and shown.status.state == "IN_QUEUE":
             job, shown.last = await _show(lifecycle, job, shown.status, shown.last)
+        return job
 
     try:
         while True:
-            status = await _next_or_settled(lifecycle, job, statuses, wake, announced, waited)
-            if isinstance(status, Job):
-                return status
+            status, job = await _next_or_settled(lifecycle, job, statuses, wake, announced, waited)
+            if status is None:
+                return job
             if status.state == "COMPLETED":
                 return await _latest(lifecycle, job, wake)
             job, shown.last = await _show(lifecycle, job, status, shown.last)
@@ -174,9 +174,10 @@ async def _next_or_settled(
     statuses: AsyncIterator[FalStatus],
     wake: asyncio.Event,
     announced: Callable[[], bool],
-    quiet: Callable[[], Awaitable[None]],
-) -> FalStatus | Job:
-    """The stream's next status; or the stored job, when a wake-up finds it settled first.
+    quiet: Callable[[Job], Awaitable[Job]],
+) -> tuple[FalStatus | None, Job]:
+    """The stream's next status (None when a wake-up finds the job settled first) and the job
+    as last read: re-read after each wake-up, so what is shown next knows of a cancel asked.
     `quiet` is called after each `QUIET_SECONDS` without either."""
     step = asyncio.ensure_future(anext(statuses))
     try:
@@ -191,14 +192,14 @@ async def _next_or_settled(
             if step.done():
                 break
             if not done:
-                await quiet()
+                job = await quiet(job)
                 continue
             wake.clear()
             job = await lifecycle.reload(job)
             if _settled(job) or announced():
-                return job
+                return None, job
         try:
-            return step.result()
+            return step.result(), job
         except StopAsyncIteration:
             raise StreamBroken("the status stream ended before the request completed") from None
     finally:

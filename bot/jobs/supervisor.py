@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from bot.errors import GenerationFailed, LostJob
-from bot.events import Cancelled
+from bot.events import Cancelled, StopAsked
 from bot.jobs.follow import FollowPolicy, follow
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
@@ -172,22 +172,22 @@ class Supervisor:
 
     # --- cancel ---------------------------------------------------------------------------
 
-    async def cancel(self, job_id: str) -> Cancelled | None:
+    async def cancel(self, job_id: str) -> Cancelled | StopAsked | None:
         """Cancel a job that has not ended; None when it already has.
 
-        Before fal has it, or while it waits in fal's queue: cancelled and released at once.
-        While fal renders it, fal only accepts a request to stop: the hold stays, a video that
-        comes anyway is charged and delivered, a stop is released, and the answer says so.
+        Before fal has it, or while it waits in fal's queue: cancelled and released at once
+        (`Cancelled`). While fal renders it, fal only accepts a request to stop (`StopAsked`):
+        the hold stays, a video that comes anyway is charged and delivered, a stop is released.
         """
         job = await self.jobs.get(job_id)
         if job is None or job.state not in ACTIVE:
             return None
         if job.cancel_requested_at is not None:
-            return Cancelled(Money.zero(), confirmed=False)  # asked already
+            return StopAsked(Money(job.quoted_nanos))  # asked already: still held
         # True only while the request is still queued at fal (see FalGateway.cancel).
         stopped = await self.gateway.cancel(job.fal_request_id) if job.fal_request_id else True
         now = self.clock()
-        outcome: Cancelled | None = None
+        outcome: Cancelled | StopAsked | None = None
 
         def cancelled(j: Job) -> Job | None:
             nonlocal outcome
@@ -195,20 +195,20 @@ class Supervisor:
                 outcome = None
                 return None
             if stopped or j.fal_request_id is None:
-                outcome = Cancelled(Money(j.quoted_nanos), confirmed=True)
+                outcome = Cancelled(Money(j.quoted_nanos))
                 return j.advance(JobState.CANCELLED, now)
-            outcome = Cancelled(Money.zero(), confirmed=False)
+            outcome = StopAsked(Money(j.quoted_nanos))
             return j.with_changes(now, cancel_requested_at=now)
 
         job = await self.lifecycle.update(job, cancelled)
         if outcome is None:
             return None  # it ended first
-        if outcome.confirmed:  # a submit under way cancels at fal as soon as it has the id
-            job = await self.lifecycle.settle_cancelled(job)
+        if isinstance(outcome, Cancelled):  # a submit under way cancels at fal once it has the id
+            job = await self.lifecycle.settle_cancelled(job)  # released before anyone is told
         await self.lifecycle.publish(job, outcome)
         if job_id in self._wake:
             self._wake[job_id].set()
-        elif not outcome.confirmed:  # nobody here follows it: follow it to its end
+        elif isinstance(outcome, StopAsked):  # nobody here follows it: follow it to its end
             self._spawn(job.id, self._drive(job.id))
         return outcome
 

@@ -46,6 +46,7 @@ async def test_hold_budget_and_refund_of_a_tiny_job_are_exact(kit: Kit) -> None:
     await kit.adapter.poster.throttle.drain()
     edit = await kit.fake.wait_for(lambda: kit.fake.calls_to("PATCH", f"/messages/{status_id}"))
     assert f"{TINY} released back to your budget." in edit[-1].body["content"]
+    assert f"{TINY} released · job" in edit[-1].body["content"]  # no longer "held"
     assert "$0.00 released" not in edit[-1].body["content"]
 
 

@@ -72,6 +72,10 @@ async def test_the_video_is_uploaded_into_the_thread(kit: Kit, tmp_path: Path) -
     kit.time.advance(1.5)  # the status message then shows the end, its Cancel button gone
     edit = await kit.fake.wait_for(lambda: kit.fake.calls_to("PATCH", f"/messages/{status_id}"))
     assert "done" in edit[-1].body["content"] and edit[-1].body["components"] == []
+    # The money line says what the ledger did at the end: charged, no longer held.
+    price = Money(job.quoted_nanos)
+    assert f"{price} charged · job" in edit[-1].body["content"]
+    assert "held" not in edit[-1].body["content"]
 
 
 async def test_above_the_upload_limit_a_link_is_posted(kit: Kit, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from bot.fal.gateway import FalGateway
 from bot.fal.on_simulated import gateway_on_simulated
 from bot.fal.simulated import SimulatedFal
 from bot.media.video import probe
+from bot.ports import FalStatus
 from bot.settings import Settings
 
 
@@ -160,6 +161,28 @@ async def test_cancel_while_running_is_asked_but_not_confirmed(
     fal.pause()  # it stays running until resumed
     assert await gateway.cancel(request_id) is False  # fal may still finish and bill it
     assert job.cancel_requested  # but fal was asked to stop it
+    fal.resume()
+    await fal.wait_for_completion(request_id)
+
+
+async def test_a_request_that_starts_between_the_look_and_the_cancel_is_not_confirmed(
+    gateway: FalGateway, fal: SimulatedFal, sheet_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id = await gateway.submit(arguments(sheet_url), webhook_url=None)
+    job = fal.jobs[request_id]
+    async with asyncio.timeout(5), job.changed:
+        await job.changed.wait_for(lambda: job.state == "IN_PROGRESS")
+    fal.pause()  # it stays running until resumed
+    real_status, looks = gateway.status, []
+
+    async def status(request_id: str) -> FalStatus:
+        looks.append(await real_status(request_id))
+        # The first look saw it queued: fal's machine took it just after.
+        return FalStatus("IN_QUEUE", 0) if len(looks) == 1 else looks[-1]
+
+    monkeypatch.setattr(gateway, "status", status)
+    assert await gateway.cancel(request_id) is False  # running by the time fal was asked
+    assert job.cancel_requested and [look.state for look in looks] == ["IN_PROGRESS"] * 2
     fal.resume()
     await fal.wait_for_completion(request_id)
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from runnerkit import ALICE, RecordingPoster, generate, kinds, paid_core
 
-from bot.events import Cancelled, Failed, Queued, Running, Succeeded
+from bot.events import Cancelled, Failed, Queued, Running, StopAsked, Succeeded
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.record import JobState
 from bot.jobs.supervisor import CRASHED_MID_SUBMIT
@@ -87,7 +87,7 @@ async def test_cancel_while_queued_is_confirmed_and_releases_the_hold(tmp_path, 
         job_id = await generate(core)
         await poster.wait_for_event(job_id, Queued)
         outcome = await core.supervisor.cancel(job_id)
-        assert outcome == Cancelled(Money(quote(256, 160, 9).cost.nanos), confirmed=True)
+        assert outcome == Cancelled(Money(quote(256, 160, 9).cost.nanos))
         await core.supervisor.wait(job_id)
         job = await core.storage.jobs.get(job_id)
         assert job.state is JobState.CANCELLED and job.finished_at is not None
@@ -108,7 +108,7 @@ async def test_a_cancel_too_late_to_stop_the_render_is_charged_and_the_video_del
         fal.resume()
         await poster.wait_for_event(job_id, Running)
         outcome = await core.supervisor.cancel(job_id)
-        assert outcome == Cancelled(Money.zero(), confirmed=False)
+        assert outcome == StopAsked(Money(quote(256, 160, 9).cost.nanos))  # still held
         assert await kinds(core, job_id) == [HOLD]  # fal may still render it
         assert await core.supervisor.cancel(job_id) == outcome  # asking again changes nothing
         await core.supervisor.wait(job_id)
@@ -186,14 +186,14 @@ async def test_a_running_job_that_fal_does_stop_is_released_when_fal_says_so(tmp
     async with paid_core(tmp_path, fal, poster) as core:
         job_id = await generate(core)
         await poster.wait_for_event(job_id, Running)
-        assert (await core.supervisor.cancel(job_id)).confirmed is False
+        assert isinstance(await core.supervisor.cancel(job_id), StopAsked)
         await core.supervisor.wait(job_id)
         assert await kinds(core, job_id) == [HOLD, RELEASE]
         job = await core.storage.jobs.get(job_id)
         assert job.state is JobState.CANCELLED and job.finished_at is not None
         assert poster.deliveries == []
         refunds = [e for j, e in poster.events if j == job_id and isinstance(e, Cancelled)]
-        assert refunds[-1] == Cancelled(Money(quote(256, 160, 9).cost.nanos), confirmed=True)
+        assert refunds == [Cancelled(Money(quote(256, 160, 9).cost.nanos))]  # released once
 
 
 async def test_a_result_that_fal_forgot_while_the_bot_was_down_fails_honestly(tmp_path, fal):

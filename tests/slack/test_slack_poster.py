@@ -57,6 +57,7 @@ async def test_status_message_then_throttled_updates(kit: SlackKit) -> None:
     await poster.progress(failed, Failed("fal refused it", Money(job.quoted_nanos)))  # at once
     updates = kit.slack.calls_to("chat.update")
     assert len(updates) == 3 and "fal refused it" in updates[-1].params["text"]
+    assert f"{Money(job.quoted_nanos)} released · job" in updates[-1].params["text"]
     assert [b["action_id"] for b in updates[-1].params["blocks"][-1]["elements"]] == [
         "ltx_job_reroll", "ltx_job_details"]  # fmt: skip
 
@@ -92,6 +93,8 @@ async def test_delivery_uploads_into_the_thread_and_waits_until_shared(
     assert message == kit.slack.files[file_id].shares["C1"][0]["ts"]
     update = kit.slack.calls_to("chat.update")[-1].params
     assert update["ts"] == ts and "done" in update["text"]
+    assert f"{Money(job.quoted_nanos)} charged · job" in update["text"]  # no longer held
+    assert "held" not in update["text"]
     ending = await asyncio.wait_for(watcher, 1)
     assert ending.link and file_id in ending.link
 
