@@ -27,7 +27,7 @@ from adapters.console.video_file import save_video
 from bot.errors import LtxbotError
 from bot.events import Succeeded
 from bot.jobs.record import Job, JobState
-from bot.model import Actor, Place, Reply
+from bot.model import Actor, ButtonAction, Place, Reply
 from commands import Commands
 
 if TYPE_CHECKING:
@@ -46,9 +46,24 @@ async def settled(commands: Commands, reply: Reply, yes: bool, actor: Actor, pla
         ask = None if yes else terminal_asker()
         if ask is not None:
             print(render(reply))
-        reply = await settle_confirmation(commands, waiting, actor, place, assume_yes=yes, ask=ask)
+        try:
+            reply = await settle_confirmation(
+                commands, waiting, actor, place, assume_yes=yes, ask=ask
+            )
+        except asyncio.CancelledError:  # Ctrl-C at the question: nothing is held yet
+            print("\n" + await _unconfirmed(commands, waiting, actor, place), file=sys.stderr)
+            raise
     await give_up_waiting(commands, reply, actor, place)
     return reply
+
+
+async def _unconfirmed(commands: Commands, job_id: str, actor: Actor, place: Place) -> str:
+    job = await commands.services.jobs.get(job_id)
+    if job is not None and job.state is JobState.RECEIVED:
+        await commands.press(ButtonAction.ABORT, job_id, actor, place)
+        return f"stopped; job {job_id} was not started and nothing was held"
+    state = job.state.value if job else "gone"
+    return f"stopped; job {job_id} is {state}: `ltxbot show {job_id}` says more"
 
 
 async def await_video(core: Core, console: ConsoleAdapter, job_id: str, out: Path) -> int:

@@ -6,12 +6,13 @@ never makes it wait for a webhook."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from clikit import bot_env, finished, read_until, start
+from clikit import LTXBOT, bot_env, finished, read_until, start
 from runnerkit import SHEET
 
 from bot.fal.simulated import SimulatedFal
@@ -131,3 +132,33 @@ async def test_a_public_url_without_a_webhook_endpoint_is_followed_not_waited_on
     assert f"saved {tmp_path / 'a.mp4'}" in text
     job, _ = await stored(tmp_path)
     assert job.state is JobState.DELIVERED
+
+
+async def test_ctrl_c_at_the_price_question_aborts_the_job_with_nothing_held(tmp_path):
+    async with terminal(tmp_path, generation_seconds=0.3, queue_seconds=0.05) as (fal, env):
+        limits = await start(env, "admin", "limits", "--confirm-above", "0.001")
+        said = await finished(limits)
+        assert limits.returncode == 0, said
+        controller, tty = os.openpty()  # a terminal to be asked on, with nothing typed
+        try:
+            asking = await asyncio.create_subprocess_exec(
+                LTXBOT, "generate", "--sheet", str(SHEET), *TINY, env=env, stdin=tty,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            assert asking.stdout is not None
+            seen = b""
+            async with asyncio.timeout(30):
+                while b"[y/N] " not in seen:  # the question ends without a newline
+                    chunk = await asking.stdout.read(1024)
+                    assert chunk, seen.decode()
+                    seen += chunk
+            asking.send_signal(signal.SIGINT)
+            text = seen.decode() + await finished(asking, timeout=30)
+        finally:
+            os.close(controller)
+            os.close(tty)
+        assert not fal.submissions
+    assert asking.returncode == 130, text
+    job, kinds = await stored(tmp_path)
+    assert f"stopped; job {job.id} was not started and nothing was held" in text, text
+    assert job.state is JobState.REJECTED and kinds == []
