@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 # A cancelled submit still has to learn fal's request id to cancel it there: wait this long.
 SUBMIT_GRACE_SECONDS = 15.0
+LOOK_LIMIT = 10.0  # one status look at fal after Ctrl-C, at most
 
 
 async def settled(commands: Commands, reply: Reply, yes: bool, actor: Actor, place: Place) -> Reply:
@@ -86,7 +87,7 @@ async def report(ending: Ending, out: Path) -> int:
         return 0
     if event is not None:
         return EXIT_USER  # failed or cancelled here: the poster has said so
-    video = _video(job)
+    video = await _video(job)
     if job is not None and video is not None:  # delivered by another `ltxbot resume`
         saved = await save_video(video, out, job.id)
         print(f"job {job.id} was delivered by another process; {saved.sentence()}")
@@ -95,11 +96,14 @@ async def report(ending: Ending, out: Path) -> int:
     return EXIT_USER
 
 
-def _video(job: Job | None) -> Path | None:
+async def _video(job: Job | None) -> Path | None:
     if job is None or job.state is not JobState.DELIVERED or job.result is None:
         return None
-    path = job.result.video_path
-    return Path(path) if path and Path(path).is_file() else None
+    if not job.result.video_path:
+        return None
+    path = Path(job.result.video_path)
+    exists = await asyncio.to_thread(path.is_file)
+    return path if exists else None
 
 
 async def interrupted(core: Core, job_id: str, out: Path) -> str:
@@ -122,8 +126,8 @@ async def interrupted(core: Core, job_id: str, out: Path) -> str:
         ended = await core.services.jobs.get(job_id)
         return f"stopped; job {job_id} ended meanwhile ({ended.state.value if ended else 'gone'})"
     if outcome.confirmed:
-        where = "in fal's queue" if job.fal_request_id else "before fal had it"
-        return f"stopped; job {job_id} was still {where}: cancelled, {outcome.refunded} released"
+        where = "still in fal's queue" if job.fal_request_id else "not at fal yet"
+        return f"stopped; job {job_id} was {where}: cancelled, {outcome.refunded} released"
     return (
         f"stopped; fal had just started job {job_id}: asked fal to stop it. The hold stays until "
         f"the render ends and you are charged only if the video is made; {later}"
@@ -135,8 +139,8 @@ async def _not_started(core: Core, job: Job) -> bool:
     when fal renders it or cannot say (then the job is left alone)."""
     if job.fal_request_id is None:
         return job.state is JobState.HELD
-    try:
-        status = await core.gateway.status(job.fal_request_id)
-    except LtxbotError:
+    try:  # bounded: the user pressed Ctrl-C to stop, not to wait for fal's retries
+        status = await asyncio.wait_for(core.gateway.status(job.fal_request_id), LOOK_LIMIT)
+    except (LtxbotError, TimeoutError):
         return False
     return status.state == "IN_QUEUE"
