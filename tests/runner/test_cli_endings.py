@@ -88,6 +88,21 @@ async def test_ctrl_c_cancels_a_job_still_in_fals_queue_and_releases_its_hold(tm
     assert job.state is JobState.CANCELLED and kinds == [EntryKind.HOLD, EntryKind.RELEASE]
 
 
+async def test_ctrl_c_before_fal_has_the_job_cancels_it_and_nothing_is_submitted(tmp_path):
+    async with terminal(tmp_path, generation_seconds=0.3, queue_seconds=0.05) as (fal, env):
+        fal.faults.latency_seconds = 2.0  # the sheet's upload is slow: the job stays HELD
+        waiting = await generate(env, tmp_path / "a.mp4")
+        assert waiting.stdout is not None
+        await read_until(waiting.stdout, "Held $")
+        waiting.send_signal(signal.SIGINT)
+        text = await finished(waiting, timeout=30)
+        assert not fal.submissions  # the submit that was under way stopped before the POST
+    job, kinds = await stored(tmp_path)
+    assert waiting.returncode == 130, text
+    assert f"stopped; job {job.id} was not at fal yet: cancelled, $" in text, text
+    assert job.state is JobState.CANCELLED and kinds == [EntryKind.HOLD, EntryKind.RELEASE]
+
+
 async def test_ctrl_c_leaves_a_rendering_job_and_resume_saves_it_beside_a_different_file(
     tmp_path,
 ):
