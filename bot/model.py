@@ -49,6 +49,7 @@ class Place:
     scope: str
     channel_id: str
     thread_id: str | None = None
+    out_path: str | None = None  # the terminal's: the file its video goes to (`--out`)
 
 
 @dataclass(frozen=True, slots=True)

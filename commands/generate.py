@@ -123,6 +123,7 @@ async def start_job(
             user_id=actor.user_id,
             user_name=actor.display_name,
             origin_message_id=origin_message_id,
+            out_path=place.out_path,
         ),
         request=request,
         quoted_megapixels=the_quote.megapixels,

@@ -95,12 +95,15 @@ async def build_core(
     simulated_fal_options: SimulatedFalOptions | None = None,
     with_fal: bool = True,
     billing: FalBilling | None = None,
+    serves_webhooks: bool = True,
 ) -> AsyncIterator[Core]:
     """Open storage, reach fal (real or simulated), start the runner; close all on exit.
 
     `with_fal=False` serves commands that only read (estimate, budget, history, show) without
     starting the simulated fal or checking FAL_KEY. `billing` (fal's own bill) defaults to
-    fal's platform API when LTXBOT_FAL_ADMIN_KEY is set.
+    fal's platform API when LTXBOT_FAL_ADMIN_KEY is set. `serves_webhooks=False` (the terminal
+    serves no webhook endpoint): no `webhook_url` even with LTXBOT_PUBLIC_BASE_URL set, so its
+    jobs are followed by stream or polling, never left waiting for a callback that cannot come.
     """
     from bot.jobs.lifecycle import Lifecycle
     from bot.jobs.supervisor import Supervisor
@@ -137,9 +140,8 @@ async def build_core(
             probe=probe,
             max_video_bytes=settings.max_video_bytes,
         )
-        supervisor = Supervisor(
-            lifecycle, webhook_url=_webhook_url(settings), poll_interval=poll_interval
-        )
+        hook = _webhook_url(settings) if serves_webhooks else None
+        supervisor = Supervisor(lifecycle, webhook_url=hook, poll_interval=poll_interval)
         stack.push_async_callback(supervisor.close)
         services = Services(
             settings=settings,

@@ -19,8 +19,9 @@ def console_actor() -> Actor:
     return Actor(Platform.CONSOLE, CONSOLE_SCOPE, user, user, is_admin=True)
 
 
-def console_place() -> Place:
-    return Place(Platform.CONSOLE, CONSOLE_SCOPE, "terminal")
+def console_place(out_path: str | None = None) -> Place:
+    """The terminal; `out_path` is where a generate's video goes."""
+    return Place(Platform.CONSOLE, CONSOLE_SCOPE, "terminal", out_path=out_path)
 
 
 def _user_name() -> str:

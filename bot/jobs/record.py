@@ -63,6 +63,8 @@ class Origin(BaseModel):
     status_message_id: str | None = None
     result_message_id: str | None = None
     origin_message_id: str | None = None
+    # The terminal's: where the video is saved (`generate --out`, absolute), for `resume`.
+    out_path: str | None = None
 
 
 class Rendered(BaseModel):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from pathlib import Path
 
+from clikit import LTXBOT, bot_env, read_until
 from runnerkit import SHEET
 
 from bot.fal.simulated import SimulatedFal
@@ -15,34 +13,6 @@ from bot.fal.simulated.client_setup import trust_bundle
 from bot.jobs.record import JobState
 from bot.ports import EntryKind
 from storage import open_storage
-
-LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
-
-
-def bot_env(data_dir: Path, fal: SimulatedFal, bundle: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
-    return {
-        **env,
-        "LTXBOT_DATA_DIR": str(data_dir),
-        "LTXBOT_BACKEND": "fal",  # the real gateway, configured only by settings
-        "FAL_KEY": "test-key-not-real",
-        "LTXBOT_FAL_QUEUE_URL": fal.queue_url,
-        "LTXBOT_FAL_REST_URL": fal.rest_url,
-        "LTXBOT_FAL_CDN_URL": fal.cdn_url,
-        "SSL_CERT_FILE": str(bundle),
-    }
-
-
-async def read_until(stream: asyncio.StreamReader, needle: str, timeout: float = 60) -> str:
-    seen = []
-    async with asyncio.timeout(timeout):
-        while True:
-            line = (await stream.readline()).decode()
-            if not line:
-                raise AssertionError(f"{needle!r} never came; got:\n{''.join(seen)}")
-            seen.append(line)
-            if needle in line:
-                return "".join(seen)
 
 
 async def test_a_killed_bot_resumes_and_delivers_the_video_exactly_once(tmp_path):

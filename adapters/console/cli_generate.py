@@ -1,0 +1,146 @@
+"""For `adapters.console.cli`: `ltxbot generate` after its first reply: the price confirmation,
+the wait for the video (`job_watch`), saving it, and what Ctrl-C does to the job.
+
+Ctrl-C leaves a job that fal is rendering where it is (cancelling it would not get the money
+back: fal may still finish and bill it), and says how to fetch it (`ltxbot resume`) or cancel
+it; a job not yet at fal, or still in fal's queue, is cancelled and its hold released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from adapters.console.cli_admin import (
+    confirmation_job,
+    give_up_waiting,
+    settle_confirmation,
+    terminal_asker,
+)
+from adapters.console.exit_codes import EXIT_USER
+from adapters.console.job_watch import Ending, ending_line, wait_for_ending
+from adapters.console.reply_text import render
+from adapters.console.video_file import save_video
+from bot.errors import LtxbotError
+from bot.events import Cancelled, Succeeded
+from bot.jobs.record import Job, JobState
+from bot.model import Actor, ButtonAction, Place, Reply
+from commands import Commands
+
+if TYPE_CHECKING:
+    from adapters.app.core import Core
+    from adapters.console import ConsoleAdapter
+
+# A cancelled submit still has to learn fal's request id to cancel it there: wait this long.
+SUBMIT_GRACE_SECONDS = 15.0
+LOOK_LIMIT = 10.0  # one status look at fal after Ctrl-C, at most
+
+
+async def settled(commands: Commands, reply: Reply, yes: bool, actor: Actor, place: Place) -> Reply:
+    """A generate's reply once any price confirmation is answered (a job that waits for an
+    approval is aborted: raises UserError)."""
+    waiting = confirmation_job(reply)
+    if waiting is not None:
+        ask = None if yes else terminal_asker()
+        if ask is not None:
+            print(render(reply))
+        try:
+            reply = await settle_confirmation(
+                commands, waiting, actor, place, assume_yes=yes, ask=ask
+            )
+        except asyncio.CancelledError:  # Ctrl-C at the question: nothing is held yet
+            print("\n" + await _unconfirmed(commands, waiting, actor, place), file=sys.stderr)
+            raise
+    await give_up_waiting(commands, reply, actor, place)
+    return reply
+
+
+async def _unconfirmed(commands: Commands, job_id: str, actor: Actor, place: Place) -> str:
+    job = await commands.services.jobs.get(job_id)
+    if job is not None and job.state is JobState.RECEIVED:
+        await commands.press(ButtonAction.ABORT, job_id, actor, place)
+        return f"stopped; job {job_id} was not started and nothing was held"
+    state = job.state.value if job else "gone"
+    return f"stopped; job {job_id} is {state}: `ltxbot show {job_id}` says more"
+
+
+async def await_video(core: Core, console: ConsoleAdapter, job_id: str, out: Path) -> int:
+    try:
+        ending = await wait_for_ending(core, console.poster, job_id)
+    except asyncio.CancelledError:  # Ctrl-C: say what became of the job, then stop
+        print("\n" + await interrupted(core, job_id, out), file=sys.stderr)
+        raise
+    return await report(ending, out)
+
+
+async def report(ending: Ending, out: Path) -> int:
+    job, event = ending.job, ending.event
+    if isinstance(event, Succeeded) and job is not None:
+        saved = await save_video(event.video, out, job.id)
+        seed = job.result.seed if job.result else None
+        remaining = f", {event.remaining.room_text()} left" if event.remaining is not None else ""
+        cost = "not charged (simulated)" if job.simulated else str(event.cost)
+        print(f"{saved.sentence()} · job {job.id} · seed {seed} · cost {cost}{remaining}")
+        return 0
+    if event is not None:
+        return EXIT_USER  # failed or cancelled here: the poster has said so
+    video = await _video(job)
+    if job is not None and video is not None:  # delivered by another `ltxbot resume`
+        saved = await save_video(video, out, job.id)
+        print(f"job {job.id} was delivered by another process; {saved.sentence()}")
+        return 0
+    print(ending_line(ending), file=sys.stderr)
+    return EXIT_USER
+
+
+async def _video(job: Job | None) -> Path | None:
+    if job is None or job.state is not JobState.DELIVERED or job.result is None:
+        return None
+    if not job.result.video_path:
+        return None
+    path = Path(job.result.video_path)
+    exists = await asyncio.to_thread(path.is_file)
+    return path if exists else None
+
+
+async def interrupted(core: Core, job_id: str, out: Path) -> str:
+    """Ctrl-C: cancel the job if fal has not started it, else leave it; what happened."""
+    job = await core.services.jobs.get(job_id)
+    if job is None or job.is_final:
+        state = job.state.value if job else "gone"
+        return f"stopped; job {job_id} had already ended ({state})"
+    later = f"`ltxbot resume` saves it to {out}; `ltxbot cancel {job_id}` asks fal to stop it"
+    if job.state is JobState.SUCCEEDED:
+        return f"stopped; job {job_id} is rendered but not saved yet: {later}"
+    if job.state is JobState.RUNNING or not await _not_started(core, job):
+        return f"stopped; job {job_id} is rendering at fal and was left running: {later}"
+    outcome = await core.supervisor.cancel(job_id)
+    if isinstance(outcome, Cancelled):
+        # Let a submit under way learn fal's request id and cancel it there (bounded).
+        with suppress(TimeoutError):
+            await asyncio.wait_for(core.supervisor.wait(job_id), SUBMIT_GRACE_SECONDS)
+    if outcome is None:
+        ended = await core.services.jobs.get(job_id)
+        return f"stopped; job {job_id} ended meanwhile ({ended.state.value if ended else 'gone'})"
+    if isinstance(outcome, Cancelled):
+        where = "still in fal's queue" if job.fal_request_id else "not at fal yet"
+        return f"stopped; job {job_id} was {where}: cancelled, {outcome.refunded} released"
+    return (
+        f"stopped; fal had just started job {job_id}: asked fal to stop it. The hold stays until "
+        f"the render ends and you are charged only if the video is made; {later}"
+    )
+
+
+async def _not_started(core: Core, job: Job) -> bool:
+    """True while fal has not started the job (not submitted yet, or in fal's queue); False
+    when fal renders it or cannot say (then the job is left alone)."""
+    if job.fal_request_id is None:
+        return job.state is JobState.HELD
+    try:  # bounded: the user pressed Ctrl-C to stop, not to wait for fal's retries
+        status = await asyncio.wait_for(core.gateway.status(job.fal_request_id), LOOK_LIMIT)
+    except (LtxbotError, TimeoutError):
+        return False
+    return status.state == "IN_QUEUE"

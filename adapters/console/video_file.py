@@ -1,0 +1,44 @@
+"""Saving a job's MP4 where the terminal asked for it, never over a different file."""
+
+from __future__ import annotations
+
+import asyncio
+import filecmp
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    path: Path
+    instead_of: Path | None = None  # the asked-for path, when a different file held it
+
+    def sentence(self) -> str:
+        if self.instead_of is None:
+            return f"saved {self.path}"
+        return f"{self.instead_of} is a different file, kept; saved {self.path} beside it"
+
+
+async def save_video(source: Path, target: Path, job_id: str) -> Saved:
+    """Copy `source` to `target` off the event loop; when `target` exists and differs, to
+    `name-JOBID.mp4` beside it (then `name-JOBID-2.mp4`, ...), and say so."""
+    return await asyncio.to_thread(_save, source, target, job_id)
+
+
+def _save(source: Path, target: Path, job_id: str) -> Saved:
+    for path in _candidates(target, job_id):
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, path)
+        elif not filecmp.cmp(source, path, shallow=False):
+            continue
+        return Saved(path, None if path == target else target)
+    raise UserError(f"{target} and 99 names beside it hold other files; the video is at {source}")
+
+
+def _candidates(target: Path, job_id: str) -> list[Path]:
+    names = [f"{target.stem}-{job_id}", *(f"{target.stem}-{job_id}-{n}" for n in range(2, 100))]
+    return [target, *(target.with_name(name + target.suffix) for name in names)]

@@ -1,0 +1,42 @@
+"""The terminal saves a video where it was asked, and never over a different file (run
+synchronously: the files are set up and read around one save)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from adapters.console.video_file import save_video
+
+
+def mp4(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def test_a_free_path_gets_the_video(tmp_path: Path) -> None:
+    source = mp4(tmp_path / "job.mp4", b"video one")
+    saved = asyncio.run(save_video(source, tmp_path / "out" / "a.mp4", "j1"))
+    assert saved.path == tmp_path / "out" / "a.mp4" and saved.instead_of is None
+    assert saved.path.read_bytes() == b"video one"
+    assert saved.sentence() == f"saved {tmp_path / 'out' / 'a.mp4'}"
+
+
+def test_the_same_video_already_there_is_not_copied_again(tmp_path: Path) -> None:
+    source = mp4(tmp_path / "job.mp4", b"video one")
+    target = mp4(tmp_path / "a.mp4", b"video one")
+    saved = asyncio.run(save_video(source, target, "j1"))
+    assert saved.path == target and saved.instead_of is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "job.mp4"]
+
+
+def test_a_different_file_is_kept_and_the_video_goes_beside_it(tmp_path: Path) -> None:
+    source = mp4(tmp_path / "job.mp4", b"video one")
+    target = mp4(tmp_path / "a.mp4", b"someone else's")
+    mp4(tmp_path / "a-j1.mp4", b"yet another")
+    saved = asyncio.run(save_video(source, target, "j1"))
+    assert saved.path == tmp_path / "a-j1-2.mp4" and saved.instead_of == target
+    assert target.read_bytes() == b"someone else's"
+    assert (tmp_path / "a-j1.mp4").read_bytes() == b"yet another"
+    assert saved.path.read_bytes() == b"video one"
+    assert saved.sentence() == f"{target} is a different file, kept; saved {saved.path} beside it"
