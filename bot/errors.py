@@ -47,6 +47,11 @@ class NotFound(UserError):
     """No such job (or not one the actor may see)."""
 
 
+class CannotDeliver(UserError):
+    """The job's result could not reach the requester where they asked (the bot may not post
+    there); refused before anything is held."""
+
+
 class BillingUnavailable(UserError):
     """fal's platform API (its billing records) refused us or could not be reached."""
 

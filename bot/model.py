@@ -50,6 +50,9 @@ class Place:
     channel_id: str
     thread_id: str | None = None
     out_path: str | None = None  # the terminal's: the file its video goes to (`--out`)
+    # The adapter's verdict: why a job's result could not be posted here (its sentence names
+    # what is missing, in the platform's words); None when it can. Nothing is held while set.
+    delivery_problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from bot.money import Money
 from bot.ports import ApprovalRequest, ApprovalState
 from commands.admin import require_admin
 from commands.channels import announce, tell_admins
-from commands.confirm import hold_and_start, reject
+from commands.confirm import check_delivery, hold_and_start, reject
 from commands.context import Services
 from commands.jobs import load_job
 from commands.render import short
@@ -57,6 +57,7 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
         raise NotAllowed("Only the person who asked for this video can ask for its approval.")
     if job.state is not JobState.RECEIVED:
         raise NotFound(f"Job `{job.id}` is no longer waiting ({job.state.value}).")
+    check_delivery(place)  # no admin is asked to approve a video that could not be posted
     policy, now = await services.budgets.scope_policy(actor.scope_key), services.clock()
     if now - job.created_at > policy.approval_ttl:
         await reject(job, services, "approval never asked: too old")

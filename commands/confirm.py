@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.budget.scope_policy import ScopePolicy
-from bot.errors import BudgetExceeded, CapReached, NotFound
+from bot.errors import BudgetExceeded, CannotDeliver, CapReached, NotFound
 from bot.jobs.record import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Place, Reply
 from bot.money import Money
@@ -42,6 +42,14 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
         ),
         job_id=job.id,
     )
+
+
+def check_delivery(place: Place) -> None:
+    """Refuse before any hold when the adapter says a result could not be posted here: nobody
+    pays for a video that cannot reach them. Every path that holds from a requester's place
+    calls it first."""
+    if place.delivery_problem is not None:
+        raise CannotDeliver(place.delivery_problem)
 
 
 async def hold_and_start(job: Job, actor: Actor, services: Services, policy: ScopePolicy) -> Reply:
@@ -118,6 +126,7 @@ async def offer_approval(
 async def confirm_job(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
     """The Confirm button: hold and start a job that waits for its price confirmation."""
     job = await _waiting(job_id, actor, services)
+    check_delivery(place)  # the job keeps waiting: Confirm works again once it is granted
     if services.clock() - job.created_at > CONFIRM_TTL:
         await services.jobs.replace(
             job.advance(JobState.REJECTED, services.clock(), failure="confirmation expired")

@@ -20,7 +20,7 @@ from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
-from commands.confirm import confirmation_reply, hold_and_start, offer_approval
+from commands.confirm import check_delivery, confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
 
 NO_SHEET = (
@@ -39,6 +39,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     # Read once: the channel check, its presets, the thresholds, the hold and its alerts.
     context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
     context.check_channel()
+    check_delivery(place)  # before the sheet is fetched or anything recorded
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
     request = parse_request(with_defaults(options, context.defaults))
     check_safety_choice(request, context.policy)
@@ -82,6 +83,7 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
         actor.scope_key, place.channel_id, presets=False
     )
     context.check_channel()
+    check_delivery(place)
     request = job.request.model_copy(update={"seed": None})
     return await start_job(
         services.new_id(),

@@ -35,6 +35,36 @@ class PlaceFacts:
         self._upload_limits[guild_id] = limit
 
 
+def missing_to_post(permissions: discord.Permissions, *, in_thread: bool) -> list[str]:
+    """What the poster cannot do without, in Discord's words: seeing the place and sending
+    there. The rest it works around: no Create Public Threads keeps the job in the channel, no
+    Attach Files (or a video above the upload limit) posts fal's link, no Embed Links drops
+    the price embed but not the video."""
+    missing = []
+    if not permissions.view_channel:
+        missing.append("View Channel")
+    if in_thread and not permissions.send_messages_in_threads:
+        missing.append("Send Messages in Threads")
+    elif not in_thread and not permissions.send_messages:
+        missing.append("Send Messages")
+    return missing
+
+
+def delivery_problem(
+    permissions: discord.Permissions, where: str, *, in_thread: bool
+) -> str | None:
+    """The refusal for a place the bot cannot post in (`where`: the channel or thread id)."""
+    missing = missing_to_post(permissions, in_thread=in_thread)
+    if not missing:
+        return None
+    names = " and ".join(missing)
+    plural = ("permissions", "them") if len(missing) > 1 else ("permission", "it")
+    return (
+        f"I can't post in <#{where}>: I need the {names} {plural[0]} there. "
+        f"Ask an admin to grant {plural[1]}, then run the command again."
+    )
+
+
 def missing_for_thread(permissions: discord.Permissions | None) -> list[str]:
     """The permissions a thread from the status message needs that the bot lacks here."""
     if permissions is None:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import discord
 
+from adapters.discord.facts import delivery_problem
 from bot.errors import InvalidSheet
 from bot.model import Actor, Attachment, Place, Platform
 
@@ -55,14 +56,26 @@ def actor_of(interaction: discord.Interaction, admin_role: str | None) -> Actor:
 
 
 def place_of(interaction: discord.Interaction) -> Place:
-    """Inside a thread the job lives in that thread, and its parent is the channel."""
+    """Inside a thread the job lives in that thread, and its parent is the channel. The
+    interaction's `app_permissions` (the bot's, right there) say whether a result can be
+    posted back; a `delivery_problem` makes the commands refuse before holding anything."""
     channel = interaction.channel
     scope = str(interaction.guild_id or f"dm-{interaction.user.id}")
     channel_id = str(interaction.channel_id or (channel.id if channel is not None else ""))
-    if channel is not None and getattr(channel, "type", None) in THREAD_TYPES:
+    in_thread = channel is not None and getattr(channel, "type", None) in THREAD_TYPES
+    problem = None
+    if interaction.guild_id is not None:
+        problem = delivery_problem(interaction.app_permissions, channel_id, in_thread=in_thread)
+    if in_thread:
         parent = getattr(channel, "parent_id", None)
-        return Place(Platform.DISCORD, scope, str(parent or channel_id), thread_id=channel_id)
-    return Place(Platform.DISCORD, scope, channel_id)
+        return Place(
+            Platform.DISCORD,
+            scope,
+            str(parent or channel_id),
+            thread_id=channel_id,
+            delivery_problem=problem,
+        )
+    return Place(Platform.DISCORD, scope, channel_id, delivery_problem=problem)
 
 
 def attachment_of(

@@ -32,7 +32,7 @@ from tests.fakes.discord_api.gateway import FakeGateway
 
 PREFIX = "/api/v10"
 ALL_BOT_PERMISSIONS = (
-    o.SEND_MESSAGES | o.EMBED_LINKS | o.ATTACH_FILES | o.READ_MESSAGE_HISTORY
+    o.VIEW_CHANNEL | o.SEND_MESSAGES | o.EMBED_LINKS | o.ATTACH_FILES | o.READ_MESSAGE_HISTORY
     | o.CREATE_PUBLIC_THREADS | o.SEND_MESSAGES_IN_THREADS | o.USE_APPLICATION_COMMANDS
 )  # fmt: skip
 UPLOAD_LIMITS = {0: 10 * 1024 * 1024, 1: 10 * 1024 * 1024, 2: 50 * 1024 * 1024, 3: 100 * 1024**2}
@@ -340,10 +340,9 @@ class FakeDiscord:
     def _create_message(self, channel_id: str, call: Call) -> dict[str, Any]:
         channel = self._channel(channel_id)
         allowed = self._permissions(channel)
-        needed = (
-            o.SEND_MESSAGES_IN_THREADS if channel["type"] == o.PUBLIC_THREAD else o.SEND_MESSAGES
-        )
-        if not allowed & needed or (call.files and not allowed & o.ATTACH_FILES):
+        send = o.SEND_MESSAGES_IN_THREADS if channel["type"] == o.PUBLIC_THREAD else o.SEND_MESSAGES
+        needed = o.VIEW_CHANNEL | send | (o.ATTACH_FILES if call.files else 0)
+        if allowed & needed != needed:
             raise missing_permissions()
         guild = self.guilds[channel["guild_id"]]
         if sum(len(f.data) for f in call.files) > UPLOAD_LIMITS[guild["premium_tier"]]:
