@@ -53,6 +53,8 @@ class Place:
     # The adapter's verdict: why a job's result could not be posted here (its sentence names
     # what is missing, in the platform's words); None when it can. Nothing is held while set.
     delivery_problem: str | None = None
+    # The same for a video only a posted file can bring (sync_mode: no link to post instead).
+    attach_problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

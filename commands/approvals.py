@@ -57,7 +57,9 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
         raise NotAllowed("Only the person who asked for this video can ask for its approval.")
     if job.state is not JobState.RECEIVED:
         raise NotFound(f"Job `{job.id}` is no longer waiting ({job.state.value}).")
-    check_delivery(place)  # no admin is asked to approve a video that could not be posted
+    check_delivery(
+        place, job.request
+    )  # no admin is asked to approve a video that could not be posted
     policy, now = await services.budgets.scope_policy(actor.scope_key), services.clock()
     if now - job.created_at > policy.approval_ttl:
         await reject(job, services, "approval never asked: too old")

@@ -18,6 +18,7 @@ from bot.model import Actor, Button, ButtonAction, Place, Reply
 from bot.money import Money
 from bot.ports import ApprovalState
 from bot.pricing import Quote
+from bot.request import GenerationRequest
 from commands.channels import tell_admins
 from commands.context import Services
 from commands.jobs import load_job
@@ -44,12 +45,13 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
     )
 
 
-def check_delivery(place: Place) -> None:
-    """Refuse before any hold when the adapter says a result could not be posted here: nobody
-    pays for a video that cannot reach them. Every path that holds from a requester's place
-    calls it first."""
-    if place.delivery_problem is not None:
-        raise CannotDeliver(place.delivery_problem)
+def check_delivery(place: Place, request: GenerationRequest) -> None:
+    """Refuse before any hold when the adapter says this result could not be posted here:
+    nobody pays for a video that cannot reach them. Every path that holds from a requester's
+    place calls it first."""
+    problem = place.attach_problem if request.sync_mode else place.delivery_problem
+    if problem is not None:
+        raise CannotDeliver(problem)
 
 
 async def hold_and_start(job: Job, actor: Actor, services: Services, policy: ScopePolicy) -> Reply:
@@ -126,7 +128,9 @@ async def offer_approval(
 async def confirm_job(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
     """The Confirm button: hold and start a job that waits for its price confirmation."""
     job = await _waiting(job_id, actor, services)
-    check_delivery(place)  # the job keeps waiting: Confirm works again once it is granted
+    check_delivery(
+        place, job.request
+    )  # the job keeps waiting: Confirm works again once it is granted
     if services.clock() - job.created_at > CONFIRM_TTL:
         await services.jobs.replace(
             job.advance(JobState.REJECTED, services.clock(), failure="confirmation expired")

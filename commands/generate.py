@@ -39,9 +39,9 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     # Read once: the channel check, its presets, the thresholds, the hold and its alerts.
     context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
     context.check_channel()
-    check_delivery(place)  # before the sheet is fetched or anything recorded
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
     request = parse_request(with_defaults(options, context.defaults))
+    check_delivery(place, request)  # before the sheet is fetched or anything recorded
     check_safety_choice(request, context.policy)
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
@@ -83,8 +83,8 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
         actor.scope_key, place.channel_id, presets=False
     )
     context.check_channel()
-    check_delivery(place)
     request = job.request.model_copy(update={"seed": None})
+    check_delivery(place, request)
     return await start_job(
         services.new_id(),
         request,

@@ -38,8 +38,8 @@ class PlaceFacts:
 def missing_to_post(permissions: discord.Permissions, *, in_thread: bool) -> list[str]:
     """What the poster cannot do without, in Discord's words: seeing the place and sending
     there. The rest it works around: no Create Public Threads keeps the job in the channel, no
-    Attach Files (or a video above the upload limit) posts fal's link, no Embed Links drops
-    the price embed but not the video."""
+    Attach Files (or a video above the upload limit) posts fal's link (a sync_mode video has
+    none: see `delivery_problems`), no Embed Links drops the price embed but not the video."""
     missing = []
     if not permissions.view_channel:
         missing.append("View Channel")
@@ -50,17 +50,24 @@ def missing_to_post(permissions: discord.Permissions, *, in_thread: bool) -> lis
     return missing
 
 
-def delivery_problem(
+def delivery_problems(
     permissions: discord.Permissions, where: str, *, in_thread: bool
-) -> str | None:
-    """The refusal for a place the bot cannot post in (`where`: the channel or thread id)."""
+) -> tuple[str | None, str | None]:
+    """The refusals for a place the bot cannot post in (`where`: the channel or thread id):
+    for any video, and for one without a link (sync_mode), which must be attached."""
     missing = missing_to_post(permissions, in_thread=in_thread)
+    attach = [] if permissions.attach_files else ["Attach Files"]
+    inline = refusal(where, missing + attach, " (a sync_mode video has no link to post instead)")
+    return refusal(where, missing), inline
+
+
+def refusal(where: str, missing: list[str], why: str = "") -> str | None:
     if not missing:
         return None
     names = " and ".join(missing)
     plural = ("permissions", "them") if len(missing) > 1 else ("permission", "it")
     return (
-        f"I can't post in <#{where}>: I need the {names} {plural[0]} there. "
+        f"I can't post in <#{where}>: I need the {names} {plural[0]} there{why}. "
         f"Ask an admin to grant {plural[1]}, then run the command again."
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import discord
 
-from adapters.discord.facts import delivery_problem
+from adapters.discord.facts import delivery_problems
 from bot.errors import InvalidSheet
 from bot.model import Actor, Attachment, Place, Platform
 
@@ -63,9 +63,11 @@ def place_of(interaction: discord.Interaction) -> Place:
     scope = str(interaction.guild_id or f"dm-{interaction.user.id}")
     channel_id = str(interaction.channel_id or (channel.id if channel is not None else ""))
     in_thread = channel is not None and getattr(channel, "type", None) in THREAD_TYPES
-    problem = None
+    problem = inline = None
     if interaction.guild_id is not None:
-        problem = delivery_problem(interaction.app_permissions, channel_id, in_thread=in_thread)
+        problem, inline = delivery_problems(
+            interaction.app_permissions, channel_id, in_thread=in_thread
+        )
     if in_thread:
         parent = getattr(channel, "parent_id", None)
         return Place(
@@ -74,8 +76,11 @@ def place_of(interaction: discord.Interaction) -> Place:
             str(parent or channel_id),
             thread_id=channel_id,
             delivery_problem=problem,
+            attach_problem=inline,
         )
-    return Place(Platform.DISCORD, scope, channel_id, delivery_problem=problem)
+    return Place(
+        Platform.DISCORD, scope, channel_id, delivery_problem=problem, attach_problem=inline
+    )
 
 
 def attachment_of(

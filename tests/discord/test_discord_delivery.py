@@ -28,8 +28,8 @@ def cannot(where: str, *names: str) -> str:
 ALICE_ID = ALICE["user"]["id"]
 
 
-async def generate(kit: Kit, channel: str = CHANNEL) -> str:
-    payload = kit.slash("generate", channel=channel, sheet=kit.sheet(png()), **SMALL)
+async def generate(kit: Kit, channel: str = CHANNEL, **options: object) -> str:
+    payload = kit.slash("generate", channel=channel, sheet=kit.sheet(png()), **SMALL, **options)
     kit.deliver(payload)
     return await kit.answer(payload)
 
@@ -60,6 +60,20 @@ async def test_what_the_poster_works_around_does_not_refuse(kit: Kit) -> None:
     kit.fake.deny(CHANNEL, o.CREATE_PUBLIC_THREADS, o.ATTACH_FILES, o.EMBED_LINKS)
     assert (await generate(kit)).startswith("Held")
     assert len(kit.runner.started) == 1
+    assert not kit.runner.started[0].request.sync_mode  # fal's link stands in for the upload
+
+
+async def test_a_sync_mode_video_has_no_link_so_it_needs_attach_files(kit: Kit) -> None:
+    kit.fake.deny(CHANNEL, o.ATTACH_FILES)
+    why = " (a sync_mode video has no link to post instead)"
+    expected = cannot(CHANNEL, "Attach Files").replace(" there.", f" there{why}.")
+    assert await generate(kit, sync_mode=True) == expected
+    await nothing_held_or_recorded(kit)
+    kit.fake.deny(CHANNEL, o.SEND_MESSAGES)
+    both = cannot(CHANNEL, "Send Messages", "Attach Files").replace(" there.", f" there{why}.")
+    assert await generate(kit, sync_mode=True) == both
+    assert await generate(kit) == cannot(CHANNEL, "Send Messages")
+    await nothing_held_or_recorded(kit)
 
 
 async def test_in_a_thread_send_messages_in_threads_is_what_counts(kit: Kit) -> None:

@@ -50,3 +50,17 @@ async def test_no_admin_is_asked_to_approve_a_video_that_could_not_be_posted(kit
     press = kit.commands.press(ButtonAction.REQUEST_APPROVAL, offer.job_id, ALICE, unpostable())
     assert (await press).text == CANNOT
     assert kit.poster.to("CADMIN") == [] and await kit.services.ledger.open_holds() == []
+
+
+async def test_a_video_without_a_link_is_refused_where_files_cannot_be_attached(kit):
+    place = Place(ALICE.platform, ALICE.scope, "C1", attach_problem="No Attach Files here.")
+    inline = Invocation(
+        "generate",
+        ALICE,
+        place,
+        {"prompt": "a fox", "sync_mode": True},
+        attachment=png_attachment(),
+    )
+    assert (await kit.commands.dispatch(inline)).text == "No Attach Files here."
+    assert kit.runner.started == [] and await kit.services.ledger.open_holds() == []
+    assert (await generate_in(kit, place)).text.startswith("Held")  # fal's link will do
