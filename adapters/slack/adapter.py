@@ -38,6 +38,7 @@ from adapters.slack.installations import KeyValueInstallationStore, KeyValueOAut
 from adapters.slack.keyvalue import KeyValueStore, MemoryKeyValueStore
 from adapters.slack.people import People
 from adapters.slack.poster import SlackPoster, TokenSource
+from adapters.slack.reach import Reach
 from adapters.slack.runtime import STEP_WAIT_SECONDS, Runtime
 from adapters.slack.tasks import BackgroundTasks
 from bot.errors import ConfigurationError
@@ -53,11 +54,15 @@ EVENTS_PATH = "/slack/events"
 BOT_SCOPES = (
     "app_mentions:read",
     "channels:join",
+    "channels:read",  # conversations.info, to refuse before a hold where it cannot post
     "chat:write",
     "commands",
     "files:read",
     "files:write",
+    "groups:read",
+    "im:read",
     "im:write",
+    "mpim:read",
     "users:read",
     "usergroups:read",
 )
@@ -193,7 +198,14 @@ class SlackAdapter:
             web_client(settings), tokens, tasks=self.tasks, clock=clock, sleep=sleep
         )
         self.runtime = Runtime(
-            settings, commands, self.poster, People(clock), self.tasks, self.store, step_wait
+            settings,
+            commands,
+            self.poster,
+            People(clock),
+            self.tasks,
+            self.store,
+            step_wait,
+            Reach(clock),
         )
         register(self.app, self.runtime)
         register_entries(self.app, self.runtime)

@@ -112,7 +112,7 @@ async def _mention(
     if not await rt.once(f"message:{channel}:{ts}"):
         return  # the same message seen again (another event type, another delivery)
     team, user = team_of(body, context), str(event.get("user") or "")
-    place = slack_place(team, channel, str(event.get("thread_ts") or ts))
+    place = await rt.place(client, team, channel, str(event.get("thread_ts") or ts))
     sheet = first_image(event.get("files"))
     prompt = _MENTION.sub("", str(event.get("text") or "")).strip()
     if sheet is None or not prompt:
@@ -159,7 +159,7 @@ async def _step(
         team_id=team,
         user_id=user,
         user_name="",
-        place=slack_place(team, channel),
+        place=await rt.place(client, team, channel),
         options=options,
         sheet=SheetRef.from_file(file),
         token=bot_token(context, client),

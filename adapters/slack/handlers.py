@@ -26,7 +26,7 @@ from adapters.slack.blocks import BUTTON_ACTION_PREFIX, mrkdwn, parse_button_val
 from adapters.slack.modal import CALLBACK_ID, PRICED, generate_modal, read_view, refreshed_modal
 from adapters.slack.poster import reply_body
 from adapters.slack.private_files import send_privately
-from adapters.slack.runtime import Runtime, bot_token, slack_place, team_of
+from adapters.slack.runtime import Runtime, bot_token, team_of
 from adapters.slack.textcmd import ADMIN_USAGE, USAGE, parse_text
 from bot.errors import InvalidRequest
 from bot.model import ButtonAction, Invocation, Payload, Reply
@@ -87,13 +87,13 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             return
         user = body.get("user") or {}
         team = team_of(body, context)
-        place = slack_place(team, sub.channel_id, sub.thread_ts)
 
         async def work() -> None:
-            assert sub.sheet is not None
+            assert sub.sheet is not None and sub.channel_id is not None
             # A form is submitted once, however many deliveries carry it.
             if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
                 return
+            place = await rt.place(client, team, sub.channel_id, sub.thread_ts)
             reply = await rt.generate(
                 client,
                 team_id=team,
@@ -165,7 +165,7 @@ async def _slash(
     actor = await rt.people.actor(
         client, team, str(body.get("user_id")), str(body.get("user_name") or "")
     )
-    place = slack_place(team, channel)
+    place = await rt.place(client, team, channel)
     reply = await rt.commands.dispatch(Invocation(parsed.name, actor, place, parsed.options))
     if reply.file is not None:  # admin usage / export: the file goes to a DM, never the channel
         first_line = mrkdwn(reply.text.splitlines()[0] if reply.text else "")
@@ -197,7 +197,8 @@ async def _press(
     actor = await rt.people.actor(
         client, team, str(user.get("id")), str(user.get("name") or user.get("username") or "")
     )
-    reply = await rt.commands.press(button, job_id, actor, slack_place(team, channel, thread))
+    place = await rt.place(client, team, channel, thread)
+    reply = await rt.commands.press(button, job_id, actor, place)
     # The price prompt is answered in its place, so its buttons cannot be pressed again.
     await _respond(respond, reply, replace_original=button in CONFIRMING)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 from slack_bolt.async_app import AsyncBoltContext
@@ -19,6 +19,7 @@ from adapters.slack.keyvalue import KeyValueStore
 from adapters.slack.modal import SheetRef
 from adapters.slack.people import People, slack_place
 from adapters.slack.poster import SlackPoster, reply_body
+from adapters.slack.reach import Reach
 from adapters.slack.tasks import BackgroundTasks
 from bot.errors import InvalidRequest
 from bot.model import Invocation, Payload, Place, Reply
@@ -44,6 +45,7 @@ class Runtime:
     tasks: BackgroundTasks
     store: KeyValueStore
     step_wait: float = STEP_WAIT_SECONDS  # how long a workflow step waits for its video
+    reach: Reach = field(default_factory=Reach)
     _session: aiohttp.ClientSession | None = field(default=None, init=False)
 
     def http(self) -> aiohttp.ClientSession:
@@ -82,6 +84,14 @@ class Runtime:
         if not first:
             log.info("ignored a repeated Slack delivery %s", key)
         return first
+
+    async def place(
+        self, client: AsyncWebClient, team_id: str, channel_id: str, thread_ts: str | None = None
+    ) -> Place:
+        """The Place, with the refusal when the bot cannot post there: nothing is held then."""
+        place = slack_place(team_id, channel_id, thread_ts)
+        problem = await self.reach.problem(client, channel_id)
+        return replace(place, delivery_problem=problem, attach_problem=problem)
 
     def price(self, options: dict[str, object]) -> str | None:
         """The quote for the form's options as they stand; None while they are not valid."""

@@ -63,6 +63,7 @@ class FakeSlackAPI:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: list[dict[str, Any]] = []
         self.member_of: set[str] | None = None  # None: the bot is in every channel
+        self.private: set[str] = set()  # private channels (C...): hidden unless a member
         # Tokens allowed to download private files (files:read); None: every valid token.
         self.file_readers: set[str] | None = None
         self.share_delay = 0  # files.info calls before a shared file shows its share
@@ -203,14 +204,15 @@ class FakeSlackAPI:
         return {"ok": True, "usergroups": groups}
 
     def _in_channel(self, channel: str | None) -> bool:
-        return self.member_of is None or channel in self.member_of
+        # A user id as the channel posts in the app's DM with that user: always open.
+        return self.member_of is None or channel in self.member_of or str(channel)[:1] == "U"
 
     def _post(self, params: dict[str, Any], ephemeral: bool = False) -> dict[str, Any]:
         channel = params.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         if not self._in_channel(channel):
-            return {"ok": False, "error": "not_in_channel"}
+            return {"ok": False, "error": self._outside(channel)}
         ts = f"{1700000000 + next(self._ts)}.000100"
         if ephemeral:
             return {"ok": True, "message_ts": ts}
@@ -232,9 +234,26 @@ class FakeSlackAPI:
         self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
         return {"ok": True, "channel": key[0], "ts": key[1], "text": params.get("text")}
 
+    def _outside(self, channel: str) -> str:
+        """Slack's error for a conversation the bot is not in: only a public one is seen."""
+        public = channel.startswith("C") and channel not in self.private
+        return "not_in_channel" if public else "channel_not_found"
+
+    def _m_conversations_info(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        channel = str(params.get("channel") or "")
+        member = self._in_channel(channel)
+        if not member and self._outside(channel) == "channel_not_found":
+            return {"ok": False, "error": "channel_not_found"}
+        if channel.startswith("D"):
+            return {"ok": True, "channel": {"id": channel, "is_im": True}}
+        mpim = channel.startswith("G")
+        private = mpim or channel in self.private
+        facts = {"is_channel": not mpim, "is_mpim": mpim, "is_im": False, "is_private": private}
+        return {"ok": True, "channel": {"id": channel, **facts, "is_member": member}}
+
     def _m_conversations_join(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         channel = params.get("channel", "")
-        if not channel.startswith("C"):
+        if not channel.startswith("C") or channel in self.private:
             return {"ok": False, "error": "method_not_supported_for_channel_type"}
         if self.member_of is not None:
             self.member_of.add(channel)
@@ -281,7 +300,7 @@ class FakeSlackAPI:
     def _m_files_completeUploadExternal(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         channel = params.get("channel_id")
         if channel and not self._in_channel(channel):
-            return {"ok": False, "error": "not_in_channel"}
+            return {"ok": False, "error": self._outside(channel)}
         out = []
         for item in params.get("files") or []:
             stored = self.files.get(item.get("id", ""))
