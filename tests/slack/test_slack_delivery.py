@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from slackkit import TEAM, SlackKit, block_actions, png_bytes, view_submission
 from test_slack_buttons import button
-from test_slack_entries import mention
+from test_slack_entries import JIT_TOKEN, mention, step
 from test_slack_poster import started_job
 from test_slack_submit import values
 
@@ -127,4 +127,18 @@ async def test_a_mention_in_a_private_channel_the_bot_was_removed_from_is_refuse
     await kit.driver.event(mention([file]), event_id="Ev200")
     await kit.until(lambda: PRIVATE in told(kit))
     await kit.settle()
+    await nothing_held_or_recorded(kit)
+
+
+async def test_a_workflow_step_into_a_private_channel_without_the_bot_fails_clearly(
+    kit: SlackKit,
+) -> None:
+    kit.slack.tokens[JIT_TOKEN] = TEAM
+    kit.slack.private, kit.slack.member_of = {"C9"}, set()
+    file = kit.slack.add_file("chef.png", png_bytes())
+    inputs = {"requester": "U1", "channel": "C9", "sheet": file["id"], "prompt": "the chef"}
+    await kit.driver.event(step(inputs), event_id="Ev300")
+    await kit.until(lambda: kit.slack.calls_to("functions.completeError"))
+    error = kit.slack.calls_to("functions.completeError")[0].params["error"]
+    assert error == PRIVATE
     await nothing_held_or_recorded(kit)
