@@ -52,6 +52,15 @@ class CannotDeliver(UserError):
     there); refused before anything is held."""
 
 
+class Undeliverable(LtxbotError):
+    """No way left to get a finished video to its requester (the thread, a direct message and
+    a link all refused for good); `reason` says what refused, in a sentence for them."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
 class BillingUnavailable(UserError):
     """fal's platform API (its billing records) refused us or could not be reached."""
 

@@ -196,7 +196,7 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
             await services.ledger.release(job_id=job.id, at=now, note="approval lost the race")
         return await _settled(settled, job, services)
     job = await services.jobs.get(job.id) or job
-    held = job.advance(JobState.HELD, now) if job.state is JobState.RECEIVED else None
+    held = job.advance(JobState.HELD, now, held_at=now) if job.state is JobState.RECEIVED else None
     if held is None or not await services.jobs.replace(held):
         await _end_unapproved(job.id, services, "withdrawn before approval")
         return Reply(text=f"Job `{job.id}` changed meanwhile and was not started by this.")

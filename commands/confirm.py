@@ -74,7 +74,8 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
             return await offer_approval(job, actor, services, policy, str(refused))
         await reject(job, services, str(refused))
         raise
-    held = job.advance(JobState.HELD, services.clock())
+    now = services.clock()
+    held = job.advance(JobState.HELD, now, held_at=now)
     if not await services.jobs.replace(held):
         # Another press of Confirm got here first and started it; the hold is the same one.
         return Reply(text=f"Job `{job.id}` has already started.", job_id=job.id)

@@ -200,7 +200,8 @@ def job_line(job: Job) -> str:
     return f"`{job.id}` {when} · {job.state.value} · {cost} · {short(job.request.prompt, 60)}"
 
 
-def job_details(job: Job) -> Reply:
+def job_details(job: Job, *, local: bool = False) -> Reply:
+    """The Details of a job; `local` (the terminal, on the bot's machine) adds the file."""
     request = job.request
     fields = [
         ("State", job.state.value + (f" — {job.failure}" if job.failure else "")),
@@ -225,6 +226,11 @@ def job_details(job: Job) -> Reply:
         fields.append(("Cancel", stop_asked_text(job)))
     if job.captured_nanos is not None:
         fields.append(("Charged", str(Money(job.captured_nanos))))
+    elif job.charge_nanos is not None and job.state is JobState.SUCCEEDED:
+        fields.append(("To charge", f"{Money(job.charge_nanos)} once you have the video (held)"))
+    elif job.charge_nanos is not None:
+        fields.append(("Charged", "nothing (the video never reached you)"))
+    if job.charge_nanos is not None or job.captured_nanos is not None:
         fields.append(("Billed by fal", _billed(job)))
         if job.probed_nanos is not None:
             probed, mp = str(Money(job.probed_nanos)), job.probed_megapixels
@@ -242,6 +248,19 @@ def job_details(job: Job) -> Reply:
                     f"{r.width}x{r.height}, {r.num_frames} frames, {r.duration_seconds:.2f} s",
                 )
             )
+        if job.origin.delivered_via in _ROUTES:
+            fields.append(("Delivered", _ROUTES[job.origin.delivered_via]))
+        if local and job.result.video_path:
+            fields.append(("Video file", job.result.video_path))
     if job.simulated:
         fields.append(("Note", "simulated run, not charged"))
     return Reply(text=f"Job `{job.id}`", fields=tuple(fields), job_id=job.id)
+
+
+_ROUTES = {
+    "thread": "in the job's thread",
+    "link": "as a link in the job's thread (the upload was refused)",
+    "direct": "in a direct message (the channel refused the bot)",
+    "direct_link": "as a link in a direct message (the channel refused the bot)",
+    "file": "to a file",
+}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.app.billing import open_billing
-from bot.budget.budgets import Budgets
+from bot.budget.budgets import Budgets, Settling
 from bot.budget.scope_policy import CapPolicy
 from bot.errors import ConfigurationError
 from bot.media.sheet_files import shutdown_decode_pool
@@ -124,9 +124,10 @@ async def build_core(
         posters: dict[Platform, Poster] = {}
         budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
 
-        async def remaining(job: Job) -> Money | None:
+        async def remaining(job: Job, given_back: Money) -> Money | None:
             scope = f"{job.origin.platform.value}:{job.origin.scope}"
-            return await budgets.remaining(scope, job.origin.user_id)
+            settling = Settling(job.held_at or job.created_at, given_back)
+            return await budgets.remaining(scope, job.origin.user_id, settling=settling)
 
         lifecycle = Lifecycle(
             jobs=storage.jobs,

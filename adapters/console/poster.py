@@ -10,6 +10,7 @@ from typing import TextIO
 from bot.events import Cancelled, Failed, JobEvent, Running, Succeeded
 from bot.jobs.record import Job
 from bot.model import Reply
+from bot.ports import Delivery, DeliveryRoute
 from commands.render import progress_bar, result_reply
 
 
@@ -31,7 +32,7 @@ class ConsolePoster:
             self._finish(job, event)
         return f"console:{job.id}"
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
         self._draw(_line(job, event))  # "done · $X charged"
         self.stream.write("\n")
         self._last_line = ""
@@ -42,7 +43,7 @@ class ConsolePoster:
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self._finish(job, event)
-        return f"console:{video}"
+        return Delivery(f"console:{video}", DeliveryRoute.FILE)
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
         """Print what would be posted in a channel, with its buttons as the commands to type."""

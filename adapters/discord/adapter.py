@@ -217,6 +217,8 @@ class DiscordAdapter:
         except Exception:
             log.exception("discord interaction %s failed", interaction.id)
             reply = Reply(text=APOLOGY)
+        if reply.job_id is not None:  # a private way back to the requester, while it lives
+            self.poster.requesters.remember(reply.job_id, interaction)
         await self._answer(interaction, reply, in_place=in_place)
 
     async def _answer(

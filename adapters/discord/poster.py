@@ -14,20 +14,20 @@ from pathlib import Path
 
 import discord
 
-from adapters.discord.facts import DEFAULT_UPLOAD_LIMIT, PlaceFacts, missing_for_thread
+from adapters.discord.facts import PlaceFacts, missing_for_thread
+from adapters.discord.private import Requesters
 from adapters.discord.render import MessageParts, clip, message_parts, view_of
+from adapters.discord.result_post import NotHere, ResultPost
 from adapters.discord.throttle import EditThrottle
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.record import Job
 from bot.model import Reply
+from bot.ports import Delivery
 from commands.render import job_buttons, result_reply, short, status_text
 
 log = logging.getLogger(__name__)
 MISSING_PERMISSIONS = 50013
-TOO_LARGE = 40005
-UNKNOWN_CHANNEL = 10003
 THREAD_EXISTS = 160004
-MiB = 1024 * 1024
 
 
 class NotConnected(RuntimeError):
@@ -49,6 +49,8 @@ class DiscordPoster:
         self.ready = ready
         self.throttle = throttle or EditThrottle()
         self.ready_timeout = ready_timeout
+        self.requesters = Requesters(client)
+        self.results = ResultPost(client, facts, self.requesters)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._status: dict[str, str] = {}  # job -> status message, until the store has it
         self._threads: dict[str, str | None] = {}  # job -> its thread (None: none could be made)
@@ -57,37 +59,48 @@ class DiscordPoster:
     # --- the Poster protocol --------------------------------------------------------------
 
     async def progress(self, job: Job, event: JobEvent) -> str | None:
-        """Create the status message (and its thread) on the first event, then edit it."""
+        """Create the status message (and its thread) on the first event, then edit it. An
+        ending the channel refuses goes to the requester privately (`Requesters.tell`)."""
         await self._connected()
+        ending = isinstance(event, Failed | Cancelled)
         async with self._locks[job.id]:
             status_id = self._status.get(job.id) or job.origin.status_message_id
-            if status_id is None:
-                status_id = await self._open(job, event)
-            else:
+            if status_id is not None:
                 await self._edit_status(job, status_id, event)
-            if isinstance(event, Failed | Cancelled):
+            elif not ending:
+                status_id = await self._open(job, event)
+            else:  # ended before any status message: say it privately if the channel refuses
+                try:
+                    status_id = await self._open(job, event)
+                except (discord.Forbidden, discord.NotFound):
+                    content = self._status_content(job, event)
+                    await self.requesters.tell(job.id, job.origin.user_id, content)
+            if ending:
                 self._forget(job.id)
             return status_id
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
-        """Post the result (the MP4, or a link when it does not fit) in the job's thread."""
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+        """Post the result (the MP4, or a link when it may not be attached) in the job's
+        thread; when the place refuses the bot for good, in a DM to the requester."""
         await self._connected()
         assert isinstance(event, Succeeded)
         async with self._locks[job.id]:
             reply = result_reply(job, event)
             target = self._thread_of(job)
             try:
-                message = await self._post_result(job, target, video, reply)
-            except discord.NotFound as problem:
-                if problem.code != UNKNOWN_CHANNEL or target == job.origin.channel_id:
-                    raise
-                # The guessed thread was never made (no permission before a restart).
-                message = await self._post_result(job, job.origin.channel_id, video, reply)
+                delivery = await self.results.in_place(job, target, video, reply)
+            except NotHere as refused:
+                log.info("job %s: %s; trying a DM", job.id, refused.why)
+                delivery = await self.results.in_private(job, video, reply, refused.why)
             status_id = self._status.get(job.id) or job.origin.status_message_id
             if status_id is not None:
-                await self._edit_status(job, status_id, event)
+                try:
+                    await self._edit_status(job, status_id, event)
+                except discord.HTTPException as problem:  # delivered: the status may lag
+                    log.info("job %s: status not updated (%s)", job.id, problem.code)
             self._forget(job.id)
-            return str(message.id)
+            self.requesters.forget(job.id)
+            return delivery
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
         """Post a Reply with its buttons in a channel (the admin channel, a requester's)."""
@@ -156,7 +169,13 @@ class DiscordPoster:
         message = self._channel(where).get_partial_message(int(status_id))
 
         async def edit() -> None:
-            await message.edit(content=content, view=view)
+            try:
+                await message.edit(content=content, view=view)
+            except (discord.Forbidden, discord.NotFound):
+                if not isinstance(event, Failed | Cancelled):
+                    raise
+                # The ending must reach the requester (now, or when a parked edit runs).
+                await self.requesters.tell(job.id, job.origin.user_id, content)
 
         await self.throttle.submit(job.id, edit)
 
@@ -178,56 +197,6 @@ class DiscordPoster:
             return self._threads[job.id] or job.origin.channel_id
         # After a restart: the thread, if one was made, has the status message's id.
         return job.origin.status_message_id or job.origin.channel_id
-
-    async def _post_result(
-        self, job: Job, target: str, video: Path, reply: Reply
-    ) -> discord.Message:
-        channel = self._channel(target)
-        size = (await asyncio.to_thread(video.stat)).st_size
-        limit = await self._upload_limit(job.origin.scope)
-        permissions = self.facts.permissions(job.origin.thread_id or job.origin.channel_id)
-        too_big: int | None = limit  # the limit to explain; None: no permission to attach
-        if permissions is not None and not permissions.attach_files:
-            too_big = None
-        elif size <= limit:
-            file = await asyncio.to_thread(discord.File, video, filename=f"ltx-{job.id}.mp4")
-            try:
-                return await channel.send(file=file, **message_parts(reply))
-            except discord.HTTPException as problem:
-                if problem.code == MISSING_PERMISSIONS:
-                    too_big = None
-                elif problem.code != TOO_LARGE and problem.status != 413:
-                    raise
-                log.info("job %s: upload refused (%s); posting a link", job.id, problem.code)
-        return await channel.send(**message_parts(reply, self._link(job, size, too_big)))
-
-    def _link(self, job: Job, size: int, limit: int | None) -> str:
-        if limit is None:
-            why = f"I lack the Attach Files permission here, so the {size / MiB:.1f} MiB video"
-        elif size > limit:
-            why = (
-                f"The video is {size / MiB:.1f} MiB, above this server's "
-                f"{limit / MiB:.0f} MiB upload limit, so it"
-            )
-        else:
-            why = f"Discord refused the {size / MiB:.1f} MiB upload as too large, so the video"
-        url = job.result.video_url if job.result else ""
-        if url.startswith(("https://", "http://")):
-            return f"{why} is here instead: {url}"
-        return f"{why} could not be attached, and there is no public link; job `{job.id}`."
-
-    async def _upload_limit(self, guild_id: str) -> int:
-        known = self.facts.upload_limit(guild_id)
-        if known is not None:
-            return known
-        guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
-        if guild is None or guild.unavailable:
-            try:
-                guild = await self.client.fetch_guild(int(guild_id), with_counts=False)
-            except (discord.HTTPException, ValueError):
-                return DEFAULT_UPLOAD_LIMIT
-        self.facts.remember_upload_limit(guild_id, guild.filesize_limit)
-        return guild.filesize_limit
 
     # --- plumbing -------------------------------------------------------------------------
 

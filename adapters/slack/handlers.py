@@ -171,6 +171,8 @@ async def _slash(
         first_line = mrkdwn(reply.text.splitlines()[0] if reply.text else "")
         sent = await send_privately(client, actor.user_id, reply.file, first_line)
         reply = replace(reply, text=f"{reply.text}\n{sent}", file=None)
+    if reply.job_id is not None:  # a private way back to the requester, while it lives
+        rt.poster.requesters.remember(reply.job_id, actor.user_id, respond)
     await _respond(respond, reply)
 
 
@@ -199,6 +201,7 @@ async def _press(
     )
     place = await rt.place(client, team, channel, thread)
     reply = await rt.commands.press(button, job_id, actor, place)
+    rt.poster.requesters.remember(job_id, actor.user_id, respond)
     # The price prompt is answered in its place, so its buttons cannot be pressed again.
     await _respond(respond, reply, replace_original=button in CONFIRMING)
 

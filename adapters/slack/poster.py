@@ -4,8 +4,8 @@ Built from the job's Origin alone (team id, channel, thread, status message ts),
 after a restart. Edits follow Slack's rate tiers: at most one `chat.update` per message every
 `min_interval` seconds; an event that arrives sooner is kept and shown when the interval ends,
 and endings (failed, cancelled, done) and a stop asked of fal are shown at once. The video
-goes up with files_upload_v2 and is confirmed shared with files.info before delivery counts as
-done, because Slack can take a moment to attach an uploaded file to its thread.
+goes up as `adapters.slack.result_post` says (the thread, a link, else a DM); an ending the
+channel refuses goes to the requester privately (`adapters.slack.private`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
+from adapters.slack.private import Requesters
+from adapters.slack.result_post import NOT_HERE, NotHere, ResultPost, slack_error
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
 from bot.jobs.record import Job
 from bot.model import JSONObject, Reply
-from commands.render import job_buttons, result_reply, short, status_text
+from bot.ports import Delivery
+from commands.render import job_buttons, result_reply, status_text
 
 log = logging.getLogger(__name__)
-SHARE_CHECK_DELAYS = (0.5, 1, 1, 2, 2, 3, 3)  # files.info looks, about 12 s in all
 RECENT_ENDINGS = 256
 
 
@@ -80,6 +82,8 @@ class SlackPoster:
         self._watchers: dict[str, asyncio.Future[Ending]] = {}
         # Endings nobody waited for yet: a watcher that comes late still hears of them.
         self._recent: OrderedDict[str, Ending] = OrderedDict()
+        self.results = ResultPost(client, self._call, sleep)
+        self.requesters = Requesters(client)
 
     # --- Poster -----------------------------------------------------------------------------
 
@@ -97,39 +101,47 @@ class SlackPoster:
                     )
                 return ts
             self._pending.pop(job.id, None)
-            ts = await self._show(job, event, ts)
+            try:
+                ts = await self._show(job, event, ts)
+            except SlackApiError as refused:
+                if (
+                    not isinstance(event, Failed | Cancelled)
+                    or slack_error(refused) not in NOT_HERE
+                ):
+                    raise
+                token = await self.tokens.bot_token(job.origin.scope)
+                text = plain(mrkdwn(status_text(job, event)), 3000)
+                await self.requesters.tell(token, job.id, job.origin.user_id, text)
         if isinstance(event, Failed | Cancelled):
             self._ended(job, event, None)
+            self.requesters.forget(job.id)
         return ts
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+        """The video in the job's thread (a link where uploads are refused); when the
+        conversation refuses the bot for good, in the app's DM with the requester."""
         assert isinstance(event, Succeeded)
         token = await self.tokens.bot_token(job.origin.scope)
         reply = result_reply(job, event)
-        channel = job.origin.channel_id
         status_ts = job.origin.status_message_id or self._ts.get(job.id)
         thread = job.origin.thread_id or status_ts
         data = await asyncio.to_thread(video.read_bytes)
-        upload = await self._call(
-            "files_upload_v2",
-            token,
-            channel,
-            content=data,
-            filename=f"ltx-{job.id}.mp4",
-            title=plain(short(job.request.prompt, 80), 250),
-            channel=channel,
-            thread_ts=thread,
-            initial_comment=reply_text(reply),
-        )
-        file_id = str((upload.get("file") or {}).get("id") or "")
-        shared_ts, link = await self._confirm_shared(token, file_id, channel)
+        try:
+            delivery, link = await self.results.in_place(token, job, data, reply, thread)
+        except NotHere as refused:
+            log.info("job %s: %s; trying a DM", job.id, refused.why)
+            delivery, link = await self.results.in_private(token, job, data, reply, refused.why)
         async with self._lock(job.id):
             self._pending.pop(job.id, None)
             if status_ts:  # the status message ends with the result's buttons
-                await self._show(job, event, status_ts)
+                try:
+                    await self._show(job, event, status_ts)
+                except SlackApiError as problem:  # delivered: the status may lag
+                    log.info("job %s: status not updated (%s)", job.id, slack_error(problem))
         self._ended(job, event, link)
         self._forget(job.id)
-        return shared_ts or file_id
+        self.requesters.forget(job.id)
+        return delivery
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
         """Post a Reply with its buttons in a channel of the workspace; returns its ts."""
@@ -229,25 +241,6 @@ class SlackPoster:
                 raise
             await self.client.conversations_join(token=token, channel=join)
             return await call(token=token, **kwargs)
-
-    async def _confirm_shared(
-        self, token: str, file_id: str, channel: str
-    ) -> tuple[str | None, str | None]:
-        """The ts of the file's message in the channel and its permalink, once Slack shows it."""
-        link = None
-        for delay in (0, *SHARE_CHECK_DELAYS):
-            if delay:
-                await self._sleep(delay)
-            info = await self.client.files_info(token=token, file=file_id)
-            file = info.get("file") or {}
-            link = file.get("permalink")
-            shares = file.get("shares") or {}
-            for kind in ("public", "private"):
-                for share in (shares.get(kind) or {}).get(channel) or []:
-                    return str(share.get("ts")), link
-        # Not confirmed: do not raise, a retry would upload the video a second time.
-        log.warning("file %s was uploaded but Slack has not shown it in %s yet", file_id, channel)
-        return None, link
 
 
 def reply_body(reply: Reply) -> MessageBody:

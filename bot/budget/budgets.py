@@ -10,6 +10,7 @@ admins change goes through `Budgets.admin`, approval requests through `Budgets.a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -180,10 +181,12 @@ class Budgets:
         roles: Sequence[str] | None = None,
         *,
         policy: ScopePolicy | None = None,
+        settling: Settling | None = None,
     ) -> Money | None:
-        """The tightest room left across the caps that apply; None when uncapped."""
+        """The tightest room left across the caps that apply; None when uncapped. With
+        `settling`, as it will be once that hold is captured for less than it holds."""
         statuses = await self.status(scope, user_id, roles, policy=policy)
-        return min((s.remaining for s in statuses), default=None)
+        return min((_room(s, settling) for s in statuses), default=None)
 
     def describe_reset(self, limit: Limit) -> str:
         return reset_of(limit, self.clock(), self.policy.tz)
@@ -232,3 +235,23 @@ class Budgets:
                 text = alert_text(status, self.clock(), self.policy.tz)
                 alerts.append(Alert(status, percent, text))
         return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class Settling:
+    """A hold about to be captured: when it was made and what the capture gives back."""
+
+    held_at: datetime
+    given_back: Money
+
+
+def _room(status: CapStatus, settling: Settling | None) -> Money:
+    """The cap's room, after `settling`'s capture when its hold counts in the cap's period
+    (a hold made yesterday does not count in today's daily cap)."""
+    if settling is None:
+        return status.remaining
+    since = status.limit.since
+    if since is not None and settling.held_at < since:
+        return status.remaining
+    used = status.usage.used - settling.given_back
+    return max(status.limit.limit - used, Money.zero())

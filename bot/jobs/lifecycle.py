@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
-from bot.errors import GenerationFailed, LostJob
+from bot.errors import LostJob, Undeliverable
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.billing import settle
-from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, Result
-from bot.model import Payload, Platform
+from bot.jobs.fal_answer import result_from_payload
+from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
+from bot.model import Platform
 from bot.money import Money
 from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
 
@@ -28,40 +29,11 @@ Probe = Callable[[Path], Awaitable[Rendered]]
 DELIVERY_TRIES = 3
 
 
-def result_from_payload(fal: FalResult) -> Result:
-    """fal's answer as a Result; raises GenerationFailed when it carries no usable video."""
-    payload = fal.payload
-    if any(payload.get("has_nsfw_concepts") or ()):
-        raise GenerationFailed(
-            "fal's safety checker refused the generated video. Try a different prompt or "
-            "reference sheet. Nothing was charged."
-        )
-    video = payload.get("video")
-    if not isinstance(video, dict):
-        raise GenerationFailed("fal finished but its answer had no video in it")
-    url = video.get("url")
-    if not isinstance(url, str) or not url:
-        raise GenerationFailed("fal finished but its answer had no video in it")
-    size = video.get("file_size")
-    seed = payload.get("seed")
-    prompt = payload.get("prompt")
-    return Result(
-        video_url=url,
-        video_content_type=video.get("content_type"),
-        video_file_size=size if isinstance(size, int) else None,
-        seed=seed if isinstance(seed, int) else None,
-        expanded_prompt=prompt if isinstance(prompt, str) else None,
-        billable_units=fal.billable_units,
-        raw=_without_inline_video(payload),
-    )
-
-
-def _without_inline_video(payload: Payload) -> Payload:
-    # sync_mode puts the whole MP4 in the URL: keep the record small, the file is downloaded.
-    video = payload.get("video")
-    if isinstance(video, dict) and str(video.get("url", "")).startswith("data:"):
-        return {**payload, "video": {**video, "url": "data:(inline video, not kept)"}}
-    return payload
+def charge_of(job: Job) -> int:
+    """What the job's capture takes (records from before `charge_nanos` captured at once)."""
+    if job.charge_nanos is not None:
+        return job.charge_nanos
+    return job.captured_nanos or 0
 
 
 def with_status(origin: Origin, message_id: str | None) -> Origin:
@@ -80,7 +52,7 @@ class Lifecycle:
         gateway: Gateway,
         posters: Mapping[Platform, Poster],
         clock: Clock,
-        remaining: Callable[[Job], Awaitable[Money | None]],
+        remaining: Callable[[Job, Money], Awaitable[Money | None]],
         data_dir: Path,
         price_per_megapixel: Decimal,
         probe: Probe,
@@ -158,8 +130,8 @@ class Lifecycle:
         )
 
     async def finish(self, job: Job) -> Job:
-        """Download, probe, settle (bot.jobs.billing) and capture, or release when simulated;
-        -> SUCCEEDED."""
+        """Download, probe and settle (bot.jobs.billing) -> SUCCEEDED. The hold stays until
+        the requester has the video (`deliver` captures it); a simulated one is released."""
         assert job.result is not None
         video = self.videos / f"{job.id}.mp4"
         await self.gateway.download(job.result.video_url, video, max_bytes=self.max_video_bytes)
@@ -172,12 +144,11 @@ class Lifecycle:
             price_per_megapixel=self.price,
         )
         charge, uncharged = bill.charge, bill.uncharged
-        now = self.clock()
         if job.simulated:
-            await self.ledger.release(job_id=job.id, at=now, note="simulated: nothing charged")
+            await self.ledger.release(
+                job_id=job.id, at=self.clock(), note="simulated: nothing charged"
+            )
             charge = uncharged = Money.zero()
-        elif not await self.ledger.capture(job_id=job.id, amount=charge, at=now):
-            log.warning("job %s: capture found the hold already closed", job.id)
         result = job.result.model_copy(update={"rendered": rendered, "video_path": str(video)})
         return await self.update(
             job,
@@ -186,7 +157,7 @@ class Lifecycle:
                     JobState.SUCCEEDED,
                     self.clock(),
                     result=result,
-                    captured_nanos=charge.nanos,
+                    charge_nanos=charge.nanos,
                     billed_megapixels=bill.billed_megapixels,
                     billed_nanos=None if bill.billed is None else bill.billed.nanos,
                     probed_megapixels=bill.probed_megapixels,
@@ -200,39 +171,78 @@ class Lifecycle:
         )
 
     async def deliver(self, job: Job) -> Job:
-        """Post the video; -> DELIVERED. On poster errors the job stays SUCCEEDED (resume)."""
+        """Get the video to the requester, then capture -> DELIVERED. When no way is left
+        (Undeliverable) the hold is released -> FAILED, the video kept. Other poster errors
+        leave the job SUCCEEDED, still held, for the next try (the sweep, a restart)."""
         assert job.result is not None and job.result.video_path is not None
         poster = self.posters.get(job.origin.platform)
         if poster is None:
             log.error("job %s: no poster for %s; delivery waits", job.id, job.origin.platform)
             return job
-        try:
-            remaining = await self.remaining(job)
-        except Exception:
-            log.exception("job %s: could not work out the remaining budget", job.id)
-            remaining = None
-        event = Succeeded(Path(job.result.video_path), Money(job.captured_nanos or 0), remaining)
+        charge = Money(charge_of(job))
+        event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))
         for attempt in range(1, DELIVERY_TRIES + 1):
             try:
-                message_id = await poster.deliver(job, Path(job.result.video_path), event)
+                delivery = await poster.deliver(job, Path(job.result.video_path), event)
                 break
+            except Undeliverable as refused:
+                return await self.undeliverable(job, refused.reason)
             except Exception:
                 log.exception("job %s: delivery try %d failed", job.id, attempt)
                 if attempt == DELIVERY_TRIES:
-                    return job  # left SUCCEEDED: delivered on the next resume
+                    return job  # left SUCCEEDED and held: delivered on the next try
                 await asyncio.sleep(0.5 * attempt)
+        if not job.simulated and not await self.ledger.capture(
+            job_id=job.id, amount=charge, at=self.clock()
+        ):
+            log.warning("job %s: capture found the hold already closed", job.id)
+        origin_change = {"result_message_id": delivery.message_id, "delivered_via": delivery.route}
         return await self.update(
             job,
             lambda j: (
                 j.advance(
                     JobState.DELIVERED,
                     self.clock(),
-                    origin=j.origin.model_copy(update={"result_message_id": message_id}),
+                    origin=j.origin.model_copy(update=origin_change),
+                    captured_nanos=charge.nanos,
                 )
                 if j.state == JobState.SUCCEEDED
                 else None
             ),
         )
+
+    async def undeliverable(self, job: Job, reason: str) -> Job:
+        """Every way to the requester refused: release the hold, keep the video, tell them
+        where they can see it (the adapter picks: the status message, privately)."""
+        now = self.clock()
+        if not job.simulated:
+            await self.ledger.release(job_id=job.id, at=now, note="undeliverable")
+        failure = (
+            f"{reason} Nothing was charged. The video is kept: whoever runs the bot finds it "
+            f"with `ltxbot show {job.id}`."
+        )
+        log.warning("job %s: undeliverable: %s", job.id, reason)
+        ended = await self.update(
+            job,
+            lambda j: (
+                j.advance(JobState.FAILED, now, failure=failure)
+                if j.state == JobState.SUCCEEDED
+                else None
+            ),
+        )
+        if ended.state is not JobState.FAILED:
+            return ended
+        refunded = Money.zero() if job.simulated else Money(job.quoted_nanos)
+        return await self.publish(ended, Failed(failure, refunded=refunded))
+
+    async def _room_after(self, job: Job) -> Money | None:
+        """The requester's room once this job's capture has given back the rest of its hold."""
+        given_back = Money.zero() if job.simulated else Money(job.quoted_nanos - charge_of(job))
+        try:
+            return await self.remaining(job, given_back)
+        except Exception:
+            log.exception("job %s: could not work out the remaining budget", job.id)
+            return None
 
     async def fail(self, job: Job, reason: str) -> Job:
         """-> FAILED with the sentence, release the hold, tell the user. No-op if already over."""

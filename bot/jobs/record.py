@@ -37,7 +37,8 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
         {JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
     ),
     JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
-    JobState.SUCCEEDED: frozenset({JobState.DELIVERED}),
+    # FAILED: no way to get the video to the requester; the hold is released.
+    JobState.SUCCEEDED: frozenset({JobState.DELIVERED, JobState.FAILED}),
     JobState.DELIVERED: frozenset(),
     JobState.FAILED: frozenset(),
     JobState.CANCELLED: frozenset(),
@@ -63,6 +64,7 @@ class Origin(BaseModel):
     status_message_id: str | None = None
     result_message_id: str | None = None
     origin_message_id: str | None = None
+    delivered_via: str | None = None  # a bot.ports.DeliveryRoute: how the requester got it
     # The terminal's: where the video is saved (`generate --out`, absolute), for `resume`.
     out_path: str | None = None
 
@@ -115,8 +117,11 @@ class Job(BaseModel):
     fal_request_id: str | None = None
     submit_token: str | None = None  # idempotency marker sent with the submit (see fal_gateway)
     result: Result | None = None
-    # Money once fal has rendered (see bot.jobs.billing): the capture, fal's bill (None when
-    # it sent none readable), the price of the MP4 probed, and what fal billed above the hold.
+    held_at: datetime | None = None  # when the hold was made (the period its entries count in)
+    # Money once fal has rendered (see bot.jobs.billing): what the capture takes once the
+    # requester has the video, the capture itself, fal's bill (None when it sent none
+    # readable), the price of the MP4 probed, and what fal billed above the hold.
+    charge_nanos: int | None = None
     captured_nanos: int | None = None
     billed_megapixels: Decimal | None = None
     billed_nanos: int | None = None

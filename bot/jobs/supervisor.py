@@ -17,7 +17,7 @@ from typing import Any
 from bot.errors import GenerationFailed, LostJob
 from bot.events import Cancelled, StopAsked
 from bot.jobs.follow import FollowPolicy, follow
-from bot.jobs.lifecycle import Lifecycle
+from bot.jobs.lifecycle import Lifecycle, charge_of
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
 from bot.model import Payload, Platform
@@ -184,6 +184,20 @@ class Supervisor:
             return None
         if job.cancel_requested_at is not None:
             return StopAsked(Money(job.quoted_nanos))  # asked already: still held
+        asked = self.clock()
+        if job.fal_request_id:
+            # Stored before fal hears of it: whoever follows the job (maybe another process)
+            # and sees fal's "cancelled" first then ends it cancelled, not failed.
+            job = await self.lifecycle.update(
+                job,
+                lambda j: (
+                    j.with_changes(asked, cancel_requested_at=asked)
+                    if j.state in ACTIVE and j.cancel_requested_at is None
+                    else None
+                ),
+            )
+            if job.state not in ACTIVE:
+                return None
         # True only while the request is still queued at fal (see FalGateway.cancel).
         stopped = await self.gateway.cancel(job.fal_request_id) if job.fal_request_id else True
         now = self.clock()
@@ -201,8 +215,9 @@ class Supervisor:
             return j.with_changes(now, cancel_requested_at=now)
 
         job = await self.lifecycle.update(job, cancelled)
-        if outcome is None:
-            return None  # it ended first
+        if outcome is None:  # it ended first: maybe by this cancel, seen by its follower
+            mine = job.state is JobState.CANCELLED and job.cancel_requested_at == asked
+            return Cancelled(Money(job.quoted_nanos)) if mine else None
         if isinstance(outcome, Cancelled):  # a submit under way cancels at fal once it has the id
             job = await self.lifecycle.settle_cancelled(job)  # released before anyone is told
         await self.lifecycle.publish(job, outcome)
@@ -242,7 +257,8 @@ class Supervisor:
             self._completed.add(job.id)
 
     async def sweep(self) -> int:
-        """Close holds whose job has ended without closing them (a crash between two writes)."""
+        """Close holds whose job has ended without closing them (a crash between two writes),
+        and try again the deliveries that nobody drives (a platform that was down)."""
         closed = 0
         for job_id in await self.ledger.open_holds():
             if job_id in self._tasks:
@@ -255,12 +271,15 @@ class Supervisor:
                 or (job.state is JobState.CANCELLED and job.finished_at is not None)
             ):
                 closed += await self.ledger.release(job_id=job_id, at=now, note="sweep")
-            elif job.state in {JobState.DELIVERED, JobState.SUCCEEDED} or job.captured_nanos:
-                amount = Money(job.captured_nanos or 0)
+            elif job.state is JobState.DELIVERED:  # posted, then stopped before the capture
                 if job.simulated:
                     closed += await self.ledger.release(job_id=job_id, at=now, note="simulated")
                 else:
+                    amount = Money(charge_of(job))
                     closed += await self.ledger.capture(job_id=job_id, amount=amount, at=now)
         if closed:
             log.warning("sweep closed %d dangling holds", closed)
+        for job in await self.jobs.in_states([JobState.SUCCEEDED]):
+            if job.id not in self._tasks and job.origin.platform in self.lifecycle.posters:
+                self._spawn(job.id, self._drive(job.id))
         return closed

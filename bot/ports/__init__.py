@@ -10,7 +10,7 @@ events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
 
 from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
 from bot.ports.billing import BilledRequest, FalBilling, UnitPrice, UsageTotal
-from bot.ports.chat import Poster
+from bot.ports.chat import Delivery, DeliveryRoute, Poster
 from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
 from bot.ports.jobs import JobStore
@@ -46,6 +46,8 @@ __all__ = [
     "CapKind",
     "ChannelAccess",
     "Clock",
+    "Delivery",
+    "DeliveryRoute",
     "Entry",
     "EntryKind",
     "FalBilling",

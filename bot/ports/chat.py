@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -10,16 +12,35 @@ from bot.jobs.record import Job
 from bot.model import Reply
 
 
+class DeliveryRoute(StrEnum):
+    """How the requester got the video."""
+
+    THREAD = "thread"  # uploaded where the job's messages are (its thread or channel)
+    LINK = "link"  # a link where the job's messages are (the upload was refused)
+    DIRECT = "direct"  # a direct message to the requester (the thread refused)
+    DIRECT_LINK = "direct_link"  # a link in a direct message
+    FILE = "file"  # the terminal: a file on disk
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    message_id: str
+    route: DeliveryRoute = DeliveryRoute.THREAD
+
+
 class Poster(Protocol):
     """What an adapter does with a job's events. Built from the job's Origin alone, so it works
     after a restart without the interaction that started the job."""
 
     async def progress(self, job: Job, event: JobEvent) -> str | None:
-        """Show the event (create or edit the status message); returns the status message id."""
+        """Show the event (create or edit the status message); returns the status message id.
+        An ending that cannot be shown there goes to the requester privately."""
         ...
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
-        """Post the finished video into the thread; returns the result message id."""
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+        """Get the finished video to the requester: the job's thread, else a link there, else
+        a direct message. Raises `bot.errors.Undeliverable` when every way refused for good;
+        any other error is taken as passing (the delivery is tried again later)."""
         ...
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:

@@ -61,7 +61,7 @@ async def test_reroll_and_details_on_the_result(kit: Kit, tmp_path: Path) -> Non
     video = tmp_path / "v.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
     event = Succeeded(video, Money(job.quoted_nanos), None)
-    result = kit.fake.messages[await kit.adapter.poster.deliver(job, video, event)]
+    result = kit.fake.messages[(await kit.adapter.poster.deliver(job, video, event)).message_id]
     details = press(kit, result, f"ltx:details:{job.id}", BOB)  # anyone here may look
     kit.deliver(details)
     assert job.id in await kit.answer(details)

@@ -92,7 +92,7 @@ async def test_reroll_where_the_bot_lost_send_messages_is_refused(kit: Kit, tmp_
     video = tmp_path / "v.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
     event = Succeeded(video, Money(job.quoted_nanos), None)
-    result = kit.fake.messages[await kit.adapter.poster.deliver(job, video, event)]
+    result = kit.fake.messages[(await kit.adapter.poster.deliver(job, video, event)).message_id]
     holds = await kit.services.ledger.open_holds()
     kit.fake.deny(CHANNEL, o.SEND_MESSAGES)
     reroll = kit.fake.interaction(ix.MESSAGE_COMPONENT, CHANNEL, ALICE,

@@ -68,7 +68,7 @@ async def test_the_video_is_uploaded_into_the_thread(kit: Kit, tmp_path: Path) -
     assert fields["Seed"] == "42" and fields["Budget left"] == "$0.50"
     ids = [b["custom_id"] for b in upload.body["components"][0]["components"]]
     assert ids == [f"ltx:reroll:{job.id}", f"ltx:details:{job.id}"]
-    assert result_id in kit.fake.messages
+    assert result_id.message_id in kit.fake.messages and result_id.route == "thread"
     kit.time.advance(1.5)  # the status message then shows the end, its Cancel button gone
     edit = await kit.fake.wait_for(lambda: kit.fake.calls_to("PATCH", f"/messages/{status_id}"))
     assert "done" in edit[-1].body["content"] and edit[-1].body["components"] == []

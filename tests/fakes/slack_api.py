@@ -64,6 +64,8 @@ class FakeSlackAPI:
         self.usergroups: list[dict[str, Any]] = []
         self.member_of: set[str] | None = None  # None: the bot is in every channel
         self.private: set[str] = set()  # private channels (C...): hidden unless a member
+        self.disabled_users: set[str] = set()  # deactivated: no DM can be opened with them
+        self.app_dms: set[str] = set()  # the app's DMs (conversations.open): the bot is in them
         # Tokens allowed to download private files (files:read); None: every valid token.
         self.file_readers: set[str] | None = None
         self.share_delay = 0  # files.info calls before a shared file shows its share
@@ -132,9 +134,17 @@ class FakeSlackAPI:
             "size": len(stored.data), "url_private": url,
             "url_private_download": url + "?download=1",
             "permalink": f"https://fake.slack.com/files/{self.bot_user_id}/{file_id}/{stored.name}",
-            "shares": {"public": stored.shares} if stored.shares else {},
+            "shares": self._shares(stored.shares),
             "channels": list(stored.shares),
         }  # fmt: skip
+
+    def _shares(self, shares: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        """Slack files a share under "private" for DMs and private channels."""
+        kinds: dict[str, Any] = {}
+        for channel, where in shares.items():
+            private = channel[:1] in "DG" or channel in self.private
+            kinds.setdefault("private" if private else "public", {})[channel] = where
+        return kinds
 
     # --- server ---------------------------------------------------------------------------
 
@@ -205,7 +215,12 @@ class FakeSlackAPI:
 
     def _in_channel(self, channel: str | None) -> bool:
         # A user id as the channel posts in the app's DM with that user: always open.
-        return self.member_of is None or channel in self.member_of or str(channel)[:1] == "U"
+        return (
+            self.member_of is None
+            or channel in self.member_of
+            or str(channel)[:1] == "U"
+            or channel in self.app_dms
+        )
 
     def _post(self, params: dict[str, Any], ephemeral: bool = False) -> dict[str, Any]:
         channel = params.get("channel")
@@ -229,6 +244,8 @@ class FakeSlackAPI:
 
     def _m_chat_update(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         key = (params.get("channel", ""), params.get("ts", ""))
+        if not self._in_channel(key[0]):
+            return {"ok": False, "error": self._outside(key[0])}
         if key not in self.messages:
             return {"ok": False, "error": "message_not_found"}
         self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
@@ -265,8 +282,12 @@ class FakeSlackAPI:
             return {"ok": False, "error": "users_list_not_supplied"}
         if any(user not in self.users for user in users):
             return {"ok": False, "error": "user_not_found"}
+        if any(user in self.disabled_users for user in users):
+            return {"ok": False, "error": "user_disabled"}
         # The app's DM with one user; its id is stable, as on Slack.
-        return {"ok": True, "channel": {"id": "D" + users[0].lstrip("UW"), "is_im": True}}
+        channel = "D" + users[0].lstrip("UW")
+        self.app_dms.add(channel)
+        return {"ok": True, "channel": {"id": channel, "is_im": True}}
 
     def _m_chat_getPermalink(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         channel, ts = params.get("channel"), params.get("message_ts", "")

@@ -10,7 +10,7 @@ from falkit import FAST_RETRY, Sleeps, arguments, finished, png_bytes
 from bot.errors import FalUnavailable, GenerationFailed, ResultExpired, SubmitOutcomeUnknown
 from bot.fal.gateway import FalGateway
 from bot.fal.simulated import SimulatedFal
-from bot.jobs.lifecycle import result_from_payload
+from bot.jobs.fal_answer import result_from_payload
 from bot.media.video import probe
 
 

@@ -12,6 +12,7 @@ from bot.events import Cancelled
 from bot.jobs.record import Job
 from bot.model import Actor, Attachment, ButtonAction, Invocation, Place, Platform, Reply
 from bot.money import Money
+from bot.ports import Delivery
 from commands import Commands
 from commands.context import Services
 from storage import Storage
@@ -46,8 +47,8 @@ class RecordingPoster:
     async def progress(self, job: Job, event: object) -> str | None:
         return None
 
-    async def deliver(self, job: Job, video: object, event: object) -> str:
-        return ""
+    async def deliver(self, job: Job, video: object, event: object) -> Delivery:
+        return Delivery("")
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:
         if self.broken:

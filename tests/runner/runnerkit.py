@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from adapters.app.core import Core, build_core, utc_now
+from bot.errors import Undeliverable
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.fal.on_simulated import gateway_on_simulated
 from bot.fal.retry import RetryPolicy
 from bot.fal.simulated import SimulatedFal
 from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
-from bot.ports import Clock, EntryKind
+from bot.ports import Clock, Delivery, EntryKind
 from bot.settings import Settings
 
 SHEET = Path(__file__).resolve().parents[2] / "examples" / "chef-sheet.png"
@@ -34,6 +35,7 @@ class RecordingPoster:
     deliveries: list[tuple[str, Path]] = field(default_factory=list)
     endings: dict[str, asyncio.Future[JobEvent]] = field(default_factory=dict)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    undeliverable: str | None = None  # deliver refuses for good with this reason
 
     async def wait_for_event(self, job_id: str, kind: type, timeout: float = 10) -> JobEvent:
         """The first event of `kind` shown for the job (waits for it)."""
@@ -61,12 +63,14 @@ class RecordingPoster:
         await self._notify()
         return f"status-{job.id}"
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
+    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
         assert isinstance(event, Succeeded)
+        if self.undeliverable is not None:
+            raise Undeliverable(self.undeliverable)
         self.deliveries.append((job.id, video))
         if not self.ending(job.id).done():
             self.ending(job.id).set_result(event)
-        return f"result-{job.id}"
+        return Delivery(f"result-{job.id}")
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:

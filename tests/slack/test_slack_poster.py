@@ -90,7 +90,7 @@ async def test_delivery_uploads_into_the_thread_and_waits_until_shared(
     assert upload.params["size"] == video.stat().st_size
     assert len(kit.slack.calls_to("files.info")) == 3
     file_id = complete.params["files"][0]["id"]
-    assert message == kit.slack.files[file_id].shares["C1"][0]["ts"]
+    assert message.message_id == kit.slack.files[file_id].shares["C1"][0]["ts"]
     update = kit.slack.calls_to("chat.update")[-1].params
     assert update["ts"] == ts and "done" in update["text"]
     assert f"{Money(job.quoted_nanos)} charged · job" in update["text"]  # no longer held

@@ -26,6 +26,7 @@ MEMBER_PERMISSIONS = SEND_MESSAGES | READ_MESSAGE_HISTORY | USE_APPLICATION_COMM
 # Channel types.
 GUILD_TEXT = 0
 PUBLIC_THREAD = 11
+DM = 1
 
 EPHEMERAL = 1 << 6
 
@@ -106,6 +107,10 @@ def text_channel(channel_id: str, guild_id: str, name: str = "general") -> dict[
         "last_message_id": None,
         "flags": 0,
     }
+
+
+def dm_channel(channel_id: str, recipient: dict[str, Any]) -> dict[str, Any]:
+    return {"id": channel_id, "type": DM, "last_message_id": None, "recipients": [recipient]}
 
 
 def thread(

@@ -5,7 +5,9 @@ command sync, interaction callbacks and the interaction webhook, messages (JSON 
 with `payload_json` and `files[n]`), edits, threads from messages and guild look-ups. Errors
 are Discord's real bodies: 50013 Missing Permissions (403), 40005 Request entity too large
 (413), 10003 Unknown Channel, 10008 Unknown Message, 10062 Unknown interaction, 40060 already
-acknowledged, 160004 thread already created, 50027 Invalid Webhook Token (401).
+acknowledged, 160004 thread already created, 50027 Invalid Webhook Token (401), 50001 Missing
+Access (a channel the bot cannot view), 50007 Cannot send messages to this user (closed DMs).
+Direct messages: `POST /users/@me/channels` opens the bot's DM channel with a user.
 
 The same server is the gateway: `GET /gateway/bot` names `ws://127.0.0.1:<port>`, where
 `gateway` (tests/fakes/discord_api/gateway.py) says HELLO, takes IDENTIFY, sends READY and
@@ -84,6 +86,8 @@ class FakeDiscord:
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> payload
         self.responded: set[str] = set()
         self.expired: set[str] = set()  # interaction tokens past their 15 minutes
+        self.closed_dms: set[str] = set()  # users who take no direct messages from the bot
+        self.dms: dict[str, str] = {}  # user -> the bot's DM channel with them
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild (None: global)
         self.failures: list[tuple[str, str, DiscordError]] = []  # (method, path prefix, error)
         self.calls: list[Call] = []
@@ -259,6 +263,8 @@ class FakeDiscord:
                 if guild_id not in self.guilds:
                     raise DiscordError(404, 10004, "Unknown Guild")
                 return 200, self.guilds[guild_id]
+            case "POST", ["users", "@me", "channels"]:
+                return 200, self._open_dm(str(call.body.get("recipient_id")))
             case "POST", ["channels", channel_id, "messages"]:
                 return 200, self._create_message(channel_id, call)
             case "PATCH", ["channels", channel_id, "messages", message_id]:
@@ -337,9 +343,24 @@ class FakeDiscord:
     def _permissions(self, channel: dict[str, Any]) -> int:
         return self.bot_permissions[channel.get("parent_id") or channel["id"]]
 
+    def dms_to(self, user_id: str) -> list[Call]:
+        """Message creations in the bot's DM channel with `user_id`."""
+        channel_id = self.dms.get(user_id)
+        return [] if channel_id is None else self.messages_to(channel_id)
+
+    def _open_dm(self, user_id: str) -> dict[str, Any]:
+        if user_id not in self.dms:
+            self.dms[user_id] = o.snowflake()
+            self.channels[self.dms[user_id]] = o.dm_channel(self.dms[user_id], o.user(user_id, "u"))
+        return self.channels[self.dms[user_id]]
+
     def _create_message(self, channel_id: str, call: Call) -> dict[str, Any]:
         channel = self._channel(channel_id)
+        if channel["type"] == o.DM:
+            return self._direct_message(channel, call)
         allowed = self._permissions(channel)
+        if not allowed & o.VIEW_CHANNEL:
+            raise DiscordError(403, 50001, "Missing Access")
         send = o.SEND_MESSAGES_IN_THREADS if channel["type"] == o.PUBLIC_THREAD else o.SEND_MESSAGES
         needed = o.VIEW_CHANNEL | send | (o.ATTACH_FILES if call.files else 0)
         if allowed & needed != needed:
@@ -347,6 +368,16 @@ class FakeDiscord:
         guild = self.guilds[channel["guild_id"]]
         if sum(len(f.data) for f in call.files) > UPLOAD_LIMITS[guild["premium_tier"]]:
             raise DiscordError(413, 40005, "Request entity too large")
+        return self._stored_message(channel_id, channel.get("guild_id"), call)
+
+    def _direct_message(self, channel: dict[str, Any], call: Call) -> dict[str, Any]:
+        if channel["recipients"][0]["id"] in self.closed_dms:
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
+        if sum(len(f.data) for f in call.files) > UPLOAD_LIMITS[0]:
+            raise DiscordError(413, 40005, "Request entity too large")
+        return self._stored_message(channel["id"], None, call)
+
+    def _stored_message(self, channel_id: str, guild_id: str | None, call: Call) -> dict:
         body = call.body or {}
         attachments = [
             o.attachment(
@@ -360,7 +391,7 @@ class FakeDiscord:
         ]
         message = o.message(o.snowflake(), channel_id, self.bot, content=body.get("content") or "",
                             embeds=body.get("embeds"), components=body.get("components"),
-                            attachments=attachments, guild_id=channel["guild_id"])  # fmt: skip
+                            attachments=attachments, guild_id=guild_id)  # fmt: skip
         self.messages[message["id"]] = message
         return message
 
@@ -373,6 +404,9 @@ class FakeDiscord:
 
     def _edit_message(self, channel_id: str, message_id: str, body: dict[str, Any]) -> dict:
         message = self._message_in(channel_id, message_id)
+        channel = self.channels[channel_id]
+        if channel["type"] != o.DM and not self._permissions(channel) & o.VIEW_CHANNEL:
+            raise DiscordError(403, 50001, "Missing Access")
         if message["author"]["id"] != self.bot["id"]:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
         for key in ("content", "embeds", "components"):

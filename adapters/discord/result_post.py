@@ -1,0 +1,137 @@
+"""The finished video, posted: in the job's thread, as a link where it may not be attached,
+else in a direct message to the requester (`bot.ports.Delivery` says which).
+
+A place that refuses the bot for good (Missing Access, Missing Permissions, a deleted channel)
+raises `NotHere`, and the poster goes private; other errors (Discord's 5xx, a dropped
+connection) pass up, for the job's next delivery try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import discord
+
+from adapters.discord.facts import DEFAULT_UPLOAD_LIMIT, PlaceFacts
+from adapters.discord.private import Requesters
+from adapters.discord.render import message_parts
+from bot.errors import Undeliverable
+from bot.jobs.record import Job
+from bot.model import Reply
+from bot.ports import Delivery, DeliveryRoute
+
+log = logging.getLogger(__name__)
+MISSING_PERMISSIONS = 50013
+TOO_LARGE = 40005
+UNKNOWN_CHANNEL = 10003
+MiB = 1024 * 1024
+
+
+class NotHere(Exception):
+    """This place will not take the video, for good (`why`, a sentence for the requester)."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(why)
+
+
+class ResultPost:
+    def __init__(self, client: discord.Client, facts: PlaceFacts, requesters: Requesters) -> None:
+        self.client, self.facts, self.requesters = client, facts, requesters
+
+    async def in_place(self, job: Job, target: str, video: Path, reply: Reply) -> Delivery:
+        """In the job's thread (`target`) or, when that was never made, its channel."""
+        permissions = self.facts.permissions(job.origin.thread_id or job.origin.channel_id)
+        may_attach = permissions is None or permissions.attach_files
+        limit = await self.upload_limit(job.origin.scope)
+        try:
+            try:
+                message, linked = await self.post(job, target, video, reply, limit, may_attach)
+            except discord.NotFound as problem:
+                if problem.code != UNKNOWN_CHANNEL or target == job.origin.channel_id:
+                    raise
+                # The guessed thread was never made (no permission before a restart).
+                target = job.origin.channel_id
+                message, linked = await self.post(job, target, video, reply, limit, may_attach)
+        except (discord.Forbidden, discord.NotFound) as refused:  # for good, not a hiccup
+            raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
+        return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
+
+    async def in_private(self, job: Job, video: Path, reply: Reply, why: str) -> Delivery:
+        """The DM fallback; raises Undeliverable when the requester takes no DMs either."""
+        note = f"{why}, so here is your video."
+        private = Reply(text=f"{note}\n{reply.text}", fields=reply.fields, job_id=reply.job_id)
+        try:
+            channel = await self.requesters.direct_channel(job.origin.user_id)
+            message, linked = await self.post(
+                job, channel, video, private, DEFAULT_UPLOAD_LIMIT, True
+            )
+        except (discord.Forbidden, discord.NotFound) as closed:
+            raise Undeliverable(
+                f"{why}, and Discord refused a direct message to you ({closed.text})."
+            ) from closed
+        except NotHere as closed:
+            raise Undeliverable(f"{why}, and in a direct message {closed.why}.") from closed
+        route = DeliveryRoute.DIRECT_LINK if linked else DeliveryRoute.DIRECT
+        return Delivery(str(message.id), route)
+
+    async def post(
+        self,
+        job: Job,
+        target: str | discord.PartialMessageable,
+        video: Path,
+        reply: Reply,
+        limit: int,
+        may_attach: bool,
+    ) -> tuple[discord.Message, bool]:
+        """The message, and whether it carries a link instead of the MP4."""
+        channel = (
+            self.client.get_partial_messageable(int(target)) if isinstance(target, str) else target
+        )
+        size = (await asyncio.to_thread(video.stat)).st_size
+        too_big: int | None = limit if may_attach else None  # None: no permission to attach
+        if may_attach and size <= limit:
+            file = await asyncio.to_thread(discord.File, video, filename=f"ltx-{job.id}.mp4")
+            try:
+                return await channel.send(file=file, **message_parts(reply)), False
+            except discord.HTTPException as problem:
+                if problem.code == MISSING_PERMISSIONS and isinstance(target, str):
+                    too_big = None
+                elif problem.code != TOO_LARGE and problem.status != 413:
+                    raise
+                log.info("job %s: upload refused (%s); posting a link", job.id, problem.code)
+        link = self.link(job, size, too_big)
+        if link is None:
+            raise NotHere(f"the {size / MiB:.1f} MiB video could not be attached and has no link")
+        return await channel.send(**message_parts(reply, link)), True
+
+    def link(self, job: Job, size: int, limit: int | None) -> str | None:
+        """The sentence with fal's link; None when there is no link to post (sync_mode)."""
+        url = job.result.video_url if job.result else ""
+        if not url.startswith(("https://", "http://")):
+            return None
+        if limit is None:
+            why = f"I lack the Attach Files permission here, so the {size / MiB:.1f} MiB video"
+        elif size > limit:
+            why = (
+                f"The video is {size / MiB:.1f} MiB, above the "
+                f"{limit / MiB:.0f} MiB upload limit here, so it"
+            )
+        else:
+            why = f"Discord refused the {size / MiB:.1f} MiB upload as too large, so the video"
+        return f"{why} is here instead: {url}"
+
+    async def upload_limit(self, guild_id: str) -> int:
+        known = self.facts.upload_limit(guild_id)
+        if known is not None:
+            return known
+        guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+        if guild is None or guild.unavailable:
+            try:
+                guild = await self.client.fetch_guild(int(guild_id), with_counts=False)
+            except (discord.HTTPException, ValueError):
+                return DEFAULT_UPLOAD_LIMIT
+        self.facts.remember_upload_limit(guild_id, guild.filesize_limit)
+        return guild.filesize_limit
