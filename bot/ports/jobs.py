@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from bot.jobs.record import Job, JobState
@@ -27,3 +27,11 @@ class JobStore(Protocol):
         ...
 
     async def by_fal_request_id(self, request_id: str) -> Job | None: ...
+
+    async def by_fal_request_ids(self, request_ids: Collection[str]) -> dict[str, Job]:
+        """The job of each request id fal knows (the newest per id), read in one query."""
+        ...
+
+    async def many(self, job_ids: Collection[str]) -> dict[str, Job]:
+        """The stored jobs among `job_ids`, by id, read in one query."""
+        ...
