@@ -242,6 +242,8 @@ def job_details(job: Job) -> Reply:
                     f"{r.width}x{r.height}, {r.num_frames} frames, {r.duration_seconds:.2f} s",
                 )
             )
+    if job.purged_at is not None:
+        fields.append(("Files", f"sheet and video removed {job.purged_at:%Y-%m-%d} (retention)"))
     if job.simulated:
         fields.append(("Note", "simulated run, not charged"))
     return Reply(text=f"Job `{job.id}`", fields=tuple(fields), job_id=job.id)

@@ -7,12 +7,13 @@ reload, so two replicas (or two tasks) never overwrite each other's state change
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.jobs.record import Job, JobState
+from bot.jobs.record import FINAL, Job, JobState
 from bot.model import Platform
 from storage.engine import single_statement_reads, single_statement_writes
 from storage.tables import jobs
@@ -29,6 +30,7 @@ def _columns(job: Job) -> dict[str, object]:
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "document": job.model_dump_json(),
+        "purged_at": job.purged_at,
     }
 
 
@@ -113,6 +115,25 @@ class SqlJobStore:
             .limit(1)
         )
         return await self._one(query)
+
+    async def ended_unpurged(
+        self,
+        *,
+        before: datetime,
+        platform: Platform | None = None,
+        scope: str | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Ended jobs last changed before `before` whose files are still on disk, oldest first
+        (of one platform's scope when given)."""
+        query = select(jobs.c.document).where(
+            jobs.c.purged_at.is_(None),
+            jobs.c.updated_at < before,
+            jobs.c.state.in_(sorted(state.value for state in FINAL)),
+        )
+        if platform is not None and scope is not None:
+            query = query.where(jobs.c.platform == platform.value, jobs.c.scope == scope)
+        return await self._many(query.order_by(jobs.c.updated_at, jobs.c.id).limit(limit))
 
     async def by_fal_request_ids(self, request_ids: Collection[str]) -> dict[str, Job]:
         """The job of each request id (the newest should a retry have reused one)."""

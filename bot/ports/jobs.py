@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Protocol
 
 from bot.jobs.record import Job, JobState
@@ -27,6 +28,18 @@ class JobStore(Protocol):
         ...
 
     async def by_fal_request_id(self, request_id: str) -> Job | None: ...
+
+    async def ended_unpurged(
+        self,
+        *,
+        before: datetime,
+        platform: Platform | None = None,
+        scope: str | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Ended jobs last changed before `before` whose files are still on disk, oldest
+        first; only one platform's scope when both are given."""
+        ...
 
     async def by_fal_request_ids(self, request_ids: Collection[str]) -> dict[str, Job]:
         """The job of each request id fal knows (the newest per id), read in one query."""
