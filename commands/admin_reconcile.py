@@ -31,7 +31,7 @@ NEEDS_KEY = (
     "https://api.fal.ai/v1)."
 )
 DEFAULT_DAYS = 7
-MAX_DAYS = 90  # fal caps one billing-events query at 90 days
+MAX_DAYS = 90  # one report; fal is asked in slices of its 90-day cap (bot.fal.billing_api)
 NEARBY = timedelta(days=1)
 
 
