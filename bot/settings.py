@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # X-Fal-Request-Timeout); the job then fails, uncharged. 60 s to 24 h; default 15 min.
     fal_start_timeout_s: int = Field(default=900, ge=60, le=86_400)
     max_sheet_bytes: int = 20 * 1024 * 1024
+    # Days a job's sheet and video stay on disk after it ended (its record and the ledger
+    # stay); the hourly sweep of `ltxbot run` removes them, `ltxbot admin purge` at once.
+    retention_days: int = Field(default=30, ge=1, le=3650)
     # fal's platform API (billing records, for `admin reconcile`): an ADMIN-scoped key, kept
     # apart from FAL_KEY, and fal's documented server URL including /v1.
     fal_admin_key: SecretStr | None = None

@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.budget.budgets import Budgets
 from bot.events import Cancelled, StopAsked
 from bot.jobs.record import Job
+from bot.jobs.retention import Retention
 from bot.model import Platform
 from bot.ports import Clock, FalBilling, JobStore, Ledger, Poster
 from bot.settings import Settings
@@ -47,6 +48,13 @@ class Services:
     # fal's own bill (its platform API), for `admin reconcile`; None without an admin key.
     billing: FalBilling | None = None
     sheets_dir: Path = field(init=False)
+    retention: Retention = field(init=False)  # files past LTXBOT_RETENTION_DAYS leave the disk
 
     def __post_init__(self) -> None:
         self.sheets_dir = self.settings.data_dir / "sheets"
+        self.retention = Retention(
+            jobs=self.jobs,
+            data_dir=self.settings.data_dir,
+            clock=self.clock,
+            days=self.settings.retention_days,
+        )

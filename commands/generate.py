@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import InvalidSheet, NotAllowed
 from bot.jobs.record import Job, Origin
-from bot.media.sheet_files import sheet_available, take_in
+from bot.media.sheet_files import share_sheet, sheet_available, take_in
 from bot.model import Actor, Invocation, Place, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
@@ -77,7 +77,7 @@ def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None
 async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Reply:
     """The same request with a new seed, priced and held again like any other."""
     if not job.sheet_path or not await asyncio.to_thread(sheet_available, Path(job.sheet_path)):
-        raise InvalidSheet("The reference sheet of that job is gone; run generate again.")
+        raise InvalidSheet(sheet_gone(job))
     # The job's own options, not the channel's presets.
     context = await services.budgets.admission_context(
         actor.scope_key, place.channel_id, presets=False
@@ -85,15 +85,31 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
     context.check_channel()
     request = job.request.model_copy(update={"seed": None})
     check_delivery(place, request)
+    job_id = services.new_id()
+    sheet = services.sheets_dir / f"{job_id}.png"  # its own link: retention removes per job
+    if not await asyncio.to_thread(share_sheet, Path(job.sheet_path), sheet):
+        raise InvalidSheet(sheet_gone(job))
     return await start_job(
-        services.new_id(),
+        job_id,
         request,
-        Path(job.sheet_path),
+        sheet,
         actor,
         place,
         services,
         context.policy,
         rerolled_from=job.id,
+    )
+
+
+def sheet_gone(job: Job) -> str:
+    if job.purged_at is None:
+        return "The reference sheet of that job is gone; run generate again."
+    days = (job.purged_at - job.created_at).days
+    after = f"{days} days after the job" if days != 1 else "a day after the job"
+    return (
+        f"The reference sheet of that job was removed from the bot's disk {after} (sheets and "
+        "videos are kept for a limited time). To make another video, run generate again with "
+        "the sheet."
     )
 
 

@@ -250,8 +250,10 @@ def job_details(job: Job, *, local: bool = False) -> Reply:
             )
         if job.origin.delivered_via in _ROUTES:
             fields.append(("Delivered", _ROUTES[job.origin.delivered_via]))
-        if local and job.result.video_path:
+        if local and job.result.video_path and job.purged_at is None:
             fields.append(("Video file", job.result.video_path))
+    if job.purged_at is not None:
+        fields.append(("Files", f"sheet and video removed {job.purged_at:%Y-%m-%d} (retention)"))
     if job.simulated:
         fields.append(("Note", "simulated run, not charged"))
     return Reply(text=f"Job `{job.id}`", fields=tuple(fields), job_id=job.id)

@@ -203,6 +203,21 @@ ADMIN_RECONCILE = CommandSpec(
     ),
 )
 
+ADMIN_PURGE = CommandSpec(
+    "admin purge",
+    "Remove now the sheets and videos of jobs that ended days ago; records stay (admins)",
+    (
+        Opt(
+            "older_than",
+            K.INTEGER,
+            "Days since the job ended (default: LTXBOT_RETENTION_DAYS)",
+            minimum=0,
+            maximum=3650,
+        ),
+        Opt("json", K.BOOLEAN, "Answer with one JSON object"),
+    ),
+)
+
 ADMIN_COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
@@ -216,5 +231,6 @@ ADMIN_COMMANDS: dict[str, CommandSpec] = {
         ADMIN_CHANNEL,
         ADMIN_DEFAULTS,
         ADMIN_RECONCILE,
+        ADMIN_PURGE,
     )
 }

@@ -6,13 +6,14 @@ reload, so two replicas (or two tasks) never overwrite each other's state change
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.jobs.record import Job, JobState
+from bot.jobs.record import FINAL, Job, JobState
 from bot.model import Platform
 from storage.engine import single_statement_reads, single_statement_writes
 from storage.tables import jobs
@@ -29,6 +30,7 @@ def _columns(job: Job) -> dict[str, object]:
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "document": job.model_dump_json(),
+        "purged_at": job.purged_at,
     }
 
 
@@ -38,6 +40,16 @@ _INSERT = jobs.insert()
 _REPLACE = jobs.update().where(
     jobs.c.id == bindparam("job_id"), jobs.c.version == bindparam("previous")
 )
+
+
+# Ids bound per SELECT: one query for a 90-day reconcile of this bot's volume, and well under
+# SQLite's 32,766 and PostgreSQL's 32,767 bound parameters per statement.
+CHUNK = 10_000
+
+
+def _chunks(ids: Collection[str]) -> list[list[str]]:
+    unique = sorted(set(ids))
+    return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
 
 
 class SqlJobStore:
@@ -103,6 +115,47 @@ class SqlJobStore:
             .limit(1)
         )
         return await self._one(query)
+
+    async def ended_unpurged(
+        self,
+        *,
+        before: datetime,
+        platform: Platform | None = None,
+        scope: str | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Ended jobs last changed before `before` whose files are still on disk, oldest first
+        (of one platform's scope when given)."""
+        query = select(jobs.c.document).where(
+            jobs.c.purged_at.is_(None),
+            jobs.c.updated_at < before,
+            jobs.c.state.in_(sorted(state.value for state in FINAL)),
+        )
+        if platform is not None and scope is not None:
+            query = query.where(jobs.c.platform == platform.value, jobs.c.scope == scope)
+        return await self._many(query.order_by(jobs.c.updated_at, jobs.c.id).limit(limit))
+
+    async def by_fal_request_ids(self, request_ids: Collection[str]) -> dict[str, Job]:
+        """The job of each request id (the newest should a retry have reused one)."""
+        found: dict[str, Job] = {}
+        for chunk in _chunks(request_ids):
+            query = (
+                select(jobs.c.document)
+                .where(jobs.c.fal_request_id.in_(chunk))
+                .order_by(jobs.c.created_at, jobs.c.id)
+            )
+            for job in await self._many(query):
+                found[job.fal_request_id or ""] = job  # oldest first: the newest stays
+        return found
+
+    async def many(self, job_ids: Collection[str]) -> dict[str, Job]:
+        found: dict[str, Job] = {}
+        for chunk in _chunks(job_ids):
+            found |= {
+                j.id: j
+                for j in await self._many(select(jobs.c.document).where(jobs.c.id.in_(chunk)))
+            }
+        return found
 
     async def _one(self, query: Executable) -> Job | None:
         found = await self._many(query)

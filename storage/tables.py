@@ -92,6 +92,7 @@ jobs = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("document", Text, nullable=False),  # Job.model_dump_json()
+    Column("purged_at", UtcDateTime, nullable=True),  # revision 0005: files removed
 )
 
 # --- budget policy (revision 0002) ------------------------------------------------------------

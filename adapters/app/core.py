@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.app.billing import open_billing
+from adapters.app.sweeps import sweep_forever
 from bot.budget.budgets import Budgets, Settling
 from bot.budget.scope_policy import CapPolicy
 from bot.errors import ConfigurationError
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # imported where used: fal, PyAV and the database driver load
     from storage import Storage
 
 log = logging.getLogger(__name__)
-SWEEP_INTERVAL_SECONDS = 300
 
 
 def utc_now() -> datetime:
@@ -266,7 +266,8 @@ async def serve(
             log.info("%s adapter started", adapter.platform.value)
         if on_started is not None:
             await on_started(core)
-        sweeper = asyncio.create_task(_sweep_forever(core), name="ltxbot-sweep")
+        sweeps = sweep_forever(core.supervisor.sweep, core.services.retention.sweep)
+        sweeper = asyncio.create_task(sweeps, name="ltxbot-sweep")
         try:
             await stop.wait()
         finally:
@@ -288,12 +289,3 @@ async def _start_webhooks(settings: Settings, core: Core, stack: AsyncExitStack)
     stack.push_async_callback(runner.cleanup)
     await web.TCPSite(runner, "0.0.0.0", settings.webhook_port).start()
     log.info("fal webhooks served on port %s", settings.webhook_port)
-
-
-async def _sweep_forever(core: Core) -> None:
-    while True:
-        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)  # a schedule, not a wait for a condition
-        try:
-            await core.supervisor.sweep()
-        except Exception:
-            log.exception("hold sweep failed; will try again")

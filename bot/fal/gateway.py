@@ -50,7 +50,7 @@ from bot.fal.retry import RetryPolicy, with_retries
 from bot.fal.stream import StatusStreams, stream_status
 from bot.fal.submit import submit_once
 from bot.fal.translate import as_fal_status, translated
-from bot.fal.upload import CdnUploader
+from bot.fal.upload import CdnUploader, sheet_lifetime
 from bot.model import JSONObject
 from bot.ports import FalResult, FalStatus
 from bot.settings import Settings
@@ -115,7 +115,12 @@ class FalGateway:
         self._sleep = sleep
         self._handles: dict[str, fal_client.AsyncRequestHandle] = {}
         key_header = f"Key {secret}"  # only ever sent, never logged
-        self._uploader = CdnUploader(key_header=key_header, verify=self._verify, timeout=timeout)
+        self._uploader = CdnUploader(
+            key_header=key_header,
+            verify=self._verify,
+            timeout=timeout,
+            keep_for=sheet_lifetime(start_timeout),
+        )
         self._downloader = VideoDownloader(
             verify=self._verify,
             policy=retry,

@@ -11,6 +11,12 @@ for the bot's life. On the wire nothing changes (fal_client/client.py, 1.0.3):
    a minute before, and dropped at once if the CDN refuses it).
 2. `POST {CDN_URL}/files/upload` with the bytes, `Content-Type`, `X-Fal-File-Name`,
    `Authorization: {token_type} {token}` and fal_client's User-Agent answers `{access_url}`.
+   Like fal_client given `StorageSettings(expires_in=...)`, it sends the lifecycle as
+   `X-Fal-Object-Lifecycle` and `X-Fal-Object-Lifecycle-Preference`,
+   `{"expiration_duration_seconds": N}`: fal deletes the sheet N seconds later
+   (https://fal.ai/docs/documentation/model-apis/media-expiration), instead of keeping it public
+   for as long as its default allows. No access rule is set: fal's docs do not say the model
+   could still read a sheet restricted to our account.
 
 `REST_URL` and `CDN_URL` are read from fal_client's module at each call, as fal_client does, so
 `point_fal_client` aims both clients at once. Files over fal_client's multipart threshold are
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +41,13 @@ from bot.fal.answers import error_from_response
 # Refresh a little early, so a token never expires between the check and its use.
 _EARLY = timedelta(seconds=60)
 REUSE_UPLOAD_FOR = timedelta(hours=24)
+RENDER_MARGIN = timedelta(hours=1)  # fal reads the sheet when the render starts; this is slack
+
+
+def sheet_lifetime(start_timeout_s: float | None) -> timedelta:
+    """How long fal must keep a sheet: the last job reusing it may start
+    `REUSE_UPLOAD_FOR` after the upload and wait up to the start timeout in fal's queue."""
+    return REUSE_UPLOAD_FOR + timedelta(seconds=start_timeout_s or 0) + RENDER_MARGIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +62,22 @@ class _Token:
 class CdnUploader:
     """fal's v3 upload (token, then POST) over one pooled client, created on first use."""
 
-    def __init__(self, *, key_header: str, verify: ssl.SSLContext | bool, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        key_header: str,
+        verify: ssl.SSLContext | bool,
+        timeout: float,
+        keep_for: timedelta | None = None,
+    ) -> None:
         self._key_header = key_header  # "Key <id>:<secret>": only ever sent, never shown
+        seconds = int((keep_for or sheet_lifetime(None)).total_seconds())
+        lifecycle = json.dumps({"expiration_duration_seconds": seconds})
+        # fal_client sends both: the CDN reads the first, storage-backed uploads the second.
+        self._lifecycle = {
+            "X-Fal-Object-Lifecycle": lifecycle,
+            "X-Fal-Object-Lifecycle-Preference": lifecycle,
+        }
         self._verify = verify
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
@@ -96,6 +124,7 @@ class CdnUploader:
                     "X-Fal-File-Name": file_name,
                     "Authorization": token.header,
                     "User-Agent": fal_http.USER_AGENT,
+                    **self._lifecycle,
                 },
             )
             if response.status_code == 401 and attempt == 1:

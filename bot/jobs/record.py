@@ -138,6 +138,7 @@ class Job(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     rerolled_from: str | None = None
+    purged_at: datetime | None = None  # when retention removed its sheet and video from disk
     # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
     cancel_requested_at: datetime | None = None

@@ -63,6 +63,20 @@ def sheet_available(sheet_path: Path) -> bool:
     return sheet_path.exists() or original_of(sheet_path).exists()
 
 
+def share_sheet(source: Path, target: Path) -> bool:
+    """Give a reroll its own link to its parent's sheet (clean or as sent), so each job owns
+    the files retention removes and a shared sheet stays while any job keeps it; False when
+    the parent's sheet is gone. Blocking: call in a thread."""
+    clean, sent = (source, target), (original_of(source), original_of(target))
+    for have, want in (clean, sent, clean):  # the parent may finish its sanitise meanwhile
+        try:
+            _link_or_copy(have, want)
+            return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
 async def take_in(
     attachment: Attachment, sheet_path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> SheetHeader:

@@ -21,19 +21,21 @@ class BilledRequest:
     request_id: str
     endpoint_id: str
     at: datetime
-    units: Decimal  # output_units
-    unit_price: Decimal | None
-    cost: Money  # cost_estimate_nano_usd
+    units: Decimal | None  # output_units (fal may send null)
+    unit_price: Decimal | None  # before any discount
+    cost: Money  # cost_estimate_nano_usd: the charge after discounts
+    percent_discount: Decimal | None = None  # 10 = 10 % off; None when none applies
 
 
 @dataclass(frozen=True, slots=True)
 class UsageTotal:
-    """One endpoint's total for one day of fal's `GET /v1/models/usage` (time_series)."""
+    """One row of a day of fal's `GET /v1/models/usage` (time_series): one endpoint at one unit
+    price and discount rate, so a day may have several rows per endpoint."""
 
     endpoint_id: str
     day: date
     quantity: Decimal
-    cost: Money
+    cost: Money  # cost_total: after discounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class UnitPrice:
     """fal's `GET /v1/models/pricing` line for one endpoint."""
 
     endpoint_id: str
-    unit_price: Decimal
+    unit_price: Decimal  # before account discounts
     unit: str
     currency: str
 

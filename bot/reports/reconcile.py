@@ -135,6 +135,8 @@ def reconcile(
             report.matched.append(Line(event.request_id, job_id, event.cost, charge.charged))
         else:
             why = f"{charge.uncharged} above the hold was not charged" if charge.uncharged else ""
+            if not why and event.percent_discount:
+                why = f"fal took {event.percent_discount:f} % off its price for this account"
             line = Line(event.request_id, job_id, event.cost, charge.charged, why)
             report.mismatches.append(line)
     seen = {event.request_id for event in billed} | set(billed_nearby)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from corekit import ADMIN, ALICE, BOB, png_attachment
 
 from bot.jobs.record import JobState
+from bot.media.sheet_files import original_of
 from bot.model import Attachment, ButtonAction, Invocation, Place
 from commands import Commands
 
@@ -111,7 +113,10 @@ async def test_reroll_is_the_same_request_with_a_new_seed_held_again(kit):
     first = await kit.services.jobs.get(reply.job_id)
     second = await kit.services.jobs.get(again.job_id)
     assert second.request.seed is None and second.request.prompt == first.request.prompt
-    assert second.rerolled_from == first.id and second.sheet_path == first.sheet_path
+    assert second.rerolled_from == first.id and second.sheet_path != first.sheet_path
+    mine, theirs = Path(second.sheet_path), Path(first.sheet_path)
+    pairs = [(mine, theirs), (original_of(mine), original_of(theirs))]
+    assert any(a.exists() and a.samefile(b) for a, b in pairs)  # its own link to the sheet
     assert len(await kit.services.ledger.open_holds()) == 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -87,3 +88,18 @@ def test_all_agree_and_a_different_unit_price_at_fal_is_not_clean():
     assert run(events, [charge("a", 5)], usage=usage, fal_price=same).clean
     dearer = UnitPrice(MODEL, Decimal("0.003"), "megapixels", "USD")
     assert not run(events, [charge("a", 5)], usage=usage, fal_price=dearer).clean
+
+
+def test_a_discount_fal_gave_is_a_mismatch_that_says_so_and_usage_rows_add_per_day():
+    discounted = dataclasses.replace(
+        billed("a", 10), cost=Money.usd(8 * PRICE), percent_discount=Decimal(20)
+    )
+    rows = [  # fal's usage has one row per discount rate
+        UsageTotal(MODEL, DAY.date(), Decimal(10), Money.usd(8 * PRICE)),
+        UsageTotal(MODEL, DAY.date(), Decimal(5), Money.usd(5 * PRICE)),
+    ]
+    report = run([discounted, billed("b", 5)], [charge("a", 10), charge("b", 5)], usage=rows)
+    (mismatch,) = report.mismatches
+    assert mismatch.difference == Money.usd(-2 * PRICE) and "20 % off" in mismatch.why
+    (day,) = report.days
+    assert day.fal_usage == day.fal_lines == Money.usd(13 * PRICE) != day.charged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -90,3 +91,14 @@ async def test_the_same_sheet_is_stored_once(gateway: FalGateway, fal: Simulated
     other = await upload(gateway, "c.png")
     assert first == again != other
     assert len(fal.storage.upload_headers) == 2  # the repeated sheet was not sent again
+
+
+async def test_a_sheet_is_uploaded_to_expire_after_its_last_possible_use(
+    gateway: FalGateway, fal: SimulatedFal
+) -> None:
+    await upload(gateway, "ours.png")
+    (sent,) = ({k.lower(): v for k, v in h.items()} for h in fal.storage.upload_headers)
+    # Reused for 24 h, then up to the start timeout in fal's queue, and an hour to render.
+    expected = 24 * 3600 + int(gateway.start_timeout or 0) + 3600
+    for header in ("x-fal-object-lifecycle", "x-fal-object-lifecycle-preference"):
+        assert json.loads(sent[header]) == {"expiration_duration_seconds": expected}

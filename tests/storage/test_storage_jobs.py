@@ -87,3 +87,38 @@ async def test_by_fal_request_id_finds_only_that_request(storage: Storage):
     found = await storage.jobs.by_fal_request_id("req-1")
     assert found is not None and found.id == "j1"
     assert await storage.jobs.by_fal_request_id("req-2") is None
+
+
+async def test_jobs_of_many_request_ids_and_ids_are_read_together(storage: Storage):
+    held = make_job("j1").advance(JobState.HELD, T0)
+    await storage.jobs.insert(held.advance(JobState.SUBMITTED, T0, fal_request_id="req-1"))
+    retried = make_job("j3", created_at=T0 + timedelta(seconds=5)).advance(JobState.HELD, T0)
+    other = make_job("j2").advance(JobState.HELD, T0)
+    await storage.jobs.insert(other.advance(JobState.SUBMITTED, T0, fal_request_id="r2"))
+    await storage.jobs.insert(retried.advance(JobState.SUBMITTED, T0, fal_request_id="req-1"))
+    found = await storage.jobs.by_fal_request_ids(["req-1", "r2", "unknown", "req-1"])
+    assert {rid: job.id for rid, job in found.items()} == {"req-1": "j3", "r2": "j2"}
+    assert await storage.jobs.by_fal_request_ids([]) == {}
+    many = await storage.jobs.many(["j1", "j2", "nope"])
+    assert sorted(many) == ["j1", "j2"] and many["j1"].fal_request_id == "req-1"
+
+
+async def test_ended_unpurged_lists_old_ended_jobs_until_marked(storage: Storage):
+    later = T0 + timedelta(days=40)
+    old = make_job("old").advance(JobState.REJECTED, T0)
+    active = make_job("active").advance(JobState.HELD, T0)
+    elsewhere = make_job("elsewhere", scope="guild-2").advance(JobState.REJECTED, T0)
+    recent = make_job("recent").advance(JobState.REJECTED, later)
+    for job in (old, active, elsewhere, recent):
+        await storage.jobs.insert(job)
+    cutoff = T0 + timedelta(days=10)
+    found = await storage.jobs.ended_unpurged(before=cutoff)
+    assert sorted(j.id for j in found) == ["elsewhere", "old"]
+    mine = await storage.jobs.ended_unpurged(
+        before=cutoff, platform=Platform.DISCORD, scope="guild-1"
+    )
+    assert [j.id for j in mine] == ["old"]
+    assert await storage.jobs.replace(old.with_changes(T0, purged_at=later))  # still old
+    assert [j.id for j in await storage.jobs.ended_unpurged(before=cutoff)] == ["elsewhere"]
+    stored = await storage.jobs.get("old")
+    assert stored is not None and stored.purged_at == later

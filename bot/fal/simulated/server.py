@@ -28,7 +28,8 @@ from bot.fal.simulated.errors import detail_response
 from bot.fal.simulated.faults import Faults
 from bot.fal.simulated.jobs import COMPLETED, SimJob, Submission, start_timeout_of
 from bot.fal.simulated.model import MODEL_ID
-from bot.fal.simulated.platform_api import Billed, PlatformApi, record_bill
+from bot.fal.simulated.platform_api import PlatformApi
+from bot.fal.simulated.platform_bill import Billed, record_bill
 from bot.fal.simulated.queue import QueueApi
 from bot.fal.simulated.records import DeliveryLog, LookLog, SubmissionLog
 from bot.fal.simulated.runner import run_job
