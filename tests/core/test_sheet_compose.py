@@ -265,3 +265,16 @@ async def test_an_oversized_picture_is_refused_while_it_is_fetched() -> None:
     with pytest.raises(InvalidSheet, match=r"^Picture 2 \(huge.png\): That file is"):
         await compose(SheetAsk(given_, sheet_size()), max_bytes=len(small) + 10)
     assert counted[1].reads == 0  # its declared size is refused before it is downloaded
+
+
+def test_a_characters_crop_keeps_the_head() -> None:
+    # A 600x900 figure whose head starts 40 px down, in a panel much wider than the picture.
+    figure = Image.new("RGB", (600, 900), (40, 90, 160))
+    figure.paste((230, 180, 150), (200, 40, 400, 200))
+    picture = SheetPicture(figure, "chef.png", C, "a chef")
+    sheet = compose_sheet([picture], 1100, 1000)
+    (panel,) = sheet.panels
+    _, top, _, bottom = panel.crop
+    assert bottom - top < 900  # it had to lose height...
+    assert top < 40  # ...and the head was kept
+    assert (900 - bottom) >= 8 * top  # the feet gave most of it
