@@ -37,7 +37,9 @@ def add_sheet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     sheet.add_argument(
         "--resolution", help="the sheet's size: WIDTHxHEIGHT or a named size (default 1536x896)"
     )
-    sheet.add_argument("--aspect", help="or an aspect ratio such as 16:9, at the default size")
+    sheet.add_argument(
+        "--aspect", help="or an aspect ratio such as 16:9, at the size `auto` renders for it"
+    )
     sheet.add_argument("--out", type=Path, required=True, help="where to write the PNG")
     sheet.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     sheet.add_argument("--json", action="store_true", help="print JSON")
