@@ -1,5 +1,5 @@
-"""`ltxbot`: generate, estimate, budget, history, show, cancel, admin from a terminal; `run`
-serves chat.
+"""`ltxbot`: generate, estimate, sheet, budget, history, show, cancel, admin from a terminal;
+`run` serves chat.
 
 The terminal commands go through the console adapter and the same commands, ledger and runner
 that Discord and Slack use. A generate above the scope's confirmation threshold asks
@@ -15,17 +15,17 @@ import json
 import logging
 import signal
 import sys
-from pathlib import Path
 
 from adapters.app import process
 from adapters.console.cli_admin import admin_command, save_file
 from adapters.console.cli_generate import await_video, settled
 from adapters.console.cli_parser import build_parser, command_options, quote_options
 from adapters.console.cli_resume import resume
+from adapters.console.cli_sheet import generate_attachment, sheet_command
 from adapters.console.exit_codes import EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_USER
 from adapters.console.reply_text import render
 from bot.errors import LtxbotError, UserError
-from bot.model import Attachment, Invocation
+from bot.model import Invocation
 from bot.settings import Settings, load_settings
 
 log = logging.getLogger("ltxbot")
@@ -74,16 +74,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "resume":
         return await resume(settings)
+    if args.command == "sheet":  # no database and no fal: pictures in, a PNG out
+        return await sheet_command(args, settings)
     options = command_options(args)
     if args.command == "estimate" and args.json:
         print(json.dumps(quote_options(options, settings).as_json()))
         return 0
-    attachment = None
-    sheet = options.pop("sheet", None)
-    if isinstance(sheet, Path):
-        if not sheet.is_file():
-            raise UserError(f"no such file: {sheet}")
-        attachment = Attachment.from_path(sheet)
+    attachment = await generate_attachment(args, options, settings)
     name = admin_command(args) or args.command
     actor, place = console_actor(), console_place()
     if args.command == "generate":  # stored with the job: `ltxbot resume` saves there too

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adapters.console.cli_admin import add_admin_parser, admin_command
+from adapters.console.cli_sheet import add_composition_flags, add_sheet_parser
 from bot.pricing import Quote, quote
 from bot.request_parsing import parse_request
 from bot.settings import Settings
@@ -16,7 +17,8 @@ from commands.options import OptionKind, OptionSpec, number_text
 from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 DESCRIPTION = (
-    "`ltxbot`: generate, estimate, budget, history, show, cancel, admin from a terminal; `run`"
+    "`ltxbot`: generate, estimate, sheet, budget, history, show, cancel, admin from a "
+    "terminal; `run`"
 )
 
 
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         for option in COMMANDS[name].options:
             _add_option(command, option)
         if name == "generate":
+            add_composition_flags(command)
             command.add_argument(
                 "--out",
                 type=Path,
@@ -46,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("history", help=COMMANDS["history"].description)
     for name in ("show", "cancel"):
         sub.add_parser(name, help=COMMANDS[name].description).add_argument("job")
+    add_sheet_parser(sub)
     add_admin_parser(sub, _add_option)
     sub.add_parser("resume", help="Finish the terminal's jobs that a crash or Ctrl-C interrupted")
     sub.add_parser("run", help="Serve Discord and Slack (whichever tokens are set)")
@@ -56,8 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
     flag = "--" + option.name.replace("_", "-")
-    if option.kind is OptionKind.ATTACHMENT:
-        parser.add_argument(flag, type=Path, required=option.required, help=option.description)
+    if option.kind is OptionKind.ATTACHMENT:  # several sheets are composed into one
+        parser.add_argument(
+            flag,
+            type=Path,
+            action="append",
+            required=option.required,
+            help=f"{option.description}; give it up to 6 times to compose one (see --label)",
+        )
     elif option.kind is OptionKind.BOOLEAN:
         parser.add_argument(
             flag, action=argparse.BooleanOptionalAction, default=None, help=option.description

@@ -1,0 +1,158 @@
+"""For `adapters.console.cli`: `ltxbot sheet` (compose a reference sheet from 1 to 6 pictures)
+and the composing half of `ltxbot generate --sheet a.png --sheet b.png`.
+
+Both go through `commands.sheet`, so a sheet composed for a generate is exactly the one
+`ltxbot sheet` writes for the same pictures, labels, kinds and size. Bad input raises a
+`UserError` before anything is composed or held (the terminal exits 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import uuid
+from pathlib import Path
+
+from bot.errors import UserError
+from bot.media.compose import ComposedSheet
+from bot.media.sheet_layout import Kind
+from bot.model import Attachment
+from bot.request_parsing import parse_request
+from bot.settings import Settings
+from commands.sheet import MAX_IMAGES, SheetAsk, as_attachment, compose, sheet_size, with_prefix
+
+KIND_CHOICES = "|".join(kind.value for kind in Kind)
+
+
+def add_sheet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`ltxbot sheet IMAGE... [--label TEXT]... [--kind ...]... [--resolution | --aspect]`."""
+    sheet = sub.add_parser(
+        "sheet", help=f"Compose one reference sheet from 1 to {MAX_IMAGES} pictures"
+    )
+    # Counts and sizes are checked by commands.sheet, which names the picture at fault.
+    sheet.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="PNG, JPEG or WebP")
+    add_composition_flags(sheet)
+    sheet.add_argument(
+        "--resolution", help="the sheet's size: WIDTHxHEIGHT or a named size (default 1536x896)"
+    )
+    sheet.add_argument(
+        "--aspect", help="or an aspect ratio such as 16:9, at the size `auto` renders for it"
+    )
+    sheet.add_argument("--out", type=Path, required=True, help="where to write the PNG")
+    sheet.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    sheet.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_composition_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say what each picture is, in the pictures' order."""
+    parser.add_argument(
+        "--label", action="append", metavar="TEXT", help="what a picture shows, one per picture"
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        metavar=KIND_CHOICES,
+        help="what a picture is, one per picture (default: all props, equal panels)",
+    )
+    # Off unless asked: in the simulated renders the camera's zoom cut captions at the sheet's
+    # edges mid-word, and the prompt's sentence already names every panel in order.
+    parser.add_argument(
+        "--captions",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="draw each label small in its panel's corner (default: no captions)",
+    )
+
+
+async def sheet_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the composed sheet to `--out` and print its sentence (or the JSON)."""
+    out: Path = args.out
+    if not args.force and await asyncio.to_thread(out.exists):
+        raise UserError(f"{out} already exists; pass --force to overwrite it.")
+    ask = SheetAsk(
+        _attachments(args.images),
+        sheet_size(args.resolution, args.aspect),
+        args.label or (),
+        args.kind or (),
+        captions=args.captions,
+    )
+    sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
+    await asyncio.to_thread(_write, out, sheet.png, args.force)
+    if args.json:
+        print(json.dumps(_json(sheet, out)))
+    else:
+        print(f"saved {out} ({sheet.width}x{sheet.height}, {len(sheet.panels)} panels)")
+        print(sheet.prompt_prefix)
+    return 0
+
+
+async def generate_attachment(
+    args: argparse.Namespace, options: dict[str, object], settings: Settings
+) -> Attachment | None:
+    """The sheet a generate sends: one `--sheet` as it is, or several (or any `--label` or
+    `--kind`) composed at the video's size, with the sheet's sentence put before the prompt
+    in `options`. None without `--sheet` (the command asks for one)."""
+    sheets = options.pop("sheet", None)
+    if not isinstance(sheets, list) or not sheets:
+        return None
+    paths = [Path(str(path)) for path in sheets]
+    if len(paths) == 1 and not args.label and not args.kind:
+        if not await asyncio.to_thread(paths[0].is_file):
+            raise UserError(f"no such file: {paths[0]}")
+        return Attachment.from_path(paths[0])
+    # `auto` follows the sheet, so the sheet takes the default size and the video follows it.
+    size = parse_request({**options, "prompt": "sheet"}).size()
+    ask = SheetAsk(_attachments(paths), size, args.label or (), args.kind or (), args.captions)
+    sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
+    options["prompt"] = with_prefix(sheet.prompt_prefix, str(options.get("prompt", "")))
+    print(f"composed a {sheet.width}x{sheet.height} sheet of {len(sheet.panels)} pictures")
+    print(f"prompt sent: {options['prompt']}")
+    return as_attachment(sheet)
+
+
+def _attachments(paths: list[Path]) -> list[Attachment]:
+    attachments = []
+    for n, path in enumerate(paths, 1):
+        if not path.is_file():
+            raise UserError(f"Picture {n} ({path}): no such file.")
+        attachments.append(Attachment.from_path(path))
+    return attachments
+
+
+def _write(out: Path, data: bytes, force: bool) -> None:
+    """The whole PNG or nothing; without `force` an existing file is never replaced, even
+    one that appeared while the sheet was composed."""
+    partial = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
+    partial.write_bytes(data)
+    try:
+        if force:
+            os.replace(partial, out)
+        else:
+            _link_new(partial, out)
+    except FileExistsError:
+        raise UserError(f"{out} already exists; pass --force to overwrite it.") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _link_new(partial: Path, out: Path) -> None:
+    """`partial` as `out`, failing with FileExistsError if `out` exists (no race)."""
+    try:
+        os.link(partial, out)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: exclusive create instead
+        with out.open("xb") as handle:
+            handle.write(partial.read_bytes())
+
+
+def _json(sheet: ComposedSheet, out: Path) -> dict[str, object]:
+    return {
+        "path": str(out),
+        "width": sheet.width,
+        "height": sheet.height,
+        "panels": [panel.as_json() for panel in sheet.panels],
+        "prompt_prefix": sheet.prompt_prefix,
+    }
