@@ -125,7 +125,7 @@ async def report(
 def _done(job: Job, video: Path, left: str | None) -> dict[str, object]:
     """`generate --json`'s one object: the job as `show --json` has it, where the video went,
     and the budget left."""
-    return {**job_data(job), "video": str(video), "budget_left_usd": left}
+    return {**job_data(job), "video": str(video.absolute()), "budget_left_usd": left}
 
 
 def _ended_here(job_id: str, event: Failed | Cancelled) -> str:

@@ -93,6 +93,7 @@ class DiscordAdapter:
         try:
             await self.client.login(token.get_secret_value())
         except discord.LoginFailure:  # Discord's 401: one line for the person, not a traceback
+            await self.close()  # serve closes only started adapters: its sessions close here
             raise ConfigurationError(
                 "setting LTXBOT_DISCORD_TOKEN: Discord refused this token; reset it under Bot "
                 "at https://discord.com/developers/applications and set the new one"

@@ -65,7 +65,7 @@ async def test_a_cancel_from_another_process_ends_the_waiting_generate_at_once(t
         text = await finished(waiting, timeout=30)
     assert waiting.returncode == 1, text
     assert text.strip().splitlines()[-1] == (
-        f"job {job.id} was cancelled (by `ltxbot cancel` or another process); nothing was "
+        f"ltxbot: job {job.id} was cancelled (by `ltxbot cancel` or another process); nothing was "
         f"charged ({Money(job.quoted_nanos)} released)"
     ), text
     job, kinds = await stored(tmp_path)
