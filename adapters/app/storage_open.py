@@ -31,14 +31,15 @@ async def open_database(url: str) -> Storage:
     except OSError as problem:  # refused, no such host, timed out
         reason = problem.strerror or type(problem).__name__
         raise ConfigurationError(
-            f"{SETTING}: cannot reach the database at {_shown(url)} ({reason})"
+            f"{SETTING}: cannot reach the database at {shown_url(url)} ({reason})"
         ) from None
     except DBAPIError as problem:  # the server answered: no such database, bad password, ...
         said = str(problem.orig).strip().splitlines()[0] if problem.orig else "refused"
-        raise ConfigurationError(f"{SETTING}: {_shown(url)}: {said}") from None
+        raise ConfigurationError(f"{SETTING}: {shown_url(url)}: {said}") from None
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: without its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:

@@ -25,6 +25,7 @@ from adapters.console.cli_generate import await_video, settled
 from adapters.console.cli_inputs import prepare
 from adapters.console.cli_parser import NO_JSON, build_parser, command_options
 from adapters.console.cli_resume import resume
+from adapters.console.doctor import doctor
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from adapters.console.output import Output
 from adapters.console.reply_text import render
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
 def _main(args: argparse.Namespace, output: Output) -> int:
     try:
         prepare(args)  # before anything is held: the prompt file, --out, the CA file
+        if args.command == "doctor":  # reads the settings itself: a bad one is a red line
+            return process.run(doctor(output))
         settings = load_settings()
         # Terminal commands print their own progress; the server logs at LTXBOT_LOG_LEVEL.
         level = args.log_level or (settings.log_level if args.command == "run" else "WARNING")

@@ -92,6 +92,7 @@ def build_parser() -> Parser:
         command(name, COMMANDS[name].description).add_argument("job", help="the job's id")
     add_admin_parser(sub, add_option, common, _add_out)
     command("resume", "Finish the terminal's jobs that a crash or Ctrl-C interrupted")
+    command("doctor", "Check the settings, data dir, database, fal's keys and the chat tokens")
     command("run", "Serve Discord and Slack (whichever tokens are set)", with_json=False)
     fake = sub.add_parser("fake-fal", help="Run the simulated fal server", add_help=False)
     fake.add_argument("rest", nargs=argparse.REMAINDER)
