@@ -6,7 +6,7 @@ none of them carries a platform object.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -115,6 +115,11 @@ class Reply:
     ephemeral: bool = True
     file: Path | None = None
     job_id: str | None = None
+    # A refusal or failure (bad input, a cap, no such job): the terminal exits 1 on it.
+    refused: bool = False
+    # The answer as data for `--json` (json.dumps must take it): exact amounts as decimal
+    # strings; a tuple is a list, one object per line. None: the text and fields say it all.
+    data: Mapping[str, object] | tuple[Mapping[str, object], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

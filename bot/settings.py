@@ -6,15 +6,38 @@ Secrets are `SecretStr`: they print as '**********' in logs, errors and reprs.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
 from bot.ports import Period
+
+APP_NAME = "ltxbot"
+DATA_DIR_ENV = "LTXBOT_DATA_DIR"
+# A cap written as one of these (or left empty) is no cap at all.
+UNCAPPED = {"", "none", "off", "uncapped", "unlimited"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (~/.local/share/ltxbot on Linux, ~/Library/Application
+    Support/ltxbot on macOS, %LOCALAPPDATA%\\ltxbot on Windows): the same wherever the
+    command is run, unlike a `data/` of the current directory."""
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def data_dir_origin() -> tuple[Path, str]:
+    """Where the data lives and why, as `--help` says it (the environment only: no .env)."""
+    chosen = os.environ.get(DATA_DIR_ENV)
+    if chosen:
+        return Path(chosen), f"set by {DATA_DIR_ENV}"
+    return default_data_dir(), f"the per-user data directory; set {DATA_DIR_ENV} to move it"
 
 
 class Backend(StrEnum):
@@ -29,7 +52,7 @@ class Settings(BaseSettings):
     )
 
     # --- core ---
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""  # default: sqlite file in data_dir; postgresql://... for replicas
     log_level: str = "INFO"
 
@@ -80,6 +103,22 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_port: int = 3000
 
+    @field_validator("default_user_cap_usd", "max_cost_per_request_usd", mode="before")
+    @classmethod
+    def _uncapped(cls, value: object) -> object:
+        """Empty or `none` (as the README says) is uncapped, not a parse error."""
+        if isinstance(value, str) and value.strip().lower() in UNCAPPED:
+            return None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return level
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'ltxbot.sqlite3'}"
@@ -101,5 +140,6 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for error in exc.errors(include_url=False, include_input=False):
             name = "LTXBOT_" + "_".join(str(part) for part in error["loc"]).upper()
-            lines.append(f"setting {name}: {error['msg']}")
+            message = str(error["msg"]).removeprefix("Value error, ")  # our validators' own
+            lines.append(f"setting {name}: {message}")
         raise ConfigurationError("; ".join(lines)) from None

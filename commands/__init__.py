@@ -81,7 +81,7 @@ class Commands:
     async def dispatch(self, invocation: Invocation) -> Reply:
         handler = HANDLERS.get(invocation.command) or ADMIN_HANDLERS.get(invocation.command)
         if handler is None:
-            return Reply(text=f"Unknown command `{invocation.command}`.")
+            return Reply(text=f"Unknown command `{invocation.command}`.", refused=True)
         return await self._guard(invocation.command, handler(invocation, self.services))
 
     async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
@@ -117,7 +117,9 @@ class Commands:
             work.close()  # cancelled while waiting its turn: never started
             raise
         except UserError as problem:
-            return Reply(text=str(problem))
+            return Reply(text=str(problem), refused=True)
         except Exception:
             log.exception("command %s failed", name)
-            return Reply(text="Sorry, something went wrong on our side; nothing was charged.")
+            return Reply(
+                text="Sorry, something went wrong on our side; nothing was charged.", refused=True
+            )

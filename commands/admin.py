@@ -11,10 +11,11 @@ from bot.budget.limits import cap_name
 from bot.budget.policy import parse_dollars, parse_period, parse_subject, parse_timezone
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import NotAllowed, UserError
-from bot.model import Actor, Invocation, Reply
+from bot.model import JSON, Actor, Invocation, JSONObject, Reply
 from bot.money import Money
 from bot.ports import Cap, CapKind, Rule
 from commands.context import Services
+from commands.data import usd, when
 
 NOT_ADMIN = "Only an admin of this server or workspace can use the admin commands."
 NO_CAP = {"none", "off", "uncapped", "unlimited"}
@@ -79,8 +80,10 @@ def _limits_line(policy: ScopePolicy) -> str:
 async def show_caps(budgets: Budgets, scope: str) -> Reply:
     policy = await budgets.scope_policy(scope)
     fields: list[tuple[str, str]] = []
+    caps: list[JSON] = [_cap_data(cap) for cap in policy.caps]
     if not any(cap.kind is CapKind.DEFAULT for cap in policy.caps):
         base = budgets.policy
+        caps.insert(0, _cap_data(Cap(CapKind.DEFAULT, "", base.user_cap, base.period)))
         fields.append(
             (
                 _who(CapKind.DEFAULT, ""),
@@ -92,7 +95,17 @@ async def show_caps(budgets: Budgets, scope: str) -> Reply:
         by = f" · set by <@{cap.set_by}>" if cap.set_by else ""
         fields.append((_who(cap.kind, cap.subject), _amount(cap) + by))
     fields.append(("Limits", _limits_line(policy)))
-    return Reply(text="Budget caps here:", fields=tuple(fields))
+    return Reply(text="Budget caps here:", fields=tuple(fields), data={"caps": caps})
+
+
+def _cap_data(cap: Cap) -> JSONObject:
+    return {
+        "target": cap.kind.value,
+        "who": cap.subject or None,
+        "amount_usd": usd(cap.amount),
+        "period": cap.period,
+        "set_by": cap.set_by or None,
+    }
 
 
 async def admin_caps(invocation: Invocation, services: Services) -> Reply:
@@ -110,8 +123,11 @@ async def admin_caps(invocation: Invocation, services: Services) -> Reply:
             scope, kind, subject, actor=actor.user_id, reason=_reason(invocation), at=now
         )
         if not removed:
-            return Reply(text=f"{_who(kind, subject)} had no cap set here.")
-        return Reply(text=f"Cleared: {_who(kind, subject)}.")
+            return Reply(text=f"{_who(kind, subject)} had no cap set here.", refused=True)
+        return Reply(
+            text=f"Cleared: {_who(kind, subject)}.",
+            data={"target": kind.value, "who": subject or None, "cleared": True},
+        )
     if action != "set":
         raise UserError("`action` is show, set or clear.")
     raw = _text(invocation, "amount")
@@ -125,7 +141,10 @@ async def admin_caps(invocation: Invocation, services: Services) -> Reply:
     cap = Cap(kind, subject, amount, parse_period(_text(invocation, "period")))
     await admin.set_cap(scope, cap, actor=actor.user_id, reason=_reason(invocation), at=now)
     name = cap_name(kind, subject, cap.period)
-    return Reply(text=f"Set {_who(kind, subject)}: {_amount(cap)} (shown to users as “{name}”).")
+    return Reply(
+        text=f"Set {_who(kind, subject)}: {_amount(cap)} (shown to users as “{name}”).",
+        data=_cap_data(cap),
+    )
 
 
 async def admin_limits(invocation: Invocation, services: Services) -> Reply:
@@ -204,7 +223,8 @@ async def admin_grant(invocation: Invocation, services: Services) -> Reply:
     shown = amount if amount > Money.zero() else -amount
     return Reply(
         text=f"{verb} {shown} {'to' if verb == 'Granted' else 'from'} {target}: it "
-        "counts in every cap whose current period includes now."
+        "counts in every cap whose current period includes now.",
+        data={"who": user_id or "pool", "amount_usd": amount.exact_str(), "reason": reason},
     )
 
 
@@ -214,13 +234,23 @@ async def admin_audit(invocation: Invocation, services: Services) -> Reply:
     require_admin(actor)
     entries = await services.budgets.admin.audit(actor.scope_key, limit=15)
     if not entries:
-        return Reply(text="No admin changes recorded here yet.")
+        return Reply(text="No admin changes recorded here yet.", data=())
     lines = [
         f"{e.created_at:%Y-%m-%d %H:%M} UTC · <@{e.actor}> · {e.action}: {e.detail}"
         + (f" — “{e.reason}”" if e.reason else "")
         for e in entries
     ]
-    return Reply(text="Latest admin changes:\n" + "\n".join(lines))
+    data = tuple(
+        {
+            "at": when(e.created_at),
+            "actor": e.actor,
+            "action": e.action,
+            "detail": e.detail,
+            "reason": e.reason or None,
+        }
+        for e in entries
+    )
+    return Reply(text="Latest admin changes:\n" + "\n".join(lines), data=data)
 
 
 def _whole(value: object) -> int:

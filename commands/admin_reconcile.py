@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.errors import UserError
 from bot.jobs.record import Job
-from bot.model import Invocation, Platform, Reply
+from bot.model import Invocation, Reply
 from bot.money import Money
 from bot.ports import EntryKind, FalBilling
 from bot.reports.export import prune_reports
@@ -102,11 +102,10 @@ async def admin_reconcile(invocation: Invocation, services: Services) -> Reply:
         billed_nearby=[e.request_id for e in events],
     )
     text = as_text(report, since=since, until=until, endpoint=endpoint)
-    if not invocation.options.get("json"):
-        return Reply(text=text)
-    body = json.dumps(as_json(report, since=since, until=until, endpoint=endpoint), indent=2)
-    if invocation.place.platform is Platform.CONSOLE:
-        return Reply(text=body)
+    data = as_json(report, since=since, until=until, endpoint=endpoint)
+    if not invocation.options.get("json"):  # the terminal prints `data` for its --json
+        return Reply(text=text, data=data)
+    body = json.dumps(data, indent=2)
     path = reports_dir(services) / file_name("reconcile", actor.scope_key, "days", now, "json")
     await asyncio.to_thread(prune_reports, path.parent)
     await asyncio.to_thread(_write, path, body)

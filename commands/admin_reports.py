@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.budget.periods import window
 from bot.budget.policy import parse_period
-from bot.model import Invocation, Reply
+from bot.model import Invocation, JSONObject, Reply
 from bot.money import Money
 from bot.ports import Entry, EntryKind, Period
 from bot.reports.chart import MAX_SERIES, render_chart
@@ -22,6 +22,7 @@ from bot.reports.export import prune_reports, write_csv
 from bot.reports.usage import POOL, summarize
 from commands.admin import require_admin
 from commands.context import Services
+from commands.data import usd
 
 MAX_LINES = 25
 PERIOD_WORDS = {"day": "today", "week": "this week", "month": "this month", "none": "all time"}
@@ -94,7 +95,22 @@ async def admin_usage(invocation: Invocation, services: Services) -> Reply:
         path=path,
         names=names,
     )
-    return Reply(text="\n".join([head, *lines]), file=path)
+    data: JSONObject = {
+        "period": period,
+        "timezone": tz.key,
+        "spent_usd": usd(spent),
+        "users": [
+            {
+                "user_id": row.user_id,
+                "spent_usd": usd(row.spent),
+                "held_usd": usd(row.held),
+                "granted_usd": usd(row.granted),
+                "videos": row.videos,
+            }
+            for row in rows
+        ],
+    }
+    return Reply(text="\n".join([head, *lines]), file=path, data=data)
 
 
 async def admin_export(invocation: Invocation, services: Services) -> Reply:
@@ -105,4 +121,8 @@ async def admin_export(invocation: Invocation, services: Services) -> Reply:
     path = reports_dir(services) / file_name("ledger", scope, period, now, "csv")
     await asyncio.to_thread(prune_reports, path.parent)
     await asyncio.to_thread(write_csv, entries, tz=tz, path=path)
-    return Reply(text=f"Ledger {PERIOD_WORDS[period]}: {len(entries)} entries.", file=path)
+    return Reply(
+        text=f"Ledger {PERIOD_WORDS[period]}: {len(entries)} entries.",
+        file=path,
+        data={"period": period, "timezone": tz.key, "entries": len(entries)},
+    )

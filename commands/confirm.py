@@ -21,6 +21,7 @@ from bot.pricing import Quote
 from bot.request import GenerationRequest
 from commands.channels import tell_admins
 from commands.context import Services
+from commands.data import quote_data, usd
 from commands.jobs import load_job
 from commands.render import SIMULATED_NOTE, price_line
 
@@ -99,7 +100,13 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         services.settings.price_per_megapixel,
         cost,
     )
-    return Reply(text=text, fields=(("Price", price_line(quote)),), job_id=held.id)
+    data = {
+        "job_id": held.id,
+        "state": held.state.value,
+        "held_usd": usd(cost),
+        **quote_data(quote),
+    }
+    return Reply(text=text, fields=(("Price", price_line(quote)),), job_id=held.id, data=data)
 
 
 async def reject(job: Job, services: Services, why: str) -> None:
@@ -136,7 +143,7 @@ async def confirm_job(job_id: str, actor: Actor, place: Place, services: Service
         await services.jobs.replace(
             job.advance(JobState.REJECTED, services.clock(), failure="confirmation expired")
         )
-        return Reply(text="That price confirmation expired; run generate again.")
+        return Reply(text="That price confirmation expired; run generate again.", refused=True)
     policy = await services.budgets.scope_policy(actor.scope_key)
     return await hold_and_start(job, actor, services, policy)
 

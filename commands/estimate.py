@@ -9,6 +9,7 @@ from bot.pricing import Quote
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.context import Services
+from commands.data import quote_data, usd
 from commands.generate import price
 from commands.render import price_line
 
@@ -35,4 +36,5 @@ async def estimate(invocation: Invocation, services: Services) -> Reply:
     fields = [("Price", price_line(the_quote))]
     if remaining is not None:
         fields.append(("Budget left", str(remaining)))
-    return Reply(text=f"This video would cost {the_quote.cost}.", fields=tuple(fields))
+    data = {**quote_data(the_quote), "budget_left_usd": usd(remaining)}
+    return Reply(text=f"This video would cost {the_quote.cost}.", fields=tuple(fields), data=data)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.errors import NotAllowed, NotFound
 from bot.events import Cancelled
-from bot.jobs.record import Job
+from bot.jobs.record import Job, JobState
 from bot.model import Actor, Invocation, Platform, Reply
 from commands.context import Services
+from commands.data import job_data, usd
 from commands.render import job_details, job_line, stop_asked_text
 
 
@@ -31,13 +34,17 @@ async def history(invocation: Invocation, services: Services) -> Reply:
         platform=actor.platform, scope=actor.scope, user_id=actor.user_id, limit=10
     )
     if not jobs:
-        return Reply(text="You have no jobs yet. `generate` makes your first video.")
-    return Reply(text="Your recent jobs:\n" + "\n".join(job_line(job) for job in jobs))
+        return Reply(text="You have no jobs yet. `generate` makes your first video.", data=())
+    return Reply(
+        text="Your recent jobs:\n" + "\n".join(job_line(job) for job in jobs),
+        data=tuple(job_data(job) for job in jobs),
+    )
 
 
 async def show(invocation: Invocation, services: Services) -> Reply:
     job = await load_job(str(invocation.options["job"]), invocation.actor, services, acting=False)
-    return job_details(job, local=invocation.actor.platform is Platform.CONSOLE)
+    local = invocation.actor.platform is Platform.CONSOLE
+    return replace(job_details(job, local=local), data=job_data(job))
 
 
 async def cancel(invocation: Invocation, services: Services) -> Reply:
@@ -49,8 +56,22 @@ async def cancel_job(job_id: str, actor: Actor, services: Services) -> Reply:
     job = await load_job(job_id, actor, services, acting=True)
     outcome = await services.runner.cancel(job.id)
     if outcome is None:
-        return Reply(text=f"Job `{job.id}` has already ended ({job.state.value}).")
+        # fal's cancel can end the job in the process that follows it before this one
+        # records it: then it is cancelled as asked, not "already ended".
+        now = await services.jobs.get(job.id) or job
+        if now.state is JobState.CANCELLED and not job.is_final:
+            return Reply(
+                text=f"Cancelled job `{job.id}`; nothing is charged for it.",
+                data={"job_id": job.id, "cancelled": True, "released_usd": None},
+            )
+        return Reply(text=f"Job `{job.id}` has already ended ({now.state.value}).", refused=True)
     if isinstance(outcome, Cancelled):  # the hold is released by now
-        return Reply(text=f"Cancelled job `{job.id}`; {outcome.refunded} released.")
+        return Reply(
+            text=f"Cancelled job `{job.id}`; {outcome.refunded} released.",
+            data={"job_id": job.id, "cancelled": True, "released_usd": usd(outcome.refunded)},
+        )
     # fal is rendering it: only a stop was asked, and the money stays held until it ends.
-    return Reply(text=f"Job `{job.id}`: {stop_asked_text(job)}")
+    return Reply(
+        text=f"Job `{job.id}`: {stop_asked_text(job)}",
+        data={"job_id": job.id, "cancelled": False, "held_usd": usd(job.quoted_nanos)},
+    )

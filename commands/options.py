@@ -16,7 +16,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from bot.request import GenerationRequest, bounds
+from bot.request import AUTO, NAMED_SIZES, GenerationRequest, bounds
 
 
 class OptionKind(StrEnum):
@@ -51,6 +51,7 @@ class CommandSpec:
     name: str
     description: str
     options: tuple[OptionSpec, ...] = ()
+    makes_file: bool = False  # answers with a file (a chart, a CSV): the terminal offers --out
 
 
 def request_option(
@@ -84,6 +85,26 @@ def request_option(
         free_text=free_text,
         max_length=next((m.max_length for m in info.metadata if _is_max_len(m)), None),
     )
+
+
+def help_text(option: OptionSpec) -> str:
+    """The option as a terminal's help shows it: its description (with its default), range,
+    choices or named sizes, all from the spec, so the help cannot drift from what is checked."""
+    parts = [option.description]
+    if option.minimum is not None and option.maximum is not None:
+        parts.append(f"{number_text(option.minimum)} to {number_text(option.maximum)}")
+    if option.free_text:
+        named = ", ".join(
+            f"{name} ({w}x{h})" for name, (w, h) in NAMED_SIZES.items() if name in option.choices
+        )
+        parts.append(f"named sizes: {named}; {AUTO}: the sheet's aspect ratio")
+    elif option.choices:
+        parts.append("one of " + ", ".join(option.choices))
+    if option.kind is OptionKind.TEXT and isinstance(option.default, str) and option.default:
+        parts.append(f"default {option.default!r}")  # left out of the description (too long)
+    if option.max_length is not None:
+        parts.append(f"at most {option.max_length} characters")
+    return "; ".join(parts)
 
 
 def _plain(value: object) -> object:

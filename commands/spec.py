@@ -148,10 +148,13 @@ USAGE_PERIOD = Opt(
     "period", K.CHOICE, "This day, week, month, or all time (default month)", choices=PERIOD_CHOICES
 )
 ADMIN_USAGE = CommandSpec(
-    "admin usage", "Spend per user and a chart over time (admins)", (USAGE_PERIOD,)
+    "admin usage",
+    "Spend per user and a chart over time (admins)",
+    (USAGE_PERIOD,),
+    makes_file=True,
 )
 ADMIN_EXPORT = CommandSpec(
-    "admin export", "The ledger for a period as CSV (admins)", (USAGE_PERIOD,)
+    "admin export", "The ledger for a period as CSV (admins)", (USAGE_PERIOD,), makes_file=True
 )
 ADMIN_AUDIT = CommandSpec("admin audit", "The latest admin changes (admins)")
 ADMIN_APPROVALS = CommandSpec("admin approvals", "Approval requests waiting (admins)")

@@ -105,14 +105,14 @@ async def build_core(
     serves no webhook endpoint): no `webhook_url` even with LTXBOT_PUBLIC_BASE_URL set, so its
     jobs are followed by stream or polling, never left waiting for a callback that cannot come.
     """
+    from adapters.app.storage_open import open_database
     from bot.jobs.lifecycle import Lifecycle
     from bot.jobs.supervisor import Supervisor
     from bot.media.video import probe
-    from storage import open_storage
 
     policy = cap_policy(settings)
     async with AsyncExitStack() as stack:
-        storage = await open_storage(settings.database)
+        storage = await open_database(settings.database)
         stack.push_async_callback(storage.close)
         # Runs after the supervisor has stopped (callbacks unwind in reverse): no decode is left.
         stack.push_async_callback(asyncio.to_thread, shutdown_decode_pool)

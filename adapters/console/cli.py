@@ -1,28 +1,33 @@
-"""`ltxbot`: generate, estimate, sheet, budget, history, show, cancel, admin from a terminal;
+"""`ltxbot`: generate, estimate, sheet, budget, history, show, cancel, resume, admin, doctor;
 `run` serves chat.
 
 The terminal commands go through the console adapter and the same commands, ledger and runner
-that Discord and Slack use. A generate above the scope's confirmation threshold asks
-"Confirm $X? [y/N]" on a terminal; `--yes` confirms without asking. The parser is built in
-`cli_parser`, a generate's wait and Ctrl-C in `cli_generate`, `ltxbot resume` in `cli_resume`.
+that Discord and Slack use. Every command prints through `Output` (words, or `--json`) and
+exits 0 when done, 1 when refused or failed, 2 on a usage error (`exit_codes`). Every problem
+of a setting or of the machine is one line naming it; a traceback only with --log-level DEBUG.
+The parser is built in `cli_parser`, a generate's wait and Ctrl-C in `cli_generate`, `ltxbot
+resume` in `cli_resume`, the checks before anything runs in `cli_inputs`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
+import os
 import signal
 import sys
 
 from adapters.app import process
 from adapters.console.cli_admin import admin_command, save_file
 from adapters.console.cli_generate import await_video, settled
-from adapters.console.cli_parser import build_parser, command_options, quote_options
+from adapters.console.cli_inputs import prepare
+from adapters.console.cli_parser import NO_JSON, build_parser, command_options
 from adapters.console.cli_resume import resume
 from adapters.console.cli_sheet import generate_attachment, sheet_command
-from adapters.console.exit_codes import EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_USER
+from adapters.console.doctor import doctor
+from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from adapters.console.output import Output
 from adapters.console.reply_text import render
 from bot.errors import LtxbotError, UserError
 from bot.model import Invocation
@@ -41,46 +46,67 @@ def main(argv: list[str] | None = None) -> None:
         return
     parser = build_parser()
     args = parser.parse_args(raw)
-    if args.command == "generate":  # absolute before the loop runs: the cwd is read here
-        args.out_path = str(args.out.absolute())
+    args.json = getattr(args, "json", False)
+    if args.json and args.command in NO_JSON:
+        parser.error(f"--json means nothing for `{args.command}`")
+    args.log_level = getattr(args, "log_level", None)
     logging.basicConfig(
         level=args.log_level or "WARNING",
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    output = Output(json=args.json)
     try:
+        code = _main(args, output)
+    except BrokenPipeError:  # `ltxbot history | head -1`: the reader has all it wanted
+        _stdout_to_devnull()
+        code = EXIT_FAILED
+    sys.exit(code)
+
+
+def _main(args: argparse.Namespace, output: Output) -> int:
+    try:
+        prepare(args)  # before anything is held: the prompt file, --out, the CA file
+        if args.command == "doctor":  # reads the settings itself: a bad one is a red line
+            return process.run(doctor(output))
         settings = load_settings()
         # Terminal commands print their own progress; the server logs at LTXBOT_LOG_LEVEL.
         level = args.log_level or (settings.log_level if args.command == "run" else "WARNING")
         logging.getLogger().setLevel(level)
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
-        code = process.run(_run(args, settings))
-    except UserError as problem:
-        print(f"ltxbot: {problem}", file=sys.stderr)
-        code = EXIT_USER
-    except LtxbotError as problem:
-        print(f"ltxbot: {problem}", file=sys.stderr)
-        code = EXIT_CONFIG
+        return process.run(_run(args, settings, output))
+    except (UserError, LtxbotError) as problem:  # sentences written for the person
+        return output.error(str(problem))
     except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
-    sys.exit(code)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
+    except Exception as problem:  # a bug or a library's surprise: no traceback unless DEBUG
+        log.debug("unexpected error", exc_info=True)
+        return output.error(
+            f"unexpected error ({type(problem).__name__}); run again with --log-level DEBUG "
+            "for the details"
+        )
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _stdout_to_devnull() -> None:
+    """Python flushes stdout at exit: point it at /dev/null so that flush cannot fail too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> int:
     if args.command == "run":
         return await _serve(settings)
     from adapters.app.core import build_core
     from adapters.console import ConsoleAdapter, console_actor, console_place
 
     if args.command == "resume":
-        return await resume(settings)
+        return await resume(settings, output)
     if args.command == "sheet":  # no database and no fal: pictures in, a PNG out
         return await sheet_command(args, settings)
     options = command_options(args)
-    if args.command == "estimate" and args.json:
-        print(json.dumps(quote_options(options, settings).as_json()))
-        return 0
-    attachment = await generate_attachment(args, options, settings)
+    attachment = await generate_attachment(args, options, settings, output.say)
     name = admin_command(args) or args.command
     actor, place = console_actor(), console_place()
     if args.command == "generate":  # stored with the job: `ltxbot resume` saves there too
@@ -93,16 +119,18 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         core.posters[console.platform] = console.poster
         reply = await core.commands.dispatch(invocation)
         if args.command == "generate":
-            reply = await settled(core.commands, reply, args.yes, actor, place)
-        print(render(reply))
-        saved = await save_file(reply, getattr(args, "out", None))
+            reply = await settled(core.commands, reply, args.yes, actor, place, output)
+            if reply.refused or reply.job_id is None:
+                return output.reply(reply) or EXIT_FAILED
+            output.say(render(reply))
+            return await await_video(core, console, reply.job_id, args.out, output, args.force)
+        if reply.refused:
+            return output.reply(reply)
+        saved = await save_file(reply, getattr(args, "out", None), getattr(args, "force", False))
+        code = output.reply(reply, **({"file": str(saved)} if saved is not None else {}))
         if saved is not None:
-            print(f"saved {saved}")
-        if args.command != "generate":
-            return 0
-        if reply.job_id is None:
-            return EXIT_USER
-        return await await_video(core, console, reply.job_id, args.out)
+            output.say(f"saved {saved}")
+        return code
 
 
 async def _serve(settings: Settings) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from adapters.console.json_parser import Parser
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Place, Reply
 from bot.money import Money
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from commands import Commands
 
 ADMIN = "admin"
-AddOption = Callable[[argparse.ArgumentParser, OptionSpec], None]
+AddOption = Callable[[Parser, OptionSpec], None]
+AddOut = Callable[..., None]  # cli_parser._add_out(parser, help, *, default)
 Ask = Callable[[str], Awaitable[bool]]
 NO_APPROVAL = (
     "{why} Job {job} was not started and nothing was held: the terminal cannot wait for an "
@@ -39,20 +41,30 @@ NOT_CONFIRMED = (
 
 
 def add_admin_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], add_option: AddOption
+    sub: argparse._SubParsersAction[Parser],
+    add_option: AddOption,
+    common: Parser,
+    add_out: AddOut,
 ) -> None:
-    """`ltxbot admin <caps|limits|...>`: one subcommand per ADMIN_COMMANDS entry."""
+    """`ltxbot admin <caps|limits|...>`: one subcommand per ADMIN_COMMANDS entry, with `--out`
+    only where the command makes a file; `common` holds --json and --log-level."""
     admin = sub.add_parser(
         ADMIN,
         help="Budget caps, limits, grants, usage chart, ledger export, audit log",
         description="Admin commands (the terminal's user is an admin of the console scope).",
+        parents=[common],
     )
     commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
     for name, spec in ADMIN_COMMANDS.items():
         parser = commands.add_parser(
-            name.split(" ", 1)[1], help=spec.description, description=spec.description
+            name.split(" ", 1)[1],
+            help=spec.description,
+            description=spec.description,
+            parents=[common],
         )
         for option in spec.options:
+            if option.name == "json":
+                continue  # the terminal's own --json (in `common`) stands for it
             if option.name == "action" and option.kind is OptionKind.CHOICE:
                 # `ltxbot admin caps set ...` reads better than `--action set`.
                 parser.add_argument(
@@ -60,13 +72,8 @@ def add_admin_parser(
                 )
             else:
                 add_option(parser, option)
-        parser.add_argument(
-            "--out",
-            type=Path,
-            default=None,
-            help="where to save a file the command makes (the usage chart, the "
-            "CSV export); default: a path under the data dir, printed",
-        )
+        if spec.makes_file:
+            add_out(parser, "where to save the file; default: under the data dir", default=None)
 
 
 def admin_command(args: argparse.Namespace) -> str | None:
@@ -75,13 +82,14 @@ def admin_command(args: argparse.Namespace) -> str | None:
     return f"{ADMIN} {sub}" if args.command == ADMIN and sub else None
 
 
-async def save_file(reply: Reply, out: Path | None) -> Path | None:
-    """Copy the reply's file to `out` (off the event loop); the path the file is at."""
+async def save_file(reply: Reply, out: Path | None, force: bool = False) -> Path | None:
+    """Copy the reply's file to `out` (off the event loop); the path the file is at. An `out`
+    that appeared since the command started is kept unless `force`."""
     if reply.file is None:
         return None
     if out is None:
         return reply.file  # already under the data dir (reports/)
-    await asyncio.to_thread(_copy, reply.file, out)
+    await asyncio.to_thread(_copy, reply.file, out, force)
     return out
 
 
@@ -167,6 +175,15 @@ def terminal_asker(stdin: TextIO | None = None, stdout: TextIO | None = None) ->
     return ask
 
 
-def _copy(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path, force: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    if force:
+        shutil.copyfile(source, target)
+        return
+    try:
+        with source.open("rb") as reading, target.open("xb") as writing:  # x: never over a file
+            shutil.copyfileobj(reading, writing)
+    except FileExistsError:
+        raise UserError(
+            f"{target} exists; pass --force to overwrite; the file is at {source}"
+        ) from None

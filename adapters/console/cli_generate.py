@@ -20,15 +20,17 @@ from adapters.console.cli_admin import (
     settle_confirmation,
     terminal_asker,
 )
-from adapters.console.exit_codes import EXIT_USER
+from adapters.console.exit_codes import EXIT_FAILED, EXIT_OK
 from adapters.console.job_watch import Ending, ending_line, wait_for_ending
+from adapters.console.output import Output
 from adapters.console.reply_text import render
 from adapters.console.video_file import save_video
 from bot.errors import LtxbotError
-from bot.events import Cancelled, Succeeded
+from bot.events import Cancelled, Failed, Succeeded
 from bot.jobs.record import Job, JobState
 from bot.model import Actor, ButtonAction, Place, Reply
 from commands import Commands
+from commands.data import job_data
 
 if TYPE_CHECKING:
     from adapters.app.core import Core
@@ -39,14 +41,16 @@ SUBMIT_GRACE_SECONDS = 15.0
 LOOK_LIMIT = 10.0  # one status look at fal after Ctrl-C, at most
 
 
-async def settled(commands: Commands, reply: Reply, yes: bool, actor: Actor, place: Place) -> Reply:
+async def settled(
+    commands: Commands, reply: Reply, yes: bool, actor: Actor, place: Place, output: Output
+) -> Reply:
     """A generate's reply once any price confirmation is answered (a job that waits for an
-    approval is aborted: raises UserError)."""
+    approval is aborted: raises UserError). With --json the question goes to stderr."""
     waiting = confirmation_job(reply)
     if waiting is not None:
-        ask = None if yes else terminal_asker()
+        ask = None if yes else terminal_asker(stdout=output.err if output.json else None)
         if ask is not None:
-            print(render(reply))
+            (output.note if output.json else output.say)(render(reply))
         try:
             reply = await settle_confirmation(
                 commands, waiting, actor, place, assume_yes=yes, ask=ask
@@ -67,33 +71,67 @@ async def _unconfirmed(commands: Commands, job_id: str, actor: Actor, place: Pla
     return f"stopped; job {job_id} is {state}: `ltxbot show {job_id}` says more"
 
 
-async def await_video(core: Core, console: ConsoleAdapter, job_id: str, out: Path) -> int:
+async def await_video(
+    core: Core,
+    console: ConsoleAdapter,
+    job_id: str,
+    out: Path,
+    output: Output | None = None,
+    force: bool = False,
+) -> int:
     try:
         ending = await wait_for_ending(core, console.poster, job_id)
     except asyncio.CancelledError:  # Ctrl-C: say what became of the job, then stop
         print("\n" + await interrupted(core, job_id, out), file=sys.stderr)
         raise
-    return await report(ending, out)
+    stored = await core.services.jobs.get(job_id)
+    return await report(ending, out, output or Output(), force=force, stored=stored)
 
 
-async def report(ending: Ending, out: Path) -> int:
+async def report(
+    ending: Ending,
+    out: Path,
+    output: Output | None = None,
+    *,
+    force: bool = False,
+    stored: Job | None = None,
+) -> int:
+    """Save the video and say so (exit 0), or say how the job ended (exit 1). `stored`: the
+    job as stored once it ended (captured, delivered), for --json."""
+    output = output or Output()
     job, event = ending.job, ending.event
     if isinstance(event, Succeeded) and job is not None:
-        saved = await save_video(event.video, out, job.id)
+        saved = await save_video(event.video, out, job.id, overwrite=force)
         seed = job.result.seed if job.result else None
         remaining = f", {event.remaining.room_text()} left" if event.remaining is not None else ""
         cost = "not charged (simulated)" if job.simulated else str(event.cost)
-        print(f"{saved.sentence()} · job {job.id} · seed {seed} · cost {cost}{remaining}")
-        return 0
-    if event is not None:
-        return EXIT_USER  # failed or cancelled here: the poster has said so
+        output.say(f"{saved.sentence()} · job {job.id} · seed {seed} · cost {cost}{remaining}")
+        left = event.remaining.exact_str() if event.remaining is not None else None
+        output.data(_done(stored or job, saved.path, left))
+        return EXIT_OK
+    if isinstance(event, Failed | Cancelled):  # ended here: the poster has said so in words
+        if output.json:
+            output.error(_ended_here(ending.job_id, event))
+        return EXIT_FAILED
     video = await _video(job)
     if job is not None and video is not None:  # delivered by another `ltxbot resume`
-        saved = await save_video(video, out, job.id)
-        print(f"job {job.id} was delivered by another process; {saved.sentence()}")
-        return 0
-    print(ending_line(ending), file=sys.stderr)
-    return EXIT_USER
+        saved = await save_video(video, out, job.id, overwrite=force)
+        output.say(f"job {job.id} was delivered by another process; {saved.sentence()}")
+        output.data(_done(stored or job, saved.path, None))
+        return EXIT_OK
+    return output.error(ending_line(ending))
+
+
+def _done(job: Job, video: Path, left: str | None) -> dict[str, object]:
+    """`generate --json`'s one object: the job as `show --json` has it, where the video went,
+    and the budget left."""
+    return {**job_data(job), "video": str(video.absolute()), "budget_left_usd": left}
+
+
+def _ended_here(job_id: str, event: Failed | Cancelled) -> str:
+    if isinstance(event, Failed):
+        return f"job {job_id} failed: {event.reason} ({event.refunded} released)"
+    return f"job {job_id} was cancelled; {event.refunded} released"
 
 
 async def _video(job: Job | None) -> Path | None:

@@ -1,100 +1,165 @@
 """For `adapters.console.cli`: the `ltxbot` argument parser, built from the commands' own option
-specs, and the options a parsed command line carries."""
+specs, and the options a parsed command line carries.
+
+`--json` and `--log-level` are accepted before or after the command (`ltxbot --json budget`,
+`ltxbot budget --json`): each parser has them with a suppressed default, so a later parser
+never resets what an earlier one read. Only the options that mean something for a command are
+offered to it.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from adapters.console.cli_admin import add_admin_parser, admin_command
 from adapters.console.cli_sheet import add_composition_flags, add_sheet_parser
-from bot.pricing import Quote, quote
-from bot.request_parsing import parse_request
-from bot.settings import Settings
-from commands.estimate import ESTIMATE_PROMPT
-from commands.options import OptionKind, OptionSpec, number_text
-from commands.spec import ADMIN_COMMANDS, COMMANDS
+from adapters.console.json_parser import Parser
+from bot.settings import data_dir_origin
+from commands.options import OptionKind, OptionSpec, help_text, number_text
+from commands.spec import ADMIN_COMMANDS, COMMANDS, PROMPT
 
-DESCRIPTION = (
-    "`ltxbot`: generate, estimate, sheet, budget, history, show, cancel, admin from a "
-    "terminal; `run`"
-)
+SHEET_HELP = "Compose one reference sheet from 1 to 6 pictures"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# What `--json` means nothing for: a server, and the simulated fal's own command line.
+NO_JSON = {"run", "fake-fal"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ltxbot", description=DESCRIPTION)
-    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("generate", "estimate"):
-        command = sub.add_parser(name, help=COMMANDS[name].description)
-        for option in COMMANDS[name].options:
-            _add_option(command, option)
-        if name == "generate":
-            add_composition_flags(command)
-            command.add_argument(
-                "--out",
-                type=Path,
-                default=Path("video.mp4"),
-                help="where to save the MP4 (default video.mp4)",
-            )
-            command.add_argument(
-                "--yes",
-                action="store_true",
-                help="confirm a price above the confirmation threshold without asking",
-            )
-        else:
-            command.add_argument("--json", action="store_true", help="print JSON")
-    sub.add_parser("budget", help=COMMANDS["budget"].description)
-    sub.add_parser("history", help=COMMANDS["history"].description)
+def _common(*, with_json: bool) -> Parser:
+    common = Parser(add_help=False)
+    if with_json:
+        common.add_argument(
+            "--json",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="answer with JSON on stdout (a list: one object per line; amounts as exact "
+            'decimal strings); errors as {"error": ...} on stderr',
+        )
+    common.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=argparse.SUPPRESS,
+        help="log this much on stderr (default WARNING; `run`: LTXBOT_LOG_LEVEL); DEBUG also "
+        "shows the traceback of an unexpected error",
+    )
+    return common
+
+
+def _version() -> str:
+    try:
+        return version("ltxbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def build_parser() -> Parser:
+    common, plain = _common(with_json=True), _common(with_json=False)
+    where, why = data_dir_origin()
+    parser = Parser(
+        prog="ltxbot",
+        description="Make short videos with LTX-2.3 on fal from a terminal; `run` serves "
+        "Discord and Slack.",
+        # Raw: a path is never wrapped at its hyphens.
+        epilog=f"Data (the SQLite ledger, sheets, videos, reports) lives in\n  {where}\n({why}).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"ltxbot {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, *, with_json: bool = True) -> Parser:
+        return sub.add_parser(
+            name, help=help, description=help, parents=[common if with_json else plain]
+        )
+
+    generate = command("generate", COMMANDS["generate"].description)
+    _add_prompt(generate, required=True)
+    for option in COMMANDS["generate"].options:
+        if option.name != PROMPT.name:
+            add_option(generate, option)
+    add_composition_flags(generate)
+    _add_out(generate, "where to save the MP4 (default video.mp4)", default=Path("video.mp4"))
+    generate.add_argument(
+        "--yes", action="store_true", help="confirm a price above the confirmation threshold"
+    )
+    estimate = command("estimate", COMMANDS["estimate"].description)
+    _add_prompt(estimate, required=False)
+    for option in COMMANDS["estimate"].options:
+        add_option(estimate, option)
+    for name in ("budget", "history"):
+        command(name, COMMANDS[name].description)
     for name in ("show", "cancel"):
-        sub.add_parser(name, help=COMMANDS[name].description).add_argument("job")
-    add_sheet_parser(sub)
-    add_admin_parser(sub, _add_option)
-    sub.add_parser("resume", help="Finish the terminal's jobs that a crash or Ctrl-C interrupted")
-    sub.add_parser("run", help="Serve Discord and Slack (whichever tokens are set)")
+        command(name, COMMANDS[name].description).add_argument("job", help="the job's id")
+    add_sheet_parser(command("sheet", SHEET_HELP))
+    add_admin_parser(sub, add_option, common, _add_out)
+    command("resume", "Finish the terminal's jobs that a crash or Ctrl-C interrupted")
+    command("doctor", "Check the settings, data dir, database, fal's keys and the chat tokens")
+    command("run", "Serve Discord and Slack (whichever tokens are set)", with_json=False)
     fake = sub.add_parser("fake-fal", help="Run the simulated fal server", add_help=False)
     fake.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
-def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
+def _add_prompt(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """`--prompt TEXT` or `--prompt-file PATH` (`-`: stdin), one of them: shells cut long
+    arguments, and a prompt may run to 4000 characters."""
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--prompt", type=str, help=_escaped(help_text(PROMPT)))
+    group.add_argument(
+        "--prompt-file",
+        type=Path,
+        metavar="PATH",
+        help="read the prompt from this UTF-8 file (-: from stdin)",
+    )
+
+
+def _add_out(parser: argparse.ArgumentParser, help: str, *, default: Path | None) -> None:
+    parser.add_argument("--out", type=Path, default=default, metavar="PATH", help=help)
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite the --out file if it exists"
+    )
+
+
+def add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
     flag = "--" + option.name.replace("_", "-")
+    text = _escaped(help_text(option))
     if option.kind is OptionKind.ATTACHMENT:  # several sheets are composed into one
+        text += "; give it up to 6 times to compose one sheet (see --label)"
         parser.add_argument(
-            flag,
-            type=Path,
-            action="append",
-            required=option.required,
-            help=f"{option.description}; give it up to 6 times to compose one (see --label)",
+            flag, type=Path, action="append", required=option.required, help=text, metavar="PATH"
         )
     elif option.kind is OptionKind.BOOLEAN:
-        parser.add_argument(
-            flag, action=argparse.BooleanOptionalAction, default=None, help=option.description
-        )
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
     else:
         kinds: dict[OptionKind, Callable[[str], object]] = {
             OptionKind.INTEGER: int,
             OptionKind.NUMBER: float,
         }
-        choices = (
-            option.choices if option.kind is OptionKind.CHOICE and not option.free_text else None
-        )
+        fixed = option.kind is OptionKind.CHOICE and not option.free_text
         parser.add_argument(
             flag,
             type=kinds.get(option.kind, str),
-            choices=choices,
+            choices=option.choices if fixed else None,
             required=option.required,
-            help=option.description,
-            metavar=_range(option),
+            help=text,
+            metavar=_metavar(option),
         )
 
 
-def _range(option: OptionSpec) -> str | None:
-    """`--num-frames 9..481` in the usage and help; the request model checks the value."""
-    if option.minimum is None or option.maximum is None:
-        return None
-    return f"{number_text(option.minimum)}..{number_text(option.maximum)}"
+def _escaped(text: str) -> str:
+    return text.replace("%", "%%")  # argparse formats help with %
+
+
+def _metavar(option: OptionSpec) -> str | None:
+    """`--num-frames 9..481` in the usage; the request model checks the value."""
+    if option.minimum is not None and option.maximum is not None:
+        return f"{number_text(option.minimum)}..{number_text(option.maximum)}"
+    if option.free_text:
+        return "WxH|NAME"
+    return None
 
 
 def command_options(args: argparse.Namespace) -> dict[str, object]:
@@ -103,11 +168,7 @@ def command_options(args: argparse.Namespace) -> dict[str, object]:
     if spec is None:
         return {"job": args.job} if hasattr(args, "job") else {}
     values = {o.name: getattr(args, o.name, None) for o in spec.options}
+    if getattr(args, "prompt", None) is not None:  # estimate's, which its spec leaves out
+        values[PROMPT.name] = args.prompt
+    values.pop("json", None)  # the terminal's --json is its own (`Output`), never an option
     return {name: value for name, value in values.items() if value is not None}
-
-
-def quote_options(options: dict[str, object], settings: Settings) -> Quote:
-    """The price of CLI options, with no database and no fal."""
-    request = parse_request({"prompt": ESTIMATE_PROMPT, **options})
-    size = request.size()
-    return quote(size.width, size.height, request.num_frames, settings.price_per_megapixel)

@@ -1,44 +1,57 @@
 """For `adapters.console.cli`: `ltxbot resume` finishes the terminal's interrupted jobs and
 saves each video to the `--out` path its generate was given (stored with the job's origin),
-beside it when a different file is there now."""
+beside it when a different file is there now, and says where each went."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.console.exit_codes import EXIT_FAILED, EXIT_OK
+from adapters.console.output import Output
 from adapters.console.video_file import save_video
 from bot.jobs.record import Job, JobState
 from bot.settings import Settings
+from commands.data import job_data
 
 
-async def resume(settings: Settings) -> int:
-    """Resume the console's unfinished jobs and wait for each to end."""
+async def resume(settings: Settings, output: Output | None = None) -> int:
+    """Resume the console's unfinished jobs and wait for each to end: 0 when every one was
+    delivered (or there were none), 1 when one failed or was lost."""
     from adapters.app.core import build_core
     from adapters.console import ConsoleAdapter
 
+    output = output or Output()
     # The terminal serves no webhook endpoint: its jobs are followed by stream or polling.
     async with build_core(settings, serves_webhooks=False) as core:
         console = ConsoleAdapter(settings, core.commands)
         core.posters[console.platform] = console.poster
         resumed = await core.supervisor.resume([console.platform])
         if not resumed:
-            print("no unfinished jobs")
-            return 0
-        print(f"resuming {len(resumed)} job(s): {', '.join(resumed)}")
+            output.say("no unfinished jobs")
+            return EXIT_OK
+        output.say(f"resuming {len(resumed)} job(s): {', '.join(resumed)}")
         await core.supervisor.wait(*resumed)
+        code = EXIT_OK
         for job_id in resumed:
-            print(await _outcome(job_id, await core.services.jobs.get(job_id)))
-    return 0
+            job = await core.services.jobs.get(job_id)
+            line, video = await _outcome(job_id, job)
+            output.say(line)
+            if job is not None:
+                output.data({**job_data(job), "video": video})
+            if job is None or job.state is not JobState.DELIVERED:
+                code = EXIT_FAILED
+    return code
 
 
-async def _outcome(job_id: str, job: Job | None) -> str:
+async def _outcome(job_id: str, job: Job | None) -> tuple[str, str | None]:
+    """What became of the job, and where its video is now."""
     if job is None:
-        return f"job {job_id}: lost"
+        return f"job {job_id}: lost", None
     line = f"job {job_id}: {job.state.value}"
     video = job.result.video_path if job.result else None
     if job.state is not JobState.DELIVERED or video is None:
-        return line + (f" · {job.failure}" if job.failure else "")
+        return line + (f" · {job.failure}" if job.failure else ""), None
     if job.origin.out_path is None:  # started before the path was stored with the job
-        return f"{line} · video {video}"
+        return f"{line} · video {video}", video
     saved = await save_video(Path(video), Path(job.origin.out_path), job.id)
-    return f"{line} · {saved.sentence()}"
+    return f"{line} · {saved.sentence()}", str(saved.path)

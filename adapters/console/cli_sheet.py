@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.errors import UserError
@@ -21,16 +22,13 @@ from bot.media.sheet_layout import Kind
 from bot.model import Attachment
 from bot.request_parsing import parse_request
 from bot.settings import Settings
-from commands.sheet import MAX_IMAGES, SheetAsk, as_attachment, compose, sheet_size, with_prefix
+from commands.sheet import SheetAsk, as_attachment, compose, sheet_size, with_prefix
 
 KIND_CHOICES = "|".join(kind.value for kind in Kind)
 
 
-def add_sheet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_sheet_parser(sheet: argparse.ArgumentParser) -> None:
     """`ltxbot sheet IMAGE... [--label TEXT]... [--kind ...]... [--resolution | --aspect]`."""
-    sheet = sub.add_parser(
-        "sheet", help=f"Compose one reference sheet from 1 to {MAX_IMAGES} pictures"
-    )
     # Counts and sizes are checked by commands.sheet, which names the picture at fault.
     sheet.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="PNG, JPEG or WebP")
     add_composition_flags(sheet)
@@ -42,7 +40,6 @@ def add_sheet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     sheet.add_argument("--out", type=Path, required=True, help="where to write the PNG")
     sheet.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    sheet.add_argument("--json", action="store_true", help="print JSON")
 
 
 def add_composition_flags(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +77,7 @@ async def sheet_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
     await asyncio.to_thread(_write, out, sheet.png, args.force)
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps(_json(sheet, out)))
     else:
         print(f"saved {out} ({sheet.width}x{sheet.height}, {len(sheet.panels)} panels)")
@@ -89,7 +86,10 @@ async def sheet_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def generate_attachment(
-    args: argparse.Namespace, options: dict[str, object], settings: Settings
+    args: argparse.Namespace,
+    options: dict[str, object],
+    settings: Settings,
+    say: Callable[[str], None],
 ) -> Attachment | None:
     """The sheet a generate sends: one `--sheet` as it is, or several (or any `--label` or
     `--kind`) composed at the video's size, with the sheet's sentence put before the prompt
@@ -107,8 +107,8 @@ async def generate_attachment(
     ask = SheetAsk(_attachments(paths), size, args.label or (), args.kind or (), args.captions)
     sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
     options["prompt"] = with_prefix(sheet.prompt_prefix, str(options.get("prompt", "")))
-    print(f"composed a {sheet.width}x{sheet.height} sheet of {len(sheet.panels)} pictures")
-    print(f"prompt sent: {options['prompt']}")
+    say(f"composed a {sheet.width}x{sheet.height} sheet of {len(sheet.panels)} pictures")
+    say(f"prompt sent: {options['prompt']}")
     return as_attachment(sheet)
 
 

@@ -22,13 +22,19 @@ class Saved:
         return f"{self.instead_of} is a different file, kept; saved {self.path} beside it"
 
 
-async def save_video(source: Path, target: Path, job_id: str) -> Saved:
-    """Copy `source` to `target` off the event loop; when `target` exists and differs, to
-    `name-JOBID.mp4` beside it (then `name-JOBID-2.mp4`, ...), and say so."""
-    return await asyncio.to_thread(_save, source, target, job_id)
+async def save_video(source: Path, target: Path, job_id: str, *, overwrite: bool = False) -> Saved:
+    """Copy `source` to `target` off the event loop (over it when `overwrite`: `--force`).
+    Otherwise a `target` that exists and differs is kept (`generate` refused an existing one
+    at the start, so another process wrote it since, or `resume` saves after a while): the
+    video goes to `name-JOBID.mp4` beside it (then `name-JOBID-2.mp4`, ...), and says so."""
+    return await asyncio.to_thread(_save, source, target, job_id, overwrite)
 
 
-def _save(source: Path, target: Path, job_id: str) -> Saved:
+def _save(source: Path, target: Path, job_id: str, overwrite: bool) -> Saved:
+    if overwrite:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return Saved(target)
     for path in _candidates(target, job_id):
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

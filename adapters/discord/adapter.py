@@ -90,7 +90,14 @@ class DiscordAdapter:
         """Log in, sync the commands, then connect to the gateway in the background."""
         token = self.settings.discord_token
         assert token is not None
-        await self.client.login(token.get_secret_value())
+        try:
+            await self.client.login(token.get_secret_value())
+        except discord.LoginFailure:  # Discord's 401: one line for the person, not a traceback
+            await self.close()  # serve closes only started adapters: its sessions close here
+            raise ConfigurationError(
+                "setting LTXBOT_DISCORD_TOKEN: Discord refused this token; reset it under Bot "
+                "at https://discord.com/developers/applications and set the new one"
+            ) from None
         await self.sync_commands()
         self.ready.set()
         if self._gateway:

@@ -24,7 +24,7 @@ def test_estimate_json_prints_the_exact_price(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "width": 1280, "height": 720, "num_frames": 121, "megapixels": 112,
-        "cost_usd": "0.26964",
+        "cost_usd": "0.26964", "budget_left_usd": "10",
     }  # fmt: skip
 
 
@@ -35,19 +35,23 @@ def test_estimate_without_json_is_one_human_summary(tmp_path):
 
 
 def test_a_bad_option_is_one_clear_line(tmp_path):
+    done = run(tmp_path, "estimate", "--num-frames", "999")
+    assert done.returncode == 1 and done.stdout == ""
+    said = "num_frames = 999 is out of range: allowed 9 to 481"
+    assert done.stderr.strip() == f"ltxbot: {said}"
     done = run(tmp_path, "estimate", "--num-frames", "999", "--json")
-    assert done.returncode == 1
-    assert done.stderr.strip() == "ltxbot: num_frames = 999 is out of range: allowed 9 to 481"
+    assert done.returncode == 1 and done.stdout == ""
+    assert json.loads(done.stderr) == {"error": said}
 
 
 def test_a_bad_setting_names_the_setting_and_never_a_secret(tmp_path):
     done = run(tmp_path, "budget", LTXBOT_PRICE_PER_MEGAPIXEL="cheap", FAL_KEY="sekrit-key-123")
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "LTXBOT_PRICE_PER_MEGAPIXEL" in done.stderr
     assert "Traceback" not in done.stderr and "sekrit-key-123" not in done.stderr
 
 
 def test_run_without_any_platform_says_which_tokens_to_set(tmp_path):
     done = run(tmp_path, "run", LTXBOT_BACKEND="simulated")
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "LTXBOT_DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr

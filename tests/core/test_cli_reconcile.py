@@ -54,8 +54,8 @@ async def test_the_terminal_reconciles_its_video_with_fal_as_json(env, tmp_path:
 
 async def test_without_the_admin_key_the_terminal_says_what_it_needs(env, tmp_path: Path) -> None:
     code, out, err = await ltxbot(env, tmp_path, "admin", "reconcile", "--since", "2026-12-01")
-    assert code == 0, err
-    assert out.strip().startswith("Reconciling with fal needs") and "LTXBOT_FAL_ADMIN_KEY" in out
+    assert code == 1 and out == "", err  # a refusal: on stderr, exit 1
+    assert err.startswith("ltxbot: Reconciling with fal needs") and "LTXBOT_FAL_ADMIN_KEY" in err
 
 
 def test_slack_types_it_as_text() -> None:

@@ -33,7 +33,7 @@ def test_a_job_failed_elsewhere_is_one_line_and_exit_1(tmp_path: Path, capsys) -
         update={"state": JobState.FAILED, "failure": "fal lost the runner", "finished_at": T0}
     )
     assert asyncio.run(report(Ending("j1", job), tmp_path / "a.mp4")) == 1
-    assert capsys.readouterr().err == "job j1 failed: fal lost the runner\n"
+    assert capsys.readouterr().err == "ltxbot: job j1 failed: fal lost the runner\n"
     assert not (tmp_path / "a.mp4").exists()
 
 

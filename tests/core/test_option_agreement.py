@@ -19,6 +19,7 @@ from adapters.console.cli import build_parser
 from adapters.discord.slash import ltx_group
 from adapters.slack.modal import generate_modal
 from bot.request import GenerationRequest
+from commands.options import help_text
 from commands.spec import ADMIN_COMMANDS, COMMANDS, OptionSpec
 
 SCHEMA = GenerationRequest.model_json_schema()
@@ -129,24 +130,36 @@ def _argparse_actions() -> dict[str, argparse.Action]:
     return {action.dest: action for action in commands.choices["generate"]._actions}
 
 
+def _required_group(action: argparse.Action) -> bool:
+    """--prompt: required as one of --prompt / --prompt-file."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    groups = commands.choices["generate"]._mutually_exclusive_groups
+    return any(g.required and action.dest in {a.dest for a in g._group_actions} for g in groups)
+
+
 @pytest.mark.parametrize("name", list(FIELDS))
 def test_the_terminal_flag_agrees_with_the_model(name: str) -> None:
     action = _argparse_actions()[name]
     assert action.option_strings[0] == "--" + name.replace("_", "-")
     kinds = {int: "integer", float: "number", str: "choice" if action.choices else "text"}
     boolean = isinstance(action, argparse.BooleanOptionalAction)
-    low, _, high = str(action.metavar or "").partition("..")
+    metavar = str(action.metavar or "")
+    low, _, high = metavar.partition("..") if ".." in metavar else ("", "", "")
+    found = re.search(r"\(default ([^)]+)\)", action.help or "")  # anywhere: the range follows
     offer = Offer(
         "boolean" if boolean else kinds[action.type],  # type: ignore[index]
         float(low) if low else None,
         float(high) if high else None,
         tuple(action.choices or ()),
-        default_in(action.help or ""),
-        action.required,
+        found[1] if found else None,
+        action.required or _required_group(action),
     )
     assert offer == expected(name, suggestions=False)
     assert action.default is None  # unset: the model's default applies
-    assert action.help == SPECS[name].description
+    # The help is the spec's description with its range, choices or named sizes.
+    assert action.help == help_text(SPECS[name]).replace("%", "%%")
+    assert action.help.startswith(SPECS[name].description)
 
 
 async def run(*_: Any) -> None:

@@ -49,9 +49,9 @@ async def test_a_delivered_job_matches_and_the_json_has_every_list_and_total(tmp
     poster = RecordingPoster()
     async with core_for(tmp_path, fal, poster) as core:
         job_id = await delivered(core, poster)
-        reply = await reconcile(core, json=True)
-        text = (await reconcile(core)).text
-    body = json.loads(reply.text)
+        reply = await reconcile(core)  # the terminal prints `data` for its --json
+        text = reply.text
+    body = json.loads(json.dumps(reply.data))  # JSON as the terminal prints it
     assert [(m["job_id"], m["fal_usd"], m["charged_usd"]) for m in body["matched"]] == [
         (job_id, FIVE_MP.exact_str(), FIVE_MP.exact_str())
     ]
@@ -79,7 +79,7 @@ async def test_a_lost_submit_answer_is_billed_by_fal_but_not_charged(tmp_path, f
         await core.supervisor.wait(lost_job)
         first = (await fal.wait_for_submissions(2))[1]
         await fal.wait_for_completion(first.request_id)  # fal ran it anyway, and billed it
-        body = json.loads((await reconcile(core, json=True)).text)
+        body = json.loads(json.dumps((await reconcile(core)).data))
         text = (await reconcile(core)).text
     (lost,) = body["billed_not_charged"]
     assert (lost["request_id"], lost["job_id"], lost["charged_usd"]) == (
@@ -98,7 +98,7 @@ async def test_fal_billing_above_the_hold_is_an_amount_mismatch(tmp_path, fal):
     poster = RecordingPoster()
     async with core_for(tmp_path, fal, poster) as core:
         job_id = await delivered(core, poster)
-        body = json.loads((await reconcile(core, json=True)).text)
+        body = json.loads(json.dumps((await reconcile(core)).data))
     (mismatch,) = body["mismatches"]
     seven = quote(1000, 1000, 7).cost
     assert (mismatch["job_id"], mismatch["fal_usd"], mismatch["charged_usd"]) == (
@@ -114,8 +114,8 @@ async def test_fal_billing_above_the_hold_is_an_amount_mismatch(tmp_path, fal):
 async def test_without_an_admin_key_one_sentence_names_the_setting(tmp_path, fal):
     poster = RecordingPoster()
     async with paid_core(tmp_path, fal, poster) as core:
-        reply = await reconcile(core, json=True)
-    assert "LTXBOT_FAL_ADMIN_KEY" in reply.text and reply.text.count(". ") <= 1
+        reply = await reconcile(core)
+    assert reply.refused and "LTXBOT_FAL_ADMIN_KEY" in reply.text and reply.text.count(". ") <= 1
 
 
 async def test_a_non_admin_is_refused(tmp_path, fal):
@@ -158,6 +158,6 @@ async def test_on_the_in_process_simulated_fal_its_bill_shows_nothing_was_charge
         assert core.simulated_fal is not None
         core.posters[Platform.CONSOLE] = poster
         job_id = await delivered(core, poster)
-        body = json.loads((await reconcile(core, json=True)).text)
+        body = json.loads(json.dumps((await reconcile(core)).data))
     (line,) = body["billed_not_charged"]
     assert line["job_id"] == job_id and "simulated: never charged" in line["why"]

@@ -67,8 +67,8 @@ async def test_a_cancel_from_another_process_ends_the_waiting_generate_at_once(t
     # Ended by this process's follower (fal said "cancelled" and the stored job had the cancel
     # asked) or seen in the store: either way cancelled, and the hold released.
     assert text.strip().splitlines()[-1] in (
-        f"job {job.id} was cancelled (by `ltxbot cancel` or another process); nothing was "
-        f"charged ({Money(job.quoted_nanos)} released)",
+        f"ltxbot: job {job.id} was cancelled (by `ltxbot cancel` or another process); "
+        f"nothing was charged ({Money(job.quoted_nanos)} released)",
         f"cancelled ({Money(job.quoted_nanos)} released)",
     ), text
     job, kinds = await stored(tmp_path)

@@ -74,7 +74,7 @@ async def test_sheet_never_overwrites_without_force(tmp_path: Path) -> None:
     refused = await start(sheet_env(tmp_path), *args)
     text = await finished(refused)
     assert refused.returncode == 1, text
-    assert f"{out} already exists; pass --force to overwrite it." in text
+    assert f"{out} exists; pass --force to overwrite" in text
     assert out.read_bytes() == b"keep me"
     forced = await start(sheet_env(tmp_path), *args, "--force")
     text = await finished(forced)
