@@ -7,8 +7,6 @@ and the ledger stay.
 
 from __future__ import annotations
 
-import json
-
 from bot.errors import UserError
 from bot.jobs.retention import Purged
 from bot.model import Invocation, Platform, Reply
@@ -63,13 +61,11 @@ async def admin_purge(invocation: Invocation, services: Services) -> Reply:
     everyone = invocation.place.platform is Platform.CONSOLE
     scope = None if everyone else (actor.platform, actor.scope)
     purged = await services.retention.purge(older_than_days=_days(invocation), scope=scope)
-    if not invocation.options.get("json"):
-        return Reply(text=_text(purged, everyone))
-    body = {
+    data = {
         "older_than_days": purged.older_than_days,
         "scope": "all" if everyone else actor.scope_key,
         "jobs": purged.jobs,
         "files": purged.files,
         "bytes": purged.bytes,
     }
-    return Reply(text=json.dumps(body))
+    return Reply(text=_text(purged, everyone), data=data)

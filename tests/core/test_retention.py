@@ -3,7 +3,6 @@ records and the ledger stay, and `admin purge` does it at once (a fake clock mov
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,7 +112,7 @@ async def test_a_chat_admin_purges_only_their_team_and_the_terminal_everyone(kit
     reply = await purge(kit, ADMIN, PLACE, older_than=0)
     assert files_of(ours) == [] and len(files_of(theirs)) == 2
     assert reply.text.startswith("Removed 2 files (") and "of 1 jobs of this team" in reply.text
-    body = json.loads((await purge(kit, older_than=0, json=True)).text)
+    body = (await purge(kit, older_than=0)).data
     assert files_of(theirs) == []
     assert (body["scope"], body["jobs"], body["files"], body["older_than_days"]) == ("all", 1, 2, 0)
     assert (await purge(kit)).text.startswith("Nothing to remove")
