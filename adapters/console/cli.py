@@ -24,6 +24,7 @@ from adapters.console.cli_parser import build_parser, command_options, quote_opt
 from adapters.console.cli_resume import resume
 from adapters.console.exit_codes import EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_USER
 from adapters.console.reply_text import render
+from adapters.console.writable import require_writable_data_dir, require_writable_out
 from bot.errors import LtxbotError, UserError
 from bot.model import Attachment, Invocation
 from bot.settings import Settings, load_settings
@@ -72,12 +73,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.app.core import build_core
     from adapters.console import ConsoleAdapter, console_actor, console_place
 
-    if args.command == "resume":
-        return await resume(settings)
     options = command_options(args)
-    if args.command == "estimate" and args.json:
+    if args.command == "estimate" and args.json:  # a price: no storage, no data dir
         print(json.dumps(quote_options(options, settings).as_json()))
         return 0
+    require_writable_data_dir(settings.data_dir)
+    if args.command == "resume":
+        return await resume(settings)
+    if args.command == "generate":
+        require_writable_out(args.out)
     attachment = None
     sheet = options.pop("sheet", None)
     if isinstance(sheet, Path):
@@ -113,6 +117,7 @@ async def _serve(settings: Settings) -> int:
     from adapters.app.process import limit_malloc_arenas
 
     require_a_platform(settings)
+    require_writable_data_dir(settings.data_dir)
     limit_malloc_arenas()  # before the worker threads start
 
     stop = asyncio.Event()

@@ -25,7 +25,12 @@ class Saved:
 async def save_video(source: Path, target: Path, job_id: str) -> Saved:
     """Copy `source` to `target` off the event loop; when `target` exists and differs, to
     `name-JOBID.mp4` beside it (then `name-JOBID-2.mp4`, ...), and say so."""
-    return await asyncio.to_thread(_save, source, target, job_id)
+    try:
+        return await asyncio.to_thread(_save, source, target, job_id)
+    except OSError as error:  # a full disk, a folder made read-only since the start
+        raise UserError(
+            f"could not save {target} ({error.strerror or error}); the video is at {source}"
+        ) from None
 
 
 def _save(source: Path, target: Path, job_id: str) -> Saved:
