@@ -29,6 +29,7 @@ from adapters.console.doctor import doctor
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from adapters.console.output import Output
 from adapters.console.reply_text import render
+from adapters.console.writable import require_writable_data_dir, require_writable_out
 from bot.errors import LtxbotError, UserError
 from bot.model import Invocation
 from bot.settings import Settings, load_settings
@@ -101,10 +102,13 @@ async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> 
     from adapters.app.core import build_core
     from adapters.console import ConsoleAdapter, console_actor, console_place
 
-    if args.command == "resume":
-        return await resume(settings, output)
     if args.command == "sheet":  # no database and no fal: pictures in, a PNG out
         return await sheet_command(args, settings)
+    require_writable_data_dir(settings.data_dir)
+    if args.command == "resume":
+        return await resume(settings, output)
+    if args.command == "generate":
+        require_writable_out(args.out)
     options = command_options(args)
     attachment = await generate_attachment(args, options, settings, output.say)
     name = admin_command(args) or args.command
@@ -138,6 +142,7 @@ async def _serve(settings: Settings) -> int:
     from adapters.app.process import limit_malloc_arenas
 
     require_a_platform(settings)
+    require_writable_data_dir(settings.data_dir)
     limit_malloc_arenas()  # before the worker threads start
 
     stop = asyncio.Event()

@@ -27,7 +27,12 @@ async def save_video(source: Path, target: Path, job_id: str, *, overwrite: bool
     Otherwise a `target` that exists and differs is kept (`generate` refused an existing one
     at the start, so another process wrote it since, or `resume` saves after a while): the
     video goes to `name-JOBID.mp4` beside it (then `name-JOBID-2.mp4`, ...), and says so."""
-    return await asyncio.to_thread(_save, source, target, job_id, overwrite)
+    try:
+        return await asyncio.to_thread(_save, source, target, job_id, overwrite)
+    except OSError as error:  # a full disk, a folder made read-only since the start
+        raise UserError(
+            f"could not save {target} ({error.strerror or error}); the video is at {source}"
+        ) from None
 
 
 def _save(source: Path, target: Path, job_id: str, overwrite: bool) -> Saved:

@@ -55,3 +55,29 @@ def test_run_without_any_platform_says_which_tokens_to_set(tmp_path):
     done = run(tmp_path, "run", LTXBOT_BACKEND="simulated")
     assert done.returncode == 1
     assert "LTXBOT_DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_data_dir_that_cannot_be_written_is_one_line(tmp_path):
+    # A read-only /data volume in a container; a regular file in its place fails for root too.
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder")
+    for command in (["history"], ["run"]):
+        done = run(tmp_path, *command, LTXBOT_DISCORD_TOKEN="x", LTXBOT_BACKEND="simulated")
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith(f"ltxbot: setting LTXBOT_DATA_DIR: cannot write to {blocker}")
+        assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_an_out_path_that_cannot_be_written_is_refused_before_anything_is_held(tmp_path):
+    (tmp_path / "ro").write_text("a file, not a folder")
+    sheet = Path(__file__).resolve().parents[2] / "examples" / "chef-sheet.png"
+    done = run(
+        tmp_path, "generate", "--sheet", str(sheet), "--prompt", "a chef",
+        "--out", "ro/chef.mp4", LTXBOT_BACKEND="simulated",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == (
+        f"ltxbot: --out ro/chef.mp4: cannot write into {tmp_path / 'ro'}; nothing was held"
+    )
+    history = run(tmp_path, "history")
+    assert history.returncode == 0 and "chef" not in history.stdout, history.stdout

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from adapters.console.video_file import save_video
+from bot.errors import UserError
 
 
 def mp4(path: Path, content: bytes) -> Path:
@@ -40,3 +43,13 @@ def test_a_different_file_is_kept_and_the_video_goes_beside_it(tmp_path: Path) -
     assert (tmp_path / "a-j1.mp4").read_bytes() == b"yet another"
     assert saved.path.read_bytes() == b"video one"
     assert saved.sentence() == f"{target} is a different file, kept; saved {saved.path} beside it"
+
+
+def test_a_save_that_fails_says_where_the_video_is(tmp_path: Path) -> None:
+    # A regular file where the folder should be: mkdir fails even for root.
+    source = mp4(tmp_path / "job.mp4", b"video one")
+    blocker = mp4(tmp_path / "out", b"not a folder")
+    with pytest.raises(UserError) as caught:
+        asyncio.run(save_video(source, blocker / "a.mp4", "j1"))
+    assert str(caught.value).startswith(f"could not save {blocker / 'a.mp4'} (")
+    assert str(caught.value).endswith(f"; the video is at {source}")
