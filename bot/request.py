@@ -80,56 +80,86 @@ _SIZE_TEXT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(\d+)\s*$", re.IGNORECASE)
 class GenerationRequest(BaseModel):
     """What a user asks for; defaults are the endpoint's own.
 
-    Each field's type, range, default and description are what every adapter offers
-    (`commands.spec` derives its options from them); `json_schema_extra` marks a field that only
-    an admin's permission shows (`restricted`).
+    Each field's type, range, default, title (the label people read: "Frames", "Guidance") and
+    description are what every adapter offers (`commands.spec` derives its options from them);
+    `json_schema_extra` marks a field that only an admin's permission shows (`restricted`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
     prompt: Annotated[
         str,
-        Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="What happens in the video"),
+        Field(
+            min_length=1,
+            max_length=MAX_PROMPT_CHARS,
+            title="Prompt",
+            description="What happens in the video",
+        ),
     ]
     num_frames: Annotated[
-        int, Field(ge=MIN_FRAMES, le=MAX_FRAMES, description="Frames to generate")
+        int, Field(ge=MIN_FRAMES, le=MAX_FRAMES, title="Frames", description="Frames to generate")
     ] = DEFAULT_FRAMES
     # Free text too: a WIDTHxHEIGHT; the examples are what the adapters suggest.
     resolution: Annotated[
         ImageSize | NamedSize,
         Field(
+            title="Size",
             description="Size: WIDTHxHEIGHT or a named size",
             examples=[f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}", "1280x720", "768x448"],
         ),
     ] = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
     frames_per_second: Annotated[
-        float, Field(ge=MIN_FPS, le=MAX_FPS, description="Frames per second")
+        float,
+        Field(ge=MIN_FPS, le=MAX_FPS, title="Frames per second", description="Frames per second"),
     ] = DEFAULT_FPS
-    guidance_scale: Annotated[float, Field(ge=1, le=20, description="Classifier-free guidance")] = 1
+    guidance_scale: Annotated[
+        float, Field(ge=1, le=20, title="Guidance", description="Classifier-free guidance")
+    ] = 1
     ingredient_strength: Annotated[
-        float, Field(ge=0, le=2, description="How strongly the sheet's identities and props hold")
+        float,
+        Field(
+            ge=0,
+            le=2,
+            title="Identity strength",
+            description="How strongly the sheet's identities and props hold",
+        ),
     ] = 1
     reference_strength: Annotated[
-        float, Field(ge=0, le=2, description="How fully the sheet guides")
+        float, Field(ge=0, le=2, title="Sheet strength", description="How fully the sheet guides")
     ] = 1
-    generate_audio: Annotated[bool, Field(description="Include sound")] = True
+    generate_audio: Annotated[bool, Field(title="Sound", description="Include sound")] = True
     negative_prompt: Annotated[
-        str, Field(max_length=MAX_PROMPT_CHARS, description="What to steer away from")
+        str,
+        Field(
+            max_length=MAX_PROMPT_CHARS,
+            title="Things to avoid",
+            description="What to steer away from",
+        ),
     ] = DEFAULT_NEGATIVE_PROMPT
     seed: Annotated[
-        int | None, Field(ge=0, le=MAX_SEED, description="Seed for a repeatable result")
+        int | None,
+        Field(ge=0, le=MAX_SEED, title="Seed", description="Seed for a repeatable result"),
     ] = None
     enable_prompt_expansion: Annotated[
-        bool, Field(description="Let the model expand the prompt")
+        bool, Field(title="Expand the prompt", description="Let the model expand the prompt")
     ] = True
     enable_safety_checker: Annotated[
-        bool, Field(description="Safety checker", json_schema_extra={"restricted": True})
+        bool,
+        Field(
+            title="Safety checker",
+            description="Safety checker",
+            json_schema_extra={"restricted": True},
+        ),
     ] = True
-    video_quality: Annotated[VideoQuality, Field(description="Quality preset")] = VideoQuality.HIGH
-    video_write_mode: Annotated[VideoWriteMode, Field(description="Write mode")] = (
-        VideoWriteMode.BALANCED
+    video_quality: Annotated[VideoQuality, Field(title="Quality", description="Quality preset")] = (
+        VideoQuality.HIGH
     )
-    sync_mode: Annotated[bool, Field(description="Return the video inline")] = False
+    video_write_mode: Annotated[
+        VideoWriteMode, Field(title="Encoding", description="Write mode")
+    ] = VideoWriteMode.BALANCED
+    sync_mode: Annotated[
+        bool, Field(title="Inline video", description="Return the video inline")
+    ] = False
 
     @field_validator("prompt")
     @classmethod

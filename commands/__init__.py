@@ -25,6 +25,7 @@ from commands.context import Services
 from commands.estimate import estimate
 from commands.generate import generate, reroll
 from commands.jobs import cancel, cancel_job, history, load_job, show
+from commands.precheck import Refusal, refusal_before_hold
 from commands.render import job_details
 from commands.spec import ADMIN_COMMANDS, COMMANDS
 
@@ -83,6 +84,11 @@ class Commands:
         if handler is None:
             return Reply(text=f"Unknown command `{invocation.command}`.", refused=True)
         return await self._guard(invocation.command, handler(invocation, self.services))
+
+    async def refusal_before_hold(self, invocation: Invocation) -> Refusal | None:
+        """What `generate` would refuse this for (the sheet aside), holding nothing. Not queued
+        behind other commands: a form waits for it before its ack."""
+        return await refusal_before_hold(invocation, self.services)
 
     async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         """A button on a status or result message (works after restarts: all state is stored)."""

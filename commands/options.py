@@ -18,6 +18,8 @@ from pydantic.fields import FieldInfo
 
 from bot.request import AUTO, NAMED_SIZES, GenerationRequest, bounds
 
+DEFAULT_MARK = " (default "  # how a description names its default: "... (default 121)"
+
 
 class OptionKind(StrEnum):
     TEXT = "text"
@@ -44,6 +46,34 @@ class OptionSpec:
     # Free text accepted too (resolution: a named size or WIDTHxHEIGHT).
     free_text: bool = False
     max_length: int | None = None  # of a text option
+    # What people read as the option's name ("Frames" for num_frames): forms and help.
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """The option's human name: its title, else its name in words."""
+        return self.title or self.name.replace("_", " ").capitalize()
+
+    @property
+    def range_text(self) -> str:
+        """ "9 to 481", "at least 0", "" (unbounded): the range as people read it."""
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return f"{number_text(low)} to {number_text(high)}"
+        if low is not None:
+            return f"at least {number_text(low)}"
+        if high is not None:
+            return f"at most {number_text(high)}"
+        return ""
+
+    @property
+    def hint(self) -> str:
+        """The description with the range before the default: "Frames to generate, 9 to 481
+        (default 121)" (forms show it under the input)."""
+        if not self.range_text:
+            return self.description
+        head, default, tail = self.description.partition(DEFAULT_MARK)
+        return f"{head}, {self.range_text}{default}{tail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +101,7 @@ def request_option(
     text = description or info.description or name
     # A text default (the negative prompt) is too long to show in a description.
     if default is not None and kind is not OptionKind.TEXT:
-        text = f"{text} (default {in_words(default)})"
+        text = f"{text}{DEFAULT_MARK}{in_words(default)})"
     return OptionSpec(
         name,
         kind,
@@ -84,6 +114,7 @@ def request_option(
         restricted=bool(extra.get("restricted")),
         free_text=free_text,
         max_length=next((m.max_length for m in info.metadata if _is_max_len(m)), None),
+        title=info.title or "",
     )
 
 

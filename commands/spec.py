@@ -20,7 +20,13 @@ from bot.request import (
 from commands.options import CommandSpec, OptionKind, OptionSpec, in_words, request_option
 
 Opt, K = OptionSpec, OptionKind
-SHEET = Opt("sheet", K.ATTACHMENT, "Reference sheet: PNG, JPEG or WebP", required=True)
+SHEET = Opt(
+    "sheet",
+    K.ATTACHMENT,
+    "Reference sheet: PNG, JPEG or WebP",
+    required=True,
+    title="Reference sheet",
+)
 PROMPT = request_option("prompt")
 JOB = Opt("job", K.TEXT, "Job id (from /ltx history)", required=True)
 
@@ -33,6 +39,7 @@ DURATION = Opt(
     f"{DEFAULT_FRAMES} frames at {DEFAULT_FPS} fps)",
     minimum=int((MIN_FRAMES - 1) / MAX_FPS * 100) / 100,
     maximum=(MAX_FRAMES - 1) / MIN_FPS,
+    title="Duration (seconds)",
 )
 
 

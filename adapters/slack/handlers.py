@@ -1,8 +1,9 @@
 """Listeners for `/ltx`, the form, its live price and the job buttons.
 
 Every listener acks first (within Slack's 3 seconds) and hands the rest to a kept task. The
-one exception is the form's submission, which checks the cheap things (a file is chosen, the
-options are in range) before its ack, so that mistakes show under the input they concern.
+one exception is the form's submission, which checks what it can before its ack (a file is
+chosen and is an image, the options are in range, the channel and the price would not be
+refused: `form_checks`, 1.5 s at most), so that mistakes show under the input they concern.
 
 Nothing on the way to an ack waits for the database: the "already handled?" claim of a
 delivery (Slack retries what it thinks was not acked) is started by the middleware and
@@ -23,7 +24,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, mrkdwn, parse_button_value
-from adapters.slack.modal import CALLBACK_ID, PRICED, generate_modal, read_view, refreshed_modal
+from adapters.slack.form_checks import refusals_in_form
+from adapters.slack.form_fields import PRICED
+from adapters.slack.modal import CALLBACK_ID, generate_modal, read_view, refreshed_modal
 from adapters.slack.poster import reply_body
 from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
@@ -79,14 +82,25 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         context: AsyncBoltContext,
     ) -> None:
         sub = read_view(view, max_sheet_bytes=rt.settings.max_sheet_bytes)
+        user = body.get("user") or {}
+        team = team_of(body, context)
+        user_name = user.get("name") or user.get("username") or ""
+        if not sub.errors:  # what needs Slack or the budget, within the ack's time
+            sub.errors = await refusals_in_form(
+                rt,
+                client,
+                sub,
+                team_id=team,
+                user_id=user.get("id", ""),
+                user_name=user_name,
+                token=bot_token(context, client),
+            )
         if sub.errors:
             await ack(response_action="errors", errors=sub.errors)
             return
         await ack()
         if sub.sheet is None or sub.channel_id is None:
             return
-        user = body.get("user") or {}
-        team = team_of(body, context)
 
         async def work() -> None:
             assert sub.sheet is not None and sub.channel_id is not None
@@ -98,7 +112,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                 client,
                 team_id=team,
                 user_id=user.get("id", ""),
-                user_name=user.get("name") or user.get("username") or "",
+                user_name=user_name,
                 place=place,
                 options=sub.options,
                 sheet=sub.sheet,

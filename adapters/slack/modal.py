@@ -1,8 +1,8 @@
 """The `/ltx` form: a Block Kit modal built from commands.spec, and its submission read back.
 
-Every request option becomes a proper input (number inputs with the endpoint's ranges, static
-selects for choices, a checkbox for each switch); block ids are `opt_<name>` so an error from
-the request model lands under the input it is about.
+Every request option a chat user wants becomes a proper input (`form_fields`: number inputs
+with the endpoint's ranges, static selects for choices, a checkbox for each switch, human labels
+and hints); what is wrong at submit comes back as per-block errors for `response_action`.
 """
 
 from __future__ import annotations
@@ -10,20 +10,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from adapters.slack.form_fields import (
+    CUSTOM_SIZE,
+    FORM_OPTIONS,
+    OPTION_PREFIX,
+    SIZE,
+    option_blocks,
+    read_options,
+)
+from adapters.slack.form_fields import text as _text
 from bot.errors import InvalidRequest
 from bot.model import JSON, JSONObject, Payload
 from bot.request_parsing import parse_request
-from commands.options import OptionKind, OptionSpec, number_text
-from commands.spec import PROMPT, REQUEST_OPTIONS, SHEET
+from commands.spec import DURATION, PROMPT, SHEET
 
 CALLBACK_ID = "ltx_generate"
 FILETYPES = ("png", "jpg", "jpeg", "webp")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 SHEET_BLOCK, PROMPT_BLOCK, CHANNEL_BLOCK, PRICE_BLOCK = "sheet", "prompt", "channel", "price"
-OPTION_PREFIX = "opt_"
-# Inputs that change the price: editing them asks for a fresh quote (block_actions).
-PRICED = frozenset({"num_frames", "duration", "resolution", "frames_per_second"})
-MODAL_OPTIONS = tuple(spec for spec in REQUEST_OPTIONS if not spec.restricted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,59 +52,6 @@ class SheetRef:
         )
 
 
-def _text(text: str, limit: int = 75) -> JSONObject:
-    return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
-
-
-def _element(spec: OptionSpec) -> JSONObject:
-    action: JSONObject = {"action_id": spec.name}
-    if spec.kind in (OptionKind.INTEGER, OptionKind.NUMBER):
-        element: JSONObject = {
-            "type": "number_input",
-            "is_decimal_allowed": spec.kind is OptionKind.NUMBER,
-            **action,
-        }
-        if spec.minimum is not None:
-            element["min_value"] = number_text(spec.minimum)
-        if spec.maximum is not None:
-            element["max_value"] = number_text(spec.maximum)
-        return element
-    if spec.kind is OptionKind.CHOICE:
-        options: list[JSON] = [
-            {"text": _text(choice), "value": choice} for choice in spec.choices[:100]
-        ]
-        return {
-            "type": "static_select",
-            "options": options,
-            "placeholder": _text("default"),
-            **action,
-        }
-    if spec.kind is OptionKind.BOOLEAN:
-        option: JSONObject = {"text": _text("on"), "value": "on"}
-        element = {"type": "checkboxes", "options": [option], **action}
-        if spec.default is True:  # unticked means False, so the box starts at the default
-            element["initial_options"] = [option]
-        return element
-    text: JSONObject = {"type": "plain_text_input", **action}
-    if spec.max_length is not None:
-        text["max_length"] = spec.max_length
-    return text
-
-
-def option_block(spec: OptionSpec) -> JSONObject:
-    block: JSONObject = {
-        "type": "input",
-        "block_id": OPTION_PREFIX + spec.name,
-        "optional": True,
-        "label": _text(spec.name.replace("_", " ")),
-        "hint": _text(spec.description, 2000),
-        "element": _element(spec),
-    }
-    if spec.name in PRICED:
-        block["dispatch_action"] = True
-    return block
-
-
 def generate_modal(
     *,
     channel_id: str | None,
@@ -119,7 +70,7 @@ def generate_modal(
             "type": "input",
             "block_id": SHEET_BLOCK,
             "optional": sheet is not None,
-            "label": _text("Reference sheet"),
+            "label": _text(SHEET.label),
             "hint": _text(SHEET.description, 2000),
             "element": {
                 "type": "file_input",
@@ -141,7 +92,7 @@ def generate_modal(
         {
             "type": "input",
             "block_id": PROMPT_BLOCK,
-            "label": _text("Prompt"),
+            "label": _text(PROMPT.label),
             "hint": _text(PROMPT.description, 2000),
             "element": prompt_element,
         }
@@ -159,7 +110,7 @@ def generate_modal(
         {"type": "input", "block_id": CHANNEL_BLOCK, "label": _text("Post in"), "element": channel}
     )
     blocks.append({"type": "header", "text": _text("Options (all optional)")})
-    blocks.extend(option_block(spec) for spec in MODAL_OPTIONS)
+    blocks.extend(option_blocks())
     note = f"Price: *{price}*, held when you submit." if price else "Price: shown once valid."
     blocks.append(
         {"type": "context", "block_id": PRICE_BLOCK, "elements": [{"type": "mrkdwn", "text": note}]}
@@ -213,28 +164,13 @@ def read_view(view: Payload, *, max_sheet_bytes: int) -> Submission:
     chosen = (values.get(CHANNEL_BLOCK, {}).get("channel") or {}).get("selected_conversation")
     if chosen and chosen != sub.channel_id:
         sub.channel_id, sub.thread_ts = chosen, None  # another channel: not that thread
-    for spec in MODAL_OPTIONS:
-        state = values.get(OPTION_PREFIX + spec.name, {}).get(spec.name)
-        value = _value(spec, state)
-        if value is not None:
-            sub.options[spec.name] = value
-    sub.errors = _check(sub, max_sheet_bytes)
+    sub.options.update(read_options(values))
+    typed = (values.get(OPTION_PREFIX + CUSTOM_SIZE, {}).get(CUSTOM_SIZE) or {}).get("value")
+    sub.errors = _check(sub, max_sheet_bytes, custom_size=bool(typed and typed.strip()))
     return sub
 
 
-def _value(spec: OptionSpec, state: Payload | None) -> object:
-    if not state:
-        return None
-    if spec.kind is OptionKind.BOOLEAN:
-        return bool(state.get("selected_options"))
-    if spec.kind is OptionKind.CHOICE:
-        selected = state.get("selected_option")
-        return selected.get("value") if selected else None
-    value = state.get("value")
-    return value if value not in (None, "") else None
-
-
-def _check(sub: Submission, max_sheet_bytes: int) -> dict[str, str]:
+def _check(sub: Submission, max_sheet_bytes: int, *, custom_size: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
     sheet = sub.sheet
     if sheet is None:
@@ -252,18 +188,24 @@ def _check(sub: Submission, max_sheet_bytes: int) -> dict[str, str]:
         parse_request(sub.options)
     except InvalidRequest as problem:
         for sentence in problem.problems:
-            errors.setdefault(block_for(sentence), sentence)
+            for block, said in form_errors(sentence, custom_size=custom_size).items():
+                errors.setdefault(block, said)
     return errors
 
 
-def block_for(sentence: str) -> str:
-    """The input a request-model sentence is about ("num_frames = 5 is out of range...")."""
+def form_errors(sentence: str, *, custom_size: bool = False) -> dict[str, str]:
+    """The inputs a request-model sentence is about ("num_frames = 5 is out of range..."), and
+    what to say under each."""
     word = sentence.split(" ", 1)[0].split(".", 1)[0]
-    if word == "give":  # "give either duration or num_frames, not both"
-        return OPTION_PREFIX + "duration"
-    if any(spec.name == word for spec in MODAL_OPTIONS):
-        return OPTION_PREFIX + word
-    return PROMPT_BLOCK
+    if word == "give":  # "give either duration or num_frames, not both": both inputs say so
+        frames = next(spec for spec in FORM_OPTIONS if spec.name == "num_frames")
+        both = f"Give {frames.label} or {DURATION.label}, not both."
+        return {OPTION_PREFIX + "num_frames": both, OPTION_PREFIX + DURATION.name: both}
+    if word == SIZE and custom_size:
+        return {OPTION_PREFIX + CUSTOM_SIZE: sentence}
+    if any(spec.name == word for spec in FORM_OPTIONS):
+        return {OPTION_PREFIX + word: sentence}
+    return {PROMPT_BLOCK: sentence}
 
 
 def refreshed_modal(view: Payload, price: str | None) -> JSONObject:

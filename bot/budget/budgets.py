@@ -188,6 +188,27 @@ class Budgets:
         statuses = await self.status(scope, user_id, roles, policy=policy)
         return min((_room(s, settling) for s in statuses), default=None)
 
+    async def room_refusal(
+        self,
+        scope: str,
+        user_id: str,
+        cost: Money,
+        roles: Sequence[str] | None = None,
+        *,
+        policy: ScopePolicy,
+    ) -> str | None:
+        """The refusal a hold of `cost` would meet now, read without holding: the first cap
+        without room, in the hold's order (None when every cap has room, or when the first
+        without is the user's own and an admin channel lets an admin approve past it)."""
+        for status in await self.status(scope, user_id, roles, policy=policy):
+            if cost <= status.remaining:
+                continue
+            if status.limit.user_id is not None and policy.admin_channel is not None:
+                return None
+            outcome = HoldOutcome(admitted=False, blocked_by=status.limit, usage=status.usage)
+            return self.refusal(cost, outcome)
+        return None
+
     def describe_reset(self, limit: Limit) -> str:
         return reset_of(limit, self.clock(), self.policy.tz)
 

@@ -215,6 +215,18 @@ def _pillow_format_name(data: bytes) -> str | None:
         return None
 
 
+HEAD_BYTES = 1024  # enough of a file's start to name what it is
+
+
+def check_head(head: bytes) -> None:
+    """Refuse a file whose first bytes are no PNG, JPEG or WebP, naming what it seems to be
+    (a text file renamed .png): checkable before the rest of the file is fetched."""
+    if not head:
+        raise InvalidSheet(f"That file is empty; {ASK}")
+    if accepted_format(head) is None:
+        raise InvalidSheet(_describe_unsupported(head))
+
+
 def accepted_format(head: bytes) -> str | None:
     """PNG, JPEG or WebP by the file's magic bytes (nothing parsed), else None."""
     if head.startswith(b"\x89PNG"):

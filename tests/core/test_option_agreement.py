@@ -103,6 +103,7 @@ def test_the_spec_agrees_with_the_model(name: str) -> None:
     spec = SPECS[name]
     field = FIELDS[name]
     assert offer_of(spec) == expected(name)
+    assert spec.label == field["title"]  # the words people read, written on the field
     assert spec.description.startswith(field["description"])
     assert spec.max_length == field.get("maxLength")
     assert spec.restricted == bool(field.get("restricted"))
@@ -191,6 +192,15 @@ async def test_the_discord_options_agree_with_the_model() -> None:
         assert len(parameter.description) <= 100
 
 
+def test_the_slack_form_offers_a_typed_size_beside_the_named_ones() -> None:
+    custom = _slack_blocks()["opt_resolution_custom"]
+    assert custom["element"]["type"] == "plain_text_input" and custom["optional"]
+    low, high = (
+        SCHEMA["$defs"]["ImageSize"]["properties"]["width"][k] for k in ("minimum", "maximum")
+    )
+    assert f"{low} to {high}" in custom["hint"]["text"]
+
+
 def _slack_blocks() -> dict[str, dict[str, Any]]:
     view = generate_modal(channel_id="C1")
     return {block["block_id"]: block for block in view["blocks"] if "block_id" in block}
@@ -200,8 +210,9 @@ def _slack_blocks() -> dict[str, dict[str, Any]]:
 def test_the_slack_input_agrees_with_the_model(name: str) -> None:
     blocks = _slack_blocks()
     block = blocks.get(name if name == "prompt" else "opt_" + name)
-    if FIELDS[name].get("restricted"):
-        assert block is None  # offered only where an admin allows it
+    if FIELDS[name].get("restricted") or name == "sync_mode":
+        # offered only where an admin allows it; an inline video is nothing a chat user wants
+        assert block is None
         return
     assert block is not None
     element = block["element"]
@@ -220,7 +231,12 @@ def test_the_slack_input_agrees_with_the_model(name: str) -> None:
         not block.get("optional", False),
     )
     assert offer == expected(name)
-    assert block["hint"]["text"] == SPECS[name].description
+    assert block["label"]["text"] == FIELDS[name]["title"]
+    hint = block["hint"]["text"]
+    assert hint.startswith(FIELDS[name]["description"])
+    if offer.minimum is not None:  # the range in the model's own numbers
+        low, high = (f"{v:.15g}" for v in (offer.minimum, offer.maximum))
+        assert f", {low} to {high}" in hint
     assert element.get("max_length") == FIELDS[name].get("maxLength")
     if kind == "boolean":  # an unticked box means off, so it starts at the default
         assert bool(element.get("initial_options")) == FIELDS[name]["default"]

@@ -41,7 +41,15 @@ async def test_bare_ltx_acks_at_once_and_opens_the_form(kit: SlackKit) -> None:
     assert [o["value"] for o in quality["options"]] == ["low", "medium", "high", "maximum"]
     audio = blocks["opt_generate_audio"]["element"]
     assert audio["type"] == "checkboxes" and audio["initial_options"]  # on by default
-    assert "initial_options" not in blocks["opt_sync_mode"]["element"]  # off by default
+    assert "opt_sync_mode" not in blocks  # an inline video is nothing a chat user wants
+    assert blocks["opt_num_frames"]["label"]["text"] == "Frames"
+    assert blocks["opt_num_frames"]["hint"]["text"] == "Frames to generate, 9 to 481 (default 121)"
+    sizes = blocks["opt_resolution"]["element"]["options"]
+    assert {
+        "text": {"type": "plain_text", "text": "square_hd · 1024x1024"},
+        "value": "square_hd",
+    } in sizes
+    assert blocks["opt_resolution_custom"]["element"]["type"] == "plain_text_input"
     channel = blocks["channel"]["element"]
     assert channel["type"] == "conversations_select" and channel["initial_conversation"] == "C1"
     assert "opt_enable_safety_checker" not in blocks  # restricted: not offered here
