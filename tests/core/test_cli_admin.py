@@ -6,14 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
-from bot.fal.simulated import SimulatedFal
-from bot.fal.simulated.client_setup import trust_bundle
 from bot.jobs.record import JobState
 from bot.ports import CapKind
 from storage import open_storage
@@ -21,21 +17,6 @@ from storage import open_storage
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 # 768x448, 25 frames: 9 MP, $0.0216675; above the $0.01 these tests set for confirmations.
 SMALL = ("--prompt", "the chef tosses pasta", "--resolution", "768x448", "--num-frames", "25")
-
-
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    """The environment of a terminal whose bot talks to a quick local simulated fal."""
-    async with SimulatedFal(generation_seconds=0.2, queue_seconds=0.05) as fal:
-        bundle = trust_bundle(fal.ca_file)
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
-        yield {
-            **clean, "LTXBOT_DATA_DIR": str(tmp_path / "data"), "LTXBOT_BACKEND": "fal",
-            "FAL_KEY": "test-key-not-real", "LTXBOT_FAL_QUEUE_URL": fal.queue_url,
-            "LTXBOT_FAL_REST_URL": fal.rest_url, "LTXBOT_FAL_CDN_URL": fal.cdn_url,
-            "SSL_CERT_FILE": str(bundle),
-        }  # fmt: skip
-        bundle.unlink()
 
 
 async def ltxbot(

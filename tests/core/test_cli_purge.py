@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_cli_admin import env, ltxbot, sheet  # noqa: F401  (env: the fixture)
+from test_cli_admin import ltxbot, sheet
 
 TINY = ("--prompt", "a fox", "--resolution", "64x64", "--num-frames", "9")  # 1 MP
 
 
-async def test_purge_removes_the_files_and_says_what_it_freed(env, tmp_path: Path):  # noqa: F811
+async def test_purge_removes_the_files_and_says_what_it_freed(env, tmp_path: Path):
     code, out, err = await ltxbot(
         env, tmp_path, "generate", "--sheet", str(sheet(tmp_path)), *TINY, "--out", "v.mp4"
     )

@@ -8,33 +8,15 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
-from bot.fal.simulated import SimulatedFal
-from bot.fal.simulated.client_setup import trust_bundle
 from storage import open_storage
 from tests.fakes.discord_api.server import FakeDiscord
 
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 TINY = ("--resolution", "64x64", "--num-frames", "9")  # 1 MP: $0.0024075
-
-
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    async with SimulatedFal(generation_seconds=0.2, queue_seconds=0.05) as fal:
-        bundle = trust_bundle(fal.ca_file)
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
-        yield {
-            **clean, "LTXBOT_DATA_DIR": str(tmp_path / "data"), "LTXBOT_BACKEND": "fal",
-            "FAL_KEY": "test-key-not-real", "LTXBOT_FAL_QUEUE_URL": fal.queue_url,
-            "LTXBOT_FAL_REST_URL": fal.rest_url, "LTXBOT_FAL_CDN_URL": fal.cdn_url,
-            "SSL_CERT_FILE": str(bundle),
-        }  # fmt: skip
-        bundle.unlink()
 
 
 async def ltxbot(
