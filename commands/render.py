@@ -135,6 +135,16 @@ def job_buttons(job: Job, reroll_price: Money | None = None) -> tuple[Button, ..
     )
 
 
+def failure_notice(job: Job, event: Failed) -> str:
+    """A new message in the job's thread when it fails: editing the status message notifies
+    nobody, so the requester is mentioned, with the reason and what went back to the budget."""
+    return (
+        f"❌ <@{job.origin.user_id}> your video could not be made: "
+        f"**{short(job.request.prompt, 80)}**\n{event.reason}\n"
+        f"{event.refunded} released back to your budget."
+    )
+
+
 def result_reply(job: Job, event: Succeeded) -> Reply:
     """The public post that carries the finished video."""
     result = job.result

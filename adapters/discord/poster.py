@@ -23,7 +23,7 @@ from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.record import Job
 from bot.model import Reply
 from bot.ports import Delivery
-from commands.render import job_buttons, result_reply, short, status_text
+from commands.render import failure_notice, job_buttons, result_reply, short, status_text
 
 log = logging.getLogger(__name__)
 MISSING_PERMISSIONS = 50013
@@ -75,6 +75,8 @@ class DiscordPoster:
                 except (discord.Forbidden, discord.NotFound):
                     content = self._status_content(job, event)
                     await self.requesters.tell(job.id, job.origin.user_id, content)
+            if isinstance(event, Failed) and status_id is not None:
+                await self._mention_failure(job, event)
             if ending:
                 self._forget(job.id)
             return status_id
@@ -187,6 +189,14 @@ class DiscordPoster:
     def _status_view(self, job: Job, event: JobEvent) -> discord.ui.View | None:
         # Once delivered, the result message carries Reroll and Details.
         return None if isinstance(event, Succeeded) else view_of(job_buttons(job))
+
+    async def _mention_failure(self, job: Job, event: Failed) -> None:
+        """Tell the requester in the thread (an edit pings nobody); the status message has
+        the reason either way, so a refusal here is only logged."""
+        try:
+            await self._channel(self._thread_of(job)).send(content=failure_notice(job, event))
+        except discord.HTTPException as problem:
+            log.info("job %s: failure not announced (%s)", job.id, problem.code)
 
     # --- result ---------------------------------------------------------------------------
 

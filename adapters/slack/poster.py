@@ -31,7 +31,7 @@ from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
 from bot.jobs.record import Job
 from bot.model import JSONObject, Reply
 from bot.ports import Delivery
-from commands.render import job_buttons, result_reply, status_text
+from commands.render import failure_notice, job_buttons, result_reply, status_text
 
 log = logging.getLogger(__name__)
 RECENT_ENDINGS = 256
@@ -103,6 +103,8 @@ class SlackPoster:
             self._pending.pop(job.id, None)
             try:
                 ts = await self._show(job, event, ts)
+                if isinstance(event, Failed):
+                    await self._mention_failure(job, event, ts)
             except SlackApiError as refused:
                 if (
                     not isinstance(event, Failed | Cancelled)
@@ -184,6 +186,20 @@ class SlackPoster:
         flusher = self._flushers.pop(job_id, None)
         if flusher is not None and flusher is not asyncio.current_task():
             flusher.cancel()  # nothing left to show: the job has ended
+
+    async def _mention_failure(self, job: Job, event: Failed, status_ts: str) -> None:
+        """Tell the requester in the thread (an edit notifies nobody); the status message has
+        the reason either way, so a refusal here is only logged."""
+        token = await self.tokens.bot_token(job.origin.scope)
+        text = plain(mrkdwn(failure_notice(job, event)), 3000)
+        channel = job.origin.channel_id
+        thread = job.origin.thread_id or status_ts
+        try:
+            await self._call(
+                "chat_postMessage", token, channel, channel=channel, thread_ts=thread, text=text
+            )
+        except SlackApiError as refused:
+            log.info("job %s: failure not announced (%s)", job.id, slack_error(refused))
 
     # --- internals --------------------------------------------------------------------------
 

@@ -55,3 +55,19 @@ async def test_the_generate_answer_says_the_exact_hold(kit: Kit) -> None:
     payload = kit.slash("generate", sheet=kit.sheet(png()), **options)
     kit.deliver(payload)
     assert (await kit.answer(payload)).startswith(f"Held {TINY} for job")
+
+
+async def test_a_failed_job_mentions_the_requester_in_its_thread(kit: Kit) -> None:
+    """Editing the status message notifies nobody: the failure is a new message in the thread
+    that mentions the requester, with the reason and the exact refund."""
+    job = await kit.held_job()
+    job, status_id = await kit.show(job, Held(Money(job.quoted_nanos)))
+    kit.time.advance(1.5)
+    await kit.show(job, Failed("fal refused the prompt", refunded=Money(job.quoted_nanos)))
+    await kit.adapter.poster.throttle.drain()
+    thread = status_id  # a thread started from a message shares its id
+    [notice] = await kit.fake.wait_for(lambda: kit.fake.messages_to(thread))
+    content = notice.body["content"]
+    assert content.startswith("❌ <@800000000000000001> your video could not be made")
+    assert "fal refused the prompt" in content
+    assert f"{TINY} released back to your budget." in content

@@ -60,6 +60,12 @@ async def test_status_message_then_throttled_updates(kit: SlackKit) -> None:
     assert f"{Money(job.quoted_nanos)} released · job" in updates[-1].params["text"]
     assert [b["action_id"] for b in updates[-1].params["blocks"][-1]["elements"]] == [
         "ltx_job_reroll", "ltx_job_details"]  # fmt: skip
+    # The edit notifies nobody: a new message in the thread mentions the requester.
+    notice = kit.slack.calls_to("chat.postMessage")[-1].params
+    assert notice["thread_ts"] == ts and notice["channel"] == "C1"
+    assert notice["text"].startswith(f"❌ <@{job.origin.user_id}> your video could not be made")
+    assert "fal refused it" in notice["text"]
+    assert f"{Money(job.quoted_nanos)} released back to your budget." in notice["text"]
 
 
 async def test_delivery_uploads_into_the_thread_and_waits_until_shared(
