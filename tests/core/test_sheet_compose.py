@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,3 +279,30 @@ def test_a_characters_crop_keeps_the_head() -> None:
     assert bottom - top < 900  # it had to lose height...
     assert top < 40  # ...and the head was kept
     assert (900 - bottom) >= 8 * top  # the feet gave most of it
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_LABELS = [
+    "a chef in a white jacket",
+    "a copper pan",
+    "fresh basil",
+    "a bright studio kitchen",
+]
+
+
+async def test_the_shipped_example_pictures_compose_into_the_readmes_sheet() -> None:
+    """examples/pictures/ (what the README composes) pass the sheet checks: the chef gets the
+    biggest panel, the kitchen the wide one, and the sentence names all four in order."""
+    names = ["chef", "copper-pan", "basil", "kitchen"]
+    given_, _ = attachments(*[(f"{n}.png", (EXAMPLES / "pictures" / f"{n}.png").read_bytes())
+                              for n in names])  # fmt: skip
+    kinds = ["character", "prop", "prop", "location"]
+    sheet = await compose(SheetAsk(given_, sheet_size(), EXAMPLE_LABELS, kinds))
+    assert (sheet.width, sheet.height) == (DEFAULT_WIDTH, DEFAULT_HEIGHT)
+    areas = {p.name: p.box.width * p.box.height for p in sheet.panels}
+    assert max(areas, key=areas.__getitem__) == "chef.png"
+    assert sorted(areas.values())[-2] == areas["kitchen.png"]
+    assert sheet.prompt_prefix == (
+        "Reference sheet: a chef in a white jacket, a copper pan, fresh basil, and a bright "
+        "studio kitchen."
+    )
