@@ -54,6 +54,7 @@ class Core:
     simulated_fal: SimulatedFal | None = None  # when running without fal
     metrics: Metrics = field(default_factory=Metrics)  # this core's own registry
     http_port: int | None = None  # once `serve` listens: health, metrics, webhooks
+    adapters: list[ChatAdapter] = field(default_factory=list)  # those `serve` started
 
 
 class ChatAdapter(Protocol):
@@ -272,7 +273,7 @@ async def serve(
         ) as core,
         AsyncExitStack() as stack,
     ):
-        adapters = configured_adapters(settings, core.commands, core.storage)
+        adapters = core.adapters = configured_adapters(settings, core.commands, core.storage)
         for adapter in adapters:
             core.posters[adapter.platform] = adapter.poster
             adapter.on_ack = core.metrics.ack(adapter.platform.value)

@@ -51,19 +51,21 @@ class ObservedJobs:
     def _changed(self, job: Job, before: JobState | None) -> None:
         if before is job.state:
             return
+        quoted = Money(job.quoted_nanos)
+        charged = None if job.captured_nanos is None else Money(job.captured_nanos)
         log.info(
-            "job %s: %s -> %s (%s held, %s charged)",
+            "job %s: %s -> %s (quoted %s%s)",
             job.id,
             before.value if before is not None else "new",
             job.state.value,
-            Money(job.quoted_nanos).exact_text(),
-            Money(job.captured_nanos or 0).exact_text(),
+            quoted.exact_text(),
+            "" if charged is None else f", charged {charged.exact_text()}",
             extra={
                 "job_id": job.id,
                 "state": job.state.value,
                 "from_state": before.value if before is not None else None,
-                "quoted_usd": Money(job.quoted_nanos).exact_str(),
-                "captured_usd": Money(job.captured_nanos or 0).exact_str(),
+                "quoted_usd": quoted.exact_str(),
+                "charged_usd": None if charged is None else charged.exact_str(),
             },
         )
         if self.observer is not None:
