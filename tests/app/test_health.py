@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -104,6 +105,51 @@ async def test_discord_only_serves_health_too(tmp_path: Path) -> None:
             assert await get(core, "/readyz") == (200, "ready\n")
             status, text = await get(core, "/metrics")
             assert status == 200 and "ltxbot_jobs_started_total 0.0" in text
+
+
+async def test_fal_webhooks_arrive_on_the_same_port_as_health(tmp_path: Path) -> None:
+    """With LTXBOT_PUBLIC_BASE_URL set, fal's webhook is one more route of the bot's HTTP port.
+    The public URL is a local forwarder (as a load balancer would be) to the port serve bound."""
+    target: list[int] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-fal-")}
+        headers["Content-Type"] = request.headers.get("Content-Type", "application/json")
+        url = f"http://127.0.0.1:{target[0]}{request.path_qs}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=await request.read(), headers=headers) as answer,
+        ):
+            return web.Response(status=answer.status, body=await answer.read())
+
+    proxy = web.Application()
+    proxy.router.add_post("/fal/webhook", forward)
+    async with (
+        TestServer(proxy) as public,
+        FakeSlackAPI(bot_token=BOT_TOKEN, team_id=TEAM) as slack,
+    ):
+        slack.add_user("U1", name="Alice")
+        slack.app_tokens.add(APP_TOKEN)
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=tmp_path, backend="simulated", slack_bot_token=BOT_TOKEN,
+            slack_app_token=APP_TOKEN, slack_api_url=slack.api_url, webhook_port=0,
+            public_base_url=str(public.make_url("/")),
+        )  # fmt: skip
+        async with running(settings) as core:
+            assert core.http_port is not None and core.simulated_fal is not None
+            target.append(core.http_port)
+            await slack.wait_for(lambda: slack.sockets)
+            assert await get(core, "/healthz") == (200, "ok\n")
+            envelope = slack_form(slack.add_file("chef.png", png()))
+            await slack.send_envelope("interactive", envelope)
+            await slack.wait_for(lambda: slack.calls_to("files.completeUploadExternal"), 30)
+            [job] = await core.storage.jobs.for_user(
+                platform=Platform.SLACK, scope=TEAM, user_id="U1"
+            )
+            await asyncio.wait_for(core.supervisor.wait(job.id), 10)
+            fal = core.simulated_fal
+            assert [d.status for d in fal.webhook_deliveries] == [200]
+            assert fal.status_requests == 0 and fal.stream_requests == 0  # the webhook did it
 
 
 class Adapter:
