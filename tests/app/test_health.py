@@ -17,7 +17,17 @@ from bot.jobs.record import JobState
 from bot.model import Platform
 from bot.settings import Settings
 from tests.app.serving import get, running
-from tests.app.test_serve import APP_TOKEN, BOT_TOKEN, SMALL, TEAM, png, slack_form
+from tests.app.test_serve import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    CHANNEL,
+    GUILD,
+    SMALL,
+    TEAM,
+    discord_answer,
+    png,
+    slack_form,
+)
 from tests.fakes.discord_api.server import FakeDiscord
 from tests.fakes.slack_api import FakeSlackAPI
 
@@ -94,8 +104,9 @@ async def test_health_ready_and_metrics_around_a_slack_job(tmp_path: Path) -> No
 
 async def test_discord_only_serves_health_too(tmp_path: Path) -> None:
     async with FakeDiscord() as discord:
+        discord.add_channel(CHANNEL, GUILD)
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, data_dir=tmp_path, backend="simulated",
+            _env_file=None, data_dir=tmp_path, backend="simulated", discord_guild_ids=GUILD,
             discord_token=discord.token, discord_api_url=discord.api_url, webhook_port=0,
         )  # fmt: skip
         async with running(settings) as core:
@@ -103,8 +114,12 @@ async def test_discord_only_serves_health_too(tmp_path: Path) -> None:
             [adapter] = core.adapters
             await asyncio.wait_for(adapter.client.wait_until_ready(), 10)  # type: ignore[attr-defined]
             assert await get(core, "/readyz") == (200, "ready\n")
+            assert "$" in await discord_answer(discord, "budget")
             status, text = await get(core, "/metrics")
-            assert status == 200 and "ltxbot_jobs_started_total 0.0" in text
+            assert status == 200
+            page = samples(text)
+            assert value(page, "ltxbot_jobs_started_total") == 0
+            assert value(page, "ltxbot_ack_seconds_count", platform="discord") == 1
 
 
 async def test_fal_webhooks_arrive_on_the_same_port_as_health(tmp_path: Path) -> None:
