@@ -20,8 +20,17 @@ from datetime import datetime
 from bot.jobs.record import Job, JobState
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import Entry, EntryKind, HoldOutcome, JobStore, Ledger, Limit, Throttle, Usage
-from bot.ports.observer import JobObserver
+from bot.ports import (
+    Entry,
+    EntryKind,
+    HoldOutcome,
+    JobObserver,
+    JobStore,
+    Ledger,
+    Limit,
+    Throttle,
+    Usage,
+)
 
 log = logging.getLogger("bot.jobs.transitions")
 REMEMBERED_JOBS = 10_000  # far more than are ever in flight at once
