@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Protocol
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from aiohttp import web
 
 from adapters.app.metrics import CONTENT_TYPE
+from bot.errors import ConfigurationError
 from bot.model import Platform
 from bot.settings import Settings
 
@@ -100,7 +102,13 @@ async def serve_http(
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, host, settings.webhook_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:  # in use, or a privileged port: one line naming the setting
+        raise ConfigurationError(
+            f"setting LTXBOT_WEBHOOK_PORT: cannot listen on port {settings.webhook_port} "
+            f"({os.strerror(error.errno) if error.errno else type(error).__name__})"
+        ) from None
     port: int = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     served = "health, metrics and fal webhooks" if settings.public_base_url else "health, metrics"
     log.info("HTTP port %s: %s", port, served)

@@ -4,6 +4,7 @@ the simulated fal): /healthz, /readyz and /metrics, over real HTTP."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import aiohttp
@@ -12,7 +13,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.app.core import serve
 from adapters.app.http import health_routes
+from bot.errors import ConfigurationError
 from bot.jobs.record import JobState
 from bot.model import Platform
 from bot.settings import Settings
@@ -165,6 +168,23 @@ async def test_fal_webhooks_arrive_on_the_same_port_as_health(tmp_path: Path) ->
             fal = core.simulated_fal
             assert [d.status for d in fal.webhook_deliveries] == [200]
             assert fal.status_requests == 0 and fal.stream_requests == 0  # the webhook did it
+
+
+async def test_a_port_in_use_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with FakeDiscord() as discord:
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None, data_dir=tmp_path, backend="simulated",
+                discord_token=discord.token, discord_api_url=discord.api_url, webhook_port=port,
+            )  # fmt: skip
+            with pytest.raises(ConfigurationError) as refused:
+                await serve(settings, asyncio.Event())
+    assert str(refused.value) == (
+        f"setting LTXBOT_WEBHOOK_PORT: cannot listen on port {port} (Address already in use)"
+    )
 
 
 class Adapter:
