@@ -65,10 +65,12 @@ RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
 USER ltxbot
 WORKDIR /data
 VOLUME ["/data"]
-# 8080: fal webhooks (LTXBOT_WEBHOOK_PORT, when LTXBOT_PUBLIC_BASE_URL is set).
+# 8080: the bot's HTTP port (LTXBOT_WEBHOOK_PORT): /healthz, /readyz, /metrics, always served by
+# `ltxbot run`, and fal's webhooks when LTXBOT_PUBLIC_BASE_URL is set.
 # 3000: Slack's HTTP mode (LTXBOT_SLACK_PORT). Socket Mode and Discord need no inbound port.
 EXPOSE 8080 3000
-# TODO(health): once `ltxbot run` serves GET /healthz (issue 16, "Health and metrics"):
-# HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-#   CMD python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
+# Alive = /healthz answers (no curl in the image: Python's urllib). The port follows the
+# setting; a terminal command run in the image serves no port and is reported unhealthy.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('LTXBOT_WEBHOOK_PORT', '8080'), timeout=4)"]
 CMD ["ltxbot", "run"]

@@ -46,6 +46,11 @@ class Backend(StrEnum):
     SIMULATED = "simulated"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LTXBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -55,6 +60,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""  # default: sqlite file in data_dir; postgresql://... for replicas
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT  # json: one JSON object per line, for log shippers
 
     # --- money ---
     price_per_megapixel: Decimal = Decimal("0.0024075")
@@ -74,7 +80,9 @@ class Settings(BaseSettings):
     fal_cdn_url: str = "https://v3.fal.media"
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
     public_base_url: str | None = None  # set to receive fal webhooks instead of polling
-    webhook_port: int = 8080
+    # The bot's HTTP port (`ltxbot run`): /healthz, /readyz, /metrics, and fal's webhooks
+    # when public_base_url is set. 0 picks a free port (tests).
+    webhook_port: int = Field(default=8080, ge=0, le=65_535)
     max_video_bytes: int = 512 * 1024 * 1024
     # fal gives up on a request no machine started within this many seconds (sent as fal's
     # X-Fal-Request-Timeout); the job then fails, uncharged. 60 s to 24 h; default 15 min.
@@ -110,6 +118,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().lower() in UNCAPPED:
             return None
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return str(value).strip().lower()
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.app.billing import open_billing
+from adapters.app.metrics import Metrics
 from adapters.app.sweeps import sweep_forever
 from bot.budget.budgets import Budgets, Settling
 from bot.budget.scope_policy import CapPolicy
@@ -51,6 +52,9 @@ class Core:
     commands: Commands
     posters: dict[Platform, Poster] = field(default_factory=dict)
     simulated_fal: SimulatedFal | None = None  # when running without fal
+    metrics: Metrics = field(default_factory=Metrics)  # this core's own registry
+    http_port: int | None = None  # once `serve` listens: health, metrics, webhooks
+    adapters: list[ChatAdapter] = field(default_factory=list)  # those `serve` started
 
 
 class ChatAdapter(Protocol):
@@ -62,7 +66,14 @@ class ChatAdapter(Protocol):
     @property
     def poster(self) -> Poster: ...
 
+    # Set by `serve` before `start`: called with each acknowledgement's seconds.
+    on_ack: Callable[[float], None] | None
+
     async def start(self) -> None: ...
+
+    async def connected(self) -> bool:
+        """Whether it can take requests now (for /readyz)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -107,6 +118,7 @@ async def build_core(
     """
     from adapters.app.storage_open import open_database
     from bot.jobs.lifecycle import Lifecycle
+    from bot.jobs.observed import ObservedJobs, ObservedLedger
     from bot.jobs.supervisor import Supervisor
     from bot.media.video import probe
 
@@ -122,7 +134,11 @@ async def build_core(
         if gateway is None:
             gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
         posters: dict[Platform, Poster] = {}
-        budgets = Budgets(storage.ledger, policy, clock, store=storage.policy)
+        # Every write to jobs and money goes through these: a log line per transition, metrics.
+        metrics = Metrics()
+        jobs = ObservedJobs(storage.jobs, metrics)
+        ledger = ObservedLedger(storage.ledger, jobs, metrics)
+        budgets = Budgets(ledger, policy, clock, store=storage.policy)
 
         async def remaining(job: Job, given_back: Money) -> Money | None:
             scope = f"{job.origin.platform.value}:{job.origin.scope}"
@@ -130,8 +146,8 @@ async def build_core(
             return await budgets.remaining(scope, job.origin.user_id, settling=settling)
 
         lifecycle = Lifecycle(
-            jobs=storage.jobs,
-            ledger=storage.ledger,
+            jobs=jobs,
+            ledger=ledger,
             gateway=gateway,
             posters=posters,
             clock=clock,
@@ -146,8 +162,8 @@ async def build_core(
         stack.push_async_callback(supervisor.close)
         services = Services(
             settings=settings,
-            jobs=storage.jobs,
-            ledger=storage.ledger,
+            jobs=jobs,
+            ledger=ledger,
             budgets=budgets,
             runner=supervisor,
             clock=clock,
@@ -164,6 +180,7 @@ async def build_core(
             commands=Commands(services),
             posters=posters,
             simulated_fal=simulated,
+            metrics=metrics,
         )
 
 
@@ -247,6 +264,8 @@ async def serve(
 
     The keywords are for tests: a faster runner and simulated fal, and `on_started(core)`
     awaited once every adapter is started."""
+    from adapters.app.http import serve_http
+
     require_a_platform(settings)
     async with (
         build_core(
@@ -254,11 +273,14 @@ async def serve(
         ) as core,
         AsyncExitStack() as stack,
     ):
-        adapters = configured_adapters(settings, core.commands, core.storage)
+        adapters = core.adapters = configured_adapters(settings, core.commands, core.storage)
         for adapter in adapters:
             core.posters[adapter.platform] = adapter.poster
-        if settings.public_base_url:
-            await _start_webhooks(settings, core, stack)
+            adapter.on_ack = core.metrics.ack(adapter.platform.value)
+        logging.getLogger().addHandler(core.metrics.handler)
+        stack.callback(logging.getLogger().removeHandler, core.metrics.handler)
+        # Always served (Discord-only too): the health checks, metrics, and fal's webhooks.
+        core.http_port = await serve_http(settings, core, adapters, stack)
         await core.supervisor.resume(core.posters)
         for adapter in adapters:
             await adapter.start()
@@ -273,19 +295,3 @@ async def serve(
         finally:
             sweeper.cancel()
             await asyncio.gather(sweeper, return_exceptions=True)
-
-
-async def _start_webhooks(settings: Settings, core: Core, stack: AsyncExitStack) -> None:
-    from aiohttp import web
-
-    from bot.fal.webhooks import webhook_app
-
-    fal, ssl_context = core.simulated_fal, None
-    if fal is not None:  # the simulated fal signs with its own key, published at its own JWKS
-        settings = settings.model_copy(update={"fal_jwks_url": fal.jwks_url})
-        ssl_context = fal.ssl_context() if fal.tls else None
-    runner = web.AppRunner(webhook_app(settings, core.supervisor, ssl_context=ssl_context))
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    await web.TCPSite(runner, "0.0.0.0", settings.webhook_port).start()
-    log.info("fal webhooks served on port %s", settings.webhook_port)

@@ -27,6 +27,7 @@ from adapters.console.cli_resume import resume
 from adapters.console.cli_sheet import generate_attachment, sheet_command
 from adapters.console.doctor import doctor
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from adapters.console.logs import start_logging, use_format
 from adapters.console.output import Output
 from adapters.console.reply_text import render
 from adapters.console.writable import require_writable_data_dir, require_writable_out
@@ -51,10 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.json and args.command in NO_JSON:
         parser.error(f"--json means nothing for `{args.command}`")
     args.log_level = getattr(args, "log_level", None)
-    logging.basicConfig(
-        level=args.log_level or "WARNING",
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    start_logging(args.log_level or "WARNING")
     output = Output(json=args.json)
     try:
         code = _main(args, output)
@@ -70,6 +68,7 @@ def _main(args: argparse.Namespace, output: Output) -> int:
         if args.command == "doctor":  # reads the settings itself: a bad one is a red line
             return process.run(doctor(output))
         settings = load_settings()
+        use_format(settings.log_format)
         # Terminal commands print their own progress; the server logs at LTXBOT_LOG_LEVEL.
         level = args.log_level or (settings.log_level if args.command == "run" else "WARNING")
         logging.getLogger().setLevel(level)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -83,6 +84,7 @@ class DiscordAdapter:
         self._gateway = gateway
         self._gateway_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.on_ack: Callable[[float], None] | None = None  # seconds from arrival to deferral
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -122,6 +124,13 @@ class DiscordAdapter:
                     guild_id,
                 )
         log.info("discord commands synced to %d guild(s)", len(self.guild_ids))
+
+    async def connected(self) -> bool:
+        """Logged in with the commands synced and, with the gateway, its session READY (a
+        dropped gateway is not ready again until discord.py has resumed it)."""
+        if not self.ready.is_set() or self.client.is_closed():
+            return False
+        return self.client.is_ready() if self._gateway else True
 
     async def _connect(self) -> None:
         try:
@@ -212,11 +221,14 @@ class DiscordAdapter:
         in_place: bool = False,
     ) -> None:
         # The deferral goes first, before any work for this interaction (Discord's 3 s).
+        arrived = time.perf_counter()
         async with self.acks.acknowledging():
             if in_place:  # a component's own message is edited (DEFERRED_UPDATE_MESSAGE)
                 await interaction.response.defer()
             else:
                 await interaction.response.defer(ephemeral=True, thinking=True)
+        if self.on_ack is not None:
+            self.on_ack(time.perf_counter() - arrived)
         self.facts.learn(interaction)
         await self.acks.wait_turn()
         try:

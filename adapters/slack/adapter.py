@@ -32,6 +32,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.acks import AckReport, time_acks
 from adapters.slack.entries import register_entries
 from adapters.slack.handlers import register
 from adapters.slack.installations import KeyValueInstallationStore, KeyValueOAuthStateStore
@@ -41,6 +42,7 @@ from adapters.slack.poster import SlackPoster, TokenSource
 from adapters.slack.reach import Reach
 from adapters.slack.runtime import STEP_WAIT_SECONDS, Runtime
 from adapters.slack.tasks import BackgroundTasks
+from adapters.slack.tokens import InstalledTokens, SingleToken
 from bot.errors import ConfigurationError
 from bot.model import Platform
 from bot.settings import Settings
@@ -93,29 +95,6 @@ def web_api_logger() -> logging.Logger:
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None and value.get_secret_value() else None
-
-
-class SingleToken:
-    """One workspace: the configured bot token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def bot_token(self, team_id: str) -> str:
-        return self._token
-
-
-class InstalledTokens:
-    """Many workspaces: the bot token saved when each one installed the app."""
-
-    def __init__(self, store: KeyValueInstallationStore) -> None:
-        self.store = store
-
-    async def bot_token(self, team_id: str) -> str:
-        bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None or not bot.bot_token:
-            raise ConfigurationError(f"the Slack app is not installed in workspace {team_id}")
-        return bot.bot_token
 
 
 class SlackAdapter:
@@ -207,6 +186,8 @@ class SlackAdapter:
             step_wait,
             Reach(clock),
         )
+        self.on_ack: AckReport | None = None  # set by serve: seconds from arrival to ack
+        time_acks(self.app, lambda: self.on_ack)
         register(self.app, self.runtime)
         register_entries(self.app, self.runtime)
         self._socket: AsyncSocketModeHandler | None = None
@@ -249,6 +230,12 @@ class SlackAdapter:
         # aiohttp names the bound port only on its private server (port 0 picks a free one).
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info("Slack: HTTP mode on port %s%s", self.port, EVENTS_PATH)
+
+    async def connected(self) -> bool:
+        """Socket Mode: its WebSocket is open and answers pings; HTTP mode: listening."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._http is not None
 
     async def _check_the_token(self) -> None:
         """One auth.test at start for a single bot token, handed to bolt's authorization.

@@ -2,7 +2,8 @@
 
 One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs`
 (JobStore), `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore),
-`fal` (Gateway), `billing` (FalBilling: fal's records of its bill), `chat` (Poster), and `clock`
+`fal` (Gateway), `billing` (FalBilling: fal's records of its bill), `chat` (Poster),
+`observer` (JobObserver: who watches job transitions and money, the metrics) and `clock`
 (Clock). Storage implements the stores, `bot.fal.gateway` the Gateway, `bot.fal.billing_api`
 FalBilling, each adapter its Poster. They import only the job record, the
 events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
@@ -25,6 +26,7 @@ from bot.ports.ledger import (
     Throttled,
     Usage,
 )
+from bot.ports.observer import JobObserver
 from bot.ports.policy import (
     AuditEntry,
     Cap,
@@ -55,6 +57,7 @@ __all__ = [
     "FalStatus",
     "Gateway",
     "HoldOutcome",
+    "JobObserver",
     "JobStore",
     "KeyValueStore",
     "Ledger",

@@ -51,7 +51,7 @@ async def serving(tmp_path: Path) -> AsyncIterator[tuple[Core, FakeDiscord, Fake
             _env_file=None, data_dir=tmp_path, backend="simulated",
             discord_token=discord.token, discord_api_url=discord.api_url,
             discord_guild_ids=GUILD, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN,
-            slack_api_url=slack.api_url,
+            slack_api_url=slack.api_url, webhook_port=0,
         )  # fmt: skip
         stop = asyncio.Event()
         started: asyncio.Future[Core] = asyncio.get_running_loop().create_future()

@@ -130,3 +130,18 @@ def test_env_example_names_every_setting():
     text = (ROOT / ".env.example").read_text()
     named = {line.removeprefix("# ").split("=", 1)[0] for line in text.splitlines() if "=" in line}
     assert setting_names() <= named
+
+
+HEALTHZ = "u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('LTXBOT_WEBHOOK_PORT', '8080')"
+
+
+def test_the_image_and_compose_check_healthz_on_the_bots_http_port_without_curl():
+    """`ltxbot run` always serves /healthz on LTXBOT_WEBHOOK_PORT (Discord-only too)."""
+    final = stages()[1][-1]
+    (check,) = final.of("HEALTHCHECK")
+    assert check.value[0] == "CMD" and check.value[1:3] == ("python3", "-c")
+    assert HEALTHZ in check.value[3]
+    assert "8080" in final.of("EXPOSE")[0].value
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    test = compose["services"]["ltxbot"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python3", "-c"] and HEALTHZ in test[3]
