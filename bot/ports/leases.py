@@ -1,0 +1,51 @@
+"""`JobLeases`: which replica drives which job, for how long (storage implements it).
+
+A lease is a row per job: its owner (a replica id) and when it runs out, by the database's
+clock (never a replica's: their clocks may disagree). A replica drives only the jobs it holds a
+lease on and renews them while it works; when it dies, the leases run out and another replica
+claims them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from bot.model import Platform
+
+
+class JobLeases(Protocol):
+    async def claim(self, *, job_id: str, owner: str, seconds: float) -> bool:
+        """Take the job's lease for `seconds` if nobody holds a live one (or `owner` does):
+        True for exactly one of any number of racing replicas."""
+        ...
+
+    async def renew(self, *, owner: str, job_ids: Collection[str], seconds: float) -> set[str]:
+        """Extend `owner`'s leases on these jobs by `seconds` from now; the ids still held
+        (the others were taken over after running out: stop driving them)."""
+        ...
+
+    async def release(self, *, job_id: str, owner: str) -> None:
+        """The job's driving ended here: forget the lease (if still `owner`'s)."""
+        ...
+
+    async def hand_back(self, *, owner: str) -> int:
+        """Graceful stop: end every lease of `owner` now, so another replica takes those jobs
+        over at its next look instead of after the lease; returns how many."""
+        ...
+
+    async def lapsed(
+        self, *, platforms: Collection[Platform], limit: int, undelivered: bool = False
+    ) -> list[str]:
+        """Jobs of these platforms that need a driver and have no live lease, oldest first:
+        held or at fal, and succeeded ones whose driver's lease ran out (it died delivering).
+        With `undelivered`, also succeeded jobs nobody claimed since their delivery was put
+        off (a replica's start picks those up; otherwise the sweep does, at its pace)."""
+        ...
+
+    async def driven_elsewhere(
+        self, *, owner: str, platforms: Collection[Platform]
+    ) -> dict[str, float]:
+        """Unfinished jobs of these platforms that another owner holds a live lease on: the
+        seconds left on each lease."""
+        ...
