@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.app.billing import open_billing
-from adapters.app.sweeps import sweep_forever
+from adapters.app.sweeps import periodic_work
 from bot.budget.budgets import Budgets, Settling
 from bot.budget.scope_policy import CapPolicy
 from bot.errors import ConfigurationError
@@ -142,8 +143,15 @@ async def build_core(
             max_video_bytes=settings.max_video_bytes,
         )
         hook = _webhook_url(settings) if serves_webhooks else None
-        supervisor = Supervisor(lifecycle, webhook_url=hook, poll_interval=poll_interval)
-        stack.push_async_callback(supervisor.close)
+        supervisor = Supervisor(
+            lifecycle,
+            leases=storage.leases,
+            owner=settings.new_owner_id(),
+            lease_seconds=settings.job_lease_seconds,
+            webhook_url=hook,
+            poll_interval=poll_interval,
+        )
+        stack.push_async_callback(supervisor.close)  # hands its job leases back
         services = Services(
             settings=settings,
             jobs=storage.jobs,
@@ -243,7 +251,8 @@ async def serve(
     simulated_fal_options: SimulatedFalOptions | None = None,
     on_started: Callable[[Core], Awaitable[object]] | None = None,
 ) -> None:
-    """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`.
+    """`ltxbot run`: resume the unfinished jobs no other live replica drives, serve every
+    configured platform until `stop`, and take over the jobs of replicas that died.
 
     The keywords are for tests: a faster runner and simulated fal, and `on_started(core)`
     awaited once every adapter is started."""
@@ -266,13 +275,11 @@ async def serve(
             log.info("%s adapter started", adapter.platform.value)
         if on_started is not None:
             await on_started(core)
-        sweeps = sweep_forever(core.supervisor.sweep, core.services.retention.sweep)
-        sweeper = asyncio.create_task(sweeps, name="ltxbot-sweep")
-        try:
+        takeover = partial(core.supervisor.take_over, core.posters)
+        async with periodic_work(
+            core.supervisor.sweep, core.services.retention.sweep, takeover, settings
+        ):
             await stop.wait()
-        finally:
-            sweeper.cancel()
-            await asyncio.gather(sweeper, return_exceptions=True)
 
 
 async def _start_webhooks(settings: Settings, core: Core, stack: AsyncExitStack) -> None:
