@@ -1,0 +1,103 @@
+"""The lease keeper (`bot.jobs.ownership.Ownership`) on real SQLite leases: renewals keep what is
+still this replica's, a job taken over is let go at the next renewal, a database that stops
+answering makes it let go before another replica could claim, and close hands back once.
+Time is an injected monotonic clock; renewals are called directly (no waiting)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from pathlib import Path
+
+import pytest
+
+from bot.jobs.ownership import Ownership
+from storage import SqlJobLeases, Storage, open_storage
+
+SECONDS = 30.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Unreachable(SqlJobLeases):
+    """The real leases, until `down` is set: then every renewal fails as a lost connection."""
+
+    down = False
+
+    async def renew(self, *, owner: str, job_ids: Collection[str], seconds: float) -> set[str]:
+        if self.down:
+            raise ConnectionRefusedError("database unreachable")
+        return await super().renew(owner=owner, job_ids=job_ids, seconds=seconds)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def keeper(leases: SqlJobLeases, lost: list[str], clock: Clock, owner: str = "a") -> Ownership:
+    return Ownership(leases, owner=owner, seconds=SECONDS, on_lost=lost.append, monotonic=clock)
+
+
+async def test_a_job_taken_over_by_another_replica_is_let_go_at_the_next_renewal(storage):
+    lost: list[str] = []
+    mine = keeper(storage.leases, lost, Clock())
+    assert await mine.claim("j1") and await mine.claim("j2")
+    await mine.renew()
+    assert lost == [] and mine.held == {"j1", "j2"}
+    # j2's lease ran out (as if this replica had stalled) and replica b claimed it.
+    await storage.leases.hand_back(owner="a")
+    assert await storage.leases.claim(job_id="j2", owner="b", seconds=SECONDS)
+    await mine.renew()
+    assert lost == ["j2"] and mine.held == {"j1"}  # j1 renewed: nobody had taken it
+    await mine.close(hand_back=False)
+
+
+async def test_an_unreachable_database_lets_go_before_the_lease_could_run_out(storage):
+    leases, lost, clock = Unreachable(storage.engine), [], Clock()
+    mine = keeper(leases, lost, clock)
+    assert await mine.claim("j1")
+    clock.now += SECONDS / 3
+    await mine.renew()  # renewed at t0 + 10 s
+    leases.down = True
+    clock.now += SECONDS / 3
+    await mine.renew()  # 10 s without a renewal: the lease certainly holds
+    assert lost == [] and mine.held == {"j1"}
+    clock.now += SECONDS / 3
+    await mine.renew()  # 20 s: a third of the lease is left; stop before anyone may claim
+    assert lost == ["j1"] and mine.held == frozenset()
+    await mine.close(hand_back=False)
+
+
+async def test_close_hands_back_once_and_then_claims_nothing(storage):
+    lost: list[str] = []
+    mine = keeper(storage.leases, lost, Clock())
+    assert await mine.claim("j1")
+    assert not await storage.leases.claim(job_id="j1", owner="b", seconds=SECONDS)
+    await mine.close()
+    assert await storage.leases.claim(job_id="j1", owner="b", seconds=SECONDS)  # at once
+    await mine.close()  # a second close hands back nothing (b's lease stays b's)
+    assert not await storage.leases.claim(job_id="j1", owner="c", seconds=SECONDS)
+    assert not await mine.claim("j2")
+    assert lost == []
+
+
+async def test_release_ends_the_lease_and_the_renewals_of_that_job(storage):
+    lost: list[str] = []
+    mine = keeper(storage.leases, lost, Clock())
+    assert await mine.claim("j1")
+    await mine.release("j1")
+    assert mine.held == frozenset()
+    assert await storage.leases.claim(job_id="j1", owner="b", seconds=SECONDS)
+    await mine.renew()
+    assert lost == []
+    await mine.close(hand_back=False)
