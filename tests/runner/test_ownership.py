@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigurationError
 from bot.jobs.ownership import Ownership
+from bot.settings import load_settings
 from storage import SqlJobLeases, Storage, open_storage
 
 SECONDS = 30.0
@@ -101,3 +103,20 @@ async def test_release_ends_the_lease_and_the_renewals_of_that_job(storage):
     await mine.renew()
     assert lost == []
     await mine.close(hand_back=False)
+
+
+def test_the_replica_settings_come_from_the_environment_within_their_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = load_settings(_env_file=None)
+    assert defaults.job_lease_seconds == 30
+    first, second = defaults.new_owner_id(), defaults.new_owner_id()
+    assert first != second and first.count(":") == 2  # hostname:pid:suffix, one per core
+    monkeypatch.setenv("LTXBOT_REPLICA_ID", "replica-1")
+    monkeypatch.setenv("LTXBOT_JOB_LEASE_SECONDS", "5")
+    named = load_settings(_env_file=None)
+    assert (named.new_owner_id(), named.job_lease_seconds) == ("replica-1", 5)
+    for outside in ("1", "601", "soon"):
+        monkeypatch.setenv("LTXBOT_JOB_LEASE_SECONDS", outside)
+        with pytest.raises(ConfigurationError, match="setting LTXBOT_JOB_LEASE_SECONDS"):
+            load_settings(_env_file=None)
