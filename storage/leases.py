@@ -11,6 +11,7 @@ the database's own clock inside the statement (PostgreSQL's `clock_timestamp()`,
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, Double, and_, delete, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -89,11 +90,21 @@ class SqlJobLeases:
             return len((await connection.execute(statement)).all())
 
     async def lapsed(
-        self, *, platforms: Collection[Platform], limit: int, undelivered: bool = False
+        self,
+        *,
+        platforms: Collection[Platform],
+        limit: int,
+        undelivered: bool = False,
+        unclaimed_before: datetime | None = None,
+        owner: str | None = None,
     ) -> list[str]:
-        ran_out = leases.c.expires_at <= self._now
-        unclaimed = leases.c.job_id.is_(None)
+        ran_out: ColumnElement[bool] = leases.c.expires_at <= self._now
+        if owner is not None:
+            ran_out = or_(ran_out, leases.c.owner == owner)
+        unclaimed: ColumnElement[bool] = leases.c.job_id.is_(None)
         delivery = ran_out if not undelivered else or_(ran_out, unclaimed)
+        if unclaimed_before is not None:
+            unclaimed = and_(unclaimed, jobs.c.updated_at < unclaimed_before)
         query = (
             select(jobs.c.id)
             .select_from(jobs.outerjoin(leases, leases.c.job_id == jobs.c.id))

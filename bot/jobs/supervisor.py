@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import GenerationFailed, LostJob
@@ -75,12 +76,12 @@ class Supervisor:
 
     async def resume(self, platforms: Iterable[Platform] | None = None) -> list[str]:
         """At start: follow every job at fal, submit held ones, deliver finished ones, of the
-        jobs no live replica holds a lease on (those stay with their driver).
+        jobs no other live replica holds a lease on (those stay with their driver).
 
         `platforms` limits it to jobs whose messages this process can post (the CLI resumes
         only console jobs); returns the ids of the jobs resumed.
         """
-        resumed = await self._take(platforms, undelivered=True)
+        resumed = await self._take(platforms, undelivered=True, owner=self.ownership.owner)
         if resumed:
             log.info("resumed %d unfinished jobs", len(resumed))
         return resumed
@@ -88,7 +89,9 @@ class Supervisor:
     async def take_over(self, platforms: Iterable[Platform] | None = None) -> list[str]:
         """The jobs whose driver stopped renewing its lease (it died) or handed them back:
         claimed and resumed where their stored state says; returns their ids."""
-        taken = await self._take(platforms, undelivered=False)
+        # A job held a moment ago is about to be claimed by the replica that held it.
+        settled = self.clock() - timedelta(seconds=self.ownership.seconds)
+        taken = await self._take(platforms, undelivered=False, unclaimed_before=settled)
         if taken:
             log.warning("took over %d jobs whose lease had run out", len(taken))
         return taken
@@ -99,10 +102,21 @@ class Supervisor:
             owner=self.ownership.owner, platforms=set(platforms)
         )
 
-    async def _take(self, platforms: Iterable[Platform] | None, *, undelivered: bool) -> list[str]:
+    async def _take(
+        self,
+        platforms: Iterable[Platform] | None,
+        *,
+        undelivered: bool,
+        unclaimed_before: datetime | None = None,
+        owner: str | None = None,
+    ) -> list[str]:
         wanted = set(platforms) if platforms is not None else set(Platform)
         lapsed = await self.ownership.leases.lapsed(
-            platforms=wanted, limit=LAPSED_PER_PASS, undelivered=undelivered
+            platforms=wanted,
+            limit=LAPSED_PER_PASS,
+            undelivered=undelivered,
+            unclaimed_before=unclaimed_before,
+            owner=owner,
         )
         return [job_id for job_id in lapsed if await self._claim_and_drive(job_id)]
 

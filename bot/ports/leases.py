@@ -9,6 +9,7 @@ claims them.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
 
 from bot.model import Platform
@@ -35,12 +36,22 @@ class JobLeases(Protocol):
         ...
 
     async def lapsed(
-        self, *, platforms: Collection[Platform], limit: int, undelivered: bool = False
+        self,
+        *,
+        platforms: Collection[Platform],
+        limit: int,
+        undelivered: bool = False,
+        unclaimed_before: datetime | None = None,
+        owner: str | None = None,
     ) -> list[str]:
         """Jobs of these platforms that need a driver and have no live lease, oldest first:
         held or at fal, and succeeded ones whose driver's lease ran out (it died delivering).
         With `undelivered`, also succeeded jobs nobody claimed since their delivery was put
-        off (a replica's start picks those up; otherwise the sweep does, at its pace)."""
+        off (a replica's start picks those up; otherwise the sweep does, at its pace). With
+        `unclaimed_before`, a job never claimed counts only if last changed before then (one
+        just held is about to be claimed by the replica that held it). With `owner`, also the
+        jobs whose live lease is that owner's (a replica restarted under a fixed
+        LTXBOT_REPLICA_ID takes its own jobs back at once)."""
         ...
 
     async def driven_elsewhere(

@@ -164,3 +164,22 @@ async def test_a_replica_whose_lease_was_taken_stops_driving_the_job(tmp_path, f
         await b.supervisor.wait()
         await delivered_once_each(b, fal, [job_id])
     assert shown_a.deliveries == [] and [j for j, _ in shown_b.deliveries] == [job_id]
+
+
+async def test_a_replica_restarted_under_its_fixed_id_takes_its_jobs_back_at_once(
+    tmp_path, fal, database
+):
+    fal.pause()
+    async with AsyncExitStack() as stack:
+        b, shown_b = await stack.enter_async_context(replica(tmp_path, fal, database, "b"))
+        async with replica(tmp_path, fal, database, "a") as (a, shown_a):
+            ids = await queued_jobs(a, shown_a)
+            await a.supervisor.close(hand_back=False)  # killed: its leases are still live
+        assert await b.supervisor.take_over() == []  # not b's to take yet
+        async with replica(tmp_path, fal, database, "a") as (again, shown_again):
+            assert sorted(await again.supervisor.resume()) == sorted(ids)  # no wait
+            fal.resume()
+            await all_ended(shown_again, ids)
+            await again.supervisor.wait()
+            await delivered_once_each(again, fal, ids)
+    assert shown_b.events == [] and sorted(j for j, _ in shown_again.deliveries) == sorted(ids)

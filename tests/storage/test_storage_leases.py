@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storage_testkit import make_job
+from storage_testkit import DAY, T0, make_job
 
 from bot.jobs.record import JobState
 from bot.model import Platform
@@ -78,6 +78,17 @@ async def test_lapsed_lists_jobs_that_need_a_driver_and_have_none(storage):
     with_put_off = await leases.lapsed(platforms=[Platform.DISCORD], limit=100, undelivered=True)
     assert sorted(with_put_off) == ["delivering-died", "delivery-put-off", "held-free", "ran-out"]
     assert await leases.lapsed(platforms=[Platform.SLACK], limit=100) == ["slack-one"]
+    # A job never claimed and changed at T0 counts only once it is older than the cut-off.
+    just_held = await leases.lapsed(platforms=[Platform.DISCORD], limit=100, unclaimed_before=T0)
+    assert sorted(just_held) == ["delivering-died", "ran-out"]
+    settled = await leases.lapsed(
+        platforms=[Platform.DISCORD], limit=100, unclaimed_before=T0 + DAY
+    )
+    assert sorted(settled) == ["delivering-died", "held-free", "ran-out"]
+    # A replica restarted under its fixed id takes its own live leases back too.
+    restarted = await leases.lapsed(platforms=[Platform.DISCORD], limit=100, owner=A)
+    assert sorted(restarted) == ["delivering-died", "held-free", "held-mine", "ran-out"]
+    assert "held-mine" not in await leases.lapsed(platforms=[Platform.DISCORD], limit=100, owner=B)
     assert len(await leases.lapsed(platforms=EVERY, limit=2)) == 2
     assert await leases.lapsed(platforms=[], limit=100) == []
 
