@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Double, and_, delete, literal_column, or_,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.jobs.record import ACTIVE, JobState
+from bot.jobs.record import ACTIVE, FINAL, JobState
 from bot.model import Platform
 from storage.engine import single_statement_reads, single_statement_writes
 from storage.tables import job_leases, jobs
@@ -26,6 +26,7 @@ leases = job_leases
 _NEEDS_A_DRIVER = sorted(state.value for state in ACTIVE)
 _SUCCEEDED = JobState.SUCCEEDED.value
 _UNFINISHED = [*_NEEDS_A_DRIVER, _SUCCEEDED]
+_ENDED = sorted(state.value for state in FINAL)
 _EPOCH_SECONDS = {
     # clock_timestamp(), not now(): now() is the transaction's start, which may be long ago.
     "postgresql": "extract(epoch from clock_timestamp())::double precision",
@@ -138,3 +139,13 @@ class SqlJobLeases:
         async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return {job_id: max(0.0, float(seconds)) for job_id, seconds in rows}
+
+    async def forget_ended(self) -> int:
+        ended = select(jobs.c.id).where(jobs.c.state.in_(_ENDED))
+        statement = (
+            delete(leases)
+            .where(leases.c.expires_at <= self._now, leases.c.job_id.in_(ended))
+            .returning(leases.c.job_id)
+        )
+        async with self._write() as connection:
+            return len((await connection.execute(statement)).all())

@@ -277,8 +277,10 @@ class Supervisor:
 
     async def sweep(self) -> int:
         """Close holds whose job has ended without closing them (a crash between two writes),
-        and try again the deliveries that nobody drives (a platform that was down)."""
+        forget the leases of ended jobs, and try again the deliveries that nobody drives (a
+        platform that was down)."""
         closed = await close_dangling_holds(self.lifecycle, self._tasks)
+        await self.ownership.leases.forget_ended()
         for job in await self.jobs.in_states([JobState.SUCCEEDED]):
             if job.id not in self._tasks and job.origin.platform in self.lifecycle.posters:
                 await self._claim_and_drive(job.id)

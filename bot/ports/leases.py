@@ -60,3 +60,8 @@ class JobLeases(Protocol):
         """Unfinished jobs of these platforms that another owner holds a live lease on: the
         seconds left on each lease."""
         ...
+
+    async def forget_ended(self) -> int:
+        """Delete the leases that ran out on jobs that have ended (a driver stopped between
+        the job's last write and its release); returns how many."""
+        ...

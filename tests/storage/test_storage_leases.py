@@ -108,6 +108,22 @@ async def test_driven_elsewhere_says_how_long_each_other_owners_lease_has_left(s
     assert 15 < elsewhere["theirs"] <= 20
 
 
+async def test_forget_ended_deletes_only_run_out_leases_of_ended_jobs(storage):
+    leases = storage.leases
+    await stored(storage, "done", JobState.DELIVERED)
+    await stored(storage, "done-live", JobState.FAILED)
+    await stored(storage, "running", JobState.RUNNING)
+    assert await leases.claim(job_id="done", owner=A, seconds=-1)
+    assert await leases.claim(job_id="done-live", owner=A, seconds=30)
+    assert await leases.claim(job_id="running", owner=A, seconds=-1)
+    assert await leases.forget_ended() == 1
+    assert await leases.forget_ended() == 0
+    assert await leases.renew(owner=A, job_ids=["done", "done-live", "running"], seconds=30) == {
+        "done-live",
+        "running",
+    }
+
+
 async def test_replicas_racing_for_the_same_jobs_each_win_every_job_exactly_once(storage_url):
     # Two engines on one database: two replicas (separate pools, separate connections).
     first, second = await open_storage(storage_url), await open_storage(storage_url)
