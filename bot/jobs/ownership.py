@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from bot.ports import JobLeases
 
@@ -25,7 +25,8 @@ LET_GO_AFTER = 2 / 3  # of a lease without a renewal that reached the database
 
 class Ownership:
     """Claims, renews, releases and hands back one owner's job leases; `on_lost(job_id)` is
-    called (synchronously) for each job whose lease this replica can no longer count on."""
+    called (synchronously) for each job whose lease this replica can no longer count on, and
+    `driving()` (default: every job claimed) names the jobs still driven here."""
 
     def __init__(
         self,
@@ -34,14 +35,15 @@ class Ownership:
         owner: str,
         seconds: float,
         on_lost: Callable[[str], None],
+        driving: Callable[[], Collection[str]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.leases, self.owner, self.seconds = leases, owner, seconds
-        self._on_lost = on_lost
+        self._on_lost, self._driving = on_lost, driving
         self._monotonic = monotonic
         self._confirmed: dict[str, float] = {}  # job id -> when the last claim/renewal was sent
         self._keeper: asyncio.Task[None] | None = None
-        self._closed = False
+        self._claiming, self._closed = True, False
 
     @property
     def held(self) -> frozenset[str]:
@@ -50,7 +52,7 @@ class Ownership:
 
     async def claim(self, job_id: str) -> bool:
         """Take the job's lease; False when another replica holds a live one."""
-        if self._closed:
+        if not self._claiming:
             return False
         sent = self._monotonic()
         won = await self.leases.claim(job_id=job_id, owner=self.owner, seconds=self.seconds)
@@ -68,7 +70,12 @@ class Ownership:
             log.warning("job %s: could not release its lease; it runs out by itself", job_id)
 
     async def renew(self) -> None:
-        """Renew every lease held; let go of the jobs whose lease is gone or may be."""
+        """Renew every lease held on a job still driven here (a driver that ended without
+        releasing leaves its lease to run out); let go of the jobs whose lease is gone or may
+        be."""
+        if self._driving is not None:
+            for job_id in set(self._confirmed) - set(self._driving()):
+                del self._confirmed[job_id]
         held = set(self._confirmed)
         if not held:
             return
@@ -88,12 +95,16 @@ class Ownership:
             self._confirmed[job_id] = sent
         self._let_go(held - kept, "another replica took it over after its lease ran out")
 
+    def stop_claiming(self) -> None:
+        """From now on every claim is refused (the replica is stopping)."""
+        self._claiming = False
+
     async def close(self, *, hand_back: bool = True) -> None:
         """Stop renewing; with `hand_back`, end this owner's leases now so that another
         replica takes the jobs over at its next look. Only the first call acts."""
         if self._closed:
             return
-        self._closed = True
+        self._claiming, self._closed = False, True
         if self._keeper is not None:
             self._keeper.cancel()
             await asyncio.gather(self._keeper, return_exceptions=True)

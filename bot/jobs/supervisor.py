@@ -61,7 +61,9 @@ class Supervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
-        self.ownership = Ownership(leases, owner=owner, seconds=lease_seconds, on_lost=self._lost)
+        self.ownership = Ownership(
+            leases, owner=owner, seconds=lease_seconds, on_lost=self._lost, driving=self._tasks.keys
+        )
 
     @property
     def driving(self) -> int:
@@ -145,6 +147,7 @@ class Supervisor:
     async def close(self, *, hand_back: bool = True) -> None:
         """Stop following (jobs stay stored and resume at the next start, here or on another
         replica); with `hand_back` their leases end now, so another replica takes over at once."""
+        self.ownership.stop_claiming()  # no job starts here while the others stop
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -172,7 +175,7 @@ class Supervisor:
         job = await self.jobs.get(job_id)
         if job is None:
             log.error("job %s: not in the store; nothing to drive", job_id)
-            return
+            return await self.ownership.release(job_id)
         try:
             job = await self._to_the_end(job)
         except asyncio.CancelledError:

@@ -105,6 +105,27 @@ async def test_release_ends_the_lease_and_the_renewals_of_that_job(storage):
     await mine.close(hand_back=False)
 
 
+async def test_a_job_no_longer_driven_here_is_not_renewed(storage):
+    lost: list[str] = []
+    driving = {"j1", "j2"}
+    mine = Ownership(
+        storage.leases, owner="a", seconds=SECONDS, on_lost=lost.append, driving=lambda: driving
+    )
+    assert await mine.claim("j1") and await mine.claim("j2")
+    driving.discard("j2")  # its driver ended without releasing (an error on its way out)
+    await mine.renew()
+    assert mine.held == {"j1"} and lost == []
+    await mine.close()
+
+
+async def test_a_stopping_replica_claims_nothing_more(storage):
+    mine = keeper(storage.leases, [], Clock())
+    mine.stop_claiming()
+    assert not await mine.claim("j1")
+    assert await storage.leases.claim(job_id="j1", owner="b", seconds=SECONDS)
+    await mine.close()
+
+
 def test_the_replica_settings_come_from_the_environment_within_their_range(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
