@@ -183,3 +183,22 @@ async def test_a_replica_restarted_under_its_fixed_id_takes_its_jobs_back_at_onc
             await again.supervisor.wait()
             await delivered_once_each(again, fal, ids)
     assert shown_b.events == [] and sorted(j for j, _ in shown_again.deliveries) == sorted(ids)
+
+
+async def test_a_webhook_landing_on_another_replica_starts_no_second_driver(
+    tmp_path, fal, database
+):
+    async with AsyncExitStack() as stack:
+        a, shown_a = await stack.enter_async_context(replica(tmp_path, fal, database, "a"))
+        b, shown_b = await stack.enter_async_context(replica(tmp_path, fal, database, "b"))
+        fal.pause()
+        (job_id,) = await queued_jobs(a, shown_a, 1)
+        job = await a.storage.jobs.get(job_id)
+        assert job is not None and job.fal_request_id is not None
+        await b.supervisor.on_webhook(job.fal_request_id, {"status": "OK"})
+        assert b.supervisor.driving == 0 and a.supervisor.driving == 1
+        fal.resume()
+        await all_ended(shown_a, [job_id])
+        await a.supervisor.wait()
+        await delivered_once_each(a, fal, [job_id])
+    assert shown_b.events == [] and [j for j, _ in shown_a.deliveries] == [job_id]
