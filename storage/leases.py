@@ -13,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Double, and_, delete, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Executable,
+    and_,
+    delete,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,6 +37,9 @@ _NEEDS_A_DRIVER = sorted(state.value for state in ACTIVE)
 _SUCCEEDED = JobState.SUCCEEDED.value
 _UNFINISHED = [*_NEEDS_A_DRIVER, _SUCCEEDED]
 _ENDED = sorted(state.value for state in FINAL)
+# Well under both databases' bound parameters per statement (SQLite 32,766, PostgreSQL 32,767).
+CLAIMS_PER_STATEMENT = 300  # rows per INSERT (3 parameters each)
+RENEWALS_PER_STATEMENT = 10_000  # ids per UPDATE
 _EPOCH_SECONDS = {
     # clock_timestamp(), not now(): now() is the transaction's start, which may be long ago.
     "postgresql": "extract(epoch from clock_timestamp())::double precision",
@@ -47,31 +60,45 @@ class SqlJobLeases:
         )
 
     async def claim(self, *, job_id: str, owner: str, seconds: float) -> bool:
-        statement = self._dialect.insert(leases).values(
-            job_id=job_id, owner=owner, expires_at=self._now + seconds
+        return bool(await self.claim_many(job_ids=[job_id], owner=owner, seconds=seconds))
+
+    async def claim_many(self, *, job_ids: Collection[str], owner: str, seconds: float) -> set[str]:
+        won: set[str] = set()
+        unique = sorted(set(job_ids))  # PostgreSQL refuses to update one row twice per statement
+        for start in range(0, len(unique), CLAIMS_PER_STATEMENT):
+            chunk = unique[start : start + CLAIMS_PER_STATEMENT]
+            async with self._write() as connection:
+                rows = await connection.execute(self._claims(chunk, owner, seconds))
+                won.update(str(job_id) for job_id in rows.scalars())
+        return won
+
+    def _claims(self, job_ids: list[str], owner: str, seconds: float) -> Executable:
+        expiry = self._now + seconds
+        statement: postgresql.Insert | sqlite.Insert = self._dialect.insert(leases).values(
+            [{"job_id": j, "owner": owner, "expires_at": expiry} for j in job_ids]
         )
         mine = leases.c.owner == statement.excluded.owner
-        taken_over = or_(leases.c.expires_at <= self._now, mine)
-        statement = statement.on_conflict_do_update(
+        claims = statement.on_conflict_do_update(
             index_elements=[leases.c.job_id],
             set_={"owner": statement.excluded.owner, "expires_at": statement.excluded.expires_at},
-            where=taken_over,
+            where=or_(leases.c.expires_at <= self._now, mine),
         )
-        async with self._write() as connection:
-            won = await connection.execute(statement.returning(leases.c.job_id))
-            return won.first() is not None
+        return claims.returning(leases.c.job_id)
 
     async def renew(self, *, owner: str, job_ids: Collection[str], seconds: float) -> set[str]:
-        if not job_ids:
-            return set()
-        statement = (
-            update(leases)
-            .where(leases.c.owner == owner, leases.c.job_id.in_(sorted(job_ids)))
-            .values(expires_at=self._now + seconds)
-            .returning(leases.c.job_id)
-        )
-        async with self._write() as connection:
-            return set((await connection.execute(statement)).scalars().all())
+        kept: set[str] = set()
+        unique = sorted(set(job_ids))
+        for start in range(0, len(unique), RENEWALS_PER_STATEMENT):
+            chunk = unique[start : start + RENEWALS_PER_STATEMENT]
+            statement = (
+                update(leases)
+                .where(leases.c.owner == owner, leases.c.job_id.in_(chunk))
+                .values(expires_at=self._now + seconds)
+                .returning(leases.c.job_id)
+            )
+            async with self._write() as connection:
+                kept.update((await connection.execute(statement)).scalars().all())
+        return kept
 
     async def release(self, *, job_id: str, owner: str) -> None:
         statement = delete(leases).where(leases.c.job_id == job_id, leases.c.owner == owner)

@@ -52,12 +52,17 @@ class Ownership:
 
     async def claim(self, job_id: str) -> bool:
         """Take the job's lease; False when another replica holds a live one."""
-        if not self._claiming:
-            return False
+        return job_id in await self.claim_many([job_id])
+
+    async def claim_many(self, job_ids: Collection[str]) -> set[str]:
+        """Take the leases of these jobs that nobody else holds; the ids won."""
+        if not self._claiming or not job_ids:
+            return set()
         sent = self._monotonic()
-        won = await self.leases.claim(job_id=job_id, owner=self.owner, seconds=self.seconds)
-        if won:
+        won = await self.leases.claim_many(job_ids=job_ids, owner=self.owner, seconds=self.seconds)
+        for job_id in won:
             self._confirmed[job_id] = sent
+        if won:
             self._start_keeping()
         return won
 

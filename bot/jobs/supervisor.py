@@ -120,7 +120,10 @@ class Supervisor:
             unclaimed_before=unclaimed_before,
             owner=owner,
         )
-        return [job_id for job_id in lapsed if await self._claim_and_drive(job_id)]
+        won = await self.ownership.claim_many([j for j in lapsed if j not in self._tasks])
+        for job_id in won:
+            self._spawn(job_id, self._drive(job_id))
+        return [job_id for job_id in lapsed if job_id in self._tasks]  # won, or driven already
 
     async def _claim_and_drive(self, job_id: str) -> bool:
         """Drive the job here if this replica gets (or has) its lease; False if another has."""

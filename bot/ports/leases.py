@@ -21,6 +21,10 @@ class JobLeases(Protocol):
         True for exactly one of any number of racing replicas."""
         ...
 
+    async def claim_many(self, *, job_ids: Collection[str], owner: str, seconds: float) -> set[str]:
+        """`claim` for many jobs in few statements (a takeover pass): the ids won."""
+        ...
+
     async def renew(self, *, owner: str, job_ids: Collection[str], seconds: float) -> set[str]:
         """Extend `owner`'s leases on these jobs by `seconds` from now; the ids still held
         (the others were taken over after running out: stop driving them)."""

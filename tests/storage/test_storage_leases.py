@@ -40,6 +40,18 @@ async def test_a_lease_that_ran_out_is_taken_over_and_its_old_owner_cannot_renew
     assert await leases.renew(owner=B, job_ids=["j1"], seconds=30) == {"j1"}
 
 
+async def test_claim_many_wins_what_nobody_else_holds_in_one_go(storage):
+    leases = storage.leases
+    assert await leases.claim(job_id="j2", owner=B, seconds=30)
+    assert await leases.claim(job_id="j3", owner=B, seconds=-1)
+    ids = [f"j{n}" for n in range(1, 5)] * 2  # repeated ids count once
+    assert await leases.claim_many(job_ids=ids, owner=A, seconds=30) == {"j1", "j3", "j4"}
+    assert await leases.claim_many(job_ids=[], owner=A, seconds=30) == set()
+    many = [f"k{n}" for n in range(700)]  # more than one statement's worth
+    assert await leases.claim_many(job_ids=many, owner=A, seconds=30) == set(many)
+    assert await leases.renew(owner=A, job_ids=many, seconds=30) == set(many)
+
+
 async def test_release_forgets_only_the_owners_lease(storage):
     leases = storage.leases
     assert await leases.claim(job_id="j1", owner=A, seconds=30)
