@@ -7,6 +7,8 @@ Secrets are `SecretStr`: they print as '**********' in logs, errors and reprs.
 from __future__ import annotations
 
 import os
+import secrets
+import socket
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -61,6 +63,13 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: sqlite file in data_dir; postgresql://... for replicas
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT  # json: one JSON object per line, for log shippers
+    # --- several replicas (job leases) ---
+    # Who owns the jobs this process drives; empty: hostname:pid and a random suffix (unique
+    # per process, and per core in a process that opens two, as tests do).
+    replica_id: str = ""
+    # How long a replica's claim on a job lasts unless renewed (every third of it): a replica
+    # that dies leaves its jobs to another after at most this long.
+    job_lease_seconds: float = Field(default=30, ge=2, le=600)
 
     # --- money ---
     price_per_megapixel: Decimal = Decimal("0.0024075")
@@ -135,6 +144,11 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'ltxbot.sqlite3'}"
+
+    def new_owner_id(self) -> str:
+        """The owner name of one core's job leases: LTXBOT_REPLICA_ID, else a fresh one (so
+        call it once per core)."""
+        return self.replica_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
     @property
     def use_simulated_fal(self) -> bool:

@@ -1,5 +1,6 @@
 """Storage for ltxbot: the money ledger, the job records and shared key-value records (Slack
-installations, OAuth state, "already handled" claims), on SQLite or PostgreSQL.
+installations, OAuth state, "already handled" claims) and the job leases (which replica drives
+which job), on SQLite or PostgreSQL.
 
     storage = await open_storage("sqlite:///data/ltxbot.sqlite3")  # or postgresql://...
     outcome = await storage.ledger.hold(job_id=..., ...)
@@ -17,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.engine import create_engine
 from storage.jobs import SqlJobStore
 from storage.keyvalue import SqlKeyValueStore
+from storage.leases import SqlJobLeases
 from storage.ledger import SqlLedger
 from storage.migrate import upgrade_to_head
 from storage.policy import SqlPolicyStore
 
 __all__ = [
+    "SqlJobLeases",
     "SqlJobStore",
     "SqlKeyValueStore",
     "SqlLedger",
@@ -33,8 +36,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """An open database: the ledger, the job store, the budget policy and the key-value store
-    over one pool."""
+    """An open database: the ledger, the job store, the budget policy, the key-value store and
+    the job leases over one pool."""
 
     url: str = field(repr=False)  # may carry a password
     ledger: SqlLedger
@@ -42,6 +45,7 @@ class Storage:
     engine: AsyncEngine
     policy: SqlPolicyStore
     keyvalue: SqlKeyValueStore
+    leases: SqlJobLeases
 
     async def close(self) -> None:
         """Stop every task the stores started, then close every pooled connection; the
@@ -70,4 +74,5 @@ async def open_storage(url: str) -> Storage:
         engine=engine,
         policy=SqlPolicyStore(engine),
         keyvalue=SqlKeyValueStore(engine),
+        leases=SqlJobLeases(engine),
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Double,
     Integer,
     MetaData,
     String,
@@ -189,4 +190,15 @@ channel_defaults = Table(
     Column("value", Text, nullable=False),
     Column("set_by", String(200), nullable=True),
     Column("set_at", UtcDateTime, nullable=False),
+)
+
+# --- job leases: which replica drives which job (revision 0006_job_leases) ---------------------
+
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("job_id", String(64), primary_key=True),
+    Column("owner", Text, nullable=False),  # a replica id (LTXBOT_REPLICA_ID)
+    # Seconds since the epoch by the DATABASE's clock (storage.leases), never a replica's.
+    Column("expires_at", Double, nullable=False),
 )

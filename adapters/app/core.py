@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from adapters.app.billing import open_billing
 from adapters.app.metrics import Metrics
-from adapters.app.sweeps import sweep_forever
+from adapters.app.platforms import ChatAdapter, configured_adapters, require_a_platform
+from adapters.app.sweeps import periodic_work
 from bot.budget.budgets import Budgets, Settling
 from bot.budget.scope_policy import CapPolicy
 from bot.errors import ConfigurationError
@@ -55,27 +57,6 @@ class Core:
     metrics: Metrics = field(default_factory=Metrics)  # this core's own registry
     http_port: int | None = None  # once `serve` listens: health, metrics, webhooks
     adapters: list[ChatAdapter] = field(default_factory=list)  # those `serve` started
-
-
-class ChatAdapter(Protocol):
-    """What `serve` needs of a platform's adapter (Discord's, Slack's)."""
-
-    @property
-    def platform(self) -> Platform: ...
-
-    @property
-    def poster(self) -> Poster: ...
-
-    # Set by `serve` before `start`: called with each acknowledgement's seconds.
-    on_ack: Callable[[float], None] | None
-
-    async def start(self) -> None: ...
-
-    async def connected(self) -> bool:
-        """Whether it can take requests now (for /readyz)."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 def cap_policy(settings: Settings) -> CapPolicy:
@@ -158,8 +139,15 @@ async def build_core(
             max_video_bytes=settings.max_video_bytes,
         )
         hook = _webhook_url(settings) if serves_webhooks else None
-        supervisor = Supervisor(lifecycle, webhook_url=hook, poll_interval=poll_interval)
-        stack.push_async_callback(supervisor.close)
+        supervisor = Supervisor(
+            lifecycle,
+            leases=storage.leases,
+            owner=settings.new_owner_id(),
+            lease_seconds=settings.job_lease_seconds,
+            webhook_url=hook,
+            poll_interval=poll_interval,
+        )
+        stack.push_async_callback(supervisor.close)  # hands its job leases back
         services = Services(
             settings=settings,
             jobs=jobs,
@@ -220,38 +208,6 @@ def _webhook_url(settings: Settings) -> str | None:
     return settings.public_base_url.rstrip("/") + "/fal/webhook"
 
 
-def configured_adapters(
-    settings: Settings, commands: Commands, storage: Storage
-) -> list[ChatAdapter]:
-    """The chat adapters whose tokens are set, imported by name only when needed; Slack keeps
-    its installations and dedup claims in `storage.keyvalue` (shared by every replica)."""
-    adapters: list[ChatAdapter] = []
-    if settings.discord_token is not None:
-        from adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter(settings, commands))
-    if _slack_configured(settings):
-        from adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(settings, commands, store=storage.keyvalue))
-    return adapters
-
-
-def _slack_configured(settings: Settings) -> bool:
-    # One workspace has a bot token; an OAuth install into many has a client id instead.
-    return settings.slack_bot_token is not None or settings.slack_client_id is not None
-
-
-def require_a_platform(settings: Settings) -> None:
-    if settings.discord_token is None and not _slack_configured(settings):
-        raise ConfigurationError(
-            "no chat platform is configured: set LTXBOT_DISCORD_TOKEN, or "
-            "LTXBOT_SLACK_BOT_TOKEN with LTXBOT_SLACK_APP_TOKEN (Socket Mode) or "
-            "LTXBOT_SLACK_SIGNING_SECRET (HTTP mode), or LTXBOT_SLACK_CLIENT_ID and "
-            "LTXBOT_SLACK_CLIENT_SECRET with the signing secret (OAuth, many workspaces)"
-        )
-
-
 async def serve(
     settings: Settings,
     stop: asyncio.Event,
@@ -260,7 +216,8 @@ async def serve(
     simulated_fal_options: SimulatedFalOptions | None = None,
     on_started: Callable[[Core], Awaitable[object]] | None = None,
 ) -> None:
-    """`ltxbot run`: resume unfinished jobs, serve every configured platform until `stop`.
+    """`ltxbot run`: resume the unfinished jobs no other live replica drives, serve every
+    configured platform until `stop`, and take over the jobs of replicas that died.
 
     The keywords are for tests: a faster runner and simulated fal, and `on_started(core)`
     awaited once every adapter is started."""
@@ -288,10 +245,8 @@ async def serve(
             log.info("%s adapter started", adapter.platform.value)
         if on_started is not None:
             await on_started(core)
-        sweeps = sweep_forever(core.supervisor.sweep, core.services.retention.sweep)
-        sweeper = asyncio.create_task(sweeps, name="ltxbot-sweep")
-        try:
+        takeover = partial(core.supervisor.take_over, core.posters)
+        async with periodic_work(
+            core.supervisor.sweep, core.services.retention.sweep, takeover, settings
+        ):
             await stop.wait()
-        finally:
-            sweeper.cancel()
-            await asyncio.gather(sweeper, return_exceptions=True)

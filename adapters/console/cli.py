@@ -137,7 +137,8 @@ async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> 
 
 
 async def _serve(settings: Settings) -> int:
-    from adapters.app.core import require_a_platform, serve
+    from adapters.app.core import serve
+    from adapters.app.platforms import require_a_platform
     from adapters.app.process import limit_malloc_arenas
 
     require_a_platform(settings)

@@ -54,7 +54,8 @@ class LtxClient(discord.AutoShardedClient):
 
 
 class DiscordAdapter:
-    """Built by `adapters.app.core.configured_adapters`; `.poster` goes into the core's posters."""
+    """Built by `adapters.app.platforms.configured_adapters`; `.poster` goes into the core's
+    posters."""
 
     platform = Platform.DISCORD
 

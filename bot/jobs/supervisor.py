@@ -4,7 +4,9 @@ One task per job (`_drive`): submit once (`bot.jobs.submit`), follow the queue o
 fal's webhook (`bot.jobs.follow`), then hand the result to `bot.jobs.lifecycle.Lifecycle` (download,
 probe, capture, post). Every step reads and writes the stored job under its optimistic lock, so
 a restart resumes from what was stored, and a cancel or a webhook that arrives from anywhere is
-seen by the task that owns the job.
+seen by the task that owns the job. A job is driven only under this replica's lease on it
+(`bot.jobs.ownership`): claimed before its task starts, released when the task ends, and its
+task cancelled when the lease is lost, so no two replicas ever drive one job.
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import GenerationFailed, LostJob
 from bot.events import Cancelled, StopAsked
+from bot.jobs.cancelling import request_cancel
 from bot.jobs.follow import FollowPolicy, follow
-from bot.jobs.lifecycle import Lifecycle, charge_of
+from bot.jobs.hold_sweep import close_dangling_holds
+from bot.jobs.lifecycle import Lifecycle
+from bot.jobs.ownership import Ownership
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
 from bot.model import Payload, Platform
 from bot.money import Money
+from bot.ports import JobLeases
 
 log = logging.getLogger(__name__)
 __all__ = ["CRASHED_MID_SUBMIT", "Supervisor", "apology"]
+LAPSED_PER_PASS = 1000  # jobs looked at per takeover pass; the next pass takes the rest
 
 
 def apology(job_id: str) -> str:
@@ -38,6 +46,9 @@ class Supervisor:
         self,
         lifecycle: Lifecycle,
         *,
+        leases: JobLeases,
+        owner: str,
+        lease_seconds: float = 30.0,
         webhook_url: str | None = None,
         poll_interval: float = 2.0,
         webhook_fallback_seconds: float = 300.0,
@@ -50,6 +61,9 @@ class Supervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
+        self.ownership = Ownership(
+            leases, owner=owner, seconds=lease_seconds, on_lost=self._lost, driving=self._tasks.keys
+        )
 
     @property
     def driving(self) -> int:
@@ -60,22 +74,69 @@ class Supervisor:
 
     async def start(self, job: Job) -> None:
         """Drive a freshly held job in the background (the task is kept until it ends)."""
-        self._spawn(job.id, self._drive(job.id))
+        await self._claim_and_drive(job.id)
 
     async def resume(self, platforms: Iterable[Platform] | None = None) -> list[str]:
-        """After a restart: follow every job at fal, submit held ones, deliver finished ones.
+        """At start: follow every job at fal, submit held ones, deliver finished ones, of the
+        jobs no other live replica holds a lease on (those stay with their driver).
 
         `platforms` limits it to jobs whose messages this process can post (the CLI resumes
         only console jobs); returns the ids of the jobs resumed.
         """
-        wanted = set(platforms) if platforms is not None else set(Platform)
-        pending = await self.jobs.in_states([*ACTIVE, JobState.SUCCEEDED])
-        resumed = [job.id for job in pending if job.origin.platform in wanted]
-        for job_id in resumed:
-            self._spawn(job_id, self._drive(job_id))
+        resumed = await self._take(platforms, undelivered=True, owner=self.ownership.owner)
         if resumed:
             log.info("resumed %d unfinished jobs", len(resumed))
         return resumed
+
+    async def take_over(self, platforms: Iterable[Platform] | None = None) -> list[str]:
+        """The jobs whose driver stopped renewing its lease (it died) or handed them back:
+        claimed and resumed where their stored state says; returns their ids."""
+        # A job held a moment ago is about to be claimed by the replica that held it.
+        settled = self.clock() - timedelta(seconds=self.ownership.seconds)
+        taken = await self._take(platforms, undelivered=False, unclaimed_before=settled)
+        if taken:
+            log.warning("took over %d jobs whose lease had run out", len(taken))
+        return taken
+
+    async def driven_elsewhere(self, platforms: Iterable[Platform]) -> dict[str, float]:
+        """Unfinished jobs another live process drives: the seconds left on each lease."""
+        return await self.ownership.leases.driven_elsewhere(
+            owner=self.ownership.owner, platforms=set(platforms)
+        )
+
+    async def _take(
+        self,
+        platforms: Iterable[Platform] | None,
+        *,
+        undelivered: bool,
+        unclaimed_before: datetime | None = None,
+        owner: str | None = None,
+    ) -> list[str]:
+        wanted = set(platforms) if platforms is not None else set(Platform)
+        lapsed = await self.ownership.leases.lapsed(
+            platforms=wanted,
+            limit=LAPSED_PER_PASS,
+            undelivered=undelivered,
+            unclaimed_before=unclaimed_before,
+            owner=owner,
+        )
+        won = await self.ownership.claim_many([j for j in lapsed if j not in self._tasks])
+        for job_id in won:
+            self._spawn(job_id, self._drive(job_id))
+        return [job_id for job_id in lapsed if job_id in self._tasks]  # won, or driven already
+
+    async def _claim_and_drive(self, job_id: str) -> bool:
+        """Drive the job here if this replica gets (or has) its lease; False if another has."""
+        if job_id in self._tasks:
+            return True
+        if not await self.ownership.claim(job_id):
+            return False
+        self._spawn(job_id, self._drive(job_id))
+        return True
+
+    def _lost(self, job_id: str) -> None:
+        if (task := self._tasks.get(job_id)) is not None:
+            task.cancel()  # another replica drives it now (or may soon): never two drivers
 
     async def wait(self, *job_ids: str) -> None:
         """Until this process's tasks for these jobs (default: all) have ended."""
@@ -86,12 +147,15 @@ class Supervisor:
         )
         await asyncio.gather(*(asyncio.shield(task) for task in tasks), return_exceptions=True)
 
-    async def close(self) -> None:
-        """Stop following (jobs stay stored and resume at the next start)."""
+    async def close(self, *, hand_back: bool = True) -> None:
+        """Stop following (jobs stay stored and resume at the next start, here or on another
+        replica); with `hand_back` their leases end now, so another replica takes over at once."""
+        self.ownership.stop_claiming()  # no job starts here while the others stop
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.ownership.close(hand_back=hand_back)
 
     # Any, Any: the yield and send types asyncio's create_task leaves open.
     def _spawn(self, job_id: str, work: Coroutine[Any, Any, None]) -> None:
@@ -114,11 +178,11 @@ class Supervisor:
         job = await self.jobs.get(job_id)
         if job is None:
             log.error("job %s: not in the store; nothing to drive", job_id)
-            return
+            return await self.ownership.release(job_id)
         try:
             job = await self._to_the_end(job)
         except asyncio.CancelledError:
-            raise
+            raise  # closing or lost its lease: the lease is not ours to release
         except GenerationFailed as failure:
             await self._ended_badly(job, failure.reason)
         except LostJob:
@@ -126,6 +190,7 @@ class Supervisor:
         except Exception:
             log.exception("job %s: unexpected error", job_id)
             await self._fail(job, apology(job_id))
+        await self.ownership.release(job_id)
 
     async def _to_the_end(self, job: Job) -> Job:
         """From the job as just read (`_drive`) to its end; each step passes on what it stored."""
@@ -179,52 +244,13 @@ class Supervisor:
         (`Cancelled`). While fal renders it, fal only accepts a request to stop (`StopAsked`):
         the hold stays, a video that comes anyway is charged and delivered, a stop is released.
         """
-        job = await self.jobs.get(job_id)
-        if job is None or job.state not in ACTIVE:
-            return None
-        if job.cancel_requested_at is not None:
-            return StopAsked(Money(job.quoted_nanos))  # asked already: still held
-        asked = self.clock()
-        if job.fal_request_id:
-            # Stored before fal hears of it: whoever follows the job (maybe another process)
-            # and sees fal's "cancelled" first then ends it cancelled, not failed.
-            job = await self.lifecycle.update(
-                job,
-                lambda j: (
-                    j.with_changes(asked, cancel_requested_at=asked)
-                    if j.state in ACTIVE and j.cancel_requested_at is None
-                    else None
-                ),
-            )
-            if job.state not in ACTIVE:
-                return None
-        # True only while the request is still queued at fal (see FalGateway.cancel).
-        stopped = await self.gateway.cancel(job.fal_request_id) if job.fal_request_id else True
-        now = self.clock()
-        outcome: Cancelled | StopAsked | None = None
-
-        def cancelled(j: Job) -> Job | None:
-            nonlocal outcome
-            if j.state not in ACTIVE:
-                outcome = None
-                return None
-            if stopped or j.fal_request_id is None:
-                outcome = Cancelled(Money(j.quoted_nanos))
-                return j.advance(JobState.CANCELLED, now)
-            outcome = StopAsked(Money(j.quoted_nanos))
-            return j.with_changes(now, cancel_requested_at=now)
-
-        job = await self.lifecycle.update(job, cancelled)
-        if outcome is None:  # it ended first: maybe by this cancel, seen by its follower
-            mine = job.state is JobState.CANCELLED and job.cancel_requested_at == asked
-            return Cancelled(Money(job.quoted_nanos)) if mine else None
-        if isinstance(outcome, Cancelled):  # a submit under way cancels at fal once it has the id
-            job = await self.lifecycle.settle_cancelled(job)  # released before anyone is told
-        await self.lifecycle.publish(job, outcome)
+        job, outcome = await request_cancel(self.lifecycle, job_id)
+        if job is None or outcome is None:
+            return outcome
         if job_id in self._wake:
             self._wake[job_id].set()
         elif isinstance(outcome, StopAsked):  # nobody here follows it: follow it to its end
-            self._spawn(job.id, self._drive(job.id))
+            await self._claim_and_drive(job.id)  # unless another replica does
         return outcome
 
     # --- webhooks and the sweep ----------------------------------------------------------
@@ -253,33 +279,18 @@ class Supervisor:
             self._completed.add(job.id)
             self._wake[job.id].set()
         elif job.state in (*AT_FAL, JobState.SUCCEEDED):
-            self._spawn(job.id, self._drive(job.id))
-            self._completed.add(job.id)
+            if await self._claim_and_drive(job.id):
+                self._completed.add(job.id)
+            else:  # its owner learns at its next look (no cross-replica wake-up yet)
+                log.info("job %s: webhook for a job another replica drives", job.id)
 
     async def sweep(self) -> int:
         """Close holds whose job has ended without closing them (a crash between two writes),
-        and try again the deliveries that nobody drives (a platform that was down)."""
-        closed = 0
-        for job_id in await self.ledger.open_holds():
-            if job_id in self._tasks:
-                continue
-            job = await self.jobs.get(job_id)
-            now = self.clock()
-            if (
-                job is None
-                or job.state in {JobState.FAILED, JobState.REJECTED}
-                or (job.state is JobState.CANCELLED and job.finished_at is not None)
-            ):
-                closed += await self.ledger.release(job_id=job_id, at=now, note="sweep")
-            elif job.state is JobState.DELIVERED:  # posted, then stopped before the capture
-                if job.simulated:
-                    closed += await self.ledger.release(job_id=job_id, at=now, note="simulated")
-                else:
-                    amount = Money(charge_of(job))
-                    closed += await self.ledger.capture(job_id=job_id, amount=amount, at=now)
-        if closed:
-            log.warning("sweep closed %d dangling holds", closed)
+        forget the leases of ended jobs, and try again the deliveries that nobody drives (a
+        platform that was down)."""
+        closed = await close_dangling_holds(self.lifecycle, self._tasks)
+        await self.ownership.leases.forget_ended()
         for job in await self.jobs.in_states([JobState.SUCCEEDED]):
             if job.id not in self._tasks and job.origin.platform in self.lifecycle.posters:
-                self._spawn(job.id, self._drive(job.id))
+                await self._claim_and_drive(job.id)
         return closed

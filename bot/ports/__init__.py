@@ -2,11 +2,12 @@
 
 One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs`
 (JobStore), `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore),
-`fal` (Gateway), `billing` (FalBilling: fal's records of its bill), `chat` (Poster),
-`observer` (JobObserver: who watches job transitions and money, the metrics) and `clock`
-(Clock). Storage implements the stores, `bot.fal.gateway` the Gateway, `bot.fal.billing_api`
-FalBilling, each adapter its Poster. They import only the job record, the
-events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
+`leases` (JobLeases: which replica drives which job), `fal` (Gateway), `billing` (FalBilling:
+fal's records of its bill), `chat` (Poster), `observer` (JobObserver: who watches job
+transitions and money, the metrics) and `clock` (Clock). Storage implements the stores,
+`bot.fal.gateway` the Gateway, `bot.fal.billing_api` FalBilling, each adapter its Poster. They
+import only the job record, the events, the model and money: no rule of `bot.budget` or
+`bot.jobs` lives here.
 """
 
 from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
@@ -16,6 +17,7 @@ from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
 from bot.ports.jobs import JobStore
 from bot.ports.keyvalue import KeyValueStore
+from bot.ports.leases import JobLeases
 from bot.ports.ledger import (
     Entry,
     EntryKind,
@@ -57,6 +59,7 @@ __all__ = [
     "FalStatus",
     "Gateway",
     "HoldOutcome",
+    "JobLeases",
     "JobObserver",
     "JobStore",
     "KeyValueStore",

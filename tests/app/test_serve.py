@@ -113,6 +113,16 @@ async def discord_answer(discord: FakeDiscord, sub: str, **options: Any) -> str:
     return edits[-1].body["content"]
 
 
+async def discord_generate(discord: FakeDiscord, data: bytes) -> None:
+    """Push `/ltx generate` with `data` as the sheet over the gateway socket."""
+    sheet = o.attachment(o.snowflake(), "chef.png", len(data),
+                         discord.host("chef.png", data, "image/png"), "image/png")  # fmt: skip
+    payload = discord.interaction(ix.APPLICATION_COMMAND, CHANNEL, ALICE,
+                                  ix.slash_data("ltx", "generate", SMALL,
+                                                attachments={"sheet": sheet}))  # fmt: skip
+    await discord.gateway.dispatch("INTERACTION_CREATE", payload)
+
+
 async def test_serve_answers_discord_and_slack_and_keeps_one_ledger(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -127,12 +137,7 @@ async def test_serve_answers_discord_and_slack_and_keeps_one_ledger(
 
         # One video from each.
         data = png()
-        sheet = o.attachment(o.snowflake(), "chef.png", len(data),
-                             discord.host("chef.png", data, "image/png"), "image/png")  # fmt: skip
-        payload = discord.interaction(ix.APPLICATION_COMMAND, CHANNEL, ALICE,
-                                      ix.slash_data("ltx", "generate", SMALL,
-                                                    attachments={"sheet": sheet}))  # fmt: skip
-        await discord.gateway.dispatch("INTERACTION_CREATE", payload)
+        await discord_generate(discord, data)
         await slack.send_envelope("interactive", slack_form(slack.add_file("chef.png", data)))
 
         await discord.wait_for(lambda: [c for c in discord.calls if c.files and c.status == 200],
@@ -162,3 +167,27 @@ async def test_serve_answers_discord_and_slack_and_keeps_one_ledger(
     [complete] = slack.calls_to("files.completeUploadExternal")
     assert slack.files[complete.params["files"][0]["id"]].data[4:8] == b"ftyp"  # and in Slack
     assert [r.getMessage() for r in caplog.records] == []  # and no error on the way
+
+
+async def test_stopping_serve_hands_the_job_leases_back_at_once(tmp_path: Path) -> None:
+    """`stop` is what SIGTERM sets (adapters/console/cli.py): a job mid-render is left at fal
+    with its lease ended, so another replica takes it over at its next look."""
+    async with serving(tmp_path) as (core, discord, _slack):
+        assert core.simulated_fal is not None
+        core.simulated_fal.pause()  # the job stays in fal's queue while serve stops
+        await discord_generate(discord, png())
+        await core.simulated_fal.submissions.wait_for(1, timeout=30)
+        [job] = await core.storage.jobs.for_user(
+            platform=Platform.DISCORD, scope=GUILD, user_id=ALICE["user"]["id"])  # fmt: skip
+        assert list(await core.storage.leases.driven_elsewhere(
+            owner="another-replica", platforms=[Platform.DISCORD])) == [job.id]  # fmt: skip
+    storage = await open_storage(core.settings.database)
+    try:
+        assert await storage.leases.driven_elsewhere(
+            owner="another-replica", platforms=[Platform.DISCORD]) == {}  # fmt: skip
+        assert await storage.leases.lapsed(platforms=[Platform.DISCORD], limit=10) == [job.id]
+        assert await storage.leases.claim(job_id=job.id, owner="another-replica", seconds=30)
+        stored = await storage.jobs.get(job.id)
+        assert stored is not None and stored.state is not JobState.FAILED  # left, not failed
+    finally:
+        await storage.close()

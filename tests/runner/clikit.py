@@ -23,6 +23,8 @@ def bot_env(data_dir: Path, fal: SimulatedFal, bundle: Path) -> dict[str, str]:
         "LTXBOT_FAL_REST_URL": fal.rest_url,
         "LTXBOT_FAL_CDN_URL": fal.cdn_url,
         "SSL_CERT_FILE": str(bundle),
+        # A killed bot's job leases run out this fast, so `ltxbot resume` waits 3 s, not 31.
+        "LTXBOT_JOB_LEASE_SECONDS": "2",
     }
 
 
