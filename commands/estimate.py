@@ -9,6 +9,7 @@ from bot.pricing import Quote
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.context import Services
+from commands.creative import as_draft, split_choices
 from commands.data import quote_data, usd
 from commands.generate import price
 from commands.render import price_line
@@ -18,9 +19,9 @@ ESTIMATE_PROMPT = "estimate"  # a prompt is required by the model, not by a pric
 
 def estimate_quote(invocation: Invocation, services: Services, presets: Mapping[str, str]) -> Quote:
     """The price of the request, with the channel's presets for options the user did not set."""
-    options = {"prompt": ESTIMATE_PROMPT, **invocation.options}
-    options.pop("sheet", None)
-    return price(parse_request(with_defaults(options, presets)), services)
+    options, choices = split_choices({"prompt": ESTIMATE_PROMPT, **invocation.options})
+    request = parse_request(with_defaults(options, presets))
+    return price(as_draft(request, options) if choices.draft else request, services)
 
 
 async def estimate(invocation: Invocation, services: Services) -> Reply:
