@@ -131,7 +131,9 @@ def job_buttons(job: Job, reroll_price: Money | None = None) -> tuple[Button, ..
     price = reroll_price if reroll_price is not None else Money(job.quoted_nanos)
     reroll = Button(ButtonAction.REROLL, job.id, f"Reroll ({price})")
     details = Button(ButtonAction.DETAILS, job.id, "Details")
-    if job.draft and job.final_nanos is not None and job.state is JobState.DELIVERED:
+    # Offered with the draft's video (the result is posted before the job is DELIVERED).
+    made = job.state in {JobState.SUCCEEDED, JobState.DELIVERED} and job.result is not None
+    if job.draft and job.final_nanos is not None and made:
         final = Button(ButtonAction.FINAL, job.id, f"Final ({Money(job.final_nanos)})")
         return (final, reroll, details)
     return (reroll, details)
