@@ -132,7 +132,9 @@ async def test_a_draft_and_its_final_on_the_simulated_fal(tmp_path: Path) -> Non
                 assert draft is not None and draft.origin.result_message_id is not None
                 result = fake.messages[draft.origin.result_message_id]
                 button = f"ltx:final:{draft_id}"
-                final = fake.interaction(ix.MESSAGE_COMPONENT, CHANNEL, ALICE,
+                thread = draft.origin.status_message_id  # the result is in the draft's thread
+                assert thread is not None and thread in fake.channels
+                final = fake.interaction(ix.MESSAGE_COMPONENT, thread, ALICE,
                                          ix.button_data(button), message=result)  # fmt: skip
                 adapter.client._connection.parse_interaction_create(final)  # type: ignore[arg-type]
                 submitted = await core.simulated_fal.submissions.wait_for(2, timeout=30)
@@ -143,6 +145,8 @@ async def test_a_draft_and_its_final_on_the_simulated_fal(tmp_path: Path) -> Non
                 )
                 await core.supervisor.wait(final_id)
                 made = await core.storage.jobs.get(final_id)
+                posted_in_thread = fake.messages_to(thread)
+                fake_messages = dict(fake.messages)
             finally:
                 await adapter.close()
     assert (sent.arguments["resolution"], sent.arguments["num_frames"]) == (
@@ -157,3 +161,6 @@ async def test_a_draft_and_its_final_on_the_simulated_fal(tmp_path: Path) -> Non
     assert made is not None and made.state is JobState.DELIVERED
     assert made.result is not None and made.result.rendered is not None
     assert (made.result.rendered.width, made.result.rendered.height) == (1536, 896)
+    assert made.origin.thread_id == thread  # the final's status and video: the draft's thread
+    assert any(c.files for c in posted_in_thread)  # the final's MP4, uploaded there
+    assert fake_messages[made.origin.result_message_id]["channel_id"] == thread
