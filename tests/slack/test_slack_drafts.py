@@ -9,28 +9,23 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from slackkit import (
     BOT_TOKEN,
-    SECRET,
     TEAM,
-    Driver,
     SlackKit,
     block_actions,
+    on_simulated_fal,
     png_bytes,
     view_submission,
 )
 from test_slack_submit import form, values
 
-from adapters.app.core import build_core
-from adapters.slack import SlackAdapter
 from adapters.slack.modal import generate_modal
 from bot.jobs.record import JobState, Result
 from bot.model import Platform
 from bot.money import Money
 from bot.ports.policy import Cap, CapKind
 from bot.request import ImageSize
-from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlackAPI
 
 TICKED = {"type": "checkboxes", "selected_options": [{"text": {"type": "plain_text",
@@ -104,53 +99,38 @@ async def test_an_over_budget_final_is_refused_with_nothing_held(kit: SlackKit) 
 async def test_a_draft_and_its_final_in_its_thread_on_the_simulated_fal(tmp_path: Path) -> None:
     async with FakeSlackAPI(bot_token=BOT_TOKEN) as slack:
         slack.add_user("U1", name="Alice")
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, data_dir=tmp_path, backend="simulated", slack_bot_token=BOT_TOKEN,
-            slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
-        )  # fmt: skip
-        fast = {"generation_seconds": 0.05, "queue_seconds": 0.01}
-        async with (
-            build_core(settings, poll_interval=0.05, simulated_fal_options=fast) as core,
-            aiohttp.ClientSession() as session,
-        ):
+        async with on_simulated_fal(tmp_path, slack, generation_seconds=0.05) as (core, driver):
             assert core.simulated_fal is not None
-            adapter = SlackAdapter(settings, core.commands, host="127.0.0.1")
-            core.posters[Platform.SLACK] = adapter.poster
-            await adapter.start()
-            try:
-                driver = Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)
-                file = slack.add_file("chef.png", png_bytes(384, 224))
-                frames = {"type": "number_input", "value": "9"}
-                state = values(file, "the chef tosses the pasta", num_frames=frames, draft=TICKED)
-                status, _ = await driver.interactive(view_submission(form(), state))
-                assert status == 200
-                (sent,) = await core.simulated_fal.submissions.wait_for(1, timeout=30)
-                [draft] = await core.storage.jobs.for_user(platform=Platform.SLACK, scope=TEAM,
-                                                           user_id="U1")  # fmt: skip
-                await asyncio.wait_for(core.supervisor.wait(draft.id), 20)
-                await slack.wait_for(lambda: slack.calls_to("files.completeUploadExternal"), 20)
-                draft = await core.storage.jobs.get(draft.id)
-                assert draft is not None and draft.origin.status_message_id is not None
-                status_ts = draft.origin.status_message_id
-                buttons: list[dict[str, Any]] = slack.messages[("C1", status_ts)]["blocks"][-1][
-                    "elements"
-                ]
-                press = block_actions(final_button(draft.id), message_ts=status_ts,
-                                      response_url=f"{slack.base_url}/response/f")  # fmt: skip
-                await driver.interactive(press)
-                submitted = await core.simulated_fal.submissions.wait_for(2, timeout=30)
-                (final,) = [
-                    job
-                    for job in await core.storage.jobs.in_states(list(JobState))
-                    if job.final_of == draft.id
-                ]
-                await asyncio.wait_for(core.supervisor.wait(final.id), 30)
-                await slack.wait_for(
-                    lambda: len(slack.calls_to("files.completeUploadExternal")) == 2, 20
-                )
-                final = await core.storage.jobs.get(final.id)
-            finally:
-                await adapter.close()
+            file = slack.add_file("chef.png", png_bytes(384, 224))
+            frames = {"type": "number_input", "value": "9"}
+            state = values(file, "the chef tosses the pasta", num_frames=frames, draft=TICKED)
+            status, _ = await driver.interactive(view_submission(form(), state))
+            assert status == 200
+            (sent,) = await core.simulated_fal.submissions.wait_for(1, timeout=30)
+            [draft] = await core.storage.jobs.for_user(platform=Platform.SLACK, scope=TEAM,
+                                                       user_id="U1")  # fmt: skip
+            await asyncio.wait_for(core.supervisor.wait(draft.id), 20)
+            await slack.wait_for(lambda: slack.calls_to("files.completeUploadExternal"), 20)
+            draft = await core.storage.jobs.get(draft.id)
+            assert draft is not None and draft.origin.status_message_id is not None
+            status_ts = draft.origin.status_message_id
+            buttons: list[dict[str, Any]] = slack.messages[("C1", status_ts)]["blocks"][-1][
+                "elements"
+            ]
+            press = block_actions(final_button(draft.id), message_ts=status_ts,
+                                  response_url=f"{slack.base_url}/response/f")  # fmt: skip
+            await driver.interactive(press)
+            submitted = await core.simulated_fal.submissions.wait_for(2, timeout=30)
+            (final,) = [
+                job
+                for job in await core.storage.jobs.in_states(list(JobState))
+                if job.final_of == draft.id
+            ]
+            await asyncio.wait_for(core.supervisor.wait(final.id), 30)
+            await slack.wait_for(
+                lambda: len(slack.calls_to("files.completeUploadExternal")) == 2, 20
+            )
+            final = await core.storage.jobs.get(final.id)
     assert sent.arguments["resolution"] == {"width": 768, "height": 448}
     assert [b["action_id"] for b in buttons] == [
         "ltx_job_final",
