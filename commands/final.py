@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.errors import InvalidRequest
 from bot.jobs.record import Job
 from bot.model import Actor, Invocation, Place, Reply
-from bot.request import ImageSize
+from bot.request import GenerationRequest, ImageSize
 from bot.request_parsing import parse_request
 from commands.context import Services
 from commands.creative import FINAL_SIZE
@@ -32,6 +32,13 @@ async def make_final(
     draft: Job, actor: Actor, place: Place, services: Services, resolution: object = None
 ) -> Reply:
     """The draft's final: same request, the draft's seed, the final's size."""
+    request = final_request(draft, resolution)
+    return await restart(draft, request, actor, place, services, final_of=draft.id)
+
+
+def final_request(draft: Job, resolution: object, *, seeded: bool = True) -> GenerationRequest:
+    """What a draft's final sends: its request at the final's size, with the seed fal rendered
+    the draft with (`seeded=False`: only for a price, before the draft is done)."""
     if not draft.draft:
         raise InvalidRequest(
             [
@@ -40,16 +47,15 @@ async def make_final(
             ]
         )
     seed = draft.result.seed if draft.result else None
-    if seed is None:
+    if seed is None and seeded:
         raise InvalidRequest(
             [
                 f"Draft `{draft.id}` has no video yet ({draft.state.value}): its final uses the "
                 "seed fal rendered the draft with, known once the draft is done."
             ]
         )
-    size = final_size(draft, resolution)
-    request = draft.request.model_copy(update={"seed": seed}).with_size(size)
-    return await restart(draft, request, actor, place, services, final_of=draft.id)
+    request = draft.request.model_copy(update={"seed": seed}) if seed is not None else draft.request
+    return request.with_size(final_size(draft, resolution))
 
 
 def final_size(draft: Job, resolution: object) -> ImageSize:

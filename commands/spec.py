@@ -75,7 +75,15 @@ GENERATE = CommandSpec(
     "Make a video from a reference sheet and a prompt",
     (SHEET, PROMPT, *REQUEST_OPTIONS, DRAFT, RAW_PROMPT),
 )
-ESTIMATE = CommandSpec("estimate", "Price a video before making it", (*REQUEST_OPTIONS, DRAFT))
+ESTIMATE = CommandSpec(
+    "estimate",
+    "Price a video before making it",
+    (
+        *REQUEST_OPTIONS,
+        DRAFT,
+        Opt("final", K.TEXT, "A draft's job id: the price of its final (at resolution, if given)"),
+    ),
+)
 BUDGET = CommandSpec("budget", "What you have spent, have in flight, and have left")
 HISTORY = CommandSpec("history", "Your recent videos")
 SHOW = CommandSpec("show", "Details of one job", (JOB,))

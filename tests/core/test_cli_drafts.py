@@ -42,6 +42,9 @@ async def test_a_draft_then_its_final_with_the_same_seed(
     }
     assert (draft["quoted_usd"], draft["final_usd"]) == ("0.00963", "0.0312975")
     assert draft["rendered"]["width"] == 768 and draft["seed"] is not None
+    code, out, err = await ltxbot(env, tmp_path, "--json", "estimate", "--final", draft["job_id"])
+    assert code == 0, err
+    assert json.loads(out)["cost_usd"] == draft["final_usd"] == "0.0312975"
     code, out, err = await ltxbot(env, tmp_path, "--json", "final", draft["job_id"])
     assert code == 0, err
     final = json.loads(out)

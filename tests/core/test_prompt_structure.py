@@ -80,6 +80,17 @@ async def test_estimate_prices_a_draft(kit) -> None:
     assert (reply.data["width"], reply.data["height"]) == (768, 448)
 
 
+async def test_estimate_prices_a_drafts_final(kit) -> None:
+    reply = await kit.invoke("generate", attachment=png_attachment(), prompt="x", draft=True)
+    final = await kit.invoke("estimate", final=reply.job_id)  # before the draft is done, too
+    assert final.data is not None and final.data["cost_usd"] == "0.4020525"
+    sized = await kit.invoke("estimate", final=reply.job_id, resolution="1280x720")
+    assert sized.data is not None and sized.data["cost_usd"] == "0.26964"
+    plain = await kit.invoke("generate", attachment=png_attachment(), prompt="x")
+    refused = await kit.invoke("estimate", final=plain.job_id)
+    assert refused.refused and "is not a draft" in refused.text
+
+
 async def draft_done(kit, **result: object):
     reply = await kit.invoke("generate", attachment=png_attachment(), prompt="x", draft=True)
     held = await kit.services.jobs.get(reply.job_id)
