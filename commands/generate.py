@@ -1,4 +1,6 @@
-"""generate and reroll: validate, price, hold, start. Bad input is refused before any hold.
+"""generate and reroll (and the start of a final): validate, price, hold, start. Bad input is
+refused before any hold. A draft renders at the draft size and records its final's price; the
+prompt sent is built by `commands.creative` (a composed sheet's sentence first).
 
 The reply waits for the cheap sheet checks only (`bot.media.sheet_files.take_in`: type, size,
 header, pixel bounds, no decode); the price of an `auto` size comes from the header's aspect. The
