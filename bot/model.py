@@ -65,6 +65,9 @@ class Attachment:
     content_type: str | None
     size: int | None
     read: Callable[[int], Awaitable[bytes]]
+    # A sheet composed from labelled pictures: its "Reference sheet: ..." sentence, which
+    # generate puts before the prompt (None: an uploaded sheet, whose panels nobody named).
+    prompt_prefix: str | None = None
 
     @classmethod
     def from_path(cls, path: Path) -> Attachment:
@@ -88,6 +91,7 @@ class Attachment:
 class ButtonAction(StrEnum):
     CANCEL = "cancel"
     REROLL = "reroll"
+    FINAL = "final"  # a draft's: the same request and seed at the full size
     DETAILS = "details"
     CONFIRM = "confirm"
     ABORT = "abort"

@@ -22,6 +22,9 @@ from bot.numbers import real_or_none
 
 DEFAULT_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1536, 896
+# A draft's size: the bucket the model's LoRA was trained at, the cheapest size it renders well
+# (121 frames: 42 MP). Its final renders at the default size unless the user picks another.
+DRAFT_WIDTH, DRAFT_HEIGHT = 768, 448
 MIN_SIDE, MAX_SIDE = 64, 2560
 MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 9, 481, 121
 MIN_FPS, MAX_FPS, DEFAULT_FPS = 1, 60, 24

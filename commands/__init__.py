@@ -23,6 +23,7 @@ from commands.channels import admin_channel, admin_defaults
 from commands.confirm import abort_job, confirm_job
 from commands.context import Services
 from commands.estimate import estimate
+from commands.final import final, make_final
 from commands.generate import generate, reroll
 from commands.jobs import cancel, cancel_job, history, load_job, show
 from commands.precheck import Refusal, refusal_before_hold
@@ -47,6 +48,7 @@ HANDLERS: dict[str, Handler] = {
     "history": history,
     "show": show,
     "cancel": cancel,
+    "final": final,
 }
 assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
 # Apart from HANDLERS, as ADMIN_COMMANDS is apart from COMMANDS (see commands.spec).
@@ -103,9 +105,12 @@ class Commands:
             return await abort_job(job_id, actor, self.services)
         if action in APPROVAL_BUTTONS:
             return await APPROVAL_BUTTONS[action](job_id, actor, place, self.services)
-        job = await load_job(job_id, actor, self.services, acting=action is ButtonAction.REROLL)
+        acting = action in (ButtonAction.REROLL, ButtonAction.FINAL)
+        job = await load_job(job_id, actor, self.services, acting=acting)
         if action is ButtonAction.REROLL:
             return await reroll(job, actor, place, self.services)
+        if action is ButtonAction.FINAL:
+            return await make_final(job, actor, place, self.services)
         return job_details(job)
 
     async def _guard(self, name: str, work: Work) -> Reply:

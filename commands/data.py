@@ -64,6 +64,9 @@ def job_data(job: Job) -> JSONObject:
         "finished_at": when(job.finished_at),
         "cancel_requested_at": when(job.cancel_requested_at),
         "rerolled_from": job.rerolled_from,
+        "draft": job.draft,
+        "final_usd": usd(job.final_nanos),
+        "final_of": job.final_of,
     }
 
 

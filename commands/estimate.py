@@ -9,18 +9,23 @@ from bot.pricing import Quote
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.context import Services
+from commands.creative import as_draft, split_choices
 from commands.data import quote_data, usd
+from commands.final import final_request
 from commands.generate import price
+from commands.jobs import load_job
 from commands.render import price_line
 
 ESTIMATE_PROMPT = "estimate"  # a prompt is required by the model, not by a price
+FINAL = "final"  # estimate's option: a draft's job id, for the price of its final
 
 
 def estimate_quote(invocation: Invocation, services: Services, presets: Mapping[str, str]) -> Quote:
     """The price of the request, with the channel's presets for options the user did not set."""
-    options = {"prompt": ESTIMATE_PROMPT, **invocation.options}
-    options.pop("sheet", None)
-    return price(parse_request(with_defaults(options, presets)), services)
+    given = {k: v for k, v in invocation.options.items() if k != FINAL}
+    options, choices = split_choices({"prompt": ESTIMATE_PROMPT, **given})
+    request = parse_request(with_defaults(options, presets))
+    return price(as_draft(request, options) if choices.draft else request, services)
 
 
 async def estimate(invocation: Invocation, services: Services) -> Reply:
@@ -29,7 +34,13 @@ async def estimate(invocation: Invocation, services: Services) -> Reply:
     context = await services.budgets.admission_context(
         actor.scope_key, invocation.place.channel_id, check=False
     )
-    the_quote = estimate_quote(invocation, services, context.defaults)
+    final_of = invocation.options.get(FINAL)
+    if final_of:  # a draft's final: its request at the final's size, whatever else was given
+        draft = await load_job(str(final_of), actor, services, acting=False)
+        resolution = invocation.options.get("resolution")
+        the_quote = price(final_request(draft, resolution, seeded=False), services)
+    else:
+        the_quote = estimate_quote(invocation, services, context.defaults)
     remaining = await services.budgets.remaining(
         actor.scope_key, actor.user_id, actor.roles, policy=context.policy
     )

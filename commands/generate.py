@@ -1,4 +1,6 @@
-"""generate and reroll: validate, price, hold, start. Bad input is refused before any hold.
+"""generate and reroll (and the start of a final): validate, price, hold, start. Bad input is
+refused before any hold. A draft renders at the draft size and records its final's price; the
+prompt sent is built by `commands.creative` (a composed sheet's sentence first).
 
 The reply waits for the cheap sheet checks only (`bot.media.sheet_files.take_in`: type, size,
 header, pixel bounds, no decode); the price of an `auto` size comes from the header's aspect. The
@@ -22,6 +24,14 @@ from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.confirm import check_delivery, confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
+from commands.creative import (
+    FINAL_SIZE,
+    as_draft,
+    hint_for,
+    split_choices,
+    structured_prompt,
+    with_prompt_notes,
+)
 
 NO_SHEET = (
     "Attach a reference sheet (PNG, JPEG or WebP): clean panels of the characters, props and "
@@ -34,24 +44,33 @@ def price(request: GenerationRequest, services: Services, aspect: float | None =
     return quote(size.width, size.height, request.num_frames, services.settings.price_per_megapixel)
 
 
+def final_price(request: GenerationRequest, services: Services) -> Quote:
+    """What a draft's final costs at the default final size (its Final button says so)."""
+    return price(request.with_size(FINAL_SIZE), services)
+
+
 async def generate(invocation: Invocation, services: Services) -> Reply:
     actor, place = invocation.actor, invocation.place
     # Read once: the channel check, its presets, the thresholds, the hold and its alerts.
     context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
     context.check_channel()
-    options = {k: v for k, v in invocation.options.items() if k != "sheet"}
+    options, choices = split_choices(invocation.options)
     request = parse_request(with_defaults(options, context.defaults))
+    if choices.draft:
+        request = as_draft(request, options)
     check_delivery(place, request)  # before the sheet is fetched or anything recorded
     check_safety_choice(request, context.policy)
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
+    prefix, asked = invocation.attachment.prompt_prefix, request.prompt
+    sent = structured_prompt(asked, prefix, choices)
     job_id = services.new_id()
     sheet_path = services.sheets_dir / f"{job_id}.png"  # written by the job's sanitise
     header = await take_in(
         invocation.attachment, sheet_path, max_bytes=services.settings.max_sheet_bytes
     )
-    request = request.with_size(request.size(header.aspect))
-    return await start_job(
+    request = request.with_size(request.size(header.aspect)).model_copy(update={"prompt": sent})
+    reply = await start_job(
         job_id,
         request,
         sheet_path,
@@ -60,7 +79,10 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         services,
         context.policy,
         origin_message_id=invocation.origin_message_id,
+        draft=choices.draft,
     )
+    hint = hint_for(sent, prefix, choices)
+    return with_prompt_notes(reply, sent, asked, hint)
 
 
 def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None:
@@ -76,14 +98,28 @@ def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None
 
 async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Reply:
     """The same request with a new seed, priced and held again like any other."""
+    request = job.request.model_copy(update={"seed": None})
+    return await restart(job, request, actor, place, services, rerolled_from=job.id)
+
+
+async def restart(
+    job: Job,
+    request: GenerationRequest,
+    actor: Actor,
+    place: Place,
+    services: Services,
+    *,
+    rerolled_from: str | None = None,
+    final_of: str | None = None,
+) -> Reply:
+    """A new job from an ended one's sheet (Reroll, Final): `request` as it will be sent,
+    with the job's own options rather than the channel's presets."""
     if not job.sheet_path or not await asyncio.to_thread(sheet_available, Path(job.sheet_path)):
         raise InvalidSheet(sheet_gone(job))
-    # The job's own options, not the channel's presets.
     context = await services.budgets.admission_context(
         actor.scope_key, place.channel_id, presets=False
     )
     context.check_channel()
-    request = job.request.model_copy(update={"seed": None})
     check_delivery(place, request)
     job_id = services.new_id()
     sheet = services.sheets_dir / f"{job_id}.png"  # its own link: retention removes per job
@@ -97,7 +133,9 @@ async def reroll(job: Job, actor: Actor, place: Place, services: Services) -> Re
         place,
         services,
         context.policy,
-        rerolled_from=job.id,
+        rerolled_from=rerolled_from,
+        final_of=final_of,
+        draft=job.draft and rerolled_from is not None,  # a draft's reroll is a draft too
     )
 
 
@@ -123,7 +161,9 @@ async def start_job(
     policy: ScopePolicy,
     *,
     rerolled_from: str | None = None,
+    final_of: str | None = None,
     origin_message_id: str | None = None,
+    draft: bool = False,
 ) -> Reply:
     """Record the job, then hold its price atomically and hand it to the runner (or, above
     the scope's approval threshold, offer to ask an admin; above its confirmation threshold,
@@ -151,6 +191,9 @@ async def start_job(
         created_at=now,
         updated_at=now,
         rerolled_from=rerolled_from,
+        draft=draft,
+        final_nanos=final_price(request, services).cost.nanos if draft else None,
+        final_of=final_of,
     )
     above = policy.approval_above
     threshold = await services.budgets.confirmation_needed(

@@ -18,6 +18,7 @@ from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.confirm import check_delivery
 from commands.context import Services
+from commands.creative import as_draft, split_choices
 from commands.generate import check_safety_choice, price
 
 
@@ -44,9 +45,11 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
         context.check_channel()
     except UserError as problem:
         return Refusal(Concern.CHANNEL, str(problem))
-    options = {k: v for k, v in invocation.options.items() if k != "sheet"}
+    options, choices = split_choices(invocation.options)
     try:
         request = parse_request(with_defaults(options, context.defaults))
+        if choices.draft:
+            request = as_draft(request, options)
         check_safety_choice(request, context.policy)
     except UserError as problem:
         return Refusal(Concern.OPTIONS, str(problem))

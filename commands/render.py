@@ -123,16 +123,20 @@ def _size(job: Job) -> str:
 
 def job_buttons(job: Job, reroll_price: Money | None = None) -> tuple[Button, ...]:
     """Cancel while the job can still stop (none once a stop is asked); Reroll and Details once
-    it has ended."""
+    it has ended, and a delivered draft's Final (priced at the final's default size)."""
     if job.state in {JobState.HELD, JobState.SUBMITTED, JobState.RUNNING}:
         if job.cancel_requested_at is not None:
             return ()
         return (Button(ButtonAction.CANCEL, job.id, "Cancel", danger=True),)
     price = reroll_price if reroll_price is not None else Money(job.quoted_nanos)
-    return (
-        Button(ButtonAction.REROLL, job.id, f"Reroll ({price})"),
-        Button(ButtonAction.DETAILS, job.id, "Details"),
-    )
+    reroll = Button(ButtonAction.REROLL, job.id, f"Reroll ({price})")
+    details = Button(ButtonAction.DETAILS, job.id, "Details")
+    # Offered with the draft's video (the result is posted before the job is DELIVERED).
+    made = job.state in {JobState.SUCCEEDED, JobState.DELIVERED} and job.result is not None
+    if job.draft and job.final_nanos is not None and made:
+        final = Button(ButtonAction.FINAL, job.id, f"Final ({Money(job.final_nanos)})")
+        return (final, reroll, details)
+    return (reroll, details)
 
 
 def failure_notice(job: Job, event: Failed) -> str:
@@ -163,6 +167,11 @@ def result_reply(job: Job, event: Succeeded) -> Reply:
     if result and result.expanded_prompt and result.expanded_prompt != job.request.prompt:
         fields.append(("Expanded prompt", short(result.expanded_prompt, 900)))
     text = f"🎬 <@{job.origin.user_id}> your video is ready: **{short(job.request.prompt)}**"
+    if job.draft and job.final_nanos is not None:
+        final = Money(job.final_nanos)
+        text += f"\nA draft: Final makes it at full size with the same seed, for {final}."
+    if job.final_of is not None:
+        text += f"\nThe final of draft `{job.final_of}`, with its seed."
     if (differs := rendered_difference(job)) is not None:
         text += f"\n{differs}"
     if job.cancel_requested_at is not None:
@@ -232,6 +241,10 @@ def job_details(job: Job, *, local: bool = False) -> Reply:
     ]
     if request.seed is not None:
         fields.append(("Requested seed", str(request.seed)))
+    if job.draft and job.final_nanos is not None:
+        fields.append(("Draft", f"its final at full size: {Money(job.final_nanos)}"))
+    if job.final_of is not None:
+        fields.append(("Final of", f"draft `{job.final_of}`"))
     if job.cancel_requested_at is not None and not job.is_final:
         fields.append(("Cancel", stop_asked_text(job)))
     if job.captured_nanos is not None:

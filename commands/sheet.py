@@ -91,12 +91,13 @@ def with_prefix(prefix: str, prompt: str) -> str:
 
 
 def as_attachment(sheet: ComposedSheet, file_name: str = "sheet.png") -> Attachment:
-    """The composed PNG as a generate command takes a sheet (read from memory)."""
+    """The composed PNG as a generate command takes a sheet (read from memory), carrying its
+    sentence for the prompt."""
 
     async def read(limit: int) -> bytes:
         return sheet.png[: limit + 1]
 
-    return Attachment(file_name, "image/png", len(sheet.png), read)
+    return Attachment(file_name, "image/png", len(sheet.png), read, sheet.prompt_prefix)
 
 
 def _checked(ask: SheetAsk) -> tuple[list[str | None], list[Kind]]:

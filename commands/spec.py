@@ -56,22 +56,55 @@ def _request_options() -> tuple[OptionSpec, ...]:
 
 
 REQUEST_OPTIONS = _request_options()
+# Beside the request's fields (commands.creative takes them out before it is parsed).
+DRAFT = Opt(
+    "draft",
+    K.BOOLEAN,
+    "A cheap draft at 768x448 first; its Final button makes it at full size, same seed",
+    title="Draft",
+)
+RAW_PROMPT = Opt(
+    "raw_prompt",
+    K.BOOLEAN,
+    'Send the prompt as written, without the "Reference sheet:" structure',
+    title="Raw prompt",
+)
 
 GENERATE = CommandSpec(
     "generate",
     "Make a video from a reference sheet and a prompt",
-    (SHEET, PROMPT, *REQUEST_OPTIONS),
+    (SHEET, PROMPT, *REQUEST_OPTIONS, DRAFT, RAW_PROMPT),
 )
-ESTIMATE = CommandSpec("estimate", "Price a video before making it", REQUEST_OPTIONS)
+ESTIMATE = CommandSpec(
+    "estimate",
+    "Price a video before making it",
+    (
+        *REQUEST_OPTIONS,
+        DRAFT,
+        Opt("final", K.TEXT, "A draft's job id: the price of its final (at resolution, if given)"),
+    ),
+)
 BUDGET = CommandSpec("budget", "What you have spent, have in flight, and have left")
 HISTORY = CommandSpec("history", "Your recent videos")
 SHOW = CommandSpec("show", "Details of one job", (JOB,))
 CANCEL = CommandSpec(
     "cancel", "Cancel an unfinished job (the hold is released once it stops)", (JOB,)
 )
+FINAL = CommandSpec(
+    "final",
+    "Make a draft at full size: its request and seed, priced and held like any video",
+    (
+        Opt("job", K.TEXT, "The draft's job id", required=True),
+        Opt(
+            "resolution",
+            K.TEXT,
+            "The final's size: WIDTHxHEIGHT or a named size (default 1536x896)",
+        ),
+    ),
+)
 
 COMMANDS: dict[str, CommandSpec] = {
-    spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL)
+    spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL, FINAL)
 }
 
 # --- admin commands ---------------------------------------------------------------------------

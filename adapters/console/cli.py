@@ -1,4 +1,4 @@
-"""`ltxbot`: generate, estimate, sheet, budget, history, show, cancel, resume, admin, doctor;
+"""`ltxbot`: generate, final, estimate, sheet, budget, history, show, cancel, resume, admin, doctor;
 `run` serves chat.
 
 The terminal commands go through the console adapter and the same commands, ledger and runner
@@ -106,22 +106,23 @@ async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> 
     require_writable_data_dir(settings.data_dir)
     if args.command == "resume":
         return await resume(settings, output)
-    if args.command == "generate":
+    makes_video = args.command in {"generate", "final"}
+    if makes_video:
         require_writable_out(args.out)
     options = command_options(args)
     attachment = await generate_attachment(args, options, settings, output.say)
     name = admin_command(args) or args.command
     actor, place = console_actor(), console_place()
-    if args.command == "generate":  # stored with the job: `ltxbot resume` saves there too
+    if makes_video:  # stored with the job: `ltxbot resume` saves there too
         place = console_place(out_path=args.out_path)
     invocation = Invocation(name, actor, place, options, attachment)
     # The terminal serves no webhook endpoint: its jobs are followed by stream or polling.
-    fal = args.command in {"generate", "cancel"}
+    fal = args.command in {"generate", "final", "cancel"}
     async with build_core(settings, with_fal=fal, serves_webhooks=False) as core:
         console = ConsoleAdapter(settings, core.commands)
         core.posters[console.platform] = console.poster
         reply = await core.commands.dispatch(invocation)
-        if args.command == "generate":
+        if makes_video:
             reply = await settled(core.commands, reply, args.yes, actor, place, output)
             if reply.refused or reply.job_id is None:
                 return output.reply(reply) or EXIT_FAILED

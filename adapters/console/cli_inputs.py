@@ -16,7 +16,7 @@ from bot.errors import ConfigurationError, UserError
 
 STDIN = "-"
 # Commands that reach fal or a chat platform over TLS: a missing CA file stops them.
-NETWORK = {"generate", "cancel", "resume", "run", "admin"}
+NETWORK = {"generate", "final", "cancel", "resume", "run", "admin"}
 
 
 def prepare(args: argparse.Namespace) -> None:

@@ -93,6 +93,7 @@ def build_parser() -> Parser:
         command(name, COMMANDS[name].description)
     for name in ("show", "cancel"):
         command(name, COMMANDS[name].description).add_argument("job", help="the job's id")
+    _add_final(command("final", COMMANDS["final"].description))
     add_sheet_parser(command("sheet", SHEET_HELP))
     add_admin_parser(sub, add_option, common, _add_out)
     command("resume", "Finish the terminal's jobs that a crash or Ctrl-C interrupted")
@@ -101,6 +102,17 @@ def build_parser() -> Parser:
     fake = sub.add_parser("fake-fal", help="Run the simulated fal server", add_help=False)
     fake.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
+
+
+def _add_final(final: argparse.ArgumentParser) -> None:
+    """`ltxbot final JOB [--resolution WxH] [--out PATH] [--yes]`."""
+    job, resolution = COMMANDS["final"].options
+    final.add_argument("job", help=job.description)
+    final.add_argument("--resolution", metavar="WxH|NAME", help=resolution.description)
+    _add_out(final, "where to save the MP4 (default final.mp4)", default=Path("final.mp4"))
+    final.add_argument(
+        "--yes", action="store_true", help="confirm a price above the confirmation threshold"
+    )
 
 
 def _add_prompt(parser: argparse.ArgumentParser, *, required: bool) -> None:

@@ -22,7 +22,8 @@ from bot.media.sheet_layout import Kind
 from bot.model import Attachment
 from bot.request_parsing import parse_request
 from bot.settings import Settings
-from commands.sheet import SheetAsk, as_attachment, compose, sheet_size, with_prefix
+from commands.creative import split_choices
+from commands.sheet import SheetAsk, as_attachment, compose, sheet_size
 
 KIND_CHOICES = "|".join(kind.value for kind in Kind)
 
@@ -92,8 +93,8 @@ async def generate_attachment(
     say: Callable[[str], None],
 ) -> Attachment | None:
     """The sheet a generate sends: one `--sheet` as it is, or several (or any `--label` or
-    `--kind`) composed at the video's size, with the sheet's sentence put before the prompt
-    in `options`. None without `--sheet` (the command asks for one)."""
+    `--kind`) composed at the video's size, carrying the sheet's sentence that generate puts
+    before the prompt. None without `--sheet` (the command asks for one)."""
     sheets = options.pop("sheet", None)
     if not isinstance(sheets, list) or not sheets:
         return None
@@ -102,13 +103,13 @@ async def generate_attachment(
         if not await asyncio.to_thread(paths[0].is_file):
             raise UserError(f"no such file: {paths[0]}")
         return Attachment.from_path(paths[0])
-    # `auto` follows the sheet, so the sheet takes the default size and the video follows it.
-    size = parse_request({**options, "prompt": "sheet"}).size()
+    # `auto` follows the sheet, so the sheet takes the default size and the video follows it;
+    # a draft's sheet is the final's (the draft renders it smaller).
+    request_options, _ = split_choices(options)
+    size = parse_request({**request_options, "prompt": "sheet"}).size()
     ask = SheetAsk(_attachments(paths), size, args.label or (), args.kind or (), args.captions)
     sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
-    options["prompt"] = with_prefix(sheet.prompt_prefix, str(options.get("prompt", "")))
     say(f"composed a {sheet.width}x{sheet.height} sheet of {len(sheet.panels)} pictures")
-    say(f"prompt sent: {options['prompt']}")
     return as_attachment(sheet)
 
 

@@ -33,12 +33,19 @@ def presser_of(client: discord.Client) -> Presser:
 
 # The action each prompt invites; the rest stay grey (danger ones red).
 _PRIMARY = frozenset(
-    {ButtonAction.REROLL, ButtonAction.CONFIRM, ButtonAction.REQUEST_APPROVAL, ButtonAction.APPROVE}
+    {
+        ButtonAction.REROLL,
+        ButtonAction.FINAL,
+        ButtonAction.CONFIRM,
+        ButtonAction.REQUEST_APPROVAL,
+        ButtonAction.APPROVE,
+    }
 )
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE):
-    """Cancel / Reroll / Details / Confirm / Abort for one job; stateless apart from its id."""
+    """Cancel / Reroll / Final / Details / Confirm / Abort for one job; stateless apart from
+    its id."""
 
     def __init__(self, action: ButtonAction, job_id: str, label: str = "", danger: bool = False):
         style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.secondary

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.model import JSON, JSONObject, Payload
 from bot.request import AUTO, MAX_SIDE, MIN_SIDE, NAMED_SIZES
 from commands.options import OptionKind, OptionSpec, number_text
-from commands.spec import REQUEST_OPTIONS
+from commands.spec import DRAFT, RAW_PROMPT, REQUEST_OPTIONS
 
 OPTION_PREFIX = "opt_"
 SIZE = "resolution"
@@ -19,11 +19,13 @@ CUSTOM_SIZE = "resolution_custom"  # the action id of the WIDTHxHEIGHT field bes
 # Not in the form: sync_mode returns the video inline in fal's answer, which only makes the
 # reply slower and bigger for someone who is shown the video in the channel anyway.
 NOT_IN_FORM = frozenset({"sync_mode"})
-FORM_OPTIONS = tuple(
-    spec for spec in REQUEST_OPTIONS if not spec.restricted and spec.name not in NOT_IN_FORM
+FORM_OPTIONS = (
+    *(spec for spec in REQUEST_OPTIONS if not spec.restricted and spec.name not in NOT_IN_FORM),
+    DRAFT,
+    RAW_PROMPT,
 )
 # Inputs that change the price: editing them asks for a fresh quote (block_actions).
-PRICED = frozenset({"num_frames", "duration", SIZE, CUSTOM_SIZE, "frames_per_second"})
+PRICED = frozenset({"num_frames", "duration", SIZE, CUSTOM_SIZE, "frames_per_second", DRAFT.name})
 
 
 def text(value: str, limit: int = 75) -> JSONObject:

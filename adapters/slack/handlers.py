@@ -209,7 +209,10 @@ async def _press(
         or (body.get("container") or {}).get("channel_id")
         or ""
     )
-    thread = (body.get("message") or {}).get("thread_ts")
+    message = body.get("message") or {}
+    thread = message.get("thread_ts")
+    if button is ButtonAction.FINAL and thread is None:
+        thread = message.get("ts")  # a draft's status message heads its thread: the final too
     actor = await rt.people.actor(
         client, team, str(user.get("id")), str(user.get("name") or user.get("username") or "")
     )

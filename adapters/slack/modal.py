@@ -22,6 +22,7 @@ from adapters.slack.form_fields import text as _text
 from bot.errors import InvalidRequest
 from bot.model import JSON, JSONObject, Payload
 from bot.request_parsing import parse_request
+from commands.creative import as_draft, split_choices
 from commands.spec import DURATION, PROMPT, SHEET
 
 CALLBACK_ID = "ltx_generate"
@@ -185,7 +186,10 @@ def _check(sub: Submission, max_sheet_bytes: int, *, custom_size: bool) -> dict[
     if not sub.channel_id:
         errors[CHANNEL_BLOCK] = "Choose a channel to post the video in."
     try:
-        parse_request(sub.options)
+        options, choices = split_choices(sub.options)
+        request = parse_request(options)
+        if choices.draft:
+            as_draft(request, options)
     except InvalidRequest as problem:
         for sentence in problem.problems:
             for block, said in form_errors(sentence, custom_size=custom_size).items():

@@ -27,6 +27,7 @@ from bot.request import AUTO
 from bot.request_parsing import parse_request
 from bot.settings import Settings
 from commands import Commands
+from commands.creative import as_draft, split_choices
 from commands.generate import price
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,11 @@ class Runtime:
 
     def price(self, options: dict[str, object]) -> str | None:
         """The quote for the form's options as they stand; None while they are not valid."""
-        values = {k: v for k, v in options.items() if k != "prompt"}
+        values, choices = split_choices({k: v for k, v in options.items() if k != "prompt"})
         try:
             request = parse_request({"prompt": "price", **values})
+            if choices.draft:
+                request = as_draft(request, values)
         except InvalidRequest:
             return None
         cost = price(request, self.commands.services).cost

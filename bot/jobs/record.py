@@ -138,6 +138,11 @@ class Job(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     rerolled_from: str | None = None
+    # A draft renders at the draft size; `final_nanos` is the price of its final at the default
+    # size (its Final button's label). A final names its draft (`final_of`) and reuses its seed.
+    draft: bool = False
+    final_nanos: int | None = None
+    final_of: str | None = None
     purged_at: datetime | None = None  # when retention removed its sheet and video from disk
     # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.

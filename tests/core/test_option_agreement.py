@@ -94,8 +94,9 @@ def offer_of(spec: OptionSpec) -> Offer:
 def test_the_spec_offers_every_field_in_the_models_order() -> None:
     names = [o.name for o in GENERATE.options if o.name in FIELDS]
     assert names == list(FIELDS)
+    # draft and raw_prompt: choices beside the request (commands.creative), offered last
     offered = ["sheet", "prompt", "num_frames", "duration", *list(FIELDS)[2:]]
-    assert [o.name for o in GENERATE.options] == offered
+    assert [o.name for o in GENERATE.options] == [*offered, "draft", "raw_prompt"]
 
 
 @pytest.mark.parametrize("name", list(FIELDS))

@@ -124,7 +124,7 @@ async def test_generate_with_two_sheets_composes_them_and_prefixes_the_prompt(
         "Reference sheet: a chef in a white jacket and a bright studio kitchen. "
         "Generated video: the chef tosses pasta"
     )
-    assert f"prompt sent: {prompt}" in text
+    assert f"Prompt sent: {prompt}" in text
     assert submission.arguments["prompt"] == prompt
     assert sent is not None
     with Image.open(io.BytesIO(sent)) as uploaded:  # the composed sheet, at the video's size

@@ -7,8 +7,10 @@ import asyncio
 import io
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,9 +18,11 @@ import aiohttp
 from PIL import Image
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.app.core import Core, build_core
 from adapters.slack import SlackAdapter
 from bot.events import Cancelled
 from bot.jobs.record import Job
+from bot.model import Platform
 from bot.money import Money
 from bot.settings import Settings
 from commands.context import Services
@@ -214,3 +218,27 @@ class SlackKit:
 
 
 Waiter = Callable[[], Awaitable[None]]
+
+
+@asynccontextmanager
+async def on_simulated_fal(
+    tmp_path: Path, slack: Any, generation_seconds: float = 0.2
+) -> AsyncIterator[tuple[Core, Driver]]:
+    """The whole way: a real core and runner on the simulated fal behind a SlackAdapter in HTTP
+    mode on `slack` (a FakeSlackAPI), and a driver for its endpoint."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, backend="simulated", slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
+    )  # fmt: skip
+    fast = {"generation_seconds": generation_seconds, "queue_seconds": 0.05}
+    async with (
+        build_core(settings, poll_interval=0.05, simulated_fal_options=fast) as core,
+        aiohttp.ClientSession() as session,
+    ):
+        adapter = SlackAdapter(settings, core.commands, host="127.0.0.1")
+        core.posters[Platform.SLACK] = adapter.poster
+        await adapter.start()
+        try:
+            yield core, Driver(f"http://127.0.0.1:{adapter.port}/slack/events", session)
+        finally:
+            await adapter.close()

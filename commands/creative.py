@@ -1,0 +1,105 @@
+"""The creative loop's choices beside the request: a cheap draft first, and the prompt's
+"Reference sheet: ... Generated video: ..." structure (or the prompt sent as written).
+
+`draft` and `raw_prompt` are options of generate (and `draft` of estimate) but no fields of
+the request: `split_choices` takes them out before the request is parsed, so every path that
+prices or checks a request (generate, estimate, the forms' live price and checks) reads them
+the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from bot.errors import InvalidRequest
+from bot.model import Reply
+from bot.request import (
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+    DRAFT_HEIGHT,
+    DRAFT_WIDTH,
+    MAX_PROMPT_CHARS,
+    GenerationRequest,
+    ImageSize,
+)
+from commands.sheet import with_prefix
+
+DRAFT, RAW_PROMPT = "draft", "raw_prompt"
+DRAFT_SIZE = ImageSize(width=DRAFT_WIDTH, height=DRAFT_HEIGHT)
+FINAL_SIZE = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
+STRUCTURED = "reference sheet:"
+HINT = (
+    "Tip: the model keeps a sheet's panels apart best with a prompt in two parts: \"Reference "
+    'sheet: <what each panel shows>. Generated video: <what happens>."'
+)
+_TRUE = {"true", "yes", "on", "1"}
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the user chose beside the request's own fields."""
+
+    draft: bool = False
+    raw_prompt: bool = False
+
+
+def split_choices(options: Mapping[str, object]) -> tuple[dict[str, object], Choices]:
+    """The request's options (the sheet left out too), and the choices beside them."""
+    rest = {k: v for k, v in options.items() if k not in (DRAFT, RAW_PROMPT, "sheet")}
+    return rest, Choices(_flag(options.get(DRAFT)), _flag(options.get(RAW_PROMPT)))
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE
+    return value is True
+
+
+def as_draft(request: GenerationRequest, asked: Mapping[str, object]) -> GenerationRequest:
+    """The request at the draft size. `asked`: the user's own options (a channel's preset
+    size gives way to the draft; a size the user typed is refused, not dropped unsaid)."""
+    if asked.get("resolution") is not None:
+        raise InvalidRequest(
+            [
+                f"resolution = {asked['resolution']} does not go with a draft: a draft renders "
+                f"at {DRAFT_SIZE}, the size the model was trained at. Leave the size out, and "
+                "choose the final's size when you make the final."
+            ]
+        )
+    return request.with_size(DRAFT_SIZE)
+
+
+def structured_prompt(prompt: str, prefix: str | None, choices: Choices) -> str:
+    """The prompt sent to fal: a composed sheet's sentence, then the prompt as "Generated
+    video:", unless the user sends it as written or wrote the structure already. Refused with
+    a sentence when the sentence would take it past the model's limit."""
+    if prefix is None or choices.raw_prompt:
+        return prompt
+    sent = with_prefix(prefix, prompt)
+    if len(sent) > MAX_PROMPT_CHARS:
+        raise InvalidRequest(
+            [
+                f"prompt: with the sheet's sentence ({len(prefix)} characters) the prompt sent "
+                f"would be {len(sent)} characters, over the {MAX_PROMPT_CHARS} the model takes. "
+                "Shorten the prompt or the labels, or send the prompt as written (raw prompt)."
+            ]
+        )
+    return sent
+
+
+def hint_for(prompt: str, prefix: str | None, choices: Choices) -> str | None:
+    """One line on the prompt's structure for an uploaded sheet and a prompt without it; it
+    never blocks anything."""
+    if prefix is not None or choices.raw_prompt or prompt.lower().startswith(STRUCTURED):
+        return None
+    return HINT
+
+
+def with_prompt_notes(reply: Reply, sent: str, asked: str, hint: str | None) -> Reply:
+    """The reply with the prompt sent when it is not the one typed, and the hint line."""
+    if reply.refused:
+        return reply
+    fields = reply.fields + ((("Prompt sent", sent),) if sent != asked else ())
+    text = f"{reply.text}\n{hint}" if hint else reply.text
+    return replace(reply, text=text, fields=fields)
