@@ -13,7 +13,7 @@ from bot.ports.billing import BilledRequest, FalBilling, UnitPrice, UsageTotal
 from bot.ports.chat import Delivery, DeliveryRoute, Poster
 from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
-from bot.ports.jobs import JobStore
+from bot.ports.jobs import ConcurrentChange, Forgetting, Forgotten, JobStore
 from bot.ports.keyvalue import KeyValueStore
 from bot.ports.ledger import (
     Entry,
@@ -46,6 +46,7 @@ __all__ = [
     "CapKind",
     "ChannelAccess",
     "Clock",
+    "ConcurrentChange",
     "Delivery",
     "DeliveryRoute",
     "Entry",
@@ -53,6 +54,8 @@ __all__ = [
     "FalBilling",
     "FalResult",
     "FalStatus",
+    "Forgetting",
+    "Forgotten",
     "Gateway",
     "HoldOutcome",
     "JobStore",
