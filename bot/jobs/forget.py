@@ -112,7 +112,8 @@ class Forget:
         return ForgetPlan(len(jobs), videos, sheets, prompts, running)
 
     async def forget(self, who: Who, *, by: str) -> ForgetDone:
-        """Remove the user's files and prompts and rename them; UserError while a job runs."""
+        """Remove the user's files and prompts and rename them; UserError while a job runs.
+        `by`: the admin, for the audit entry (the pseudonym when they forget themselves)."""
         jobs = await self._all(who)
         refuse_running(who, [j.id for j in jobs if j.state not in FINAL | {RECEIVED}])
         for job in jobs:
@@ -130,7 +131,7 @@ class Forget:
                 team=who.team,
                 user_id=who.user_id,
                 pseudonym=pseudonym,
-                by=by,
+                by=by if by != who.user_id else pseudonym,
                 detail=f"forgot a user: their sheets, videos and prompts; now {pseudonym}",
                 at=at,
                 scrub=partial(scrub, pseudonym=pseudonym, at=at),
@@ -171,8 +172,8 @@ def refuse_running(who: Who, running: Iterable[str]) -> None:
     ids = ", ".join(f"`{job_id}`" for job_id in running)
     if ids:
         raise UserError(
-            f"<@{who.user_id}> has a job running ({ids}); cancel it or wait until it ends, "
-            "then forget them."
+            f"This user has a job running ({ids}); cancel it or wait until it ends, then "
+            "forget them."
         )
 
 
