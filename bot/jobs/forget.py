@@ -16,6 +16,7 @@ in the database leads back to the user; a second run finds nothing left to renam
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,6 +31,7 @@ from bot.jobs.retention import Retention, remove_files
 from bot.model import Platform
 from bot.ports import Clock, ConcurrentChange, Forgetting, JobStore
 
+log = logging.getLogger(__name__)
 FORGOTTEN_PROMPT = "(forgotten)"  # the model requires a prompt: this stands in for it
 ALL_JOBS = 1_000_000  # for_user's limit when every job of the user is wanted
 RETRIES = 3  # a job record that changed under the transaction (rare: a retention mark)
@@ -142,6 +144,11 @@ class Forget:
                 continue
             refuse_running(who, list(outcome.unfinished))
             known = bool(outcome.jobs or outcome.renamed)
+            if known:  # the pseudonym only: the id being forgotten stays out of the logs too
+                log.info(
+                    "forgot a user of %s as %s: %d jobs, %d files, %d other rows",
+                    who.team, pseudonym, len(outcome.jobs), files, outcome.renamed,
+                )  # fmt: skip
             return ForgetDone(
                 pseudonym if known else None, len(outcome.jobs), files, freed, outcome.renamed
             )
