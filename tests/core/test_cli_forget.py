@@ -3,11 +3,13 @@ the simulated fal, then its maker forgotten: files and prompts gone, the amounts
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
+import os
 from pathlib import Path
 
-from test_cli_admin import ltxbot, sheet
+from test_cli_admin import LTXBOT, ltxbot, sheet
 
 from bot.jobs.record import JobState
 from storage import open_storage
@@ -70,3 +72,43 @@ async def test_forget_asks_first_then_removes_files_and_prompts_and_keeps_amount
     assert code == 0 and out.startswith("Nothing to forget"), out + err
     code, out, err = await ltxbot(env, tmp_path, "admin", "audit", "--json")
     assert code == 0 and out.count('"forget"') == 1 and me not in out.replace("actor", ""), out
+
+
+async def _answer(env: dict[str, str], cwd: Path, typed: bytes, *args: str) -> tuple[int, str]:
+    """Run `ltxbot args...` on a terminal (a pty) and type `typed` at its y/N question."""
+    controller, tty = os.openpty()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            LTXBOT, *args, cwd=cwd, env=env, stdin=tty,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        assert process.stdout is not None
+        seen = b""
+        async with asyncio.timeout(60):
+            while b"[y/N] " not in seen:  # the question ends without a newline
+                chunk = await process.stdout.read(1024)
+                assert chunk, seen.decode()
+                seen += chunk
+            os.write(controller, typed)
+            seen += await process.stdout.read()
+            await process.wait()
+    finally:
+        os.close(controller)
+        os.close(tty)
+    assert process.returncode is not None
+    return process.returncode, seen.decode()
+
+
+async def test_on_a_terminal_forget_asks_and_only_yes_does_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    granted = ("admin", "grant", "--who", "bob", "--amount", "5", "--reason", "demo")
+    code, out, err = await ltxbot(env, tmp_path, *granted)
+    assert code == 0, err
+
+    code, text = await _answer(env, tmp_path, b"n\n", "admin", "forget", "bob")
+    assert code == 1 and "Forgetting" in text and "Nothing was changed." in text, text
+    code, text = await _answer(env, tmp_path, b"y\n", "admin", "forget", "bob")
+    assert code == 0 and "Forgot" in text and "forgotten-" in text, text
+    code, out, err = await ltxbot(env, tmp_path, "admin", "usage", "--period", "none", "--json")
+    assert code == 0 and '"bob"' not in out, out
