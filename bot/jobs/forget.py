@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 FORGOTTEN_PROMPT = "(forgotten)"  # the model requires a prompt: this stands in for it
 ALL_JOBS = 1_000_000  # for_user's limit when every job of the user is wanted
 RETRIES = 3  # a job record that changed under the transaction (rare: a retention mark)
+RECEIVED = JobState.RECEIVED  # waiting for a person (price confirmation, approval): nothing held
 Withdraw = Callable[[str], Awaitable[object]]  # an approval request of a rejected job
 
 
@@ -170,9 +171,6 @@ class Forget:
         paths = [p for job in jobs for p in self._retention.files_of(job) if str(p) not in keep]
         cache = self._retention.content_cache
         return await asyncio.to_thread(_remove_with_cached_copies, paths, cache)
-
-
-RECEIVED = JobState.RECEIVED
 
 
 def refuse_running(who: Who, running: Iterable[str]) -> None:
