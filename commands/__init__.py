@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
 from commands.admin import admin_audit, admin_caps, admin_grant, admin_limits
+from commands.admin_forget import admin_forget
 from commands.admin_purge import admin_purge
 from commands.admin_reconcile import admin_reconcile
 from commands.admin_reports import admin_export, admin_usage
@@ -64,6 +65,7 @@ ADMIN_HANDLERS: dict[str, Handler] = {
     "admin defaults": admin_defaults,
     "admin reconcile": admin_reconcile,
     "admin purge": admin_purge,
+    "admin forget": admin_forget,
 }
 assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a handler"
 

@@ -261,6 +261,16 @@ ADMIN_PURGE = CommandSpec(
     ),
 )
 
+ADMIN_FORGET = CommandSpec(
+    "admin forget",
+    "Remove a user's sheets, videos and prompts; amounts stay, under a pseudonym (admins)",
+    (
+        Opt("user", K.TEXT, "The user to forget: a mention or an id", required=True),
+        Opt("yes", K.BOOLEAN, "Do it (without: only say what would be removed)"),
+        Opt("json", K.BOOLEAN, "Answer with one JSON object"),
+    ),
+)
+
 ADMIN_COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
@@ -275,5 +285,6 @@ ADMIN_COMMANDS: dict[str, CommandSpec] = {
         ADMIN_DEFAULTS,
         ADMIN_RECONCILE,
         ADMIN_PURGE,
+        ADMIN_FORGET,
     )
 }

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.jobs.record import FINAL, Job, JobState
 from bot.model import Platform
+from bot.ports import Forgetting, Forgotten
 from storage.engine import single_statement_reads, single_statement_writes
+from storage.forget import forget_user
 from storage.tables import jobs
 
 
@@ -164,6 +166,10 @@ class SqlJobStore:
         async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return {JobState(state): count for state, count in rows}
+
+    async def forget_user(self, forgetting: Forgetting) -> Forgotten:
+        """See `bot.ports.JobStore.forget_user` (`storage.forget`)."""
+        return await forget_user(self._engine, forgetting)
 
     async def _one(self, query: Executable) -> Job | None:
         found = await self._many(query)

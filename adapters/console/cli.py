@@ -19,7 +19,7 @@ import signal
 import sys
 
 from adapters.app import process
-from adapters.console.cli_admin import admin_command, save_file
+from adapters.console.cli_admin import admin_command, save_file, settle_forget
 from adapters.console.cli_generate import await_video, settled
 from adapters.console.cli_inputs import prepare
 from adapters.console.cli_parser import NO_JSON, build_parser, command_options
@@ -128,6 +128,8 @@ async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> 
                 return output.reply(reply) or EXIT_FAILED
             output.say(render(reply))
             return await await_video(core, console, reply.job_id, args.out, output, args.force)
+        if name == "admin forget":
+            reply = await settle_forget(core.commands, invocation, reply, json=output.json)
         if reply.refused:
             return output.reply(reply)
         saved = await save_file(reply, getattr(args, "out", None), getattr(args, "force", False))

@@ -13,12 +13,14 @@ import asyncio
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from adapters.console.json_parser import Parser
+from adapters.console.reply_text import render
 from bot.errors import UserError
-from bot.model import Actor, ButtonAction, Place, Reply
+from bot.model import Actor, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
 from commands.options import OptionKind, OptionSpec
 from commands.spec import ADMIN_COMMANDS
@@ -70,6 +72,9 @@ def add_admin_parser(
                 parser.add_argument(
                     "action", nargs="?", choices=option.choices, help=option.description
                 )
+            elif option.name == "user" and option.required:
+                # `ltxbot admin forget bob` (or discord:GUILD:USER), as `show JOB` takes its job.
+                parser.add_argument("user", help=option.description + "; or platform:scope:user")
             else:
                 add_option(parser, option)
         if spec.makes_file:
@@ -145,6 +150,24 @@ async def settle_confirmation(
         raise UserError(NOT_CONFIRMED.format(job=job_id, price=price))
     action = ButtonAction.CONFIRM if yes else ButtonAction.ABORT
     return await press(action, job_id, actor, place)
+
+
+async def settle_forget(
+    commands: Commands, invocation: Invocation, reply: Reply, *, json: bool
+) -> Reply:
+    """`admin forget` without --yes: on a terminal, the preview and a y/N question (yes: done
+    as with --yes); without one, the preview as a refusal (exit 1), as `generate` does."""
+    data = reply.data if isinstance(reply.data, dict) else {}
+    if reply.refused or data.get("forgotten") is not False or "prompts" not in data:
+        return reply
+    ask = terminal_asker(stdout=sys.stderr if json else None)
+    if ask is None:
+        return Reply(text=reply.text, refused=True)
+    print(render(reply), file=sys.stderr if json else sys.stdout, flush=True)
+    if not await ask("Forget them? [y/N] "):
+        return Reply(text="Nothing was changed.", refused=True)
+    options = {**invocation.options, "yes": True}
+    return await commands.dispatch(replace(invocation, options=options))
 
 
 def terminal_asker(stdin: TextIO | None = None, stdout: TextIO | None = None) -> Ask | None:

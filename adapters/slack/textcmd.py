@@ -8,7 +8,8 @@ model to convert and range-check, so the messages match every other platform's.
 `commands.spec.ADMIN_COMMANDS`. There, bare words are understood where they cannot be
 mistaken: a choice's value (`set`, `user`, `week`), a mention (`who`), a dollar amount
 (`amount`), then the required options in order, the last one taking the rest of the words
-(`admin grant <@U1> 5 onboarding week`). Mentions become member ids, integers and choices are
+(`admin grant <@U1> 5 onboarding week`), a boolean option's name alone (`admin forget <@U1>
+yes`). Mentions become member ids, integers and choices are
 checked here, since the admin commands take what they are given as it is.
 """
 
@@ -175,6 +176,10 @@ def _place_bare(
             options[choice] = lower
         elif free("who") and (word.startswith(("<@", "<!subteam", "@")) or subject_id(word)):
             options["who"] = word
+        elif free("user") and (word.startswith(("<@", "@")) or subject_id(word)):
+            options["user"] = word  # `admin forget <@U1>`
+        elif free(lower) and specs[lower].kind is OptionKind.BOOLEAN:
+            options[lower] = "true"  # `admin forget <@U1> yes`: a flag's name alone sets it
         elif free("channel") and (word.startswith(("<#", "#")) or channel_id(word)):
             options["channel"] = word
         elif free("channel") and lower in _UNSET_WORDS and options.get("action") == "admin":
@@ -201,6 +206,8 @@ def _checked(spec: CommandSpec, options: dict[str, object]) -> dict[str, object]
         option, value = specs[name], str(raw)
         if name == "who":
             checked[name] = _who(spec, options, value, problems)
+        elif name == "user":
+            checked[name] = _user(value, problems)
         elif name == "channel":
             checked[name] = _channel(value, problems)
         elif option.kind is OptionKind.INTEGER:
@@ -230,6 +237,17 @@ def _who(spec: CommandSpec, options: dict[str, object], value: str, problems: li
         return readable(value)  # a user group by name: the core matches what it is given
     else:
         problems.append(f"who takes a mention (@name from the autocomplete), not {value!r}")
+    return value
+
+
+def _user(value: str, problems: list[str]) -> str:
+    found = subject_id(value)
+    if found is not None:
+        return found
+    if value.startswith("@"):
+        problems.append(PLAIN_MENTION.format(name=value, kind="U"))
+    else:
+        problems.append(f"user takes a mention (@name from the autocomplete), not {value!r}")
     return value
 
 

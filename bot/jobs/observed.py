@@ -23,6 +23,8 @@ from bot.money import Money
 from bot.ports import (
     Entry,
     EntryKind,
+    Forgetting,
+    Forgotten,
     HoldOutcome,
     JobObserver,
     JobStore,
@@ -140,6 +142,10 @@ class ObservedJobs:
         found = await self.inner.many(job_ids)
         self._all(found.values())
         return found
+
+    async def forget_user(self, forgetting: Forgetting) -> Forgotten:
+        # Only ids, versions and states are remembered here: nothing of the user to forget.
+        return await self.inner.forget_user(forgetting)
 
 
 class ObservedLedger:

@@ -51,7 +51,7 @@ class Retention:
         now = self._clock()
         before = now - timedelta(days=days)
         platform, scope_id = scope if scope is not None else (None, None)
-        keep = await self._kept_paths()
+        keep = await self.kept_paths()
         jobs = files = freed = 0
         seen: set[str] = set()
         while True:
@@ -63,7 +63,7 @@ class Retention:
                 break
             for job in fresh:
                 seen.add(job.id)
-                paths = [p for p in self._files_of(job) if str(p) not in keep]
+                paths = [p for p in self.files_of(job) if str(p) not in keep]
                 removed, size = await asyncio.to_thread(_remove, paths)
                 files, freed = files + removed, freed + size
                 jobs += await self._mark(job, now)
@@ -75,6 +75,11 @@ class Retention:
         if files:
             log.info("retention removed %d files (%d bytes) of %d jobs", files, freed, jobs)
         return Purged(days, jobs, files, freed)
+
+    @property
+    def content_cache(self) -> Path:
+        """Where clean sheets are kept by content (hard links of the jobs' sheets)."""
+        return self._sheets / "by-content"
 
     async def sweep(self) -> Purged:
         """The periodic purge of `ltxbot run`, at the configured age, for every scope."""
@@ -89,7 +94,8 @@ class Retention:
             _remove, [p for p in old if p.name.split(".")[0] not in known]
         )
 
-    async def _kept_paths(self) -> set[str]:
+    async def kept_paths(self) -> set[str]:
+        """Every file a job that has not ended names: never removed."""
         unfinished = [s for s in JobState if s not in FINAL]
         return {str(p) for job in await self._jobs.in_states(unfinished) for p in self._named(job)}
 
@@ -101,7 +107,7 @@ class Retention:
             paths.append(Path(job.result.video_path))
         return paths
 
-    def _files_of(self, job: Job) -> list[Path]:
+    def files_of(self, job: Job) -> list[Path]:
         """The job's files that retention may remove: those under sheets/ and videos/."""
         roots = (self._sheets, self._videos)
         return [p for p in dict.fromkeys(self._named(job)) if p.parent in roots]
@@ -116,6 +122,11 @@ class Retention:
                 return True
             current = await self._jobs.get(job.id)
         return False
+
+
+def remove_files(paths: list[Path]) -> tuple[int, int]:
+    """Unlink each path (missing ones skipped): how many went, and the bytes that freed."""
+    return _remove(paths)
 
 
 def _remove(paths: list[Path]) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from bot.ports.billing import BilledRequest, FalBilling, UnitPrice, UsageTotal
 from bot.ports.chat import Delivery, DeliveryRoute, Poster
 from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
-from bot.ports.jobs import JobStore
+from bot.ports.jobs import ConcurrentChange, Forgetting, Forgotten, JobStore
 from bot.ports.keyvalue import KeyValueStore
 from bot.ports.leases import JobLeases
 from bot.ports.ledger import (
@@ -50,6 +50,7 @@ __all__ = [
     "CapKind",
     "ChannelAccess",
     "Clock",
+    "ConcurrentChange",
     "Delivery",
     "DeliveryRoute",
     "Entry",
@@ -57,6 +58,8 @@ __all__ = [
     "FalBilling",
     "FalResult",
     "FalStatus",
+    "Forgetting",
+    "Forgotten",
     "Gateway",
     "HoldOutcome",
     "JobLeases",

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from bot.jobs.record import Job, JobState
 from bot.model import Platform
+
+
+class ConcurrentChange(RuntimeError):
+    """A record changed while a transaction rewrote it: nothing was written, try again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Forgetting:
+    """Who is forgotten, as what, and the audit entry that goes into the same transaction."""
+
+    platform: Platform
+    scope: str  # the platform's scope id (the job records')
+    team: str  # the ledger's and the policy's scope key ("discord:<guild>")
+    user_id: str
+    pseudonym: str
+    by: str  # the admin, for the audit entry
+    detail: str  # the audit entry's text (never the forgotten id)
+    at: datetime
+    scrub: Callable[[Job], Job]  # the job record as it stays (prompts blanked, user renamed)
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What `forget_user` did: the jobs as they were before, or the unfinished ones it refused
+    for (then nothing changed), and how many other rows now carry the pseudonym."""
+
+    jobs: tuple[Job, ...] = ()
+    unfinished: tuple[str, ...] = ()
+    renamed: int = 0
 
 
 class JobStore(Protocol):
@@ -47,4 +77,10 @@ class JobStore(Protocol):
 
     async def many(self, job_ids: Collection[str]) -> dict[str, Job]:
         """The stored jobs among `job_ids`, by id, read in one query."""
+        ...
+
+    async def forget_user(self, forgetting: Forgetting) -> Forgotten:
+        """In one transaction: every job record of the user scrubbed, and the user id replaced
+        by the pseudonym in the ledger, approvals, caps, alert marks and the audit log; nothing
+        at all when one of the user's jobs has not ended (`Forgotten.unfinished`)."""
         ...

@@ -19,10 +19,12 @@ from test_slack_submit import form, values
 from adapters.slack.textcmd import parse_text
 from bot.errors import InvalidRequest
 from bot.jobs.record import JobState
+from bot.model import Platform
 from bot.money import Money
 from bot.ports import CapKind
 from commands.admin import NOT_ADMIN
 from commands.spec import ADMIN_COMMANDS
+from tests.forgetkit import PROMPT, files_left, seed_delivered
 
 SCOPE = f"slack:{TEAM}"
 
@@ -208,3 +210,27 @@ async def test_a_workflow_step_above_the_threshold_fails_and_holds_nothing(
     assert error.count(job.id) == 1 and job.origin.user_id == "U2"
     assert kit.runner.started == [] and await kit.open_holds() == []
     assert kit.slack.calls_to("functions.completeSuccess") == []
+
+
+async def test_admin_forget_asks_first_then_forgets_a_member(policy_kit: SlackKit) -> None:
+    services = policy_kit.services
+    await seed_delivered(services, Platform.SLACK, TEAM, "U1", "jobforget1")
+    spent = (await services.ledger.usage(scope=SCOPE, user_id=None, since=None)).spent
+    assert parse_text("admin forget <@U1|alice> yes").options == {"user": "U1", "yes": True}
+
+    asked = await ask(policy_kit, "admin forget <@U1|alice>")
+    assert "removes 1 video, 1 sheet and 1 prompt" in asked["text"], asked["text"]
+    assert "`yes`" in asked["text"] and asked["response_type"] == "ephemeral"
+    assert len(files_left(services.settings.data_dir)) == 2
+    refused = await ask(policy_kit, "admin forget <@U1|alice> yes", user="U1")
+    assert refused["text"] == NOT_ADMIN
+
+    done = await ask(policy_kit, "admin forget <@U1|alice> yes")
+    assert done["text"].startswith("Forgot <@U1>: 2 files removed"), done["text"]
+    assert files_left(services.settings.data_dir) == []
+    job = await services.jobs.get("jobforget1")
+    assert job is not None and job.origin.user_id.startswith("forgotten-")
+    assert PROMPT not in job.model_dump_json()
+    assert (await services.ledger.usage(scope=SCOPE, user_id=None, since=None)).spent == spent
+    again = await ask(policy_kit, "admin forget <@U1> yes")
+    assert again["text"].startswith("Nothing to forget")
