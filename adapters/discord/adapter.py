@@ -20,7 +20,7 @@ from adapters.discord.animate import context_menu
 from adapters.discord.facts import PlaceFacts
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import JobButton, message_parts
-from adapters.discord.slash import ltx_group
+from adapters.discord.slash import admin_group, ltx_group
 from adapters.discord.throttle import EditThrottle
 from adapters.discord.translate import actor_of, attachment_of, options_of, place_of
 from bot.errors import ConfigurationError
@@ -78,6 +78,7 @@ class DiscordAdapter:
         self.ready = asyncio.Event()
         self.poster = DiscordPoster(self.client, self.facts, ready=self.ready, throttle=throttle)
         self.client.tree.add_command(ltx_group(self.run_command))
+        self.client.tree.add_command(admin_group(self.run_command))
         self.client.tree.add_command(context_menu(self.animate))
         self.client.tree.error(self._on_tree_error)
         self._gateway = gateway

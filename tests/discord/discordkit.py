@@ -96,6 +96,11 @@ class Kit:
         data = ix.slash_data("ltx", sub, options, attachments={"sheet": sheet} if sheet else None)
         return self.fake.interaction(ix.APPLICATION_COMMAND, channel, member, data)
 
+    def admin(self, sub: str, member: dict[str, Any] = ADMIN, **options: object) -> dict[str, Any]:
+        """`/ltx-admin <sub> name:value ...` in CHANNEL: its own top-level command."""
+        data = ix.slash_data("ltx-admin", sub, options)
+        return self.fake.interaction(ix.APPLICATION_COMMAND, CHANNEL, member, data)
+
     def sheet(
         self, data: bytes, name: str = "sheet.png", content_type: str | None = "image/png",
         size: int | None = None,

@@ -21,7 +21,6 @@ from bot.errors import InvalidRequest
 from bot.jobs.record import JobState
 from bot.money import Money
 from bot.ports import CapKind
-from commands.admin import NOT_ADMIN
 from commands.spec import ADMIN_COMMANDS
 
 SCOPE = f"slack:{TEAM}"
@@ -103,7 +102,10 @@ async def test_every_admin_command_answers_ephemerally(policy_kit: SlackKit) -> 
 async def test_a_member_gets_the_cores_refusal_and_nothing_changes(policy_kit: SlackKit) -> None:
     for typed in ("admin caps set default 100", "admin usage", "admin grant <@U1> 5 me"):
         answer = await ask(policy_kit, typed, user="U1")
-        assert answer["text"] == NOT_ADMIN and answer["response_type"] == "ephemeral"
+        assert (
+            answer["text"] == "Only an admin of this workspace can use the admin commands."
+            and answer["response_type"] == "ephemeral"
+        )
     assert await policy_kit.services.budgets.store.caps(scope=SCOPE) == []  # type: ignore[union-attr]
     assert policy_kit.slack.calls_to("conversations.open") == []
     assert policy_kit.slack.calls_to("files.completeUploadExternal") == []
