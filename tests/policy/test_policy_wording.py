@@ -44,6 +44,7 @@ async def test_admin_texts_use_the_platforms_word(kit, platform: Platform) -> No
     assert f"the {word}'s daily pool" in over.text and over.job_id is None
     granted = await kit.invoke("admin grant", admin, who="pool", amount="1", reason="demo")
     assert f"to the {word}'s pool" in granted.text
+    assert f"USD to the {word}'s pool" in (await kit.invoke("admin audit", admin)).text
 
 
 @pytest.mark.parametrize(
