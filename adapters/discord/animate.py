@@ -7,14 +7,12 @@ options (the rest keep their defaults; `/ltx generate` has them all).
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import aiohttp
 import discord
+from pydantic import BaseModel
 
 from adapters.discord.translate import first_image, url_reader
 from bot.model import Attachment
@@ -39,9 +37,9 @@ MAX_PROMPT = 4000  # a modal text input holds at most 4000 characters
 SIZES = next(option.choices for option in REQUEST_OPTIONS if option.name == "resolution")
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """The message a modal animates and its image, as kept between opening and submitting."""
+class Target(BaseModel, frozen=True):
+    """The message a modal animates and its image, as kept between opening and submitting
+    (pydantic: the stored JSON is read back checked)."""
 
     message_id: str
     url: str
@@ -51,7 +49,13 @@ class Target:
 
     @classmethod
     def of(cls, message: discord.Message, image: discord.Attachment) -> Target:
-        return cls(str(message.id), image.url, image.filename, image.content_type, image.size)
+        return cls(
+            message_id=str(message.id),
+            url=image.url,
+            filename=image.filename,
+            content_type=image.content_type,
+            size=image.size,
+        )
 
     def attachment(self, session: Callable[[], aiohttp.ClientSession]) -> Attachment:
         """The image as the core reads it: downloaded when asked, at most `limit + 1` bytes."""
@@ -66,14 +70,14 @@ def _key(message_id: str) -> str:
 async def remember(store: KeyValueStore, target: Target) -> None:
     await store.save(
         key=_key(target.message_id),
-        value=json.dumps(dataclasses.asdict(target)),
+        value=target.model_dump_json(),
         ttl_seconds=KEEP_SECONDS,
     )
 
 
 async def recall(store: KeyValueStore, message_id: str) -> Target | None:
     raw = await store.load(key=_key(message_id))
-    return None if raw is None else Target(**json.loads(raw))
+    return None if raw is None else Target.model_validate_json(raw)
 
 
 def animated_message(data: object) -> str | None:
