@@ -94,7 +94,7 @@ async def start_discord(core: Any, params: dict[str, Any], stack: AsyncExitStack
         update={"discord_token": SecretStr(params["discord_token"]),
                 "discord_api_url": params["discord_api_url"], "discord_guild_ids": GUILD}
     )  # fmt: skip
-    adapter = DiscordAdapter(settings, core.commands)
+    adapter = DiscordAdapter(settings, core.commands, store=core.storage.keyvalue)
     await adapter.start()
     stack.push_async_callback(adapter.close)
     core.posters[Platform.DISCORD] = adapter.poster

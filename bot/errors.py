@@ -117,6 +117,10 @@ class LostJob(LtxbotError):
     """The job vanished from the store, or the store kept refusing the swap."""
 
 
+class ConcurrentChange(LtxbotError):
+    """A record changed while a transaction rewrote it: nothing was written, try again."""
+
+
 class JwksUnavailable(LtxbotError):
     """fal's key set could not be fetched (and none is cached)."""
 

@@ -18,6 +18,47 @@ class Platform(StrEnum):
     SLACK = "slack"
     CONSOLE = "console"
 
+    @property
+    def scope_word(self) -> str:
+        """What people here call the scope a budget belongs to: a Discord server, a Slack
+        workspace, the terminal's team."""
+        return _SCOPE_WORDS[self]
+
+    def command(self, name: str, **options: object) -> str:
+        """`name` ("admin grant") as people type it here, with `options` in its syntax:
+        `/ltx-admin grant who:pool` on Discord (admin commands are their own command there),
+        `/ltx admin grant who=pool` on Slack, `ltxbot admin grant --who pool` on the terminal."""
+        if self is Platform.CONSOLE:
+            words = [f"ltxbot {name}"]
+            for key, value in options.items():
+                flag = "--" + key.replace("_", "-")
+                if isinstance(value, bool):
+                    words.append(flag if value else "--no-" + flag[2:])
+                else:
+                    words.append(f"{flag} {value}")
+            return " ".join(words)
+        head = "ltx " + name
+        if self is Platform.DISCORD and name.startswith("admin "):
+            head = "ltx-admin " + name.removeprefix("admin ")
+        sep = ":" if self is Platform.DISCORD else "="
+        words = ["/" + head] + [f"{k}{sep}{_chat_value(v)}" for k, v in options.items()]
+        return " ".join(words)
+
+
+def scope_word_of(scope_key: str) -> str:
+    """The scope word for a ledger scope ("discord:G1" -> "server"); "team" when unknown."""
+    try:
+        return Platform(scope_key.partition(":")[0]).scope_word
+    except ValueError:
+        return _SCOPE_WORDS[Platform.CONSOLE]
+
+
+_SCOPE_WORDS = {Platform.DISCORD: "server", Platform.SLACK: "workspace", Platform.CONSOLE: "team"}
+
+
+def _chat_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

@@ -11,19 +11,33 @@ from bot.budget.limits import cap_name
 from bot.budget.policy import parse_dollars, parse_period, parse_subject, parse_timezone
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import NotAllowed, UserError
-from bot.model import JSON, Actor, Invocation, JSONObject, Reply
+from bot.model import JSON, Actor, Invocation, JSONObject, Reply, scope_word_of
 from bot.money import Money
 from bot.ports import Cap, CapKind, Rule
 from commands.context import Services
 from commands.data import usd, when
 
-NOT_ADMIN = "Only an admin of this server or workspace can use the admin commands."
 NO_CAP = {"none", "off", "uncapped", "unlimited"}
+TARGETS = tuple(kind.value for kind in CapKind)
+
+
+def not_admin(actor: Actor, what: str = "use the admin commands") -> str:
+    """The refusal, in the platform's word for the scope (server, workspace, team)."""
+    return f"Only an admin of this {actor.platform.scope_word} can {what}."
 
 
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise NotAllowed(NOT_ADMIN)
+        raise NotAllowed(not_admin(actor))
+
+
+def choice(invocation: Invocation, name: str, choices: tuple[str, ...], default: str) -> str:
+    """The option's value if it is one of `choices`; otherwise a sentence naming the field and
+    its choices (not an apology: the admin mistyped)."""
+    value = (_text(invocation, name) or default).lower()
+    if value not in choices:
+        raise UserError(f"`{name}` must be one of {', '.join(choices)} (got {value!r}).")
+    return value
 
 
 def _text(invocation: Invocation, name: str) -> str | None:
@@ -36,7 +50,7 @@ def _reason(invocation: Invocation) -> str:
 
 
 def _target(invocation: Invocation) -> tuple[CapKind, str]:
-    kind = CapKind(_text(invocation, "target") or "default")
+    kind = CapKind(choice(invocation, "target", TARGETS, "default"))
     if kind in (CapKind.DEFAULT, CapKind.POOL):
         return kind, ""
     who = _text(invocation, "who")
@@ -45,10 +59,10 @@ def _target(invocation: Invocation) -> tuple[CapKind, str]:
     return kind, parse_subject(who)
 
 
-def _who(kind: CapKind, subject: str) -> str:
+def _who(kind: CapKind, subject: str, scope_word: str) -> str:
     return {
         CapKind.DEFAULT: "Default per-user cap",
-        CapKind.POOL: "Team pool",
+        CapKind.POOL: f"{scope_word.capitalize()} pool",
         CapKind.USER: f"<@{subject}>",
         CapKind.ROLE: f"Role {subject}",
     }[kind]
@@ -78,7 +92,7 @@ def _limits_line(policy: ScopePolicy) -> str:
 
 
 async def show_caps(budgets: Budgets, scope: str) -> Reply:
-    policy = await budgets.scope_policy(scope)
+    policy, word = await budgets.scope_policy(scope), scope_word_of(scope)
     fields: list[tuple[str, str]] = []
     caps: list[JSON] = [_cap_data(cap) for cap in policy.caps]
     if not any(cap.kind is CapKind.DEFAULT for cap in policy.caps):
@@ -86,14 +100,14 @@ async def show_caps(budgets: Budgets, scope: str) -> Reply:
         caps.insert(0, _cap_data(Cap(CapKind.DEFAULT, "", base.user_cap, base.period)))
         fields.append(
             (
-                _who(CapKind.DEFAULT, ""),
+                _who(CapKind.DEFAULT, "", word),
                 _amount(Cap(CapKind.DEFAULT, "", base.user_cap, base.period))
                 + " (deployment default)",
             )
         )
     for cap in policy.caps:
         by = f" · set by <@{cap.set_by}>" if cap.set_by else ""
-        fields.append((_who(cap.kind, cap.subject), _amount(cap) + by))
+        fields.append((_who(cap.kind, cap.subject, word), _amount(cap) + by))
     fields.append(("Limits", _limits_line(policy)))
     return Reply(text="Budget caps here:", fields=tuple(fields), data={"caps": caps})
 
@@ -113,36 +127,35 @@ async def admin_caps(invocation: Invocation, services: Services) -> Reply:
     actor = invocation.actor
     require_admin(actor)
     admin, scope = services.budgets.admin, actor.scope_key
-    action = _text(invocation, "action") or "show"
+    action = choice(invocation, "action", ("show", "set", "clear"), "show")
     if action == "show":
         return await show_caps(services.budgets, scope)
     kind, subject = _target(invocation)
-    now = services.clock()
+    who, now = _who(kind, subject, actor.platform.scope_word), services.clock()
     if action == "clear":
         removed = await admin.clear_cap(
             scope, kind, subject, actor=actor.user_id, reason=_reason(invocation), at=now
         )
         if not removed:
-            return Reply(text=f"{_who(kind, subject)} had no cap set here.", refused=True)
+            return Reply(text=f"{who} had no cap set here.", refused=True)
         return Reply(
-            text=f"Cleared: {_who(kind, subject)}.",
+            text=f"Cleared: {who}.",
             data={"target": kind.value, "who": subject or None, "cleared": True},
         )
-    if action != "set":
-        raise UserError("`action` is show, set or clear.")
     raw = _text(invocation, "amount")
     if raw is None:
         raise UserError("Give an `amount` in dollars (or none for uncapped).")
     amount = None if raw.lower() in NO_CAP else parse_dollars(raw)
     if amount is not None and amount < Money.zero():
         raise UserError(
-            "A cap cannot be negative; `admin grant` with a negative amount takes room away."
+            f"A cap cannot be negative; `{actor.platform.command('admin grant')}` with a "
+            "negative amount takes room away."
         )
     cap = Cap(kind, subject, amount, parse_period(_text(invocation, "period")))
     await admin.set_cap(scope, cap, actor=actor.user_id, reason=_reason(invocation), at=now)
-    name = cap_name(kind, subject, cap.period)
+    name = cap_name(kind, subject, cap.period, actor.platform.scope_word)
     return Reply(
-        text=f"Set {_who(kind, subject)}: {_amount(cap)} (shown to users as “{name}”).",
+        text=f"Set {who}: {_amount(cap)} (shown to users as “{name}”).",
         data=_cap_data(cap),
     )
 
@@ -160,7 +173,7 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
     ):
         value = invocation.options.get(option)
         if value is not None:
-            number = _whole(value)
+            number = _whole(value, option)
             if number < 0:
                 raise UserError(f"`{option}` cannot be negative.")
             changes.append((rule, str(number) if number else "off"))
@@ -179,7 +192,7 @@ async def admin_limits(invocation: Invocation, services: Services) -> Reply:
             changes.append((rule, threshold.exact_str()))
     hours = invocation.options.get("approval_hours")
     if hours is not None:
-        number = _whole(hours)
+        number = _whole(hours, "approval_hours")
         if not 1 <= number <= 720:
             raise UserError("`approval_hours` is between 1 and 720.")
         changes.append((Rule.APPROVAL_HOURS, str(number)))
@@ -214,11 +227,13 @@ async def admin_grant(invocation: Invocation, services: Services) -> Reply:
     amount = parse_dollars(_text(invocation, "amount") or "", what="amount")
     if not amount:
         raise UserError("A grant of $0 changes nothing.")
-    user_id = None if who.lower() in ("pool", "team", "the team pool") else parse_subject(who)
+    word = actor.platform.scope_word
+    pools = ("pool", "team", "the team pool", word, f"the {word} pool", f"the {word}'s pool")
+    user_id = None if who.lower() in pools else parse_subject(who)
     await services.budgets.admin.grant(
         scope, user_id, amount, actor=actor.user_id, reason=reason, at=now
     )
-    target = "the team pool" if user_id is None else f"<@{user_id}>"
+    target = f"the {word}'s pool" if user_id is None else f"<@{user_id}>"
     verb = "Granted" if amount > Money.zero() else "Took back"
     shown = amount if amount > Money.zero() else -amount
     return Reply(
@@ -253,6 +268,9 @@ async def admin_audit(invocation: Invocation, services: Services) -> Reply:
     return Reply(text="Latest admin changes:\n" + "\n".join(lines), data=data)
 
 
-def _whole(value: object) -> int:
+def _whole(value: object, name: str) -> int:
     """An option's whole number: Discord sends ints, the terminal and Slack send text."""
-    return int(value) if isinstance(value, int | float) else int(str(value))
+    try:
+        return int(value) if isinstance(value, int | float) else int(str(value).strip())
+    except ValueError:
+        raise UserError(f"`{name}` takes a whole number (got {str(value)!r}).") from None

@@ -77,7 +77,10 @@ async def admin_usage(invocation: Invocation, services: Services) -> Reply:
             f"{who}: {row.spent} spent · {row.held} in flight · {row.videos} videos{granted}"
         )
     if len(rows) > MAX_LINES:
-        lines.append(f"…and {len(rows) - MAX_LINES} more (`admin export` has everyone).")
+        lines.append(
+            f"…and {len(rows) - MAX_LINES} more "
+            f"(`{invocation.actor.platform.command('admin export')}` has everyone)."
+        )
     head = f"Spend {PERIOD_WORDS[period]} ({tz.key}): "
     head += f"{spent} spent in total." if rows else "nothing yet."
     chart_since = since or min((e.effective_at for e in entries), default=now - timedelta(days=1))

@@ -19,14 +19,12 @@ from bot.jobs.record import ACTIVE, Job, JobState
 from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
 from bot.ports import ApprovalRequest, ApprovalState
-from commands.admin import require_admin
+from commands.admin import not_admin, require_admin
 from commands.channels import announce, tell_admins
 from commands.confirm import check_delivery, hold_and_start, reject
 from commands.context import Services
 from commands.jobs import load_job
 from commands.render import short
-
-NOT_ADMIN = "Only an admin of this server or workspace can approve or deny videos."
 
 
 def _when(moment: datetime, budgets: Budgets, tz_key: str | None = None) -> str:
@@ -129,7 +127,7 @@ def request_reply(request: ApprovalRequest, job: Job, expires: str) -> Reply:
 
 async def _decidable(job_id: str, actor: Actor, services: Services) -> tuple[Job, ApprovalRequest]:
     if not actor.is_admin:
-        raise NotAllowed(NOT_ADMIN)
+        raise NotAllowed(not_admin(actor, "approve or deny videos"))
     job = await load_job(job_id, actor, services, acting=False)
     request = await services.budgets.approvals.get(job.id)
     if request is None:
@@ -187,8 +185,8 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
         )
     except CapReached as refused:  # the pool: the request stays open for a grant
         return Reply(
-            text=f"Not started: {refused} Grant the team pool room "
-            "(`admin grant who:pool`) and press Approve again."
+            text=f"Not started: {refused} Grant the {actor.platform.scope_word}'s pool room "
+            f"(`{actor.platform.command('admin grant', who='pool')}`) and press Approve again."
         )
     if not await approvals.decide(job.id, ApprovalState.APPROVED, by=actor.user_id, at=now):
         settled = await approvals.get(job.id) or request
@@ -215,7 +213,8 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
         await tell_admins(services, requester, policy.admin_channel, f"⚠️ {alert.text}")
     return Reply(
         text=f"Approved: job `{held.id}` started; {request.cost} held for "
-        f"<@{request.user_id}> past their own caps, inside the team pool. They were "
+        f"<@{request.user_id}> past their own caps, inside the {actor.platform.scope_word}'s "
+        "pool. They were "
         "told.",
         job_id=held.id,
     )

@@ -19,7 +19,7 @@ from bot.model import Actor, Invocation, Platform, Reply
 from bot.ports import ChannelAccess
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
-from commands.admin import require_admin
+from commands.admin import choice, require_admin
 from commands.context import Services
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def admin_channel(invocation: Invocation, services: Services) -> Reply:
     actor = invocation.actor
     require_admin(actor)
     admin, scope, now = services.budgets.admin, actor.scope_key, services.clock()
-    action = (_text(invocation, "action") or "show").lower()
+    action = choice(invocation, "action", ("show", "allow", "deny", "clear", "admin"), "show")
     raw = _text(invocation, "channel")
     reason = _text(invocation, "reason") or ""
     if action == "admin":
@@ -82,15 +82,16 @@ async def admin_channel(invocation: Invocation, services: Services) -> Reply:
         await admin.set_admin_channel(scope, value, actor=actor.user_id, reason=reason, at=now)
         if value is None:
             return Reply(text="No admin channel now: nobody can be asked for approvals.")
-        return Reply(text=f"Approval requests and team pool alerts now go to {mention(value)}.")
+        return Reply(
+            text=f"Approval requests and the {actor.platform.scope_word}'s pool alerts now "
+            f"go to {mention(value)}."
+        )
     if action in ("allow", "deny", "clear"):
         channel = parse_channel(raw) if raw else invocation.place.channel_id
         access = None if action == "clear" else ChannelAccess(action)
         await admin.set_channel_access(
             scope, channel, access, actor=actor.user_id, reason=reason, at=now
         )
-    elif action != "show":
-        raise UserError("`action` is show, allow, deny, clear or admin.")
     return await _show_channels(services, scope)
 
 
@@ -118,7 +119,9 @@ async def admin_defaults(invocation: Invocation, services: Services) -> Reply:
     clear = (_text(invocation, "clear") or "").lower()
     if clear:
         if clear not in ("all", *DEFAULT_OPTIONS):
-            raise UserError(f"`clear` is all or one of {', '.join(DEFAULT_OPTIONS)}.")
+            raise UserError(
+                f"`clear` must be one of all, {', '.join(DEFAULT_OPTIONS)} (got {clear!r})."
+            )
         changes = dict.fromkeys(DEFAULT_OPTIONS if clear == "all" else (clear,))
     given = {
         name: invocation.options[name]

@@ -17,7 +17,7 @@ from bot.budget.scope_policy import ScopePolicy
 from bot.errors import InvalidSheet, NotAllowed
 from bot.jobs.record import Job, Origin
 from bot.media.sheet_files import share_sheet, sheet_available, take_in
-from bot.model import Actor, Invocation, Place, Reply
+from bot.model import Actor, Invocation, Place, Platform, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
@@ -59,7 +59,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     if choices.draft:
         request = as_draft(request, options)
     check_delivery(place, request)  # before the sheet is fetched or anything recorded
-    check_safety_choice(request, context.policy)
+    check_safety_choice(request, context.policy, actor.platform)
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
     prefix, asked = invocation.attachment.prompt_prefix, request.prompt
@@ -85,14 +85,16 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     return with_prompt_notes(reply, sent, asked, hint)
 
 
-def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None:
+def check_safety_choice(
+    request: GenerationRequest, policy: ScopePolicy, platform: Platform
+) -> None:
     """fal's safety checker stays on unless the scope's admins let members turn it off."""
     if request.enable_safety_checker:
         return
     if not policy.safety_optional:
         raise NotAllowed(
             "The safety checker cannot be turned off here. An admin can allow it with "
-            "`admin limits safety_optional:true`."
+            f"`{platform.command('admin limits', safety_optional=True)}`."
         )
 
 

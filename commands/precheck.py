@@ -50,7 +50,7 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
         request = parse_request(with_defaults(options, context.defaults))
         if choices.draft:
             request = as_draft(request, options)
-        check_safety_choice(request, context.policy)
+        check_safety_choice(request, context.policy, actor.platform)
     except UserError as problem:
         return Refusal(Concern.OPTIONS, str(problem))
     try:

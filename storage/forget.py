@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.errors import ConcurrentChange
 from bot.jobs.record import Job
-from bot.ports import CapKind, ConcurrentChange, Forgetting, Forgotten
+from bot.ports import CapKind, Forgetting, Forgotten
 from storage.policy_writes import write_audit
 from storage.tables import (
     admin_audit,

@@ -40,12 +40,13 @@ def configured_adapters(
     settings: Settings, commands: Commands, storage: Storage
 ) -> list[ChatAdapter]:
     """The chat adapters whose tokens are set, imported by name only when needed; Slack keeps
-    its installations and dedup claims in `storage.keyvalue` (shared by every replica)."""
+    its installations and dedup claims, Discord its open forms, in `storage.keyvalue` (shared by
+    every replica, kept across restarts)."""
     adapters: list[ChatAdapter] = []
     if settings.discord_token is not None:
         from adapters.discord import DiscordAdapter
 
-        adapters.append(DiscordAdapter(settings, commands))
+        adapters.append(DiscordAdapter(settings, commands, store=storage.keyvalue))
     if _slack_configured(settings):
         from adapters.slack import SlackAdapter
 

@@ -1,4 +1,4 @@
-"""The Discord adapter: `/ltx` slash commands, the "Animate with LTX" menu, persistent buttons.
+"""The Discord adapter: `/ltx` and `/ltx-admin`, the "Animate with LTX" menu and its form, buttons.
 
 Every interaction is deferred first (Discord allows 3 seconds), ephemerally: errors, refusals,
 estimates and hold confirmations are for the person who asked. The public part of a job (the
@@ -17,45 +17,30 @@ import discord
 from discord import app_commands
 
 from adapters.discord.acks import AckFirst
-from adapters.discord.animate import context_menu
+from adapters.discord.animate import EXPIRED, context_menu, modal_values, recall
+from adapters.discord.client import LtxClient
 from adapters.discord.facts import PlaceFacts
 from adapters.discord.poster import DiscordPoster
-from adapters.discord.render import JobButton, message_parts
-from adapters.discord.slash import ltx_group
+from adapters.discord.render import message_parts
+from adapters.discord.slash import admin_group, ltx_group
 from adapters.discord.throttle import EditThrottle
 from adapters.discord.translate import actor_of, attachment_of, options_of, place_of
 from bot.errors import ConfigurationError
 from bot.model import Attachment, ButtonAction, Invocation, Platform, Reply
+from bot.ports import KeyValueStore
 from bot.settings import Settings
 from commands import Commands
 
 log = logging.getLogger(__name__)
-# Guilds only: no privileged intent. Slash commands, menus and buttons arrive as interactions,
-# which carry the options, the target message and the attachment without Message Content.
-INTENTS = discord.Intents.none()
-INTENTS.guilds = True
 APOLOGY = "Sorry, something went wrong on our side; nothing was charged."
 # Answered in place of the message they are on: a price prompt cannot be pressed twice.
 IN_PLACE = (ButtonAction.CONFIRM, ButtonAction.ABORT, ButtonAction.REQUEST_APPROVAL)
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_read=30)
 
 
-class LtxClient(discord.AutoShardedClient):
-    """discord.py's sharded client, with the command tree and persistent buttons attached."""
-
-    def __init__(self, presser: DiscordAdapter) -> None:
-        super().__init__(intents=INTENTS)
-        self.ltx_presser = presser
-        self.tree = app_commands.CommandTree(self)
-
-    async def setup_hook(self) -> None:
-        # Buttons on old messages are matched by their custom_id pattern: restarts are fine.
-        self.add_dynamic_items(JobButton)
-
-
 class DiscordAdapter:
     """Built by `adapters.app.platforms.configured_adapters`; `.poster` goes into the core's
-    posters."""
+    posters. `store` keeps what an open modal needs (the database's, so that restarts keep it)."""
 
     platform = Platform.DISCORD
 
@@ -64,6 +49,7 @@ class DiscordAdapter:
         settings: Settings,
         commands: Commands,
         *,
+        store: KeyValueStore,
         throttle: EditThrottle | None = None,
         gateway: bool = True,
     ) -> None:
@@ -71,6 +57,7 @@ class DiscordAdapter:
             raise ConfigurationError("setting LTXBOT_DISCORD_TOKEN is empty")
         self.settings = settings
         self.commands = commands
+        self.store = store
         self.guild_ids = _guild_ids(settings.discord_guild_ids)
         # Read by discord.py whenever it builds a request URL, interaction callbacks included.
         discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
@@ -80,7 +67,8 @@ class DiscordAdapter:
         self.ready = asyncio.Event()
         self.poster = DiscordPoster(self.client, self.facts, ready=self.ready, throttle=throttle)
         self.client.tree.add_command(ltx_group(self.run_command))
-        self.client.tree.add_command(context_menu(self.animate))
+        self.client.tree.add_command(admin_group(self.run_command))
+        self.client.tree.add_command(context_menu(store))
         self.client.tree.error(self._on_tree_error)
         self._gateway = gateway
         self._gateway_task: asyncio.Task[None] | None = None
@@ -169,25 +157,22 @@ class DiscordAdapter:
 
         await self._handle(interaction, press, in_place=action in IN_PLACE)
 
-    async def animate(
-        self,
-        interaction: discord.Interaction,
-        message: discord.Message,
-        image: discord.Attachment,
-        values: dict[str, str],
-    ) -> None:
-        """The modal of "Animate with LTX" was submitted: generate from the message's image."""
+    async def on_modal(self, interaction: discord.Interaction, message_id: str) -> None:
+        """The "Animate with LTX" form was submitted (in this process's life or before it):
+        generate from the image of the message it names."""
+        values = modal_values(interaction.data)
         options: dict[str, object] = {k: v for k, v in values.items() if v}
-        await self._handle(
-            interaction,
-            lambda: self._dispatch(
-                interaction,
-                "generate",
-                options,
-                self._attachment(image),
-                origin_message_id=str(message.id),
-            ),
-        )
+
+        async def work() -> Reply:
+            target = await recall(self.store, message_id)
+            if target is None:
+                return Reply(text=EXPIRED, refused=True)
+            sheet = target.attachment(self._http_session)
+            return await self._dispatch(
+                interaction, "generate", options, sheet, origin_message_id=target.message_id
+            )
+
+        await self._handle(interaction, work)
 
     async def _invoke(
         self, interaction: discord.Interaction, command: str, values: dict[str, object]

@@ -26,7 +26,7 @@ class Presser(Protocol):
 
 
 def presser_of(client: discord.Client) -> Presser:
-    # Set by adapters.discord.adapter.LtxClient, a subclass this module cannot import (cycle).
+    # Set by adapters.discord.client.LtxClient, a subclass this module cannot import (cycle).
     presser: Presser = client.ltx_presser  # type: ignore[attr-defined]
     return presser
 

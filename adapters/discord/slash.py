@@ -1,4 +1,4 @@
-"""The `/ltx` group and its typed options, built from `commands.spec.COMMANDS`.
+"""The `/ltx` and `/ltx-admin` groups and their typed options, built from `commands.spec.COMMANDS`.
 
 discord.py reads a command's options from its callback's signature, so each subcommand gets a
 generated signature: `Range[int, lo, hi]` for bounded numbers, `Choice`s for enums, autocomplete
@@ -15,13 +15,14 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice
 
-from commands import spec as command_specs
 from commands.options import CommandSpec, OptionKind, OptionSpec
-from commands.spec import COMMANDS
+from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 Run = Callable[[discord.Interaction, str, dict[str, object]], Awaitable[None]]
 GROUP = "ltx"
+ADMIN_GROUP = "ltx-admin"
 MAX_CHOICES = 25
+MAX_TEXT = 6000  # Discord's own bound on a string option's max_length
 
 
 def annotation(option: OptionSpec) -> object:
@@ -42,6 +43,8 @@ def annotation(option: OptionSpec) -> object:
             return discord.Attachment
         case OptionKind.CHOICE if not option.free_text:
             return app_commands.Choice[str]
+        case _ if option.max_length is not None:  # Discord stops longer text before sending
+            return app_commands.Range[str, None, min(option.max_length, MAX_TEXT)]
         case _:
             return str
 
@@ -119,15 +122,20 @@ def ltx_group(run: Run) -> app_commands.Group:
     )
     for spec in COMMANDS.values():
         group.add_command(subcommand(spec, run))
-    # "admin caps" -> /ltx admin caps. Discord lets only top-level commands carry default
-    # permissions, so the commands themselves refuse non-admins (Actor.is_admin).
-    admin_specs: dict[str, CommandSpec] = getattr(command_specs, "ADMIN_COMMANDS", {})
-    if admin_specs:
-        admin = app_commands.Group(
-            name="admin",
-            description="Budget caps, grants, usage (Manage Server or the admin role)",
-            parent=group,
-        )
-        for name, spec in admin_specs.items():
-            admin.add_command(subcommand(spec, run, name=name.split(" ", 1)[-1]))
     return group
+
+
+def admin_group(run: Run) -> app_commands.Group:
+    """`/ltx-admin caps ...`: its own top-level command, because Discord lets only top-level
+    commands carry default member permissions (Manage Server here, so members do not see it).
+    Server admins may grant it to others, so the commands still refuse non-admins
+    (Actor.is_admin)."""
+    admin = app_commands.Group(
+        name=ADMIN_GROUP,
+        description="Budget caps, grants, usage (Manage Server or the admin role)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    for name, spec in ADMIN_COMMANDS.items():  # "admin caps" -> /ltx-admin caps
+        admin.add_command(subcommand(spec, run, name=name.split(" ", 1)[-1]))
+    return admin

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.budget.scope_policy import ScopePolicy
+from bot.model import scope_word_of
 from bot.money import Money
 from bot.ports import AuditEntry, Cap, CapKind, ChannelAccess, Entry, Ledger, PolicyStore, Rule
 
@@ -93,7 +94,7 @@ class Administration:
         entry = await self._ledger.grant(
             scope=scope, user_id=user_id, amount=amount, at=at, actor=actor, note=reason
         )
-        target = "the team pool" if user_id is None else f"<@{user_id}>"
+        target = f"the {scope_word_of(scope)}'s pool" if user_id is None else f"<@{user_id}>"
         await self._store.record(
             scope=scope,
             actor=actor,

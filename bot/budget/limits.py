@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.budget.periods import window
 from bot.budget.scope_policy import CapPolicy, ScopePolicy
+from bot.model import scope_word_of
 from bot.money import Money
 from bot.ports import Cap, CapKind, Limit, Period, Usage
 
@@ -47,14 +48,15 @@ class Alert:
         return self.status.limit.user_id is None
 
 
-def cap_name(kind: CapKind, subject: str, period: Period) -> str:
-    """How a cap is named to people: "your daily cap", "the team's weekly pool"."""
+def cap_name(kind: CapKind, subject: str, period: Period, scope_word: str = "team") -> str:
+    """How a cap is named to people: "your daily cap", "the server's weekly pool" (the scope
+    in the platform's word: server, workspace, team)."""
     every = PERIOD_NAMES[period]
     return {
         CapKind.DEFAULT: f"your {every} cap",
         CapKind.USER: f"your personal {every} cap",
         CapKind.ROLE: f"the {every} cap for role {subject}",
-        CapKind.POOL: f"the team's {every} pool",
+        CapKind.POOL: f"the {scope_word}'s {every} pool",
     }[kind]
 
 
@@ -94,5 +96,5 @@ def limit_of(
     if cap.amount is None:
         return None
     since, resets = window(cap.period, now, tz)
-    name = cap_name(cap.kind, cap.subject, cap.period)
+    name = cap_name(cap.kind, cap.subject, cap.period, scope_word_of(scope))
     return Limit(name, scope, user_id, cap.amount, since, resets, tz)

@@ -25,11 +25,11 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from bot.errors import UserError
+from bot.errors import ConcurrentChange, UserError
 from bot.jobs.record import FINAL, Job, JobState
 from bot.jobs.retention import Retention, remove_files
 from bot.model import Platform
-from bot.ports import Clock, ConcurrentChange, Forgetting, JobStore
+from bot.ports import Clock, Forgetting, JobStore
 
 log = logging.getLogger(__name__)
 FORGOTTEN_PROMPT = "(forgotten)"  # the model requires a prompt: this stands in for it

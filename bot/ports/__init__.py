@@ -15,7 +15,7 @@ from bot.ports.billing import BilledRequest, FalBilling, UnitPrice, UsageTotal
 from bot.ports.chat import Delivery, DeliveryRoute, Poster
 from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
-from bot.ports.jobs import ConcurrentChange, Forgetting, Forgotten, JobStore
+from bot.ports.jobs import Forgetting, Forgotten, JobStore
 from bot.ports.keyvalue import KeyValueStore
 from bot.ports.leases import JobLeases
 from bot.ports.ledger import (
@@ -50,7 +50,6 @@ __all__ = [
     "CapKind",
     "ChannelAccess",
     "Clock",
-    "ConcurrentChange",
     "Delivery",
     "DeliveryRoute",
     "Entry",

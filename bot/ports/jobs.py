@@ -11,10 +11,6 @@ from bot.jobs.record import Job, JobState
 from bot.model import Platform
 
 
-class ConcurrentChange(RuntimeError):
-    """A record changed while a transaction rewrote it: nothing was written, try again."""
-
-
 @dataclass(frozen=True, slots=True)
 class Forgetting:
     """Who is forgotten, as what, and the audit entry that goes into the same transaction."""

@@ -180,13 +180,13 @@ async def test_the_discord_options_agree_with_the_model() -> None:
         if parameter.autocomplete:  # free text with suggestions: what it suggests at first
             suggest: Any = command._params[name].autocomplete  # type: ignore[union-attr]
             choices = tuple(str(c.value) for c in await suggest(None, ""))
+        kind = "choice" if choices else kinds[parameter.type.name]
+        low, high = parameter.min_value, parameter.max_value
+        if kind == "text":  # a string's bounds are its length: Discord's max_length
+            assert high == FIELDS[name].get("maxLength"), name
+            low = high = None
         offer = Offer(
-            "choice" if choices else kinds[parameter.type.name],
-            parameter.min_value,
-            parameter.max_value,
-            choices,
-            default_in(parameter.description),
-            parameter.required,
+            kind, low, high, choices, default_in(parameter.description), parameter.required
         )
         assert offer == expected(name), name
         assert parameter.description == SPECS[name].description  # whole: within Discord's 100

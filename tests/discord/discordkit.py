@@ -19,6 +19,7 @@ from bot.events import Cancelled, JobEvent
 from bot.jobs.record import Job, JobState, Rendered, Result
 from bot.model import Platform
 from bot.money import Money
+from bot.ports import KeyValueStore
 from bot.settings import Settings
 from commands import Commands
 from commands.context import Services
@@ -84,6 +85,7 @@ class Kit:
     runner: RecordingRunner
     time: VirtualTime
     settings: Settings
+    store: KeyValueStore  # the database's, as adapters.app.core wires it
 
     def deliver(self, payload: dict[str, Any], adapter: DiscordAdapter | None = None) -> None:
         """Hand an INTERACTION_CREATE to discord.py, as its gateway does."""
@@ -95,6 +97,11 @@ class Kit:
     ) -> dict[str, Any]:  # fmt: skip
         data = ix.slash_data("ltx", sub, options, attachments={"sheet": sheet} if sheet else None)
         return self.fake.interaction(ix.APPLICATION_COMMAND, channel, member, data)
+
+    def admin(self, sub: str, member: dict[str, Any] = ADMIN, **options: object) -> dict[str, Any]:
+        """`/ltx-admin <sub> name:value ...` in CHANNEL: its own top-level command."""
+        data = ix.slash_data("ltx-admin", sub, options)
+        return self.fake.interaction(ix.APPLICATION_COMMAND, CHANNEL, member, data)
 
     def sheet(
         self, data: bytes, name: str = "sheet.png", content_type: str | None = "image/png",
@@ -140,7 +147,7 @@ class Kit:
     @asynccontextmanager
     async def restarted(self) -> AsyncIterator[DiscordAdapter]:
         """A second adapter on the same core, as after a restart: nothing in memory."""
-        async with running_adapter(self.settings, self.commands, self.time) as adapter:
+        async with running_adapter(self.settings, self.commands, self.time, self.store) as adapter:
             yield adapter
 
 
@@ -167,10 +174,10 @@ def settings_for(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Setting
 
 @asynccontextmanager
 async def running_adapter(
-    settings: Settings, commands: Commands, time: VirtualTime
+    settings: Settings, commands: Commands, time: VirtualTime, store: KeyValueStore
 ) -> AsyncIterator[DiscordAdapter]:
     throttle = EditThrottle(1.5, clock=time, sleep=time.sleep)
-    adapter = DiscordAdapter(settings, commands, throttle=throttle, gateway=False)
+    adapter = DiscordAdapter(settings, commands, store=store, throttle=throttle, gateway=False)
     await adapter.start()
     try:
         yield adapter
@@ -193,8 +200,10 @@ async def kit_for(data_dir: Path, **overrides: Any) -> AsyncIterator[Kit]:
         commands = Commands(services)
         time = VirtualTime()
         try:
-            async with running_adapter(settings, commands, time) as adapter:
+            async with running_adapter(settings, commands, time, storage.keyvalue) as adapter:
                 services.posters[Platform.DISCORD] = adapter.poster
-                yield Kit(fake, adapter, commands, services, runner, time, settings)
+                yield Kit(
+                    fake, adapter, commands, services, runner, time, settings, storage.keyvalue
+                )
         finally:
             await storage.close()

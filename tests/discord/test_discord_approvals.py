@@ -27,12 +27,8 @@ policy_kit = kit_for
 
 
 def admin_slash(kit: Kit, sub: str, **options: object) -> dict[str, Any]:
-    """`/ltx admin <sub> ...` (a subcommand inside the `admin` group)."""
-    inner = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
-    data = {"id": o.snowflake(), "name": "ltx", "type": 1, "options": [
-        {"name": "admin", "type": 2, "options": [{"name": sub, "type": 1, "options": inner}]},
-    ]}  # fmt: skip
-    return kit.fake.interaction(ix.APPLICATION_COMMAND, CHANNEL, ADMIN, data)
+    """`/ltx-admin <sub> ...` by an admin."""
+    return kit.admin(sub, ADMIN, **options)
 
 
 async def ask(kit: Kit, payload: dict[str, Any]) -> str:

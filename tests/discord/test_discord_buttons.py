@@ -1,4 +1,5 @@
-"""Buttons (persistent DynamicItems) and the "Animate with LTX" menu with its modal."""
+"""Buttons (persistent DynamicItems) and the "Animate with LTX" menu with its modal, whose
+submit is understood by custom_id, also after a restart."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from discordkit import ADMIN, ALICE, BOB, CHANNEL, Kit, finished, png
 
-from adapters.discord.animate import MENU_NAME, NO_IMAGE
+from adapters.discord.animate import EXPIRED, MENU_NAME, NO_IMAGE
 from bot.events import Held, Succeeded
 from bot.money import Money
 from tests.fakes.discord_api import interactions as ix
@@ -101,6 +102,52 @@ async def test_animate_opens_a_modal_and_generates_from_the_image(kit: Kit) -> N
     job = kit.runner.started[-1]
     assert job.request.prompt == "the chef flips the pan" and job.request.seed == 7
     assert job.origin.origin_message_id == target["id"]
+
+
+def open_modal(kit: Kit, target: dict) -> dict:
+    menu = kit.fake.interaction(ix.APPLICATION_COMMAND, CHANNEL, ALICE,
+                                ix.message_command_data(MENU_NAME, target))  # fmt: skip
+    kit.deliver(menu)
+    return menu
+
+
+FORM = {"prompt": "the chef flips the pan", "resolution": "256x160", "duration": "",
+        "seed": "7", "negative_prompt": ""}  # fmt: skip
+
+
+async def test_a_modal_opened_before_a_restart_still_generates_after_it(kit: Kit) -> None:
+    target = image_message(kit)
+    menu = open_modal(kit, target)
+    opened = await kit.fake.wait_for(lambda: kit.fake.callbacks(menu))
+    modal_id = opened[0].body["data"]["custom_id"]
+    assert modal_id == f"ltx:animate:{target['id']}"
+    await kit.adapter.close()  # the first process is gone, with everything in its memory
+    async with kit.restarted() as adapter:
+        submit = kit.fake.interaction(ix.MODAL_SUBMIT, CHANNEL, ALICE,
+                                      ix.modal_data(modal_id, FORM))  # fmt: skip
+        kit.deliver(submit, adapter)
+        assert "Held" in await kit.answer(submit)
+    job = kit.runner.started[-1]
+    assert job.request.prompt == "the chef flips the pan" and job.request.seed == 7
+    assert job.origin.origin_message_id == target["id"]
+
+
+async def test_a_modal_is_handled_once_in_the_process_that_opened_it(kit: Kit) -> None:
+    menu = open_modal(kit, image_message(kit))
+    opened = await kit.fake.wait_for(lambda: kit.fake.callbacks(menu))
+    modal = ix.modal_data(opened[0].body["data"]["custom_id"], FORM)
+    submit = kit.fake.interaction(ix.MODAL_SUBMIT, CHANNEL, ALICE, modal)
+    kit.deliver(submit)
+    assert "Held" in await kit.answer(submit)
+    assert len(kit.fake.callbacks(submit)) == 1 and len(kit.runner.started) == 1
+
+
+async def test_a_modal_whose_message_is_not_known_says_so(kit: Kit) -> None:
+    submit = kit.fake.interaction(ix.MODAL_SUBMIT, CHANNEL, ALICE,
+                                  ix.modal_data(f"ltx:animate:{o.snowflake()}", FORM))  # fmt: skip
+    kit.deliver(submit)
+    assert await kit.answer(submit) == EXPIRED
+    assert kit.runner.started == []
 
 
 async def test_animate_on_a_message_without_an_image_explains(kit: Kit) -> None:

@@ -87,8 +87,8 @@ async def test_a_cancel_while_fal_renders_shows_the_hold_until_fal_ends_it(
         fake.add_channel(CHANNEL, GUILD)
         settings = settings_for(fake, tmp_path)
         async with paid_core_on(settings, fal) as core:
-            adapter = DiscordAdapter(settings, core.commands, throttle=EditThrottle(0),
-                                     gateway=False)  # fmt: skip
+            adapter = DiscordAdapter(settings, core.commands, store=core.storage.keyvalue,
+                                     throttle=EditThrottle(0), gateway=False)  # fmt: skip
             core.posters[Platform.DISCORD] = adapter.poster
             await adapter.start()
             alice = OnDiscord(fake, adapter)

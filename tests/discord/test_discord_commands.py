@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from discordkit import ALICE, CHANNEL, GUILD, SMALL, Kit, kit_for, png
+from discordkit import ADMIN, ALICE, CHANNEL, GUILD, SMALL, Kit, kit_for, png
 
 from adapters.discord import translate
 from tests.fakes.discord_api import interactions as ix
@@ -16,7 +16,7 @@ from tests.fakes.discord_api.objects import EPHEMERAL
 async def test_commands_are_synced_to_the_configured_guild(kit: Kit) -> None:
     synced = kit.fake.commands[GUILD]
     names = {command["name"] for command in synced}
-    assert names == {"ltx", "Animate with LTX"}
+    assert names == {"ltx", "ltx-admin", "Animate with LTX"}
     assert None not in kit.fake.commands  # nothing global when guilds are configured
 
 
@@ -34,7 +34,8 @@ async def test_generate_defers_ephemerally_and_holds(kit: Kit) -> None:
 
 async def test_commands_sync_globally_without_guild_ids(tmp_path) -> None:
     async with kit_for(tmp_path, discord_guild_ids="") as kit:
-        assert {c["name"] for c in kit.fake.commands[None]} == {"ltx", "Animate with LTX"}
+        synced = {c["name"] for c in kit.fake.commands[None]}
+        assert synced == {"ltx", "ltx-admin", "Animate with LTX"}
         assert GUILD not in kit.fake.commands
 
 
@@ -54,6 +55,29 @@ async def test_slash_options_are_typed_from_the_spec(kit: Kit) -> None:
     assert options["resolution"]["autocomplete"] is True  # a named size or WIDTHxHEIGHT
     names = {o["name"] for o in ltx["options"]}
     assert {"generate", "estimate", "budget", "history", "show", "cancel"} <= names
+    assert "admin" not in names  # its own command, /ltx-admin
+    for name in ("prompt", "negative_prompt"):  # Discord stops longer text before sending
+        assert options[name]["type"] == ix.STRING and options[name]["max_length"] == 4000
+    numbers = [o for o in options.values() if o["type"] in (ix.INTEGER, ix.NUMBER)]
+    assert numbers and all("min_value" in o and "max_value" in o for o in numbers)
+
+
+async def test_admin_commands_are_their_own_command_for_manage_server(kit: Kit) -> None:
+    admin = next(c for c in kit.fake.commands[GUILD] if c["name"] == "ltx-admin")
+    assert int(admin["default_member_permissions"]) == o.MANAGE_GUILD  # hidden from members
+    subs = {sub["name"] for sub in admin["options"]}
+    assert {"caps", "limits", "grant", "usage", "export", "audit", "channel"} <= subs
+
+
+async def test_a_member_given_ltx_admin_by_the_server_is_still_refused(kit: Kit) -> None:
+    # Server admins may let anyone use /ltx-admin; the command itself checks Actor.is_admin.
+    payload = kit.admin("caps", ALICE, action="show")
+    kit.deliver(payload)
+    text = await kit.answer(payload)
+    assert "admin" in text.lower() and "Default per-user cap" not in text
+    mine = kit.admin("caps", ADMIN, action="show")
+    kit.deliver(mine)
+    assert "cap" in (await kit.answer(mine)).lower()
 
 
 BAD_SHEETS = {

@@ -1,4 +1,4 @@
-"""The price confirmation on Discord: an admin sets the threshold with `/ltx admin limits`, a
+"""The price confirmation on Discord: an admin sets the threshold with `/ltx-admin limits`, a
 generate above it answers with an ephemeral Confirm / Abort prompt, and the buttons answer in
 place of the prompt. A real core with stored policy; only the runner records."""
 
@@ -25,7 +25,6 @@ from tests.fakes.discord_api.objects import EPHEMERAL
 
 # 1280x720, 121 frames: $0.27, under the $1 a day each member has here.
 PRICED = {"prompt": "the chef tosses pasta", "resolution": "1280x720", "num_frames": 121}
-SUB_COMMAND_GROUP = 2
 
 
 @pytest.fixture
@@ -35,10 +34,8 @@ async def kit(tmp_path: Path) -> AsyncIterator[Kit]:
 
 
 def admin_command(kit: Kit, sub: str, member: dict[str, Any], **options: object) -> dict:
-    """`/ltx admin <sub> name:value ...` as Discord sends a subcommand of a group."""
-    data = ix.slash_data("ltx", sub, options)
-    data["options"] = [{"name": "admin", "type": SUB_COMMAND_GROUP, "options": data["options"]}]
-    return kit.fake.interaction(ix.APPLICATION_COMMAND, CHANNEL, member, data)
+    """`/ltx-admin <sub> name:value ...`."""
+    return kit.admin(sub, member, **options)
 
 
 async def edited(kit: Kit, payload: dict[str, Any]) -> dict[str, Any]:

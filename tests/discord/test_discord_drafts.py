@@ -112,7 +112,8 @@ async def test_a_draft_and_its_final_on_the_simulated_fal(tmp_path: Path) -> Non
         fast = {"generation_seconds": 0.05, "queue_seconds": 0.01}
         async with build_core(settings, poll_interval=0.05, simulated_fal_options=fast) as core:
             assert core.simulated_fal is not None
-            adapter = DiscordAdapter(settings, core.commands, throttle=EditThrottle(0),
+            adapter = DiscordAdapter(settings, core.commands, store=core.storage.keyvalue,
+                                     throttle=EditThrottle(0),
                                      gateway=False)  # fmt: skip
             core.posters[Platform.DISCORD] = adapter.poster
             await adapter.start()

@@ -26,8 +26,8 @@ async def test_generate_to_video_in_the_thread(tmp_path: Path) -> None:
         settings = settings_for(fake, tmp_path)
         async with build_core(settings, poll_interval=0.05,
                               simulated_fal_options=FAST_FAL) as core:  # fmt: skip
-            adapter = DiscordAdapter(settings, core.commands, throttle=EditThrottle(0),
-                                     gateway=False)  # fmt: skip
+            adapter = DiscordAdapter(settings, core.commands, store=core.storage.keyvalue,
+                                     throttle=EditThrottle(0), gateway=False)  # fmt: skip
             core.posters[Platform.DISCORD] = adapter.poster
             await adapter.start()
             try:

@@ -27,7 +27,7 @@ async def connected(tmp_path: Path) -> AsyncIterator[tuple[FakeDiscord, DiscordA
         fake.add_channel(CHANNEL, GUILD)
         settings = settings_for(fake, tmp_path)
         async with build_core(settings, with_fal=False) as core:
-            adapter = DiscordAdapter(settings, core.commands)
+            adapter = DiscordAdapter(settings, core.commands, store=core.storage.keyvalue)
             available = asyncio.Event()
 
             async def on_guild_available(guild: discord.Guild) -> None:

@@ -19,7 +19,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 async def test_non_admins_are_refused_every_admin_command(kit, command):
     reply = await kit.invoke(command, ALICE, action="set", target="pool", amount="0",
                              who="alice", reason="me", period="day")  # fmt: skip
-    assert reply.text == "Only an admin of this server or workspace can use the admin commands."
+    assert reply.text == "Only an admin of this server can use the admin commands."
     assert reply.file is None
     assert await kit.services.budgets.store.caps(scope=ALICE.scope_key) == []
     assert await kit.services.ledger.entries(scope=ALICE.scope_key) == []

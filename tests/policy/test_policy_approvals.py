@@ -109,7 +109,7 @@ async def test_approval_skips_the_personal_cap_but_not_the_team_pool(kit):
     await kit.admin("caps", action="set", target="pool", amount="1")
     job_id = await asked(kit)
     refused = await kit.press(ButtonAction.APPROVE, job_id, ADMIN)
-    assert refused.text.startswith("Not started: This video costs $0.40, but the team's daily "
+    assert refused.text.startswith("Not started: This video costs $0.40, but the server's daily "
                                    "pool has $0.19 left")  # fmt: skip
     assert "press Approve again" in refused.text
     assert await state_of(kit, job_id) is JobState.RECEIVED
@@ -206,9 +206,9 @@ async def test_the_pool_alert_also_goes_to_the_admin_channel_once(kit):
     await kit.generate(ALICE)
     assert kit.poster.to(ADMIN_CHANNEL) == []
     crossed = await kit.generate(BOB)  # $0.80 of $1.00: past 80 %
-    assert "Heads-up: the team's daily pool is 80% used" in crossed.text
+    assert "Heads-up: the server's daily pool is 80% used" in crossed.text
     [alert] = kit.poster.to(ADMIN_CHANNEL)
-    assert alert.text.startswith("⚠️ Heads-up: the team's daily pool is 80% used")
+    assert alert.text.startswith("⚠️ Heads-up: the server's daily pool is 80% used")
     await kit.admin("caps", action="set", target="pool", amount="2")
     await kit.generate(BOB)
     assert len(kit.poster.to(ADMIN_CHANNEL)) == 1

@@ -76,10 +76,10 @@ async def test_the_team_pool_binds_everyone_together_and_says_so(kit):
     assert (await kit.generate(BOB)).job_id
     refused = await kit.generate(CAROL)  # Carol's own $1 has room; the pool has $0.20
     assert refused.job_id is None
-    assert "the team's monthly pool has $0.19 left" in refused.text
+    assert "the server's monthly pool has $0.19 left" in refused.text
     assert "$0.81 in flight" in refused.text and "resets Tue 01 Dec" in refused.text
     budget = await kit.invoke("budget", CAROL)
-    assert [name for name, _ in budget.fields] == ["Your daily cap", "The team's monthly pool"]
+    assert [name for name, _ in budget.fields] == ["Your daily cap", "The server's monthly pool"]
     assert budget.text.startswith("You have $0.19 left")
 
 
@@ -88,7 +88,7 @@ async def test_uncapped_takes_the_place_of_the_default_but_the_pool_still_holds(
     await kit.admin("caps", action="set", target="pool", amount="2")
     for _ in range(4):
         assert (await kit.generate(CAROL)).job_id
-    assert "the team's daily pool has" in (await kit.generate(CAROL)).text
+    assert "the server's daily pool has" in (await kit.generate(CAROL)).text
 
 
 async def test_clearing_a_cap_brings_back_what_it_replaced(kit):
@@ -120,7 +120,7 @@ async def test_caps_show_lists_every_cap_and_the_limits(kit):
     shown = await kit.admin("caps")
     fields = dict(shown.fields)
     assert fields["Role 111"] == "$4.00 per day · set by <@root>"
-    assert fields["Team pool"] == "$50.00 per month · set by <@root>"
+    assert fields["Server pool"] == "$50.00 per month · set by <@root>"
     assert "in flight per user: 2 · per minute: 5 · confirm: above $2.00" in fields["Limits"]
     assert "resets at midnight Europe/Paris" in fields["Limits"]
 

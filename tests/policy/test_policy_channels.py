@@ -48,7 +48,7 @@ async def test_deny_turns_one_channel_off_and_clear_takes_it_off_the_list(kit):
 
 async def test_the_admin_channel_is_set_shown_and_unset(kit):
     set_here = await kit.in_channel("admin channel", "C9", action="admin")
-    assert set_here.text == "Approval requests and team pool alerts now go to <#C9>."
+    assert set_here.text == "Approval requests and the server's pool alerts now go to <#C9>."
     shown = await kit.in_channel("admin channel", "C1")
     assert dict(shown.fields)["Admin channel"] == "<#C9>"
     unset = await kit.in_channel("admin channel", "C1", action="admin", channel="none")

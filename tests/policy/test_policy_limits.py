@@ -59,7 +59,7 @@ async def test_the_pool_alert_tells_the_user_who_crosses_it(kit):
     await kit.admin("limits", alert_percent=50)
     assert "Heads-up" not in (await kit.generate(ALICE)).text
     crossing = await kit.generate(BOB)
-    assert "Heads-up: the team's monthly pool is 80% used" in crossing.text
+    assert "Heads-up: the server's monthly pool is 80% used" in crossing.text
     assert "your daily cap" not in crossing.text  # Bob's own cap is at 40%
 
 

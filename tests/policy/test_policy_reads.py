@@ -146,7 +146,7 @@ async def test_a_cap_or_rule_set_on_another_replica_applies_to_the_next_command(
     pool = Cap(CapKind.POOL, "", Money.usd("0.50"), "day")
     await other.policy.set_cap(scope=SCOPE, cap=pool, actor="root", reason="", at=kit.clock())
     refused = await kit.generate()
-    assert refused.job_id is None and "the team's daily pool has $0.0979475 left" in refused.text
+    assert refused.job_id is None and "the server's daily pool has $0.0979475 left" in refused.text
     await other.policy.clear_cap(scope=SCOPE, kind=CapKind.POOL, subject="", actor="root",
                                  reason="", at=kit.clock())  # fmt: skip
     await other.policy.set_rule(scope=SCOPE, rule=Rule.CONFIRM_ABOVE, value="0.25",

@@ -22,7 +22,6 @@ from bot.jobs.record import JobState
 from bot.model import Platform
 from bot.money import Money
 from bot.ports import CapKind
-from commands.admin import NOT_ADMIN
 from commands.spec import ADMIN_COMMANDS
 from tests.forgetkit import PROMPT, files_left, seed_delivered
 
@@ -105,7 +104,10 @@ async def test_every_admin_command_answers_ephemerally(policy_kit: SlackKit) -> 
 async def test_a_member_gets_the_cores_refusal_and_nothing_changes(policy_kit: SlackKit) -> None:
     for typed in ("admin caps set default 100", "admin usage", "admin grant <@U1> 5 me"):
         answer = await ask(policy_kit, typed, user="U1")
-        assert answer["text"] == NOT_ADMIN and answer["response_type"] == "ephemeral"
+        assert (
+            answer["text"] == "Only an admin of this workspace can use the admin commands."
+            and answer["response_type"] == "ephemeral"
+        )
     assert await policy_kit.services.budgets.store.caps(scope=SCOPE) == []  # type: ignore[union-attr]
     assert policy_kit.slack.calls_to("conversations.open") == []
     assert policy_kit.slack.calls_to("files.completeUploadExternal") == []
@@ -223,7 +225,7 @@ async def test_admin_forget_asks_first_then_forgets_a_member(policy_kit: SlackKi
     assert "`yes`" in asked["text"] and asked["response_type"] == "ephemeral"
     assert len(files_left(services.settings.data_dir)) == 2
     refused = await ask(policy_kit, "admin forget <@U1|alice> yes", user="U1")
-    assert refused["text"] == NOT_ADMIN
+    assert refused["text"] == "Only an admin of this workspace can use the admin commands."
 
     done = await ask(policy_kit, "admin forget <@U1|alice> yes")
     assert done["text"].startswith("Forgot <@U1>: 2 files removed"), done["text"]
