@@ -43,4 +43,5 @@ class ConsoleAdapter:
         """Nothing to connect: the CLI drives it."""
 
     async def close(self) -> None:
-        """Nothing to close."""
+        """Stop any live progress line (the cursor comes back)."""
+        self.poster.close()

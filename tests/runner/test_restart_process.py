@@ -27,7 +27,7 @@ async def test_a_killed_bot_resumes_and_delivers_the_video_exactly_once(tmp_path
         )  # fmt: skip
         assert first.stdout is not None
         # The queue position is shown only after fal's request id has been stored.
-        await read_until(first.stdout, "in fal's queue")
+        await read_until(first.stdout, " in line")
         first.send_signal(signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
         assert len(fal.submissions) == 1
