@@ -15,7 +15,7 @@ from bot.budget.scope_policy import ScopePolicy
 from bot.errors import InvalidSheet, NotAllowed
 from bot.jobs.record import Job, Origin
 from bot.media.sheet_files import share_sheet, sheet_available, take_in
-from bot.model import Actor, Invocation, Place, Reply
+from bot.model import Actor, Invocation, Place, Platform, Reply
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
@@ -42,7 +42,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
     request = parse_request(with_defaults(options, context.defaults))
     check_delivery(place, request)  # before the sheet is fetched or anything recorded
-    check_safety_choice(request, context.policy)
+    check_safety_choice(request, context.policy, actor.platform)
     if invocation.attachment is None:
         raise InvalidSheet(NO_SHEET)
     job_id = services.new_id()
@@ -63,14 +63,20 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     )
 
 
-def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None:
+def check_safety_choice(
+    request: GenerationRequest, policy: ScopePolicy, platform: Platform
+) -> None:
     """fal's safety checker stays on unless the scope's admins let members turn it off."""
     if request.enable_safety_checker:
         return
     if not policy.safety_optional:
+        how = (  # as it is typed where the user is
+            "`ltxbot admin limits --safety-optional`"
+            if platform is Platform.CONSOLE
+            else "`admin limits safety_optional:true`"
+        )
         raise NotAllowed(
-            "The safety checker cannot be turned off here. An admin can allow it with "
-            "`admin limits safety_optional:true`."
+            f"The safety checker cannot be turned off here. An admin can allow it with {how}."
         )
 
 

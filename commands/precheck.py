@@ -47,7 +47,7 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
     options = {k: v for k, v in invocation.options.items() if k != "sheet"}
     try:
         request = parse_request(with_defaults(options, context.defaults))
-        check_safety_choice(request, context.policy)
+        check_safety_choice(request, context.policy, actor.platform)
     except UserError as problem:
         return Refusal(Concern.OPTIONS, str(problem))
     try:

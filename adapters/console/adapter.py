@@ -6,6 +6,7 @@ import getpass
 from typing import TextIO
 
 from adapters.console.poster import ConsolePoster
+from adapters.console.reply_text import TERMINAL_CHANNEL
 from bot.model import Actor, Place, Platform
 from bot.settings import Settings
 from commands import Commands
@@ -21,7 +22,7 @@ def console_actor() -> Actor:
 
 def console_place(out_path: str | None = None) -> Place:
     """The terminal; `out_path` is where a generate's video goes."""
-    return Place(Platform.CONSOLE, CONSOLE_SCOPE, "terminal", out_path=out_path)
+    return Place(Platform.CONSOLE, CONSOLE_SCOPE, TERMINAL_CHANNEL, out_path=out_path)
 
 
 def _user_name() -> str:
