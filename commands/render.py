@@ -236,7 +236,9 @@ def job_details(job: Job, *, local: bool = False) -> Reply:
         fields.append(("Requested seed", str(request.seed)))
     if job.cancel_requested_at is not None and not job.is_final:
         fields.append(("Cancel", stop_asked_text(job)))
-    if job.captured_nanos is not None:
+    if job.simulated and job.is_final:
+        fields.append(("Charged", "nothing (simulated run)"))
+    elif job.captured_nanos is not None:
         fields.append(("Charged", str(Money(job.captured_nanos))))
     elif job.charge_nanos is not None and job.state is JobState.SUCCEEDED:
         fields.append(("To charge", f"{Money(job.charge_nanos)} once you have the video (held)"))

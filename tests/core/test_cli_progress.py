@@ -54,6 +54,11 @@ def test_through_a_pipe_one_plain_line_per_change(tmp_path: Path) -> None:
     assert all(a != b for a, b in itertools.pairwise(progress))  # one per change
     assert any("in line" in line for line in progress), progress
     assert "the video will be saved to" in done.stdout and "posted here" not in done.stdout
+    job_id = done.stdout.split("for job ", 1)[1].split(";", 1)[0]
+    shown = subprocess.run(
+        [LTXBOT, "show", job_id], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert "  Charged: nothing (simulated run)" in shown.stdout.splitlines(), shown.stdout
 
 
 async def test_on_a_60_column_terminal_nothing_wraps() -> None:
