@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from typing import TextIO
 
 from adapters.console.poster import ConsolePoster
@@ -38,7 +39,8 @@ class ConsoleAdapter:
     def __init__(self, settings: Settings, commands: Commands, stream: TextIO | None = None):
         self.settings = settings
         self.commands = commands
-        self.poster = ConsolePoster(stream) if stream is not None else ConsolePoster()
+        # Held back until the command has printed its reply (`poster.release`).
+        self.poster = ConsolePoster(stream or sys.stderr, held=True)
 
     async def start(self) -> None:
         """Nothing to connect: the CLI drives it."""

@@ -148,6 +148,7 @@ async def _dispatch(
         if reply.refused or reply.job_id is None:
             return output.reply(reply) or EXIT_FAILED
         output.say(render(reply))
+        console.poster.release()  # the progress line starts below the reply
         return await await_video(core, console, reply.job_id, args.out, output, args.force)
     if reply.refused:
         return output.reply(reply)

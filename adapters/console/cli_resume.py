@@ -44,6 +44,7 @@ async def _resume(core: Core, console: ConsoleAdapter, output: Output) -> int:
         output.say("no unfinished jobs")
         return EXIT_OK
     output.say(f"resuming {len(resumed)} job(s): {', '.join(resumed)}")
+    console.poster.release()
     await core.supervisor.wait(*resumed)
     code = EXIT_OK
     for job_id in resumed:

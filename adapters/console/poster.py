@@ -21,11 +21,14 @@ from commands.render import SIMULATED_NOTE, result_reply
 
 class ConsolePoster:
     """Draws one progress line per job and remembers how each job ended, for the CLI to await.
-    `console`: the rich Console to draw on (tests force a terminal of a given width)."""
+    `console`: the rich Console to draw on (tests force a terminal of a given width); `held`:
+    draw nothing until `release` (the CLI prints its reply first)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, console: Console | None = None):
+    def __init__(
+        self, stream: TextIO = sys.stderr, console: Console | None = None, *, held: bool = False
+    ):
         self.stream = stream
-        self.lines = ProgressLines(stream, console)
+        self.lines = ProgressLines(stream, console, held=held)
         self._endings: dict[str, asyncio.Future[tuple[Job, JobEvent]]] = {}
 
     def ending(self, job_id: str) -> asyncio.Future[tuple[Job, JobEvent]]:
@@ -62,6 +65,10 @@ class ConsolePoster:
         lines += [f"  [{b.label}] ({b.action.value} {b.job_id})" for b in reply.buttons]
         self.lines.say("\n".join(lines))
         return f"console:{channel_id}"
+
+    def release(self) -> None:
+        """Start drawing, with what came while held back."""
+        self.lines.release()
 
     def close(self) -> None:
         """Stop any live line (the cursor comes back)."""

@@ -8,6 +8,7 @@ event comes (`auto_refresh=False`): no thread redraws behind the event loop's ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from rich.console import Console
@@ -20,9 +21,12 @@ from adapters.console.progress_words import Step
 class ProgressLines:
     """One line per job, updated in place on a terminal, else appended when it changes."""
 
-    def __init__(self, stream: TextIO, console: Console | None = None):
+    def __init__(self, stream: TextIO, console: Console | None = None, *, held: bool = False):
         self.stream = stream
         self.console = console or Console(file=stream, highlight=False)
+        # Held back: kept until `release`, so the command's own first words (on stdout, maybe
+        # the same terminal) come out before a live line starts below them.
+        self._held: list[Callable[[], None]] | None = [] if held else None
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._open: set[str] = set()
@@ -32,7 +36,16 @@ class ProgressLines:
     def live(self) -> bool:
         return self.console.is_terminal
 
+    def release(self) -> None:
+        """Draw what was held back, and from now on as it comes."""
+        held, self._held = self._held or [], None
+        for draw in held:
+            draw()
+
     def show(self, job_id: str, step: Step) -> None:
+        if self._held is not None:
+            self._held.append(lambda: self.show(job_id, step))
+            return
         if not self.live:
             self._plain(job_id, step.plain())
             return
@@ -62,6 +75,9 @@ class ProgressLines:
 
     def say(self, text: str) -> None:
         """A sentence below the progress lines (it may wrap: it is not redrawn)."""
+        if self._held is not None:
+            self._held.append(lambda: self.say(text))
+            return
         if self.live:
             self.console.print(text, markup=False, highlight=False)
         else:
@@ -70,6 +86,7 @@ class ProgressLines:
 
     def close(self) -> None:
         """Stop drawing (restores the cursor); a later job starts a new set of lines."""
+        self.release()  # nothing that was said is lost
         if self._progress is not None:
             self._progress.stop()
         self._progress, self._tasks = None, {}

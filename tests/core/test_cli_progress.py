@@ -88,3 +88,15 @@ async def test_on_a_60_column_terminal_nothing_wraps() -> None:
     before = [line for line in drawn if "SIMULATED" in line]
     assert before and all("rendering" in line for line in before)
     assert "\x1b[?25h" in screen.getvalue()  # the cursor is given back when the job ends
+
+
+async def test_a_held_poster_draws_nothing_until_released() -> None:
+    """The CLI prints its reply first (stdout may be the same terminal), then lets it draw."""
+    screen = io.StringIO()
+    poster = ConsolePoster(screen, held=True)
+    job = make_job("j1", platform=Platform.CONSOLE)
+    await poster.progress(job, Queued(1, 0))
+    await poster.deliver(job, Path("v.mp4"), Succeeded(Path("v.mp4"), Money.zero(), None))
+    assert screen.getvalue() == "" and poster.ending("j1").done()  # the ending is not held
+    poster.release()
+    assert screen.getvalue().splitlines()[:2] == ["2nd in line", "done · $0.00 charged"]
