@@ -17,9 +17,9 @@ from bot.budget.policy import parse_period
 from bot.model import Invocation, JSONObject, Reply
 from bot.money import Money
 from bot.ports import Entry, EntryKind, Period
-from bot.reports.chart import MAX_SERIES, render_chart
+from bot.reports.chart import MAX_SERIES, ChartWindow, render_chart
 from bot.reports.export import prune_reports, write_csv
-from bot.reports.usage import POOL, summarize
+from bot.reports.usage import UserUsage, pool_usage, summarize
 from commands.admin import require_admin
 from commands.context import Services
 from commands.data import usd
@@ -67,53 +67,76 @@ async def admin_usage(invocation: Invocation, services: Services) -> Reply:
     """Spend per user for the period, and a chart of spend over time (PNG)."""
     period, tz, since, until, entries = await _period_entries(invocation, services)
     scope, now = invocation.actor.scope_key, services.clock()
-    rows = summarize(entries)
-    spent = Money(sum(r.spent.nanos for r in rows))
-    lines = []
-    for row in rows[:MAX_LINES]:
-        who = row.user_id if row.user_id == POOL else f"<@{row.user_id}>"
-        granted = f" · {row.granted} granted" if row.granted else ""
-        lines.append(
-            f"{who}: {row.spent} spent · {row.held} in flight · {row.videos} videos{granted}"
-        )
+    rows, pool = summarize(entries), pool_usage(entries)
+    lines = [usage_line(f"<@{row.user_id}>", row) for row in rows[:MAX_LINES]]
     if len(rows) > MAX_LINES:
         lines.append(
             f"…and {len(rows) - MAX_LINES} more "
             f"(`{invocation.actor.platform.command('admin export')}` has everyone)."
         )
+    if entries:
+        lines.append(usage_line("Team pool (everyone)", pool))
     head = f"Spend {PERIOD_WORDS[period]} ({tz.key}): "
-    head += f"{spent} spent in total." if rows else "nothing yet."
+    head += f"{pool.spent} spent in total." if entries else "nothing yet."
     chart_since = since or min((e.effective_at for e in entries), default=now - timedelta(days=1))
     chart_until = until or now
     path = reports_dir(services) / file_name("usage", scope, period, now, "png")
     names = await _names(entries, services)
     await asyncio.to_thread(prune_reports, path.parent)
+    window = ChartWindow(chart_since, chart_until, tz, over_time=period != "none")
     await asyncio.to_thread(
         render_chart,
         entries,
-        since=chart_since,
-        until=chart_until,
-        tz=tz,
+        window=window,
         title=f"Spend {PERIOD_WORDS[period]}",
         path=path,
         names=names,
+        cap=await _pool_cap(invocation, services, since),
     )
     data: JSONObject = {
         "period": period,
         "timezone": tz.key,
-        "spent_usd": usd(spent),
-        "users": [
-            {
-                "user_id": row.user_id,
-                "spent_usd": usd(row.spent),
-                "held_usd": usd(row.held),
-                "granted_usd": usd(row.granted),
-                "videos": row.videos,
-            }
-            for row in rows
-        ],
+        "spent_usd": usd(pool.spent),
+        "users": [usage_data(row) for row in rows],
+        "pool": usage_data(pool),
     }
     return Reply(text="\n".join([head, *lines]), file=path, data=data)
+
+
+async def _pool_cap(
+    invocation: Invocation, services: Services, since: datetime | None
+) -> Money | None:
+    """The team pool's cap when it counts over the chart's period (a monthly cap is not drawn
+    on a day's chart: the line would mean nothing there)."""
+    actor = invocation.actor
+    limits = await services.budgets.limits_for(actor.scope_key, actor.user_id, actor.roles)
+    pool = next((limit for limit in limits if limit.user_id is None), None)
+    return pool.limit if pool is not None and pool.since == since else None
+
+
+def usage_line(who: str, row: UserUsage) -> str:
+    """ "<@alice>: $0.40 spent (1 video) · $0.40 in flight (1 video) · 2 not charged"."""
+    line = f"{who}: {row.spent} spent ({_videos(row.videos)})"
+    line += f" · {row.held} in flight ({_videos(row.in_flight)})"
+    if row.released:
+        line += f" · {row.released} not charged (released)"
+    return line + (f" · {row.granted} granted" if row.granted else "")
+
+
+def _videos(count: int) -> str:
+    return f"{count} video" if count == 1 else f"{count} videos"
+
+
+def usage_data(row: UserUsage) -> JSONObject:
+    return {
+        "user_id": row.user_id,
+        "spent_usd": usd(row.spent),
+        "held_usd": usd(row.held),
+        "granted_usd": usd(row.granted),
+        "videos": row.videos,
+        "in_flight": row.in_flight,
+        "released": row.released,
+    }
 
 
 async def admin_export(invocation: Invocation, services: Services) -> Reply:

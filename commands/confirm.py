@@ -14,7 +14,7 @@ from datetime import timedelta
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import BudgetExceeded, CannotDeliver, CapReached, NotFound
 from bot.jobs.record import Job, JobState
-from bot.model import Actor, Button, ButtonAction, Place, Reply
+from bot.model import Actor, Button, ButtonAction, Place, Platform, Reply
 from bot.money import Money
 from bot.ports import ApprovalState
 from bot.pricing import Quote
@@ -44,6 +44,14 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
         ),
         job_id=job.id,
     )
+
+
+def _where_it_goes(job: Job) -> str:
+    if job.origin.platform is not Platform.CONSOLE:
+        return "the video will be posted here"
+    if job.origin.out_path:
+        return f"the video will be saved to {job.origin.out_path}"
+    return "the video will be saved to a file"
 
 
 def check_delivery(place: Place, request: GenerationRequest) -> None:
@@ -81,9 +89,9 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         # Another press of Confirm got here first and started it; the hold is the same one.
         return Reply(text=f"Job `{job.id}` has already started.", job_id=job.id)
     await services.runner.start(held)
-    text = f"Held {cost} for job `{job.id}`; the video will be posted here."
-    if services.simulated:
-        text += f"\n{SIMULATED_NOTE}"
+    text = f"Held {cost} for job `{job.id}`; {_where_it_goes(job)}."
+    if services.simulated and job.origin.platform is not Platform.CONSOLE:
+        text += f"\n{SIMULATED_NOTE}"  # the terminal says it once per command itself
     alerts = await services.budgets.alerts(
         actor.scope_key, actor.user_id, actor.roles, policy=policy
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.budget.scope_policy import ScopePolicy
+from bot.errors import BudgetExceeded
 from bot.model import Invocation, Reply
+from bot.money import Money
 from bot.pricing import Quote
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
@@ -47,5 +50,35 @@ async def estimate(invocation: Invocation, services: Services) -> Reply:
     fields = [("Price", price_line(the_quote))]
     if remaining is not None:
         fields.append(("Budget left", str(remaining)))
-    data = {**quote_data(the_quote), "budget_left_usd": usd(remaining)}
-    return Reply(text=f"This video would cost {the_quote.cost}.", fields=tuple(fields), data=data)
+    warnings = await _warnings(invocation, services, the_quote.cost, remaining, context.policy)
+    data = {**quote_data(the_quote), "budget_left_usd": usd(remaining), "warnings": warnings}
+    text = f"This video would cost {the_quote.cost}."
+    text += "".join(f"\n⚠️ {warning}" for warning in warnings)
+    return Reply(text=text, fields=tuple(fields), data=data)
+
+
+async def _warnings(
+    invocation: Invocation,
+    services: Services,
+    cost: Money,
+    remaining: Money | None,
+    policy: ScopePolicy,
+) -> list[str]:
+    """What `generate` would meet at this price: a price is still told (not refused), with
+    the refusal it would get. The caps are read again only when the price is above the room."""
+    said: list[str] = []
+    try:
+        services.budgets.check_request_size(cost)
+    except BudgetExceeded as too_big:
+        said.append(str(too_big))
+    if remaining is not None and cost > remaining:
+        actor = invocation.actor
+        refusal = await services.budgets.room_refusal(
+            actor.scope_key, actor.user_id, cost, actor.roles, policy=policy
+        )
+        said.append(
+            refusal
+            or f"This is more than the {remaining.room_text()} you have left: it would wait "
+            "for an admin's approval."
+        )
+    return said

@@ -13,9 +13,10 @@ from bot.events import (
     Succeeded,
 )
 from bot.jobs.record import Job, JobState
-from bot.model import Button, ButtonAction, Reply
+from bot.model import Button, ButtonAction, Platform, Reply
 from bot.money import Money
 from bot.pricing import Quote
+from commands.job_words import job_money, job_time
 
 SIMULATED_NOTE = "SIMULATED: no FAL_KEY is set, so a local stand-in for fal made this video; nothing was charged."  # noqa: E501
 BAR_WIDTH = 20
@@ -108,12 +109,17 @@ def money_line(job: Job, event: JobEvent) -> str:
 
 def stop_asked_text(job: Job) -> str:
     """What a cancel while fal renders does: the hold stays until fal stops or finishes."""
-    held = Money(job.quoted_nanos)
+    held, verb = Money(job.quoted_nanos), _delivered_verb(job)
     if job.simulated:
-        return "Asked fal to stop. If fal finishes anyway, the video is posted (nothing charged)."
+        return f"Asked fal to stop. If fal finishes anyway, the video is {verb} (nothing charged)."
     # "up to": the charge is fal's bill, never above the hold (bot.jobs.billing).
-    posted = f"the video is posted and up to {held} charged"
-    return f"Asked fal to stop. If fal finishes anyway, {posted}."
+    return (
+        f"Asked fal to stop. If fal finishes anyway, the video is {verb} and up to {held} charged."
+    )
+
+
+def _delivered_verb(job: Job) -> str:
+    return "saved" if job.origin.platform is Platform.CONSOLE else "posted"
 
 
 def _size(job: Job) -> str:
@@ -214,9 +220,10 @@ def _billed(job: Job) -> str:
 
 
 def job_line(job: Job) -> str:
-    cost = Money(job.captured_nanos if job.captured_nanos is not None else job.quoted_nanos)
+    """One job of `history`: its state and what the ledger did with its money."""
     when = job.created_at.strftime("%Y-%m-%d %H:%M")
-    return f"`{job.id}` {when} · {job.state.value} · {cost} · {short(job.request.prompt, 60)}"
+    money = job_money(job)
+    return f"`{job.id}` {when} · {job.state.value} · {money} · {short(job.request.prompt, 60)}"
 
 
 def job_details(job: Job, *, local: bool = False) -> Reply:
@@ -239,6 +246,11 @@ def job_details(job: Job, *, local: bool = False) -> Reply:
             f"reference {request.reference_strength:g}",
         ),
     ]
+    fields.append(("Created", job_time(job.created_at)))
+    if job.finished_at is not None:
+        minutes, seconds = divmod(int((job.finished_at - job.created_at).total_seconds()), 60)
+        took = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        fields.append(("Finished", f"{job_time(job.finished_at)} ({took} after)"))
     if request.seed is not None:
         fields.append(("Requested seed", str(request.seed)))
     if job.draft and job.final_nanos is not None:
@@ -247,7 +259,9 @@ def job_details(job: Job, *, local: bool = False) -> Reply:
         fields.append(("Final of", f"draft `{job.final_of}`"))
     if job.cancel_requested_at is not None and not job.is_final:
         fields.append(("Cancel", stop_asked_text(job)))
-    if job.captured_nanos is not None:
+    if job.simulated and job.is_final:
+        fields.append(("Charged", "nothing (simulated run)"))
+    elif job.captured_nanos is not None:
         fields.append(("Charged", str(Money(job.captured_nanos))))
     elif job.charge_nanos is not None and job.state is JobState.SUCCEEDED:
         fields.append(("To charge", f"{Money(job.charge_nanos)} once you have the video (held)"))
@@ -275,6 +289,8 @@ def job_details(job: Job, *, local: bool = False) -> Reply:
             fields.append(("Delivered", _ROUTES[job.origin.delivered_via]))
         if local and job.result.video_path and job.purged_at is None:
             fields.append(("Video file", job.result.video_path))
+    if local and job.origin.out_path:
+        fields.append(("Saved to (--out)", job.origin.out_path))
     if job.purged_at is not None:
         fields.append(("Files", f"sheet and video removed {job.purged_at:%Y-%m-%d} (retention)"))
     if job.simulated:

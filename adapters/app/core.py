@@ -95,7 +95,8 @@ async def build_core(
     starting the simulated fal or checking FAL_KEY. `billing` (fal's own bill) defaults to
     fal's platform API when LTXBOT_FAL_ADMIN_KEY is set. `serves_webhooks=False` (the terminal
     serves no webhook endpoint): no `webhook_url` even with LTXBOT_PUBLIC_BASE_URL set, so its
-    jobs are followed by stream or polling, never left waiting for a callback that cannot come.
+    jobs are followed by stream or polling, never left waiting for a callback that cannot come;
+    nor is the simulated fal logged as a warning: the terminal says so in its own words.
     """
     from adapters.app.storage_open import open_database
     from bot.jobs.lifecycle import Lifecycle
@@ -113,7 +114,9 @@ async def build_core(
         if gateway is None and not with_fal:
             gateway = OfflineGateway(settings.use_simulated_fal)
         if gateway is None:
-            gateway, simulated = await _open_gateway(settings, stack, simulated_fal_options or {})
+            gateway, simulated = await _open_gateway(
+                settings, stack, simulated_fal_options or {}, logged=serves_webhooks
+            )
         posters: dict[Platform, Poster] = {}
         # Every write to jobs and money goes through these: a log line per transition, metrics.
         metrics = Metrics()
@@ -173,7 +176,7 @@ async def build_core(
 
 
 async def _open_gateway(
-    settings: Settings, stack: AsyncExitStack, simulated_options: SimulatedFalOptions
+    settings: Settings, stack: AsyncExitStack, options: SimulatedFalOptions, *, logged: bool
 ) -> tuple[Gateway, SimulatedFal | None]:
     from bot.fal.gateway import FalGateway
 
@@ -184,9 +187,11 @@ async def _open_gateway(
     from bot.fal.on_simulated import gateway_on_simulated
     from bot.fal.simulated import SimulatedFal
 
-    options: SimulatedFalOptions = {"data_dir": settings.data_dir / "simulated-fal"}
-    fal = await stack.enter_async_context(SimulatedFal(**(options | simulated_options)))
-    log.warning("No FAL_KEY: using the SIMULATED fal at %s; nothing is charged", fal.base_url)
+    base: SimulatedFalOptions = {"data_dir": settings.data_dir / "simulated-fal"}
+    fal = await stack.enter_async_context(SimulatedFal(**(base | options)))
+    # A server logs it; a terminal command tells its user once itself.
+    level = logging.WARNING if logged else logging.INFO
+    log.log(level, "No FAL_KEY: using the SIMULATED fal at %s; nothing is charged", fal.base_url)
     gateway = gateway_on_simulated(settings, fal)
     stack.push_async_callback(gateway.aclose)
     return gateway, fal

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from typing import TextIO
 
 from adapters.console.poster import ConsolePoster
+from adapters.console.reply_text import TERMINAL_CHANNEL
 from bot.model import Actor, Place, Platform
 from bot.settings import Settings
 from commands import Commands
@@ -21,7 +23,7 @@ def console_actor() -> Actor:
 
 def console_place(out_path: str | None = None) -> Place:
     """The terminal; `out_path` is where a generate's video goes."""
-    return Place(Platform.CONSOLE, CONSOLE_SCOPE, "terminal", out_path=out_path)
+    return Place(Platform.CONSOLE, CONSOLE_SCOPE, TERMINAL_CHANNEL, out_path=out_path)
 
 
 def _user_name() -> str:
@@ -37,10 +39,12 @@ class ConsoleAdapter:
     def __init__(self, settings: Settings, commands: Commands, stream: TextIO | None = None):
         self.settings = settings
         self.commands = commands
-        self.poster = ConsolePoster(stream) if stream is not None else ConsolePoster()
+        # Held back until the command has printed its reply (`poster.release`).
+        self.poster = ConsolePoster(stream or sys.stderr, held=True)
 
     async def start(self) -> None:
         """Nothing to connect: the CLI drives it."""
 
     async def close(self) -> None:
-        """Nothing to close."""
+        """Stop any live progress line (the cursor comes back)."""
+        self.poster.close()

@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from adapters.app import process
 from adapters.console.cli_admin import admin_command, save_file, settle_forget
@@ -28,12 +29,16 @@ from adapters.console.cli_sheet import generate_attachment, sheet_command
 from adapters.console.doctor import doctor
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from adapters.console.logs import start_logging, use_format
-from adapters.console.output import Output
+from adapters.console.output import SIMULATED_NOTICE, Output
 from adapters.console.reply_text import render
 from adapters.console.writable import require_writable_data_dir, require_writable_out
 from bot.errors import LtxbotError, UserError
 from bot.model import Invocation
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from adapters.app.core import Core
+    from adapters.console import ConsoleAdapter
 
 log = logging.getLogger("ltxbot")
 __all__ = ["build_parser", "main", "render"]
@@ -121,22 +126,39 @@ async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> 
     async with build_core(settings, with_fal=fal, serves_webhooks=False) as core:
         console = ConsoleAdapter(settings, core.commands)
         core.posters[console.platform] = console.poster
-        reply = await core.commands.dispatch(invocation)
-        if makes_video:
-            reply = await settled(core.commands, reply, args.yes, actor, place, output)
-            if reply.refused or reply.job_id is None:
-                return output.reply(reply) or EXIT_FAILED
-            output.say(render(reply))
-            return await await_video(core, console, reply.job_id, args.out, output, args.force)
-        if name == "admin forget":
-            reply = await settle_forget(core.commands, invocation, reply, json=output.json)
-        if reply.refused:
-            return output.reply(reply)
-        saved = await save_file(reply, getattr(args, "out", None), getattr(args, "force", False))
-        code = output.reply(reply, **({"file": str(saved)} if saved is not None else {}))
-        if saved is not None:
-            output.say(f"saved {saved}")
-        return code
+        if fal and core.services.simulated:
+            output.note(SIMULATED_NOTICE)
+        try:
+            return await _dispatch(args, core, console, invocation, output)
+        finally:
+            await console.close()  # a live progress line gives the cursor back
+
+
+async def _dispatch(
+    args: argparse.Namespace,
+    core: Core,
+    console: ConsoleAdapter,
+    invocation: Invocation,
+    output: Output,
+) -> int:
+    actor, place = invocation.actor, invocation.place
+    reply = await core.commands.dispatch(invocation)
+    if args.command in {"generate", "final"}:
+        reply = await settled(core.commands, reply, args.yes, actor, place, output)
+        if reply.refused or reply.job_id is None:
+            return output.reply(reply) or EXIT_FAILED
+        output.say(render(reply))
+        console.poster.release()  # the progress line starts below the reply
+        return await await_video(core, console, reply.job_id, args.out, output, args.force)
+    if invocation.command == "admin forget":
+        reply = await settle_forget(core.commands, invocation, reply, json=output.json)
+    if reply.refused:
+        return output.reply(reply)
+    saved = await save_file(reply, getattr(args, "out", None), getattr(args, "force", False))
+    code = output.reply(reply, **({"file": str(saved)} if saved is not None else {}))
+    if saved is not None:
+        output.say(f"saved {saved}")
+    return code
 
 
 async def _serve(settings: Settings) -> int:

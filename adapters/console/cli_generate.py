@@ -82,6 +82,7 @@ async def await_video(
     try:
         ending = await wait_for_ending(core, console.poster, job_id)
     except asyncio.CancelledError:  # Ctrl-C: say what became of the job, then stop
+        console.poster.close()  # the live line ends here, not after the sentence below
         print("\n" + await interrupted(core, job_id, out), file=sys.stderr)
         raise
     stored = await core.services.jobs.get(job_id)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_OK
-from adapters.console.output import Output
+from adapters.console.output import SIMULATED_NOTICE, Output
 from adapters.console.video_file import save_video
 from bot.jobs.record import Job, JobState
 from bot.model import Platform
@@ -18,6 +18,8 @@ from bot.settings import Settings
 from commands.data import job_data
 
 if TYPE_CHECKING:
+    from adapters.app.core import Core
+    from adapters.console import ConsoleAdapter
     from bot.jobs.supervisor import Supervisor
 
 
@@ -32,26 +34,36 @@ async def resume(settings: Settings, output: Output | None = None) -> int:
     async with build_core(settings, serves_webhooks=False) as core:
         console = ConsoleAdapter(settings, core.commands)
         core.posters[console.platform] = console.poster
-        resumed, elsewhere = await _resume_when_free(core.supervisor, console.platform, output)
-        if elsewhere:
-            output.say(
-                f"{len(elsewhere)} job(s) are driven by another process (a running `ltxbot "
-                f"generate`?), left to it: {', '.join(sorted(elsewhere))}"
-            )
-        if not resumed:
-            output.say("no unfinished jobs" if not elsewhere else "nothing resumed here")
-            return EXIT_OK
-        output.say(f"resuming {len(resumed)} job(s): {', '.join(resumed)}")
-        await core.supervisor.wait(*resumed)
-        code = EXIT_OK
-        for job_id in resumed:
-            job = await core.services.jobs.get(job_id)
-            line, video = await _outcome(job_id, job)
-            output.say(line)
-            if job is not None:
-                output.data({**job_data(job), "video": video})
-            if job is None or job.state is not JobState.DELIVERED:
-                code = EXIT_FAILED
+        if core.services.simulated:
+            output.note(SIMULATED_NOTICE)
+        try:
+            return await _resume(core, console, output)
+        finally:
+            await console.close()  # a live progress line gives the cursor back
+
+
+async def _resume(core: Core, console: ConsoleAdapter, output: Output) -> int:
+    resumed, elsewhere = await _resume_when_free(core.supervisor, console.platform, output)
+    if elsewhere:
+        output.say(
+            f"{len(elsewhere)} job(s) are driven by another process (a running `ltxbot "
+            f"generate`?), left to it: {', '.join(sorted(elsewhere))}"
+        )
+    if not resumed:
+        output.say("no unfinished jobs" if not elsewhere else "nothing resumed here")
+        return EXIT_OK
+    output.say(f"resuming {len(resumed)} job(s): {', '.join(resumed)}")
+    console.poster.release()
+    await core.supervisor.wait(*resumed)
+    code = EXIT_OK
+    for job_id in resumed:
+        job = await core.services.jobs.get(job_id)
+        line, video = await _outcome(job_id, job)
+        output.say(line)
+        if job is not None:
+            output.data({**job_data(job), "video": video})
+        if job is None or job.state is not JobState.DELIVERED:
+            code = EXIT_FAILED
     return code
 
 

@@ -18,6 +18,9 @@ from adapters.console.exit_codes import EXIT_FAILED, EXIT_OK
 from adapters.console.reply_text import plain, render
 from bot.model import Reply
 
+# Once per command that opens fal, on stderr: the one place a terminal user learns it.
+SIMULATED_NOTICE = "No FAL_KEY: a local simulated fal makes the videos; nothing is charged."
+
 
 @dataclass
 class Output:

@@ -37,12 +37,22 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def describe_reset(resets_at: datetime | None, now: datetime, tz: ZoneInfo) -> str:
-    """ "resets at 00:00 Europe/Paris (in 5 h 12 min)", or "never resets"."""
+    """ "resets tomorrow 00:00 Europe/Paris (in 5 h 12 min)", "resets Mon 7 Dec 00:00 UTC",
+    or "never resets": a day a person reads, the countdown only within a day."""
     if resets_at is None:
         return "never resets"
+    local, today = resets_at.astimezone(tz), now.astimezone(tz).date()
+    days = (local.date() - today).days
+    day = {0: "today", 1: "tomorrow"}.get(days) or _date(local, today)
+    when = f"resets {day} {local:%H:%M} {tz.key}"
     left = resets_at - now
-    hours, rest = divmod(int(left.total_seconds()) // 60, 60)
-    local = resets_at.astimezone(tz)
-    when = local.strftime("%H:%M") if left < timedelta(days=1) else local.strftime("%a %d %b %H:%M")
-    span = f"{hours} h {rest} min" if hours else f"{rest} min"
-    return f"resets {when} {tz.key} (in {span})"
+    if left >= timedelta(days=1):
+        return when
+    hours, minutes = divmod(max(0, int(left.total_seconds()) // 60), 60)
+    return f"{when} (in {f'{hours} h {minutes} min' if hours else f'{minutes} min'})"
+
+
+def _date(local: datetime, today: date) -> str:
+    """ "Mon 7 Dec", with the year when it is not this one."""
+    shown = f"{local:%a} {local.day} {local:%b}"
+    return shown if local.year == today.year else f"{shown} {local.year}"

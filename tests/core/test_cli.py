@@ -24,7 +24,7 @@ def test_estimate_json_prints_the_exact_price(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "width": 1280, "height": 720, "num_frames": 121, "megapixels": 112,
-        "cost_usd": "0.26964", "budget_left_usd": "10",
+        "cost_usd": "0.26964", "budget_left_usd": "10", "warnings": [],
     }  # fmt: skip
 
 

@@ -65,7 +65,7 @@ async def test_caps_grant_audit_usage_and_export_from_the_terminal(
         ltxbot(env, tmp_path, "admin", "audit"),
     )
     assert code == 0, err
-    assert "@bob: $0.00 spent · $0.00 in flight · 0 videos · $5.00 granted" in out
+    assert "@bob: $0.00 spent (0 videos) · $0.00 in flight (0 videos) · $5.00 granted" in out
     assert out.rstrip().endswith("saved usage.png")
     chart = await asyncio.to_thread((tmp_path / "usage.png").read_bytes)
     assert chart.startswith(b"\x89PNG\r\n\x1a\n")

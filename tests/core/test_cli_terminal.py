@@ -91,7 +91,8 @@ def test_admin_commands_answer_in_json_with_exact_amounts(tmp_path: Path) -> Non
     assert usage.returncode == 0, usage.stderr
     body = json.loads(usage.stdout)
     assert body["users"] == [{"user_id": "bob", "spent_usd": "0", "held_usd": "0",
-                              "granted_usd": "0.0000001", "videos": 0}]  # fmt: skip
+                              "granted_usd": "0.0000001", "videos": 0, "in_flight": 0,
+                              "released": 0}]  # fmt: skip
     assert body["file"] == "usage.png" and (tmp_path / "usage.png").is_file()
     audit = run(tmp_path, "admin", "audit", "--json")
     [entry] = [json.loads(line) for line in audit.stdout.splitlines()]

@@ -54,7 +54,7 @@ async def test_a_request_over_the_cap_is_rejected_with_the_cap_and_its_reset(kit
     assert first.job_id and second.job_id
     assert third.job_id is None
     assert "your daily cap has $0.19 left" in third.text
-    assert "resets 00:00 UTC (in 12 h 0 min)" in third.text
+    assert "resets tomorrow 00:00 UTC (in 12 h 0 min)" in third.text
     assert len(kit.runner.started) == 2
     history = await kit.invoke("history")
     assert "rejected" in history.text

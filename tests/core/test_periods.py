@@ -43,5 +43,19 @@ def test_weeks_start_on_monday_and_months_on_the_first():
 def test_reset_sentence():
     now = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)
     _, end = window("day", now, PARIS)
-    assert describe_reset(end, now, PARIS) == "resets 00:00 Europe/Paris (in 4 h 30 min)"
+    assert describe_reset(end, now, PARIS) == "resets tomorrow 00:00 Europe/Paris (in 4 h 30 min)"
     assert describe_reset(None, now, PARIS) == "never resets"
+
+
+def test_a_far_reset_reads_as_a_day_not_hundreds_of_hours():
+    now = datetime(2026, 11, 5, 10, tzinfo=UTC)
+    _, end = window("month", now, ZoneInfo("UTC"))
+    assert describe_reset(end, now, ZoneInfo("UTC")) == "resets Tue 1 Dec 00:00 UTC"
+    _, end = window("week", datetime(2026, 12, 3, 9, tzinfo=UTC), ZoneInfo("UTC"))
+    assert describe_reset(end, datetime(2026, 12, 3, 9, tzinfo=UTC), ZoneInfo("UTC")) == (
+        "resets Mon 7 Dec 00:00 UTC"
+    )
+    _, end = window("month", datetime(2026, 12, 20, tzinfo=UTC), PARIS)
+    assert describe_reset(end, datetime(2026, 12, 20, tzinfo=UTC), PARIS).endswith(
+        "Fri 1 Jan 2027 00:00 Europe/Paris"
+    )

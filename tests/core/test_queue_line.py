@@ -1,5 +1,6 @@
 """How a job waiting in fal's queue reads: fal's 0-based position as a person counts it, and
-the wait, in the status text every adapter shows and on the terminal's progress line."""
+the wait, in the status text every adapter shows and on the terminal's progress line (which
+says "next in line", "2nd in line")."""
 
 from __future__ import annotations
 
@@ -49,4 +50,4 @@ async def test_the_terminal_progress_line_shows_it() -> None:
     stream = io.StringIO()
     poster = ConsolePoster(stream)
     await poster.progress(make_job("j1", platform=Platform.CONSOLE), Queued(0, 2))
-    assert stream.getvalue().endswith("▱ 1st in fal's queue, waiting 2 min\n")
+    assert stream.getvalue() == "next in line · waited 2 min\n"  # fal's 0: nobody ahead

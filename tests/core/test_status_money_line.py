@@ -51,7 +51,7 @@ def test_a_stop_asked_says_what_happens_and_never_released() -> None:
     asked = job(cancel_requested_at=T0)
     for event in (StopAsked(HOLD), Running(9.0, "step 3/30", 0.1)):
         text = status_text(asked, event)
-        said = "Asked fal to stop. If fal finishes anyway, the video is posted and up to $0.29"
+        said = "Asked fal to stop. If fal finishes anyway, the video is saved and up to $0.29"
         assert f"{said} charged." in text
         assert "released" not in text
     done = status_text(asked, Succeeded(Path("v.mp4"), HOLD, None))

@@ -76,6 +76,8 @@ class FakeSlackAPI:
         self.failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.app_tokens: set[str] = set()  # xapp-... tokens that may open Socket Mode
+        # The scopes granted to the bot token, sent as Slack does in `x-oauth-scopes`.
+        self.scopes: list[str] | None = None
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.changed = asyncio.Condition()
@@ -192,7 +194,8 @@ class FakeSlackAPI:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
                 return web.json_response({"ok": False, "error": "unknown_method"})
-            return web.json_response(handler(params, token))
+            granted = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else {}
+            return web.json_response(handler(params, token), headers=granted)
         finally:
             await self._notify()
 

@@ -86,8 +86,9 @@ async def test_usage_is_a_table_per_user_and_a_png_chart(kit):
     reply = await kit.admin("usage", period="day")
     lines = reply.text.splitlines()
     assert lines[0] == "Spend today (UTC): $0.70 spent in total."
-    assert lines[1] == "<@alice>: $0.40 spent · $0.40 in flight · 2 videos"
-    assert lines[2] == "<@bob>: $0.30 spent · $0.00 in flight · 1 videos"
+    assert lines[1] == "<@alice>: $0.40 spent (1 video) · $0.40 in flight (1 video)"
+    assert lines[2] == "<@bob>: $0.30 spent (1 video) · $0.00 in flight (0 videos)"
+    assert lines[3] == "Team pool (everyone): $0.70 spent (2 videos) · $0.40 in flight (1 video)"
     assert reply.file is not None and reply.file.suffix == ".png"
     data = reply.file.read_bytes()
     assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000

@@ -18,7 +18,9 @@ async def test_until_an_admin_sets_caps_the_settings_default_applies(kit):
     assert (await kit.generate()).job_id and (await kit.generate()).job_id
     third = await kit.generate()
     assert third.job_id is None
-    assert "your daily cap has $0.19 left" in third.text and "resets 00:00 UTC" in third.text
+    assert (
+        "your daily cap has $0.19 left" in third.text and "resets tomorrow 00:00 UTC" in third.text
+    )
     budget = await kit.invoke("budget")
     assert budget.fields[0][0] == "Your daily cap"
     assert "$0.19 left of $1.00" in budget.fields[0][1]
@@ -62,7 +64,7 @@ async def test_role_caps_replace_the_default_and_each_must_fit(kit):
     assert (await kit.generate(BOB)).job_id  # Bob has both roles: the $0.50 one binds
     refused = await kit.generate(BOB)
     assert "the monthly cap for role 222 has $0.0979475 left" in refused.text
-    assert "resets Tue 01 Dec 00:00 UTC" in refused.text
+    assert "resets Tue 1 Dec 00:00 UTC" in refused.text
     budget = await kit.invoke("budget", BOB)
     assert [name for name, _ in budget.fields] == [
         "The daily cap for role 111", "The monthly cap for role 222",
@@ -77,7 +79,7 @@ async def test_the_team_pool_binds_everyone_together_and_says_so(kit):
     refused = await kit.generate(CAROL)  # Carol's own $1 has room; the pool has $0.20
     assert refused.job_id is None
     assert "the server's monthly pool has $0.19 left" in refused.text
-    assert "$0.81 in flight" in refused.text and "resets Tue 01 Dec" in refused.text
+    assert "$0.81 in flight" in refused.text and "resets Tue 1 Dec" in refused.text
     budget = await kit.invoke("budget", CAROL)
     assert [name for name, _ in budget.fields] == ["Your daily cap", "The server's monthly pool"]
     assert budget.text.startswith("You have $0.19 left")
@@ -106,7 +108,7 @@ async def test_caps_reset_at_midnight_in_the_scopes_timezone(kit):
     kit.clock.now = datetime(2026, 11, 25, 4, 30, tzinfo=UTC)  # 23:30 on the 24th in New York
     assert (await kit.generate()).job_id and (await kit.generate()).job_id
     refused = await kit.generate()
-    assert "resets 00:00 America/New_York (in 30 min)" in refused.text
+    assert "resets tomorrow 00:00 America/New_York (in 30 min)" in refused.text
     kit.clock.now = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # local midnight exactly
     assert (await kit.generate()).job_id
 

@@ -25,7 +25,7 @@ async def test_a_killed_bot_resumes_and_delivers_the_video_exactly_once(tmp_path
         first = await start(env, *GENERATE, "--out", str(tmp_path / "a.mp4"))
         assert first.stdout is not None
         # The queue position is shown only after fal's request id has been stored.
-        await read_until(first.stdout, "in fal's queue")
+        await read_until(first.stdout, " in line")
         first.send_signal(signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
         assert len(fal.submissions) == 1

@@ -1,6 +1,7 @@
 """A local fake of Discord's REST API (v10) and its CDN for tests, on 127.0.0.1 port 0.
 
-It answers the calls discord.py makes: login (`/users/@me`, `/oauth2/applications/@me`),
+It answers the calls discord.py makes: login (`/users/@me`, `/oauth2/applications/@me`; and
+`/applications/@me`, whose `flags` say which privileged intents are on, for `ltxbot doctor`),
 command sync, interaction callbacks and the interaction webhook, messages (JSON or multipart
 with `payload_json` and `files[n]`), edits, threads from messages and guild look-ups. Errors
 are Discord's real bodies: 50013 Missing Permissions (403), 40005 Request entity too large
@@ -78,6 +79,7 @@ class FakeDiscord:
         self.token = token
         self.application_id = o.snowflake()
         self.bot = o.user(self.application_id, "LTX", bot=True)
+        self.application_flags = 0  # e.g. 1 << 18: the Message Content intent turned on
         self.guilds: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.bot_permissions: dict[str, int] = {}  # channel -> the bot's permissions there
@@ -249,7 +251,7 @@ class FakeDiscord:
         match method, parts:
             case "GET", ["users", "@me"]:
                 return 200, self.bot
-            case "GET", ["oauth2", "applications", "@me"]:
+            case "GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]:
                 return 200, self._application()
             case "GET", ["gateway", "bot"]:
                 return 200, {"url": self.gateway.url, "shards": 1, "session_start_limit":
@@ -281,7 +283,7 @@ class FakeDiscord:
         return {
             "id": self.application_id, "name": "LTX", "description": "", "icon": None,
             "bot_public": True, "bot_require_code_grant": False, "owner": o.user("1", "owner"),
-            "verify_key": "0" * 64, "flags": 0, "summary": "", "team": None,
+            "verify_key": "0" * 64, "flags": self.application_flags, "summary": "", "team": None,
             "interactions_endpoint_url": None, "bot": self.bot,
         }  # fmt: skip
 
