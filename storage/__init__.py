@@ -20,12 +20,14 @@ from storage.keyvalue import SqlKeyValueStore
 from storage.ledger import SqlLedger
 from storage.migrate import upgrade_to_head
 from storage.policy import SqlPolicyStore
+from storage.saved_sheets import SqlSavedSheetStore
 
 __all__ = [
     "SqlJobStore",
     "SqlKeyValueStore",
     "SqlLedger",
     "SqlPolicyStore",
+    "SqlSavedSheetStore",
     "Storage",
     "open_storage",
 ]
@@ -33,8 +35,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """An open database: the ledger, the job store, the budget policy and the key-value store
-    over one pool."""
+    """An open database: the ledger, the job store, the budget policy, the key-value store and
+    the saved sheets over one pool."""
 
     url: str = field(repr=False)  # may carry a password
     ledger: SqlLedger
@@ -42,6 +44,7 @@ class Storage:
     engine: AsyncEngine
     policy: SqlPolicyStore
     keyvalue: SqlKeyValueStore
+    saved_sheets: SqlSavedSheetStore
 
     async def close(self) -> None:
         """Stop every task the stores started, then close every pooled connection; the
@@ -70,4 +73,5 @@ async def open_storage(url: str) -> Storage:
         engine=engine,
         policy=SqlPolicyStore(engine),
         keyvalue=SqlKeyValueStore(engine),
+        saved_sheets=SqlSavedSheetStore(engine),
     )

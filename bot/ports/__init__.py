@@ -2,10 +2,10 @@
 
 One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs`
 (JobStore), `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore),
-`fal` (Gateway), `billing` (FalBilling: fal's records of its bill), `chat` (Poster), and `clock`
-(Clock). Storage implements the stores, `bot.fal.gateway` the Gateway, `bot.fal.billing_api`
-FalBilling, each adapter its Poster. They import only the job record, the
-events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
+`saved_sheets` (SavedSheetStore), `fal` (Gateway), `billing` (FalBilling: fal's records of its
+bill), `chat` (Poster), and `clock` (Clock). Storage implements the stores, `bot.fal.gateway`
+the Gateway, `bot.fal.billing_api` FalBilling, each adapter its Poster. They import only the
+job record, the events, the model and money: no rule of `bot.budget` or `bot.jobs` lives here.
 """
 
 from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
@@ -35,6 +35,7 @@ from bot.ports.policy import (
     Rule,
     StoredPolicy,
 )
+from bot.ports.saved_sheets import SavedSheet, SavedSheetStore
 
 __all__ = [
     "ApprovalRequest",
@@ -63,6 +64,8 @@ __all__ = [
     "PolicyStore",
     "Poster",
     "Rule",
+    "SavedSheet",
+    "SavedSheetStore",
     "StoredPolicy",
     "Throttle",
     "Throttled",
