@@ -27,6 +27,7 @@ from commands.generate import generate, reroll
 from commands.jobs import cancel, cancel_job, history, load_job, show
 from commands.precheck import Refusal, refusal_before_hold
 from commands.render import job_details
+from commands.sheets import sheets
 from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ HANDLERS: dict[str, Handler] = {
     "history": history,
     "show": show,
     "cancel": cancel,
+    "sheets": sheets,
 }
 assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
 # Apart from HANDLERS, as ADMIN_COMMANDS is apart from COMMANDS (see commands.spec).

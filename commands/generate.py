@@ -9,20 +9,26 @@ the hold with the sanitiser's sentence.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from bot.budget.scope_policy import ScopePolicy
-from bot.errors import InvalidSheet, NotAllowed
+from bot.errors import InvalidRequest, InvalidSheet, NotAllowed
 from bot.jobs.record import Job, Origin
+from bot.media.saved_sheets import link_saved
 from bot.media.sheet_files import share_sheet, sheet_available, take_in
 from bot.model import Actor, Invocation, Place, Reply
+from bot.ports import SavedSheet
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.confirm import check_delivery, confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
+from commands.sheet import with_prefix
+from commands.sheets import find_saved
 
+SHEET_OPTIONS = ("sheet", "sheet_name")  # the sheet, not the request's options
 NO_SHEET = (
     "Attach a reference sheet (PNG, JPEG or WebP): clean panels of the characters, props and "
     "location the video should keep."
@@ -39,19 +45,29 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     # Read once: the channel check, its presets, the thresholds, the hold and its alerts.
     context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
     context.check_channel()
-    options = {k: v for k, v in invocation.options.items() if k != "sheet"}
+    options = {k: v for k, v in invocation.options.items() if k not in SHEET_OPTIONS}
+    saved = await _saved_sheet(invocation, services)
+    if saved is not None and saved.prompt_prefix:  # structured as a composed sheet's prompt
+        options["prompt"] = with_prefix(saved.prompt_prefix, str(options.get("prompt", "")))
     request = parse_request(with_defaults(options, context.defaults))
     check_delivery(place, request)  # before the sheet is fetched or anything recorded
     check_safety_choice(request, context.policy)
-    if invocation.attachment is None:
+    if invocation.attachment is None and saved is None:
         raise InvalidSheet(NO_SHEET)
     job_id = services.new_id()
     sheet_path = services.sheets_dir / f"{job_id}.png"  # written by the job's sanitise
-    header = await take_in(
-        invocation.attachment, sheet_path, max_bytes=services.settings.max_sheet_bytes
-    )
-    request = request.with_size(request.size(header.aspect))
-    return await start_job(
+    if saved is not None:  # already clean: the job's own link to it, as a reroll's
+        if not await link_saved(services.settings.data_dir, saved.sha256, sheet_path):
+            raise InvalidSheet(f"The picture of saved sheet `{saved.name}` is gone; save it again.")
+        aspect = saved.width / saved.height
+    else:
+        assert invocation.attachment is not None
+        header = await take_in(
+            invocation.attachment, sheet_path, max_bytes=services.settings.max_sheet_bytes
+        )
+        aspect = header.aspect
+    request = request.with_size(request.size(aspect))
+    reply = await start_job(
         job_id,
         request,
         sheet_path,
@@ -61,6 +77,19 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         context.policy,
         origin_message_id=invocation.origin_message_id,
     )
+    if saved is not None and saved.prompt_prefix and not reply.refused:
+        reply = replace(reply, text=f"{reply.text}\nPrompt sent: {request.prompt}")
+    return reply
+
+
+async def _saved_sheet(invocation: Invocation, services: Services) -> SavedSheet | None:
+    """The saved sheet `sheet_name` names (refused when a sheet is attached too)."""
+    name = invocation.options.get("sheet_name")
+    if name is None or not str(name).strip():
+        return None
+    if invocation.attachment is not None:
+        raise InvalidRequest(["give a sheet or the name of a saved one, not both"])
+    return await find_saved(invocation.actor, name, services)
 
 
 def check_safety_choice(request: GenerationRequest, policy: ScopePolicy) -> None:

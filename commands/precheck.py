@@ -18,7 +18,7 @@ from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.confirm import check_delivery
 from commands.context import Services
-from commands.generate import check_safety_choice, price
+from commands.generate import SHEET_OPTIONS, check_safety_choice, price
 
 
 class Concern(StrEnum):
@@ -44,7 +44,7 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
         context.check_channel()
     except UserError as problem:
         return Refusal(Concern.CHANNEL, str(problem))
-    options = {k: v for k, v in invocation.options.items() if k != "sheet"}
+    options = {k: v for k, v in invocation.options.items() if k not in SHEET_OPTIONS}
     try:
         request = parse_request(with_defaults(options, context.defaults))
         check_safety_choice(request, context.policy)

@@ -23,9 +23,15 @@ Opt, K = OptionSpec, OptionKind
 SHEET = Opt(
     "sheet",
     K.ATTACHMENT,
-    "Reference sheet: PNG, JPEG or WebP",
-    required=True,
+    "Reference sheet: PNG, JPEG or WebP (or name a saved one)",
     title="Reference sheet",
+)
+SHEET_NAME = Opt(
+    "sheet_name",
+    K.TEXT,
+    "A sheet saved for the team (/ltx sheets) instead of attaching one",
+    max_length=40,
+    title="Saved sheet",
 )
 PROMPT = request_option("prompt")
 JOB = Opt("job", K.TEXT, "Job id (from /ltx history)", required=True)
@@ -60,7 +66,7 @@ REQUEST_OPTIONS = _request_options()
 GENERATE = CommandSpec(
     "generate",
     "Make a video from a reference sheet and a prompt",
-    (SHEET, PROMPT, *REQUEST_OPTIONS),
+    (SHEET, SHEET_NAME, PROMPT, *REQUEST_OPTIONS),
 )
 ESTIMATE = CommandSpec("estimate", "Price a video before making it", REQUEST_OPTIONS)
 BUDGET = CommandSpec("budget", "What you have spent, have in flight, and have left")
@@ -70,8 +76,20 @@ CANCEL = CommandSpec(
     "cancel", "Cancel an unfinished job (the hold is released once it stops)", (JOB,)
 )
 
+SHEETS = CommandSpec(
+    "sheets",
+    "The team's saved reference sheets: list, save or delete one",
+    (
+        Opt(
+            "action", K.CHOICE, "list (default), save or delete", choices=("list", "save", "delete")
+        ),
+        Opt("name", K.TEXT, "The sheet's name: 1 to 40 letters, digits, - or _", max_length=40),
+        Opt("sheet", K.ATTACHMENT, "The sheet to save: PNG, JPEG or WebP", title="Reference sheet"),
+    ),
+)
+
 COMMANDS: dict[str, CommandSpec] = {
-    spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL)
+    spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL, SHEETS)
 }
 
 # --- admin commands ---------------------------------------------------------------------------
