@@ -72,11 +72,12 @@ async def _save(invocation: Invocation, name: str, services: Services) -> Reply:
     actor = invocation.actor
     if invocation.attachment is None:
         raise InvalidSheet(f"Attach the reference sheet to save as `{name}` (PNG, JPEG or WebP).")
-    prefix = _prefix(invocation.options.get("prompt_prefix"))
+    given = _prefix(invocation.options.get("prompt_prefix"))
     data_dir = services.settings.data_dir
     kept = await keep_sheet(
         invocation.attachment, data_dir, max_bytes=services.settings.max_sheet_bytes
     )
+    prefix = given or _read_prefix(kept.prompt_prefix)
     before = await services.saved_sheets.find(scope=actor.scope_key, name=name)
     record = SavedSheet(
         scope=actor.scope_key,
@@ -151,6 +152,14 @@ def _prefix(value: object) -> str | None:
              f"{MAX_PREFIX_CHARS} characters"]
         )  # fmt: skip
     return text
+
+
+def _read_prefix(carried: str | None) -> str | None:
+    """The sentence a composed PNG carried, if it is one (a file is anyone's to edit)."""
+    try:
+        return _prefix(carried)
+    except InvalidRequest:
+        return None
 
 
 def _line(sheet: SavedSheet) -> str:

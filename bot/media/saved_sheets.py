@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.media.intake import DEFAULT_MAX_BYTES, check_sheet, read_attachment
+from bot.media.png_text import prompt_prefix_of
 from bot.media.sanitise import sanitise_sheet
 from bot.media.sheet_files import in_decode_pool, link_or_copy, write_atomically
 from bot.model import Attachment
@@ -30,6 +31,7 @@ class KeptSheet:
     sha256: str
     width: int
     height: int
+    prompt_prefix: str | None  # what a composed sheet's PNG carried (`bot.media.png_text`)
 
 
 def saved_dir(data_dir: Path) -> Path:
@@ -54,7 +56,7 @@ async def keep_sheet(
         path = saved_path(data_dir, sha)
         if not path.exists():
             write_atomically(path, clean.data)
-        return KeptSheet(sha, clean.width, clean.height)
+        return KeptSheet(sha, clean.width, clean.height, prompt_prefix_of(data))
 
     return await in_decode_pool(work)
 
