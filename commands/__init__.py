@@ -92,6 +92,10 @@ class Commands:
         behind other commands: a form waits for it before its ack."""
         return await refusal_before_hold(invocation, self.services)
 
+    async def sheet_names(self, actor: Actor) -> list[str]:
+        """The names of the actor's scope's saved sheets (autocomplete: not queued)."""
+        return [s.name for s in await self.services.saved_sheets.in_scope(scope=actor.scope_key)]
+
     async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         """A button on a status or result message (works after restarts: all state is stored)."""
         return await self._guard(action.value, self._press(action, job_id, actor, place))
