@@ -27,10 +27,12 @@ from adapters.slack.markup import (
 )
 from bot.errors import InvalidRequest
 from commands.options import CommandSpec, OptionKind, OptionSpec
+from commands.sheets import ACTIONS as SHEET_ACTIONS
+from commands.sheets import NAME_RULE
 from commands.spec import ADMIN_COMMANDS, COMMANDS
 
 # Subcommands typed after /ltx; `generate` needs a file, so it goes through the modal instead.
-TEXT_COMMANDS = ("estimate", "budget", "history", "show", "cancel")
+TEXT_COMMANDS = ("estimate", "budget", "history", "show", "cancel", "sheets")
 ADMIN = "admin"
 ADMIN_SUBCOMMANDS = tuple(name.split(" ", 1)[1] for name in ADMIN_COMMANDS)
 _DOLLARS = re.compile(r"^[-+]?\$?\d[\d,]*(\.\d+)?$|^[-+]?\$?\.\d+$")
@@ -43,6 +45,8 @@ USAGE = (
     "`/ltx <prompt>` opens the form with that prompt\n"
     "`/ltx estimate num_frames=241 resolution=1280x720` prices a video\n"
     "`/ltx budget` · `/ltx history` · `/ltx show <job>` · `/ltx cancel <job>`\n"
+    "`/ltx sheets` lists the team's saved sheets · `/ltx sheets save <name>` opens a form for "
+    "the file · `/ltx sheets delete <name>` (the form's Saved sheet field uses one)\n"
     "`/ltx admin` lists the admin commands (workspace admins)"
 )
 ADMIN_USAGE = "\n".join(
@@ -83,10 +87,22 @@ def parse_text(text: str) -> TextCommand:
         return TextCommand("help")
     if head == ADMIN:
         return _admin(words[1:])
+    if head == "sheets":
+        return _sheets(words[1:])
     if head not in TEXT_COMMANDS:
         # Anything else is a prompt: slash commands cannot carry files, so the form opens.
         return TextCommand(None, prompt=readable(text))
     return TextCommand(head, _options(COMMANDS[head], words[1:]))
+
+
+def _sheets(words: list[str]) -> TextCommand:
+    """`sheets [list|save|delete] [name]`: bare words, as the terminal takes them."""
+    action = words[0].lower() if words else "list"
+    if action not in SHEET_ACTIONS:
+        raise InvalidRequest([f"sheets takes {', '.join(SHEET_ACTIONS)} (got {words[0]!r})"])
+    if len(words) > 2:
+        raise InvalidRequest([f"a sheet's name is one word ({NAME_RULE})"])
+    return TextCommand("sheets", {"action": action, **({"name": words[1]} if words[1:] else {})})
 
 
 def _admin(words: list[str]) -> TextCommand:
