@@ -19,6 +19,7 @@ from commands.channels import with_defaults
 from commands.confirm import check_delivery
 from commands.context import Services
 from commands.generate import SHEET_OPTIONS, check_safety_choice, price
+from commands.sheets import find_saved
 
 
 class Concern(StrEnum):
@@ -27,6 +28,7 @@ class Concern(StrEnum):
     CHANNEL = "channel"  # not allowed here, or the bot cannot post here
     PRICE = "price"  # above the per-request maximum, or more than a cap has left
     OPTIONS = "options"  # the options (with the channel's presets) are not a valid request
+    SAVED_SHEET = "saved_sheet"  # no sheet is saved under the name given
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,11 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
     except UserError as problem:
         return Refusal(Concern.CHANNEL, str(problem))
     options = {k: v for k, v in invocation.options.items() if k not in SHEET_OPTIONS}
+    if invocation.options.get("sheet_name"):
+        try:
+            await find_saved(actor, invocation.options["sheet_name"], services)
+        except UserError as problem:
+            return Refusal(Concern.SAVED_SHEET, str(problem))
     try:
         request = parse_request(with_defaults(options, context.defaults))
         check_safety_choice(request, context.policy)

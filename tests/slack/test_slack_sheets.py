@@ -4,6 +4,7 @@ lists it, and the generate form's Saved sheet field makes a video from it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slackkit import SlackKit, png_bytes, view_submission
@@ -84,4 +85,13 @@ async def test_a_file_and_a_saved_name_together_are_refused_in_the_form(kit: Sla
     form = {**generate_modal(channel_id="C1"), "id": "VGEN"}
     _, body = await kit.driver.interactive(view_submission(form, generate_values("x", file)))
     assert "saved_sheet" in body and "not both" in body
+    assert kit.runner.started == []
+
+
+async def test_an_unknown_saved_name_is_refused_under_its_field(kit: SlackKit) -> None:
+    await saved_kitchen(kit)
+    form = {**generate_modal(channel_id="C1"), "id": "VGEN"}
+    _, body = await kit.driver.interactive(view_submission(form, generate_values("kitchn")))
+    errors = json.loads(body)["errors"]
+    assert errors == {"saved_sheet": "No sheet is saved here as `kitchn`. Close names: `kitchen`."}
     assert kit.runner.started == []
