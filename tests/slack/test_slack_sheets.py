@@ -95,3 +95,19 @@ async def test_an_unknown_saved_name_is_refused_under_its_field(kit: SlackKit) -
     errors = json.loads(body)["errors"]
     assert errors == {"saved_sheet": "No sheet is saved here as `kitchn`. Close names: `kitchen`."}
     assert kit.runner.started == []
+
+
+async def test_delete_as_text_only_for_the_saver(kit: SlackKit) -> None:
+    await saved_kitchen(kit)
+    await kit.driver.command("sheets delete kitchen", user="U2", trigger="t-del-1",
+                             response_url=kit.response_url("d1"))  # fmt: skip
+    await kit.until(lambda: len(kit.slack.responses) == 1)
+    assert "only they or an admin can delete it" in kit.slack.responses[0]["text"]
+    await kit.driver.command("sheets delete kitchen", trigger="t-del-2",
+                             response_url=kit.response_url("d2"))  # fmt: skip
+    await kit.until(lambda: len(kit.slack.responses) == 2)
+    assert kit.slack.responses[1]["text"].startswith("Deleted sheet `kitchen`")
+    await kit.driver.command("sheets rename x", trigger="t-del-3",
+                             response_url=kit.response_url("d3"))  # fmt: skip
+    await kit.until(lambda: len(kit.slack.responses) == 3)
+    assert "sheets takes list, save, delete" in kit.slack.responses[2]["text"]
