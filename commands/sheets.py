@@ -13,7 +13,7 @@ import difflib
 import re
 
 from bot.errors import InvalidRequest, InvalidSheet, NotAllowed, NotFound
-from bot.media.saved_sheets import forget_picture, keep_sheet
+from bot.media.saved_sheets import ensure_kept, forget_picture, keep_sheet
 from bot.model import Actor, Invocation, Reply
 from bot.ports import SavedSheet
 from commands.context import Services
@@ -98,6 +98,7 @@ async def _save(invocation: Invocation, name: str, services: Services) -> Reply:
             f"`{name}` is already saved here by {who}; only they or an admin can replace it. "
             "Save this sheet under another name."
         )
+    await ensure_kept(data_dir, kept)  # a racing delete of the same picture may have taken it
     if before is not None and before.sha256 != kept.sha256:
         await _forget_if_unused(before.sha256, services)
     verb = "Replaced" if before is not None else "Saved"
@@ -125,8 +126,11 @@ async def _delete(actor: Actor, name: str, services: Services) -> Reply:
 
 
 async def _forget_if_unused(sha256: str, services: Services) -> None:
-    if await services.saved_sheets.uses(sha256=sha256) == 0:
-        await forget_picture(services.settings.data_dir, sha256)
+    async def used() -> bool:
+        return await services.saved_sheets.uses(sha256=sha256) > 0
+
+    if not await used():
+        await forget_picture(services.settings.data_dir, sha256, used)
 
 
 async def _unknown(actor: Actor, name: str, services: Services) -> str:

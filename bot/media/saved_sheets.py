@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.media.intake import DEFAULT_MAX_BYTES, check_sheet, read_attachment
@@ -32,6 +35,7 @@ class KeptSheet:
     width: int
     height: int
     prompt_prefix: str | None  # what a composed sheet's PNG carried (`bot.media.png_text`)
+    png: bytes = field(repr=False)  # kept until the name is stored: see `ensure_kept`
 
 
 def saved_dir(data_dir: Path) -> Path:
@@ -56,7 +60,7 @@ async def keep_sheet(
         path = saved_path(data_dir, sha)
         if not path.exists():
             write_atomically(path, clean.data)
-        return KeptSheet(sha, clean.width, clean.height, prompt_prefix_of(data))
+        return KeptSheet(sha, clean.width, clean.height, prompt_prefix_of(data), clean.data)
 
     return await in_decode_pool(work)
 
@@ -76,6 +80,33 @@ async def link_saved(data_dir: Path, sha256: str, sheet_path: Path) -> bool:
     return await asyncio.to_thread(link)
 
 
-async def forget_picture(data_dir: Path, sha256: str) -> None:
-    """Remove a picture no name keeps any more (jobs made from it keep their own links)."""
-    await asyncio.to_thread(saved_path(data_dir, sha256).unlink, missing_ok=True)
+async def ensure_kept(data_dir: Path, kept: KeptSheet) -> None:
+    """Write the picture again if a `forget_picture` took it before its new name was stored."""
+    path = saved_path(data_dir, kept.sha256)
+
+    def ensure() -> None:
+        if not path.exists():
+            write_atomically(path, kept.png)
+
+    await asyncio.to_thread(ensure)
+
+
+async def forget_picture(
+    data_dir: Path, sha256: str, still_used: Callable[[], Awaitable[bool]]
+) -> None:
+    """Remove a picture no name keeps any more (jobs made from it keep their own links).
+
+    Set aside first, then asked again: a save of the same picture racing this one (another
+    task, or the terminal beside the server) either sees the name stored and the file put
+    back, or stores its name and writes the file again (`ensure_kept`). No lock is needed.
+    """
+    path = saved_path(data_dir, sha256)
+    aside = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.forgetting")
+    try:
+        await asyncio.to_thread(os.rename, path, aside)
+    except FileNotFoundError:
+        return
+    if await still_used():
+        await asyncio.to_thread(os.replace, aside, path)
+    else:
+        await asyncio.to_thread(aside.unlink, missing_ok=True)

@@ -5,6 +5,7 @@ retention leaves saved sheets alone."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -124,3 +125,15 @@ async def test_retention_leaves_saved_sheets_alone(kit):
     again = await kit.invoke("generate", prompt="y", sheet_name="hero", **TINY)
     assert again.job_id
     assert same_file((await kit.services.jobs.get(again.job_id)).sheet_path, picture)
+
+
+async def test_a_delete_racing_a_save_of_the_same_picture_never_loses_the_file(kit):
+    for round in range(5):
+        await save(kit, f"old{round}")
+        await asyncio.gather(
+            kit.invoke("sheets", action="delete", name=f"old{round}"),
+            save(kit, f"new{round}", BOB),
+        )
+        assert len(saved_files(kit)) == 1, round
+        reply = await kit.invoke("generate", prompt="x", sheet_name=f"new{round}", **TINY)
+        assert reply.job_id, reply.text
