@@ -18,6 +18,7 @@ from commands.admin_forget import admin_forget
 from commands.admin_purge import admin_purge
 from commands.admin_reconcile import admin_reconcile
 from commands.admin_reports import admin_export, admin_usage
+from commands.admin_spec import ADMIN_COMMANDS
 from commands.approvals import admin_approvals, approve, ask_approval, deny
 from commands.budget import budget
 from commands.channels import admin_channel, admin_defaults
@@ -26,10 +27,11 @@ from commands.context import Services
 from commands.estimate import estimate
 from commands.final import final, make_final
 from commands.generate import generate, reroll
+from commands.job_details import job_details
 from commands.jobs import cancel, cancel_job, history, load_job, show
 from commands.precheck import Refusal, refusal_before_hold
-from commands.render import job_details
-from commands.spec import ADMIN_COMMANDS, COMMANDS
+from commands.sheets import sheets
+from commands.spec import COMMANDS
 
 log = logging.getLogger(__name__)
 APPROVAL_BUTTONS = {
@@ -50,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "show": show,
     "cancel": cancel,
     "final": final,
+    "sheets": sheets,
 }
 assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
 # Apart from HANDLERS, as ADMIN_COMMANDS is apart from COMMANDS (see commands.spec).
@@ -93,6 +96,10 @@ class Commands:
         """What `generate` would refuse this for (the sheet aside), holding nothing. Not queued
         behind other commands: a form waits for it before its ack."""
         return await refusal_before_hold(invocation, self.services)
+
+    async def sheet_names(self, actor: Actor) -> list[str]:
+        """The names of the actor's scope's saved sheets (autocomplete: not queued)."""
+        return [s.name for s in await self.services.saved_sheets.in_scope(scope=actor.scope_key)]
 
     async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         """A button on a status or result message (works after restarts: all state is stored)."""

@@ -13,7 +13,7 @@ from bot.events import Cancelled, StopAsked
 from bot.jobs.record import Job
 from bot.jobs.retention import Retention
 from bot.model import Platform
-from bot.ports import Clock, FalBilling, JobStore, Ledger, Poster
+from bot.ports import Clock, FalBilling, JobStore, Ledger, Poster, SavedSheetStore
 from bot.settings import Settings
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed by hand
@@ -41,6 +41,7 @@ class Services:
     runner: JobRunner
     clock: Clock
     simulated: bool
+    saved_sheets: SavedSheetStore  # the team's named sheets (`commands.sheets`)
     new_id: Callable[[], str] = new_job_id
     # Each platform's Poster, filled in as adapters start (the same dict as Core.posters):
     # commands post outside a job through it (approval requests, the admin channel's alerts).

@@ -26,6 +26,7 @@ from bot.request import (
 from commands.sheet import with_prefix
 
 DRAFT, RAW_PROMPT = "draft", "raw_prompt"
+SHEET_OPTIONS = ("sheet", "sheet_name")  # the sheet, or a saved one by name: not the request
 DRAFT_SIZE = ImageSize(width=DRAFT_WIDTH, height=DRAFT_HEIGHT)
 FINAL_SIZE = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
 STRUCTURED = "reference sheet:"
@@ -45,8 +46,9 @@ class Choices:
 
 
 def split_choices(options: Mapping[str, object]) -> tuple[dict[str, object], Choices]:
-    """The request's options (the sheet left out too), and the choices beside them."""
-    rest = {k: v for k, v in options.items() if k not in (DRAFT, RAW_PROMPT, "sheet")}
+    """The request's options (the sheet or saved sheet's name left out too), and the choices
+    beside them."""
+    rest = {k: v for k, v in options.items() if k not in (DRAFT, RAW_PROMPT, *SHEET_OPTIONS)}
     return rest, Choices(_flag(options.get(DRAFT)), _flag(options.get(RAW_PROMPT)))
 
 

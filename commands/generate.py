@@ -14,10 +14,12 @@ import asyncio
 from pathlib import Path
 
 from bot.budget.scope_policy import ScopePolicy
-from bot.errors import InvalidSheet, NotAllowed
+from bot.errors import InvalidRequest, InvalidSheet, NotAllowed
 from bot.jobs.record import Job, Origin
+from bot.media.saved_sheets import link_saved
 from bot.media.sheet_files import share_sheet, sheet_available, take_in
 from bot.model import Actor, Invocation, Place, Platform, Reply
+from bot.ports import SavedSheet
 from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
@@ -32,6 +34,7 @@ from commands.creative import (
     structured_prompt,
     with_prompt_notes,
 )
+from commands.sheets import find_saved
 
 NO_SHEET = (
     "Attach a reference sheet (PNG, JPEG or WebP): clean panels of the characters, props and "
@@ -55,21 +58,34 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     context = await services.budgets.admission_context(actor.scope_key, place.channel_id)
     context.check_channel()
     options, choices = split_choices(invocation.options)
+    saved = await _saved_sheet(invocation, services)
     request = parse_request(with_defaults(options, context.defaults))
     if choices.draft:
         request = as_draft(request, options)
     check_delivery(place, request)  # before the sheet is fetched or anything recorded
     check_safety_choice(request, context.policy, actor.platform)
-    if invocation.attachment is None:
+    if invocation.attachment is None and saved is None:
         raise InvalidSheet(NO_SHEET)
-    prefix, asked = invocation.attachment.prompt_prefix, request.prompt
+    if saved is not None:
+        prefix = saved.prompt_prefix
+    else:
+        assert invocation.attachment is not None
+        prefix = invocation.attachment.prompt_prefix
+    asked = request.prompt
     sent = structured_prompt(asked, prefix, choices)
     job_id = services.new_id()
     sheet_path = services.sheets_dir / f"{job_id}.png"  # written by the job's sanitise
-    header = await take_in(
-        invocation.attachment, sheet_path, max_bytes=services.settings.max_sheet_bytes
-    )
-    request = request.with_size(request.size(header.aspect)).model_copy(update={"prompt": sent})
+    if saved is not None:  # already clean: the job's own link to it, as a reroll's
+        if not await link_saved(services.settings.data_dir, saved.sha256, sheet_path):
+            raise InvalidSheet(f"The picture of saved sheet `{saved.name}` is gone; save it again.")
+        aspect = saved.width / saved.height
+    else:
+        assert invocation.attachment is not None
+        header = await take_in(
+            invocation.attachment, sheet_path, max_bytes=services.settings.max_sheet_bytes
+        )
+        aspect = header.aspect
+    request = request.with_size(request.size(aspect)).model_copy(update={"prompt": sent})
     reply = await start_job(
         job_id,
         request,
@@ -83,6 +99,16 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
     )
     hint = hint_for(sent, prefix, choices)
     return with_prompt_notes(reply, sent, asked, hint)
+
+
+async def _saved_sheet(invocation: Invocation, services: Services) -> SavedSheet | None:
+    """The saved sheet `sheet_name` names (refused when a sheet is attached too)."""
+    name = invocation.options.get("sheet_name")
+    if name is None or not str(name).strip():
+        return None
+    if invocation.attachment is not None:
+        raise InvalidRequest(["give a sheet or the name of a saved one, not both"])
+    return await find_saved(invocation.actor, name, services)
 
 
 def check_safety_choice(

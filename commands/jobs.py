@@ -10,7 +10,8 @@ from bot.jobs.record import Job, JobState
 from bot.model import Actor, Invocation, Platform, Reply
 from commands.context import Services
 from commands.data import job_data, usd
-from commands.render import job_details, job_line, stop_asked_text
+from commands.job_details import job_details, job_line
+from commands.render import stop_asked_text
 
 
 async def load_job(job_id: str, actor: Actor, services: Services, *, acting: bool) -> Job:

@@ -20,6 +20,7 @@ from commands.confirm import check_delivery
 from commands.context import Services
 from commands.creative import as_draft, split_choices
 from commands.generate import check_safety_choice, price
+from commands.sheets import find_saved
 
 
 class Concern(StrEnum):
@@ -28,6 +29,7 @@ class Concern(StrEnum):
     CHANNEL = "channel"  # not allowed here, or the bot cannot post here
     PRICE = "price"  # above the per-request maximum, or more than a cap has left
     OPTIONS = "options"  # the options (with the channel's presets) are not a valid request
+    SAVED_SHEET = "saved_sheet"  # no sheet is saved under the name given
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,11 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
     except UserError as problem:
         return Refusal(Concern.CHANNEL, str(problem))
     options, choices = split_choices(invocation.options)
+    if invocation.options.get("sheet_name"):
+        try:
+            await find_saved(actor, invocation.options["sheet_name"], services)
+        except UserError as problem:
+            return Refusal(Concern.SAVED_SHEET, str(problem))
     try:
         request = parse_request(with_defaults(options, context.defaults))
         if choices.draft:

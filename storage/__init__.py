@@ -22,6 +22,7 @@ from storage.leases import SqlJobLeases
 from storage.ledger import SqlLedger
 from storage.migrate import upgrade_to_head
 from storage.policy import SqlPolicyStore
+from storage.saved_sheets import SqlSavedSheetStore
 
 __all__ = [
     "SqlJobLeases",
@@ -29,6 +30,7 @@ __all__ = [
     "SqlKeyValueStore",
     "SqlLedger",
     "SqlPolicyStore",
+    "SqlSavedSheetStore",
     "Storage",
     "open_storage",
 ]
@@ -37,7 +39,7 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Storage:
     """An open database: the ledger, the job store, the budget policy, the key-value store and
-    the job leases over one pool."""
+    the job leases and the saved sheets over one pool."""
 
     url: str = field(repr=False)  # may carry a password
     ledger: SqlLedger
@@ -46,6 +48,7 @@ class Storage:
     policy: SqlPolicyStore
     keyvalue: SqlKeyValueStore
     leases: SqlJobLeases
+    saved_sheets: SqlSavedSheetStore
 
     async def close(self) -> None:
         """Stop every task the stores started, then close every pooled connection; the
@@ -75,4 +78,5 @@ async def open_storage(url: str) -> Storage:
         policy=SqlPolicyStore(engine),
         keyvalue=SqlKeyValueStore(engine),
         leases=SqlJobLeases(engine),
+        saved_sheets=SqlSavedSheetStore(engine),
     )

@@ -24,6 +24,7 @@ from storage.tables import (
     channel_defaults,
     jobs,
     ledger_entries,
+    saved_sheets,
     scope_rules,
 )
 from storage.usage import lock_scopes
@@ -98,7 +99,10 @@ async def _rename(connection: AsyncConnection, forgetting: Forgetting) -> int:
         (admin_audit, "actor", admin_audit.c.scope == team),
     ]
     user_cap = (budget_caps.c.scope == team) & (budget_caps.c.kind == CapKind.USER.value)
-    count = 0
+    # A saved sheet stays the team's; who saved it becomes the pseudonym, name and id.
+    theirs = (saved_sheets.c.scope == team) & (saved_sheets.c.saved_by == old)
+    statement = update(saved_sheets).where(theirs).values(saved_by=new, saved_by_name=new)
+    count = int((await connection.execute(statement)).rowcount)
     for table, column, in_team in renames:
         count += await _set(connection, table, column, in_team, old, new)
     count += await _set(connection, budget_caps, "subject", user_cap, old, new)

@@ -202,3 +202,20 @@ job_leases = Table(
     # Seconds since the epoch by the DATABASE's clock (storage.leases), never a replica's.
     Column("expires_at", Double, nullable=False),
 )
+
+# --- a team's saved reference sheets (revision 0007_saved_sheets) ------------------------------
+
+NAME_LENGTH = 40  # a saved sheet's name (bot.media.saved_sheets checks it first)
+saved_sheets = Table(
+    "saved_sheets",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("name", String(NAME_LENGTH), primary_key=True),
+    Column("sha256", String(64), nullable=False),  # of the clean PNG: saved-sheets/<sha256>.png
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("prompt_prefix", Text, nullable=True),  # "Reference sheet: ..." when composed
+    Column("saved_by", String(200), nullable=False),
+    Column("saved_by_name", String(200), nullable=False),
+    Column("saved_at", UtcDateTime, nullable=False),
+)

@@ -26,4 +26,5 @@ def services_on(storage: Storage, settings: Settings, runner: JobRunner, clock: 
         runner=runner,
         clock=clock,
         simulated=False,
+        saved_sheets=storage.saved_sheets,
     )

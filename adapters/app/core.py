@@ -159,6 +159,7 @@ async def build_core(
             runner=supervisor,
             clock=clock,
             simulated=gateway.simulated,
+            saved_sheets=storage.saved_sheets,
             posters=posters,  # filled in as the adapters start: approvals post through them
             billing=billing or open_billing(settings, stack, simulated),
         )

@@ -1,5 +1,5 @@
-"""`ltxbot`: generate, final, estimate, sheet, budget, history, show, cancel, resume, admin, doctor;
-`run` serves chat.
+"""`ltxbot`: generate, final, estimate, sheet, sheets, budget, history, show, cancel, resume,
+admin, doctor; `run` serves chat.
 
 The terminal commands go through the console adapter and the same commands, ledger and runner
 that Discord and Slack use. Every command prints through `Output` (words, or `--json`) and
@@ -25,7 +25,8 @@ from adapters.console.cli_generate import await_video, settled
 from adapters.console.cli_inputs import prepare
 from adapters.console.cli_parser import NO_JSON, build_parser, command_options
 from adapters.console.cli_resume import resume
-from adapters.console.cli_sheet import generate_attachment, sheet_command
+from adapters.console.cli_sheet import generate_attachment, saved_attachment, sheet_command
+from adapters.console.cli_sheets import check_sheets_usage
 from adapters.console.doctor import doctor
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from adapters.console.logs import start_logging, use_format
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args.json = getattr(args, "json", False)
     if args.json and args.command in NO_JSON:
         parser.error(f"--json means nothing for `{args.command}`")
+    _check_usage(args, parser)
     args.log_level = getattr(args, "log_level", None)
     start_logging(args.log_level or "WARNING")
     output = Output(json=args.json)
@@ -65,6 +67,14 @@ def main(argv: list[str] | None = None) -> None:
         _stdout_to_devnull()
         code = EXIT_FAILED
     sys.exit(code)
+
+
+def _check_usage(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """The usage errors (exit 2) that argparse's own rules cannot express."""
+    if args.command == "generate" and bool(args.sheet) == bool(args.sheet_name):
+        parser.error("give --sheet PATH (up to 6 times) or --saved NAME, one of them")
+    if args.command == "sheets":
+        check_sheets_usage(args, parser)
 
 
 def _main(args: argparse.Namespace, output: Output) -> int:
@@ -115,7 +125,10 @@ async def _run(args: argparse.Namespace, settings: Settings, output: Output) -> 
     if makes_video:
         require_writable_out(args.out)
     options = command_options(args)
-    attachment = await generate_attachment(args, options, settings, output.say)
+    if args.command == "sheets":
+        attachment = await saved_attachment(args, options, settings)
+    else:
+        attachment = await generate_attachment(args, options, settings, output.say)
     name = admin_command(args) or args.command
     actor, place = console_actor(), console_place()
     if makes_video:  # stored with the job: `ltxbot resume` saves there too

@@ -1,7 +1,7 @@
 """For `adapters.console.cli`: the `ltxbot admin ...` parsers, saving a Reply's file, and the price
 confirmation that `ltxbot generate` may meet.
 
-The admin parsers are built from `commands.spec.ADMIN_COMMANDS`, like every other platform's
+The admin parsers are built from `commands.admin_spec.ADMIN_COMMANDS`, like every other platform's
 admin commands, so a new admin command shows up here by itself. The terminal's user is an
 admin of its own scope ("console:local"); `--who` names other terminal users by login name.
 """
@@ -22,8 +22,8 @@ from adapters.console.reply_text import render
 from bot.errors import UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
+from commands.admin_spec import ADMIN_COMMANDS
 from commands.options import OptionKind, OptionSpec
-from commands.spec import ADMIN_COMMANDS
 
 if TYPE_CHECKING:
     from commands import Commands

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from adapters.console.cli_admin import add_admin_parser, admin_command
 from adapters.console.cli_sheet import add_composition_flags, add_sheet_parser
+from adapters.console.cli_sheets import add_sheets_parser
 from adapters.console.json_parser import Parser
 from bot.settings import data_dir_origin
+from commands.admin_spec import ADMIN_COMMANDS
 from commands.options import OptionKind, OptionSpec, help_text, number_text
-from commands.spec import ADMIN_COMMANDS, COMMANDS, PROMPT
+from commands.spec import COMMANDS, PROMPT, SHEET_NAME
 
 SHEET_HELP = "Compose one reference sheet from 1 to 6 pictures"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -78,8 +80,11 @@ def build_parser() -> Parser:
     generate = command("generate", COMMANDS["generate"].description)
     _add_prompt(generate, required=True)
     for option in COMMANDS["generate"].options:
-        if option.name != PROMPT.name:
+        if option.name not in (PROMPT.name, SHEET_NAME.name):
             add_option(generate, option)
+    generate.add_argument(
+        "--saved", dest=SHEET_NAME.name, metavar="NAME", help=_escaped(help_text(SHEET_NAME))
+    )
     add_composition_flags(generate)
     _add_out(generate, "where to save the MP4 (default video.mp4)", default=Path("video.mp4"))
     generate.add_argument(
@@ -95,6 +100,7 @@ def build_parser() -> Parser:
         command(name, COMMANDS[name].description).add_argument("job", help="the job's id")
     _add_final(command("final", COMMANDS["final"].description))
     add_sheet_parser(command("sheet", SHEET_HELP))
+    add_sheets_parser(command("sheets", COMMANDS["sheets"].description))
     add_admin_parser(sub, add_option, common, _add_out)
     command("resume", "Finish the terminal's jobs that a crash or Ctrl-C interrupted")
     command("doctor", "Check the settings, data dir, database, fal's keys and the chat tokens")

@@ -1,5 +1,6 @@
 """For `adapters.console.cli`: `ltxbot sheet` (compose a reference sheet from 1 to 6 pictures)
-and the composing half of `ltxbot generate --sheet a.png --sheet b.png`.
+and the composing half of `ltxbot generate --sheet a.png --sheet b.png` and of `ltxbot sheets
+save NAME --sheet ...`.
 
 Both go through `commands.sheet`, so a sheet composed for a generate is exactly the one
 `ltxbot sheet` writes for the same pictures, labels, kinds and size. Bad input raises a
@@ -18,8 +19,10 @@ from pathlib import Path
 
 from bot.errors import UserError
 from bot.media.compose import ComposedSheet
+from bot.media.png_text import with_prompt_prefix
 from bot.media.sheet_layout import Kind
 from bot.model import Attachment
+from bot.request import ImageSize
 from bot.request_parsing import parse_request
 from bot.settings import Settings
 from commands.creative import split_choices
@@ -77,7 +80,10 @@ async def sheet_command(args: argparse.Namespace, settings: Settings) -> int:
         captions=args.captions,
     )
     sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
-    await asyncio.to_thread(_write, out, sheet.png, args.force)
+    # A labelled sheet's sentence rides in the PNG: `ltxbot sheets save NAME --sheet` keeps it.
+    labelled = any(panel.label for panel in sheet.panels)
+    png = with_prompt_prefix(sheet.png, sheet.prompt_prefix) if labelled else sheet.png
+    await asyncio.to_thread(_write, out, png, args.force)
     if getattr(args, "json", False):
         print(json.dumps(_json(sheet, out)))
     else:
@@ -98,19 +104,43 @@ async def generate_attachment(
     sheets = options.pop("sheet", None)
     if not isinstance(sheets, list) or not sheets:
         return None
-    paths = [Path(str(path)) for path in sheets]
-    if len(paths) == 1 and not args.label and not args.kind:
-        if not await asyncio.to_thread(paths[0].is_file):
-            raise UserError(f"no such file: {paths[0]}")
-        return Attachment.from_path(paths[0])
     # `auto` follows the sheet, so the sheet takes the default size and the video follows it;
     # a draft's sheet is the final's (the draft renders it smaller).
     request_options, _ = split_choices(options)
     size = parse_request({**request_options, "prompt": "sheet"}).size()
+    attachment, sheet = await _given(args, sheets, size, settings)
+    if sheet is not None:
+        say(f"composed a {sheet.width}x{sheet.height} sheet of {len(sheet.panels)} pictures")
+    return attachment
+
+
+async def saved_attachment(
+    args: argparse.Namespace, options: dict[str, object], settings: Settings
+) -> Attachment | None:
+    """The sheet `ltxbot sheets save NAME` keeps: one `--sheet` as it is (a composed PNG
+    carries its sentence), or several composed as `ltxbot sheet` composes them, the sentence
+    passed on as `prompt_prefix` when they have labels."""
+    sheets = options.pop("sheet", None)
+    if not isinstance(sheets, list) or not sheets:
+        return None
+    attachment, sheet = await _given(args, sheets, sheet_size(), settings)
+    if sheet is not None and args.label:
+        options["prompt_prefix"] = sheet.prompt_prefix
+    return attachment
+
+
+async def _given(
+    args: argparse.Namespace, sheets: list[object], size: ImageSize, settings: Settings
+) -> tuple[Attachment, ComposedSheet | None]:
+    """One `--sheet` as a file, or the sheet composed from several (or labelled ones)."""
+    paths = [Path(str(path)) for path in sheets]
+    if len(paths) == 1 and not args.label and not args.kind:
+        if not await asyncio.to_thread(paths[0].is_file):
+            raise UserError(f"no such file: {paths[0]}")
+        return Attachment.from_path(paths[0]), None
     ask = SheetAsk(_attachments(paths), size, args.label or (), args.kind or (), args.captions)
     sheet = await compose(ask, max_bytes=settings.max_sheet_bytes)
-    say(f"composed a {sheet.width}x{sheet.height} sheet of {len(sheet.panels)} pictures")
-    return as_attachment(sheet)
+    return as_attachment(sheet), sheet
 
 
 def _attachments(paths: list[Path]) -> list[Attachment]:

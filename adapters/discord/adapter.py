@@ -66,7 +66,7 @@ class DiscordAdapter:
         self.acks = AckFirst()
         self.ready = asyncio.Event()
         self.poster = DiscordPoster(self.client, self.facts, ready=self.ready, throttle=throttle)
-        self.client.tree.add_command(ltx_group(self.run_command))
+        self.client.tree.add_command(ltx_group(self.run_command, names=self.sheet_names))
         self.client.tree.add_command(admin_group(self.run_command))
         self.client.tree.add_command(context_menu(store))
         self.client.tree.error(self._on_tree_error)
@@ -142,6 +142,15 @@ class DiscordAdapter:
     ) -> None:
         """A `/ltx <command>`: defer, translate, dispatch, answer."""
         await self._handle(interaction, lambda: self._invoke(interaction, command, values))
+
+    async def sheet_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Autocomplete: the server's saved sheets whose names hold what is typed."""
+        actor = actor_of(interaction, self.settings.discord_admin_role)
+        typed = current.strip().lower()
+        names = [n for n in await self.commands.sheet_names(actor) if typed in n.lower()]
+        return [app_commands.Choice(name=n, value=n) for n in names[:25]]
 
     async def on_button(
         self, interaction: discord.Interaction, action: ButtonAction, job_id: str

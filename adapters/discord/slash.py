@@ -15,14 +15,17 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice
 
+from commands.admin_spec import ADMIN_COMMANDS
 from commands.options import CommandSpec, OptionKind, OptionSpec
-from commands.spec import ADMIN_COMMANDS, COMMANDS
+from commands.spec import COMMANDS
 
 Run = Callable[[discord.Interaction, str, dict[str, object]], Awaitable[None]]
 GROUP = "ltx"
 ADMIN_GROUP = "ltx-admin"
 MAX_CHOICES = 25
 MAX_TEXT = 6000  # Discord's own bound on a string option's max_length
+# The options that name one of the scope's saved sheets: suggested as the user types.
+SAVED_NAMES = {("generate", "sheet_name"), ("sheets", "name")}
 
 
 def annotation(option: OptionSpec) -> object:
@@ -58,8 +61,11 @@ def _float(value: float | None) -> float | None:
 
 
 def subcommand(
-    spec: CommandSpec, run: Run, name: str | None = None
+    spec: CommandSpec, run: Run, name: str | None = None, names: Suggest | None = None
 ) -> app_commands.Command[app_commands.Group, ..., None]:
+    """The subcommand of `spec`; `names` suggests the scope's saved sheets where a saved
+    sheet is named (generate's `sheet_name`, `sheets`' `name`)."""
+
     async def callback(interaction: discord.Interaction, **values: object) -> None:
         await run(interaction, spec.name, values)
 
@@ -91,6 +97,8 @@ def subcommand(
     if choices:
         callback = app_commands.choices(**choices)(callback)
     free = {o.name: _suggest(o.choices) for o in spec.options if o.free_text and o.choices}
+    if names is not None:
+        free |= {o.name: names for o in spec.options if (spec.name, o.name) in SAVED_NAMES}
     if free:
         callback = app_commands.autocomplete(**free)(callback)
     return app_commands.Command(
@@ -115,13 +123,13 @@ def _suggest(values: tuple[str, ...]) -> Suggest:
     return suggest
 
 
-def ltx_group(run: Run) -> app_commands.Group:
+def ltx_group(run: Run, names: Suggest | None = None) -> app_commands.Group:
     """One `/ltx` group, usable in servers only, with a subcommand per spec entry."""
     group = app_commands.Group(
         name=GROUP, description="Make short videos with LTX-2.3", guild_only=True
     )
     for spec in COMMANDS.values():
-        group.add_command(subcommand(spec, run))
+        group.add_command(subcommand(spec, run, names=names))
     return group
 
 

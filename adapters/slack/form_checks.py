@@ -17,7 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.files import slack_attachment
 from adapters.slack.form_fields import OPTION_PREFIX
-from adapters.slack.modal import CHANNEL_BLOCK, PROMPT_BLOCK, SHEET_BLOCK, Submission
+from adapters.slack.modal import (
+    CHANNEL_BLOCK,
+    PROMPT_BLOCK,
+    SAVED_BLOCK,
+    SHEET_BLOCK,
+    Submission,
+)
 from adapters.slack.runtime import Runtime
 from bot.errors import InvalidSheet
 from bot.media.intake import HEAD_BYTES, check_head
@@ -88,7 +94,8 @@ async def _request_refusal(
         rt.people.actor(client, team_id, user_id, user_name),
         rt.place(client, team_id, sub.channel_id, sub.thread_ts),
     )
-    invocation = Invocation("generate", actor, place, dict(sub.options))
+    options = {**sub.options, **({"sheet_name": sub.saved} if sub.saved else {})}
+    invocation = Invocation("generate", actor, place, options)
     return await rt.commands.refusal_before_hold(invocation)
 
 
@@ -96,6 +103,8 @@ def _block_of(refusal: Refusal, sub: Submission) -> str:
     """Price refusals go under the length the user gave (frames, else duration)."""
     if refusal.concern is Concern.CHANNEL:
         return CHANNEL_BLOCK
+    if refusal.concern is Concern.SAVED_SHEET:
+        return SAVED_BLOCK
     if refusal.concern is Concern.PRICE:
         length = "duration" if "duration" in sub.options else "num_frames"
         return OPTION_PREFIX + length

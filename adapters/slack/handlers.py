@@ -30,6 +30,7 @@ from adapters.slack.modal import CALLBACK_ID, generate_modal, read_view, refresh
 from adapters.slack.poster import reply_body
 from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
+from adapters.slack.sheet_save import register_sheet_save, save_sheet_modal
 from adapters.slack.textcmd import ADMIN_USAGE, USAGE, parse_text
 from bot.errors import InvalidRequest
 from bot.model import ButtonAction, Invocation, Payload, Reply
@@ -99,11 +100,13 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await ack(response_action="errors", errors=sub.errors)
             return
         await ack()
-        if sub.sheet is None or sub.channel_id is None:
+        if (sub.sheet is None and sub.saved is None) or sub.channel_id is None:
             return
+        if sub.saved is not None:
+            sub.options["sheet_name"] = sub.saved
 
         async def work() -> None:
-            assert sub.sheet is not None and sub.channel_id is not None
+            assert sub.channel_id is not None
             # A form is submitted once, however many deliveries carry it.
             if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
                 return
@@ -151,6 +154,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         await ack()
         rt.tasks.spawn(_press(rt, body, action, client, context, respond), name="slack-button")
 
+    register_sheet_save(app, rt)
+
 
 async def _slash(
     rt: Runtime,
@@ -169,6 +174,11 @@ async def _slash(
         return
     if parsed.name is None:
         view = generate_modal(channel_id=channel or None, prompt=parsed.prompt, price=rt.price({}))
+        await client.views_open(trigger_id=body.get("trigger_id"), view=view)
+        return
+    if parsed.name == "sheets" and parsed.options.get("action") == "save":
+        name = str(parsed.options.get("name") or "")
+        view = save_sheet_modal(channel_id=channel, name=name)
         await client.views_open(trigger_id=body.get("trigger_id"), view=view)
         return
     if parsed.name in ("help", "admin help"):

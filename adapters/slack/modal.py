@@ -23,12 +23,14 @@ from bot.errors import InvalidRequest
 from bot.model import JSON, JSONObject, Payload
 from bot.request_parsing import parse_request
 from commands.creative import as_draft, split_choices
-from commands.spec import DURATION, PROMPT, SHEET
+from commands.spec import DURATION, PROMPT, SHEET, SHEET_NAME
 
 CALLBACK_ID = "ltx_generate"
 FILETYPES = ("png", "jpg", "jpeg", "webp")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 SHEET_BLOCK, PROMPT_BLOCK, CHANNEL_BLOCK, PRICE_BLOCK = "sheet", "prompt", "channel", "price"
+SAVED_BLOCK = "saved_sheet"  # a sheet saved for the team, by name, instead of a file
+NO_SHEET = "Attach a reference sheet (PNG, JPEG or WebP) or name a saved one."
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,7 @@ def generate_modal(
         {
             "type": "input",
             "block_id": SHEET_BLOCK,
-            "optional": sheet is not None,
+            "optional": True,  # a saved sheet's name will do (checked on submit)
             "label": _text(SHEET.label),
             "hint": _text(SHEET.description, 2000),
             "element": {
@@ -78,6 +80,20 @@ def generate_modal(
                 "action_id": "sheet",
                 "filetypes": list(FILETYPES),
                 "max_files": 1,
+            },
+        }
+    )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": SAVED_BLOCK,
+            "optional": True,
+            "label": _text(SHEET_NAME.label),
+            "hint": _text(f"{SHEET_NAME.description} (`/ltx sheets` lists them)", 2000),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": SHEET_NAME.name,
+                "max_length": SHEET_NAME.max_length,
             },
         }
     )
@@ -144,6 +160,7 @@ class Submission:
 
     options: dict[str, object] = field(default_factory=dict)
     sheet: SheetRef | None = None
+    saved: str | None = None  # the name of a saved sheet, used instead of `sheet`
     channel_id: str | None = None
     thread_ts: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
@@ -159,6 +176,12 @@ def read_view(view: Payload, *, max_sheet_bytes: int) -> Submission:
     files = (values.get(SHEET_BLOCK, {}).get("sheet") or {}).get("files") or []
     if files:
         sub.sheet = SheetRef.from_file(files[0])
+    saved = (values.get(SAVED_BLOCK, {}).get(SHEET_NAME.name) or {}).get("value")
+    if saved and saved.strip():
+        sub.saved = saved.strip()
+        if files:
+            sub.errors[SAVED_BLOCK] = "Attach a sheet or name a saved one, not both."
+        sub.sheet = None  # the name wins over the message's file of a shortcut
     prompt = (values.get(PROMPT_BLOCK, {}).get("prompt") or {}).get("value")
     if prompt:
         sub.options["prompt"] = prompt
@@ -167,7 +190,7 @@ def read_view(view: Payload, *, max_sheet_bytes: int) -> Submission:
         sub.channel_id, sub.thread_ts = chosen, None  # another channel: not that thread
     sub.options.update(read_options(values))
     typed = (values.get(OPTION_PREFIX + CUSTOM_SIZE, {}).get(CUSTOM_SIZE) or {}).get("value")
-    sub.errors = _check(sub, max_sheet_bytes, custom_size=bool(typed and typed.strip()))
+    sub.errors |= _check(sub, max_sheet_bytes, custom_size=bool(typed and typed.strip()))
     return sub
 
 
@@ -175,7 +198,8 @@ def _check(sub: Submission, max_sheet_bytes: int, *, custom_size: bool) -> dict[
     errors: dict[str, str] = {}
     sheet = sub.sheet
     if sheet is None:
-        errors[SHEET_BLOCK] = "Attach a reference sheet (PNG, JPEG or WebP)."
+        if sub.saved is None:
+            errors[SHEET_BLOCK] = NO_SHEET
     elif sheet.mimetype and sheet.mimetype not in IMAGE_TYPES:
         errors[SHEET_BLOCK] = f"{sheet.name} is {sheet.mimetype}; use a PNG, JPEG or WebP image."
     elif sheet.size is not None and sheet.size > max_sheet_bytes:

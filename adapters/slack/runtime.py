@@ -22,7 +22,7 @@ from adapters.slack.poster import SlackPoster, reply_body
 from adapters.slack.reach import Reach
 from adapters.slack.tasks import BackgroundTasks
 from bot.errors import InvalidRequest
-from bot.model import Invocation, Payload, Place, Reply
+from bot.model import Attachment, Invocation, Payload, Place, Reply
 from bot.request import AUTO
 from bot.request_parsing import parse_request
 from bot.settings import Settings
@@ -115,15 +115,14 @@ class Runtime:
         user_name: str,
         place: Place,
         options: dict[str, object],
-        sheet: SheetRef,
+        sheet: SheetRef | None,
         token: str,
         origin_message_id: str | None = None,
     ) -> Reply:
-        """Download the sheet with the bot token and run `generate`; returns its Reply."""
+        """Download the sheet with the bot token (none: `options` name a saved one) and run
+        `generate`; returns its Reply."""
         actor = await self.people.actor(client, team_id, user_id, user_name)
-        attachment = slack_attachment(
-            sheet, token=token, session=self.http(), api_url=self.settings.slack_api_url
-        )
+        attachment = None if sheet is None else self.attachment(sheet, token)
         invocation = Invocation(
             "generate",
             actor,
@@ -133,6 +132,12 @@ class Runtime:
             origin_message_id=origin_message_id,
         )
         return await self.commands.dispatch(invocation)
+
+    def attachment(self, sheet: SheetRef, token: str) -> Attachment:
+        """The private file as an Attachment, fetched with the bot token when read."""
+        return slack_attachment(
+            sheet, token=token, session=self.http(), api_url=self.settings.slack_api_url
+        )
 
     async def tell(self, client: AsyncWebClient, user_id: str, place: Place, reply: Reply) -> None:
         """An ephemeral answer where the user is; a direct message when that is refused."""

@@ -5,7 +5,7 @@ Options are written `key=value` or `--key value` (`--num-frames` and `--num_fram
 model to convert and range-check, so the messages match every other platform's.
 
 `/ltx admin <caps|limits|grant|usage|export|audit> ...` takes the options of
-`commands.spec.ADMIN_COMMANDS`. There, bare words are understood where they cannot be
+`commands.admin_spec.ADMIN_COMMANDS`. There, bare words are understood where they cannot be
 mistaken: a choice's value (`set`, `user`, `week`), a mention (`who`), a dollar amount
 (`amount`), then the required options in order, the last one taking the rest of the words
 (`admin grant <@U1> 5 onboarding week`), a boolean option's name alone (`admin forget <@U1>
@@ -20,30 +20,41 @@ import shlex
 from dataclasses import dataclass, field
 
 from adapters.slack.markup import (
-    PLAIN_MENTION,
     channel_id,
     readable,
     straight_quotes,
     subject_id,
 )
+from adapters.slack.text_values import (
+    UNSET_WORDS,
+    boolean_value,
+    channel_value,
+    integer_value,
+    looks_boolean,
+    user_value,
+    who_value,
+)
 from bot.errors import InvalidRequest
+from commands.admin_spec import ADMIN_COMMANDS
 from commands.options import CommandSpec, OptionKind, OptionSpec
-from commands.spec import ADMIN_COMMANDS, COMMANDS
+from commands.sheets import ACTIONS as SHEET_ACTIONS
+from commands.sheets import NAME_RULE
+from commands.spec import COMMANDS
 
 # Subcommands typed after /ltx; `generate` needs a file, so it goes through the modal instead.
-TEXT_COMMANDS = ("estimate", "budget", "history", "show", "cancel")
+TEXT_COMMANDS = ("estimate", "budget", "history", "show", "cancel", "sheets")
 ADMIN = "admin"
 ADMIN_SUBCOMMANDS = tuple(name.split(" ", 1)[1] for name in ADMIN_COMMANDS)
 _DOLLARS = re.compile(r"^[-+]?\$?\d[\d,]*(\.\d+)?$|^[-+]?\$?\.\d+$")
 _NO_CAP_WORDS = {"none", "uncapped", "unlimited"}
-_POOL_WORDS = {"pool", "team"}
-_UNSET_WORDS = {"none", "off"}
 USAGE = (
     "*Usage*\n"
     "`/ltx` opens the form (attach a reference sheet, write a prompt, pick options)\n"
     "`/ltx <prompt>` opens the form with that prompt\n"
     "`/ltx estimate num_frames=241 resolution=1280x720` prices a video\n"
     "`/ltx budget` · `/ltx history` · `/ltx show <job>` · `/ltx cancel <job>`\n"
+    "`/ltx sheets` lists the team's saved sheets · `/ltx sheets save <name>` opens a form for "
+    "the file · `/ltx sheets delete <name>` (the form's Saved sheet field uses one)\n"
     "`/ltx admin` lists the admin commands (workspace admins)"
 )
 ADMIN_USAGE = "\n".join(
@@ -84,10 +95,22 @@ def parse_text(text: str) -> TextCommand:
         return TextCommand("help")
     if head == ADMIN:
         return _admin(words[1:])
+    if head == "sheets":
+        return _sheets(words[1:])
     if head not in TEXT_COMMANDS:
         # Anything else is a prompt: slash commands cannot carry files, so the form opens.
         return TextCommand(None, prompt=readable(text))
     return TextCommand(head, _options(COMMANDS[head], words[1:]))
+
+
+def _sheets(words: list[str]) -> TextCommand:
+    """`sheets [list|save|delete] [name]`: bare words, as the terminal takes them."""
+    action = words[0].lower() if words else "list"
+    if action not in SHEET_ACTIONS:
+        raise InvalidRequest([f"sheets takes {', '.join(SHEET_ACTIONS)} (got {words[0]!r})"])
+    if len(words) > 2:
+        raise InvalidRequest([f"a sheet's name is one word ({NAME_RULE})"])
+    return TextCommand("sheets", {"action": action, **({"name": words[1]} if words[1:] else {})})
 
 
 def _admin(words: list[str]) -> TextCommand:
@@ -119,7 +142,7 @@ def _options(spec: CommandSpec, words: list[str], *, admin: bool = False) -> dic
                 option = specs.get(key)
                 takes_value = option is None or option.kind is not OptionKind.BOOLEAN
                 next_is_value = index < len(words) and not words[index].startswith("--")
-                if takes_value or (next_is_value and _looks_boolean(words[index])):
+                if takes_value or (next_is_value and looks_boolean(words[index])):
                     if index >= len(words):
                         problems.append(f"--{key} needs a value")
                         continue
@@ -182,7 +205,7 @@ def _place_bare(
             options[lower] = "true"  # `admin forget <@U1> yes`: a flag's name alone sets it
         elif free("channel") and (word.startswith(("<#", "#")) or channel_id(word)):
             options["channel"] = word
-        elif free("channel") and lower in _UNSET_WORDS and options.get("action") == "admin":
+        elif free("channel") and lower in UNSET_WORDS and options.get("action") == "admin":
             options["channel"] = lower  # `admin channel admin none`: no admin channel
         else:
             left.append(word)
@@ -205,15 +228,15 @@ def _checked(spec: CommandSpec, options: dict[str, object]) -> dict[str, object]
     for name, raw in options.items():
         option, value = specs[name], str(raw)
         if name == "who":
-            checked[name] = _who(spec, options, value, problems)
+            checked[name] = who_value(spec, options, value, problems)
         elif name == "user":
-            checked[name] = _user(value, problems)
+            checked[name] = user_value(value, problems)
         elif name == "channel":
-            checked[name] = _channel(value, problems)
+            checked[name] = channel_value(value, problems)
         elif option.kind is OptionKind.INTEGER:
-            checked[name] = _integer(option, value, problems)
+            checked[name] = integer_value(option, value, problems)
         elif option.kind is OptionKind.BOOLEAN:
-            checked[name] = _boolean(option, value, problems)
+            checked[name] = boolean_value(option, value, problems)
         elif option.kind is OptionKind.CHOICE and not option.free_text:
             if value.lower() not in option.choices:
                 problems.append(f"{name} is one of {', '.join(option.choices)} (got {value!r})")
@@ -223,70 +246,3 @@ def _checked(spec: CommandSpec, options: dict[str, object]) -> dict[str, object]
     if problems:
         raise InvalidRequest(problems)
     return checked
-
-
-def _who(spec: CommandSpec, options: dict[str, object], value: str, problems: list[str]) -> str:
-    found = subject_id(value)
-    if found is not None:
-        return found
-    if value.lower() in _POOL_WORDS and spec.name == "admin grant":
-        return "pool"
-    if value.startswith("@"):
-        problems.append(PLAIN_MENTION.format(name=value, kind="U"))
-    elif str(options.get("target", "")).lower() == "role":
-        return readable(value)  # a user group by name: the core matches what it is given
-    else:
-        problems.append(f"who takes a mention (@name from the autocomplete), not {value!r}")
-    return value
-
-
-def _user(value: str, problems: list[str]) -> str:
-    found = subject_id(value)
-    if found is not None:
-        return found
-    if value.startswith("@"):
-        problems.append(PLAIN_MENTION.format(name=value, kind="U"))
-    else:
-        problems.append(f"user takes a mention (@name from the autocomplete), not {value!r}")
-    return value
-
-
-def _channel(value: str, problems: list[str]) -> str:
-    found = channel_id(value)
-    if found is not None or value.lower() in _UNSET_WORDS:
-        return found or value.lower()
-    if value.startswith("#"):
-        problems.append(PLAIN_MENTION.format(name=value, kind="C"))
-    else:
-        problems.append(
-            f"channel takes a channel mention (#name from the autocomplete), not {value!r}"
-        )
-    return value
-
-
-def _integer(option: OptionSpec, value: str, problems: list[str]) -> int | None:
-    try:
-        number = int(value)
-    except ValueError:
-        problems.append(f"{option.name} must be a whole number (got {value!r})")
-        return None
-    low, high = option.minimum, option.maximum
-    if (low is not None and number < low) or (high is not None and number > high):
-        allowed = f"{low if low is not None else '…'} to {high if high is not None else '…'}"
-        problems.append(f"{option.name} = {number} is out of range: allowed {allowed}")
-    return number
-
-
-def _boolean(option: OptionSpec, value: str, problems: list[str]) -> bool | None:
-    lower = value.lower()
-    if lower in _TRUE | _FALSE:
-        return lower in _TRUE
-    problems.append(f"{option.name} is true or false (got {value!r})")
-    return None
-
-
-_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
-
-
-def _looks_boolean(word: str) -> bool:
-    return word.lower() in _TRUE | _FALSE

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from bot.errors import GenerationFailed, InvalidSheet
 from bot.media.intake import DEFAULT_MAX_BYTES, SheetHeader, check_sheet, read_attachment
@@ -70,7 +71,7 @@ def share_sheet(source: Path, target: Path) -> bool:
     clean, sent = (source, target), (original_of(source), original_of(target))
     for have, want in (clean, sent, clean):  # the parent may finish its sanitise meanwhile
         try:
-            _link_or_copy(have, want)
+            link_or_copy(have, want)
             return True
         except FileNotFoundError:
             continue
@@ -118,7 +119,7 @@ async def ready_sheet(sheet_path: Path) -> Path:
 
 def _check_and_keep(data: bytes, original: Path, max_bytes: int) -> SheetHeader:
     header = check_sheet(data, max_bytes=max_bytes)
-    _write_atomically(original, data)
+    write_atomically(original, data)
     return header
 
 
@@ -137,13 +138,14 @@ def _sanitise_file(sheet_path: Path) -> None:
     cached = sheet_path.parent / "by-content" / f"{hashlib.sha256(data).hexdigest()}.png"
     if not cached.exists():
         # The size was checked when it arrived (against the setting of that time).
-        _write_atomically(cached, sanitise_sheet(data, max_bytes=len(data)).data)
+        write_atomically(cached, sanitise_sheet(data, max_bytes=len(data)).data)
     del data
-    _link_or_copy(cached, sheet_path)
+    link_or_copy(cached, sheet_path)
     original.unlink(missing_ok=True)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path, target: Path) -> None:
+    """`target` becomes a hard link to `source` (a copy where links fail), atomically."""
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         os.link(source, partial)
@@ -152,7 +154,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all."""
     # Readers see no file or the whole file: a crash mid-write leaves only a stray temp file.
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
@@ -166,6 +169,14 @@ def _gate(name: str, size: int) -> asyncio.Semaphore:
     if name not in gates:
         gates[name] = asyncio.Semaphore(size)
     return gates[name]
+
+
+T = TypeVar("T")
+
+
+async def in_decode_pool(work: Callable[[], T]) -> T:
+    """Run a decode (a saved sheet's sanitise) in the bounded decode pool."""
+    return await asyncio.get_running_loop().run_in_executor(_decode_pool(), work)
 
 
 def _decode_pool() -> ThreadPoolExecutor:

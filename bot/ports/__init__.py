@@ -1,13 +1,13 @@
 """The core's interfaces to the outside world (storage, fal, the chat adapters) and their records.
 
-One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs`
-(JobStore), `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore),
-`leases` (JobLeases: which replica drives which job), `fal` (Gateway), `billing` (FalBilling:
-fal's records of its bill), `chat` (Poster), `observer` (JobObserver: who watches job
-transitions and money, the metrics) and `clock` (Clock). Storage implements the stores,
+One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs` (JobStore),
+`policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore), `leases`
+(JobLeases: which replica drives which job), `saved_sheets` (SavedSheetStore), `fal` (Gateway),
+`billing` (FalBilling: fal's records of its bill), `chat` (Poster), `observer` (JobObserver: who
+watches job transitions and money, the metrics) and `clock` (Clock). Storage implements the stores,
 `bot.fal.gateway` the Gateway, `bot.fal.billing_api` FalBilling, each adapter its Poster. They
-import only the job record, the events, the model and money: no rule of `bot.budget` or
-`bot.jobs` lives here.
+import only the job record, the events, the model and money: no rule of `bot.budget` or `bot.jobs`
+lives here.
 """
 
 from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
@@ -39,6 +39,7 @@ from bot.ports.policy import (
     Rule,
     StoredPolicy,
 )
+from bot.ports.saved_sheets import SavedSheet, SavedSheetStore
 
 __all__ = [
     "ApprovalRequest",
@@ -71,6 +72,8 @@ __all__ = [
     "PolicyStore",
     "Poster",
     "Rule",
+    "SavedSheet",
+    "SavedSheetStore",
     "StoredPolicy",
     "Throttle",
     "Throttled",

@@ -12,7 +12,7 @@ from bot.jobs.record import Job, Rendered
 from bot.money import Money
 from bot.pricing import DEFAULT_PRICE_PER_MEGAPIXEL as PRICE
 from bot.pricing import quote
-from commands.render import job_details
+from commands.job_details import job_details
 
 # 1024x596 x 121 frames = 73.85 MP, rounded up to 74.
 SMALLER = Rendered(

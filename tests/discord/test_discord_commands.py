@@ -43,7 +43,8 @@ async def test_slash_options_are_typed_from_the_spec(kit: Kit) -> None:
     ltx = next(c for c in kit.fake.commands[GUILD] if c["name"] == "ltx")
     generate = next(o for o in ltx["options"] if o["name"] == "generate")
     options = {o["name"]: o for o in generate["options"]}
-    assert options["sheet"]["type"] == ix.ATTACHMENT and options["sheet"]["required"]
+    assert options["sheet"]["type"] == ix.ATTACHMENT and not options["sheet"].get("required")
+    assert options["sheet_name"]["autocomplete"] is True  # the server's saved sheets
     assert (options["num_frames"]["min_value"], options["num_frames"]["max_value"]) == (9, 481)
     assert options["generate_audio"]["type"] == ix.BOOLEAN
     assert [c["value"] for c in options["video_quality"]["choices"]] == [
@@ -54,7 +55,7 @@ async def test_slash_options_are_typed_from_the_spec(kit: Kit) -> None:
     ]
     assert options["resolution"]["autocomplete"] is True  # a named size or WIDTHxHEIGHT
     names = {o["name"] for o in ltx["options"]}
-    assert {"generate", "estimate", "budget", "history", "show", "cancel"} <= names
+    assert {"generate", "estimate", "budget", "history", "show", "cancel", "sheets"} <= names
     assert "admin" not in names  # its own command, /ltx-admin
     for name in ("prompt", "negative_prompt"):  # Discord stops longer text before sending
         assert options[name]["type"] == ix.STRING and options[name]["max_length"] == 4000

@@ -10,7 +10,7 @@ from policykit import ADMIN, ALICE, BOB, VIDEO
 
 from bot.money import Money
 from bot.ports import EntryKind
-from commands.spec import ADMIN_COMMANDS
+from commands.admin_spec import ADMIN_COMMANDS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -57,7 +57,7 @@ async def test_resume_leaves_a_job_that_a_live_generate_is_driving(tmp_path):
         first = await start(env, *GENERATE, "--out", str(tmp_path / "a.mp4"))
         assert first.stdout is not None
         try:
-            await read_until(first.stdout, "in fal's queue")
+            await read_until(first.stdout, " in line")
             second = await start(env, "resume")
             text = await finished(second)
             assert second.returncode == 0, text

@@ -22,7 +22,7 @@ from bot.jobs.record import JobState
 from bot.model import Platform
 from bot.money import Money
 from bot.ports import CapKind
-from commands.spec import ADMIN_COMMANDS
+from commands.admin_spec import ADMIN_COMMANDS
 from tests.forgetkit import PROMPT, files_left, seed_delivered
 
 SCOPE = f"slack:{TEAM}"

@@ -13,7 +13,7 @@ from bot.jobs.forget import FORGOTTEN_PROMPT, scrub
 from bot.jobs.record import Job, JobState, Result
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import ApprovalRequest, Cap, CapKind, Forgetting
+from bot.ports import ApprovalRequest, Cap, CapKind, Forgetting, SavedSheet
 from storage import Storage
 from storage.tables import metadata
 
@@ -104,6 +104,8 @@ async def _populate(storage: Storage) -> None:
         expires_at=T0 + timedelta(hours=1),
     )
     await policy.approvals.create(request)
+    sheet = SavedSheet(TEAM, "kitchen", "ab" * 32, 1536, 896, None, "u1", "u1", T0)
+    await storage.saved_sheets.save(sheet=sheet)
 
 
 async def test_forgetting_renames_the_user_everywhere_and_keeps_every_amount(storage: Storage):
@@ -134,6 +136,8 @@ async def test_forgetting_renames_the_user_everywhere_and_keeps_every_amount(sto
     assert kept is not None and kept.request.prompt == "a red fox in the snow"
     caps = {(cap.kind, cap.subject) for cap in await storage.policy.caps(scope=TEAM)}
     assert (CapKind.USER, NAME) in caps
+    [kept_sheet] = await storage.saved_sheets.in_scope(scope=TEAM)  # still the team's
+    assert (kept_sheet.saved_by, kept_sheet.saved_by_name) == (NAME, NAME)
     newest = (await storage.policy.audit(scope=TEAM, limit=1))[0]
     assert newest.action == "forget" and newest.actor == "admin-1" and NAME in newest.detail
 

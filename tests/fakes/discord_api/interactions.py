@@ -13,6 +13,7 @@ from tests.fakes.discord_api.objects import snowflake
 
 APPLICATION_COMMAND = 2
 MESSAGE_COMPONENT = 3
+AUTOCOMPLETE = 4
 MODAL_SUBMIT = 5
 
 # Application command option types.
@@ -79,10 +80,13 @@ def slash_data(
     *,
     attachments: dict[str, dict[str, Any]] | None = None,
     guild_id: str | None = None,
+    focused: str | None = None,
 ) -> dict[str, Any]:
-    """`data` of `/group sub name:value ...`; attachment options name an id in `resolved`."""
+    """`data` of `/group sub name:value ...`; attachment options name an id in `resolved`;
+    `focused`: the option being typed (an AUTOCOMPLETE interaction's)."""
     inner: list[dict[str, Any]] = [
         {"name": name, "type": _option_type(value), "value": value}
+        | ({"focused": True} if name == focused else {})
         for name, value in options.items()
     ]
     for name, attachment in (attachments or {}).items():
