@@ -76,3 +76,20 @@ async def composed_attachment(data_dir: Path, sha256: str, now: datetime) -> Att
         return data[: limit + 1]
 
     return Attachment("sheet.png", "image/png", len(data), read, prompt_prefix_of(data))
+
+
+def expired_composed(data_dir: Path, now: datetime) -> list[Path]:
+    """Composed sheets past their day (blocking: the retention sweep runs it in a thread).
+    By mtime alone, which `keep_composed` sets from the injected clock."""
+    oldest = (now - KEEP).timestamp()
+    try:
+        entries = list(os.scandir(composed_dir(data_dir)))
+    except FileNotFoundError:
+        return []
+    return [
+        Path(e.path)
+        for e in entries
+        if e.is_file(follow_symlinks=False)
+        and not e.name.startswith(".")  # a write in progress
+        and e.stat(follow_symlinks=False).st_mtime < oldest
+    ]
