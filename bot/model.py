@@ -144,6 +144,7 @@ class ButtonAction(StrEnum):
     # opens a prompt form in the adapter, whose submit runs generate with that sheet.
     SHEET_GENERATE = "sheet_generate"
     SHEET_DRAFT = "sheet_draft"
+    SHEET_SAVE = "sheet_save"  # its form asks for a name, then runs `sheets save`
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from commands.sheets import sheets
 from commands.spec import COMMANDS
 
 log = logging.getLogger(__name__)
+SHEET_FORMS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT, ButtonAction.SHEET_SAVE)
 APPROVAL_BUTTONS = {
     ButtonAction.REQUEST_APPROVAL: ask_approval,
     ButtonAction.APPROVE: approve,
@@ -114,7 +115,7 @@ class Commands:
             return await confirm_job(job_id, actor, place, self.services)
         if action is ButtonAction.ABORT:
             return await abort_job(job_id, actor, self.services)
-        if action in (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT):
+        if action in SHEET_FORMS:
             # The adapters open the prompt form for these; a press that gets here is stale.
             return Reply(text="Press the button again to open its form.", refused=True)
         if action in APPROVAL_BUTTONS:

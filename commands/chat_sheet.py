@@ -55,11 +55,13 @@ async def sheet(invocation: Invocation, services: Services) -> Reply:
         f"{composed.prompt_prefix}\n"
         f"**Generate...** asks for the prompt and makes the video ({full} at "
         f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}, {DEFAULT_FRAMES} frames); **Draft** makes a "
-        f"{DRAFT_WIDTH}x{DRAFT_HEIGHT} draft first ({draft}), with a Final button."
+        f"{DRAFT_WIDTH}x{DRAFT_HEIGHT} draft first ({draft}), with a Final button; **Save...** "
+        "keeps it for everyone here under a name."
     )
     buttons = (
         Button(ButtonAction.SHEET_GENERATE, sha, "Generate..."),
         Button(ButtonAction.SHEET_DRAFT, sha, f"Draft ({draft})"),
+        Button(ButtonAction.SHEET_SAVE, sha, "Save..."),
     )
     data: dict[str, object] = {
         "sheet_id": sha,
@@ -73,7 +75,7 @@ async def sheet(invocation: Invocation, services: Services) -> Reply:
 
 async def with_composed(invocation: Invocation, services: Services) -> Invocation:
     """The invocation with the composed sheet its `composed_sheet` option names as its sheet
-    (generate reads it as any attached sheet); refused once the sheet is gone."""
+    (generate and `sheets save` read it as any attached sheet); refused once it is gone."""
     sha = invocation.options.get(COMPOSED)
     if sha is None:
         return invocation

@@ -17,8 +17,13 @@ import discord
 from adapters.discord.animate import MAX_PROMPT, modal_values
 from bot.model import ButtonAction
 
-FORM_ID = re.compile(r"ltx:sheetform:(?P<kind>[gd]):(?P<sha>[0-9a-f]{64})")
-SHEET_BUTTONS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT)
+FORM_ID = re.compile(r"ltx:sheetform:(?P<kind>[gds]):(?P<sha>[0-9a-f]{64})")
+# Each button's form: g(enerate), d(raft), s(ave).
+SHEET_BUTTONS = {
+    ButtonAction.SHEET_GENERATE: "g",
+    ButtonAction.SHEET_DRAFT: "d",
+    ButtonAction.SHEET_SAVE: "s",
+}
 IMAGE_OPTION = re.compile(r"image(?P<n>[1-6])")
 
 
@@ -40,27 +45,28 @@ async def opened_sheet_form(
 ) -> bool:
     """Answer a composed sheet's button with its prompt form (a modal must be the first
     answer, so nothing is deferred); False for any other button."""
-    if action not in SHEET_BUTTONS:
+    kind = SHEET_BUTTONS.get(action)
+    if kind is None:
         return False
-    draft = action is ButtonAction.SHEET_DRAFT
-    await interaction.response.send_modal(SheetPromptModal(sha, draft=draft))
+    modal = SaveSheetModal(sha) if kind == "s" else SheetPromptModal(sha, draft=kind == "d")
+    await interaction.response.send_modal(modal)
     return True
 
 
-def sheet_form_options(data: object, sha: str, draft: bool) -> dict[str, object]:
-    """generate's options from a submitted sheet prompt form: what was filled in, the sheet."""
-    options: dict[str, object] = {k: v for k, v in modal_values(data).items() if v}
-    options["composed_sheet"] = sha
-    if draft:
-        options["draft"] = True
-    return options
-
-
-def sheet_form_of(data: object) -> tuple[str, bool] | None:
-    """(sheet id, draft?) of a submitted sheet prompt form (`interaction.data`), else None."""
+def sheet_form_command(data: object) -> tuple[str, dict[str, object]] | None:
+    """The command and options a submitted sheet form (`interaction.data`) runs: generate
+    (or a draft) from the sheet, or `sheets save` of it; None for any other modal."""
     custom_id = data.get("custom_id") if isinstance(data, Mapping) else None
     match = FORM_ID.fullmatch(str(custom_id or ""))
-    return None if match is None else (match["sha"], match["kind"] == "d")
+    if match is None:
+        return None
+    options: dict[str, object] = {k: v for k, v in modal_values(data).items() if v}
+    options["composed_sheet"] = match["sha"]
+    if match["kind"] == "s":
+        return "sheets", {**options, "action": "save"}
+    if match["kind"] == "d":
+        options["draft"] = True
+    return "generate", options
 
 
 class SheetPromptModal(discord.ui.Modal):
@@ -96,3 +102,15 @@ class SheetPromptModal(discord.ui.Modal):
         for label, field in fields:
             self.add_item(discord.ui.Label(text=label, component=field))
         self.stop()  # handled by custom_id in any process, as AnimateModal
+
+
+class SaveSheetModal(discord.ui.Modal):
+    """The name to keep a composed sheet under for the server (`sheets save`)."""
+
+    def __init__(self, sha: str) -> None:
+        super().__init__(title="Save the sheet", timeout=None, custom_id=f"ltx:sheetform:s:{sha}")
+        name = discord.ui.TextInput[SaveSheetModal](
+            max_length=40, placeholder="kitchen-crew", custom_id="name"
+        )
+        self.add_item(discord.ui.Label(text="Name (letters, digits, - or _)", component=name))
+        self.stop()

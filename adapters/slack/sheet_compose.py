@@ -24,10 +24,12 @@ from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
 from bot.model import ButtonAction, Invocation, JSONObject, Payload
 from commands.sheet import MAX_IMAGES
+from commands.sheets import NAME_RULE
 
-COMPOSE_ID, PROMPT_ID = "ltx_sheet_compose", "ltx_sheet_prompt"
+COMPOSE_ID, PROMPT_ID, SAVE_ID = "ltx_sheet_compose", "ltx_sheet_prompt", "ltx_sheet_keep"
 FILES, LABELS, KINDS, PROMPT, SEED = "pictures", "labels", "kinds", "prompt", "seed"
-SHEET_BUTTONS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT)
+NAME = "name"
+SHEET_BUTTONS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT, ButtonAction.SHEET_SAVE)
 LABELS_HINT = (
     "What each picture shows, one line per picture, in the pictures' order "
     '("a chef in a white jacket")'
@@ -82,12 +84,29 @@ def sheet_prompt_modal(*, sha: str, draft: bool, channel_id: str) -> JSONObject:
     }
 
 
+def save_composed_modal(*, sha: str, channel_id: str) -> JSONObject:
+    """The name to keep a composed sheet under for the workspace (`sheets save`)."""
+    name = _lines(NAME, multiline=False, max_length=40)
+    return {
+        "type": "modal",
+        "callback_id": SAVE_ID,
+        "title": text("Save the sheet", 24),
+        "submit": text("Save", 24),
+        "close": text("Cancel", 24),
+        "private_metadata": json.dumps({"c": channel_id, "s": sha}),
+        "blocks": [_input(NAME, "Name", f"{NAME_RULE}; everyone here can use it", name, False)],
+    }
+
+
 async def open_sheet_prompt(
     client: AsyncWebClient, body: Payload, button: ButtonAction, sha: str, channel_id: str
 ) -> None:
-    """A composed sheet's button was pressed: open its prompt form."""
-    draft = button is ButtonAction.SHEET_DRAFT
-    view = sheet_prompt_modal(sha=sha, draft=draft, channel_id=channel_id)
+    """A composed sheet's button was pressed: open its prompt (or name) form."""
+    if button is ButtonAction.SHEET_SAVE:
+        view = save_composed_modal(sha=sha, channel_id=channel_id)
+    else:
+        draft = button is ButtonAction.SHEET_DRAFT
+        view = sheet_prompt_modal(sha=sha, draft=draft, channel_id=channel_id)
     await client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
@@ -154,6 +173,27 @@ def register_sheet_compose(app: AsyncApp, rt: Runtime) -> None:
             await rt.tell(client, user["id"], place, reply)
 
         rt.tasks.spawn(work(), name="slack-sheet-generate")
+
+    @app.view(SAVE_ID)
+    async def on_save(
+        ack: AsyncAck, body: Payload, view: Payload, client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:  # fmt: skip
+        await ack()
+        values: Payload = (view.get("state") or {}).get("values") or {}
+        sha = json.loads(view.get("private_metadata") or "{}").get("s")
+        options = {"action": "save", NAME: _value(values, NAME), "composed_sheet": sha}
+
+        async def work() -> None:
+            if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
+                return
+            user, team, channel = _who(body, view, context)
+            actor = await rt.people.actor(client, team, user["id"], user["name"])
+            place = await rt.place(client, team, channel)
+            reply = await rt.commands.dispatch(Invocation("sheets", actor, place, options))
+            await rt.tell(client, actor.user_id, place, reply)
+
+        rt.tasks.spawn(work(), name="slack-sheet-keep")
 
 
 def _who(

@@ -34,6 +34,7 @@ async def test_the_sheet_is_kept_by_its_hash_with_its_sentence(kit: CoreKit) -> 
     assert [b.action for b in reply.buttons] == [
         ButtonAction.SHEET_GENERATE,
         ButtonAction.SHEET_DRAFT,
+        ButtonAction.SHEET_SAVE,
     ]
     assert reply.buttons[1].label == "Draft ($0.10)"
     again = await composed(kit, label1="a chef", label2="a copper pan", label3="a bright kitchen",

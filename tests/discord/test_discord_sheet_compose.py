@@ -1,6 +1,6 @@
 """`/ltx sheet` on Discord, through discord.py against a fake Discord: three pictures with
 labels and kinds come back to the requester alone as one composed PNG with "Generate..." and
-"Draft ($0.10)"; each button opens a prompt form whose submit holds a job made from that
+"Draft ($0.10)" and "Save..."; each button opens a form whose submit holds a job made from that
 sheet with the structured prompt; the form still works after a restart; a bad picture is
 refused naming it, with nothing composed or held."""
 
@@ -63,7 +63,8 @@ async def submitted(kit: Kit, custom_id: str, adapter: Any = None, **form: str) 
     kit.deliver(press, adapter)
     (opened,) = await kit.fake.wait_for(lambda: kit.fake.callbacks(press))
     assert opened.body["type"] == 9  # MODAL
-    values = {"prompt": "the chef tosses pasta", "duration": "", "seed": "", **form}
+    values = form if "name" in form else {"prompt": "the chef tosses pasta", "duration": "",
+                                          "seed": "", **form}  # fmt: skip
     modal = ix.modal_data(opened.body["data"]["custom_id"], values)
     submit = kit.fake.interaction(ix.MODAL_SUBMIT, CHANNEL, ALICE, modal)
     kit.deliver(submit, adapter)
@@ -73,7 +74,7 @@ async def submitted(kit: Kit, custom_id: str, adapter: Any = None, **form: str) 
 async def test_compose_then_generate_and_draft_from_the_sheet(kit: Kit) -> None:
     message = await composed(kit)
     labels = buttons(message)
-    assert list(labels) == ["Generate...", "Draft ($0.10)"]
+    assert list(labels) == ["Generate...", "Draft ($0.10)", "Save..."]
     assert "Held $0.40 " in await submitted(kit, labels["Generate..."], seed="7")
     job = kit.runner.started[-1]
     assert job.request.prompt == SENT and job.request.seed == 7 and not job.draft
@@ -84,6 +85,18 @@ async def test_compose_then_generate_and_draft_from_the_sheet(kit: Kit) -> None:
     assert draft.draft and draft.request.size() == ImageSize(width=768, height=448)
     assert draft.quoted_nanos == DRAFT_PRICE and draft.request.prompt == SENT
     assert sorted(await kit.services.ledger.open_holds()) == sorted([job.id, draft.id])
+
+
+async def test_save_keeps_the_composed_sheet_for_the_server_with_its_sentence(kit: Kit) -> None:
+    labels = buttons(await composed(kit))
+    said = await submitted(kit, labels["Save..."], name="kitchen")
+    assert said.startswith("Saved sheet `kitchen` (1536x896)")
+    assert "Prompts made with it start: Reference sheet: a chef, a copper pan" in said
+    generate = kit.slash("generate", sheet_name="kitchen", prompt="the chef tosses pasta",
+                         num_frames=9)  # fmt: skip
+    kit.deliver(generate)
+    assert "Held" in await kit.answer(generate)
+    assert kit.runner.started[-1].request.prompt == SENT
 
 
 async def test_the_buttons_still_work_after_a_restart(kit: Kit) -> None:

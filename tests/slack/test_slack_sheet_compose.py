@@ -12,7 +12,7 @@ from typing import Any
 from conftest import slack_kit
 from slackkit import SlackKit, block_actions, png_bytes, view_submission
 
-from adapters.slack.sheet_compose import COMPOSE_ID, PROMPT_ID
+from adapters.slack.sheet_compose import COMPOSE_ID, PROMPT_ID, SAVE_ID
 from bot.request import ImageSize
 from tests.fakes.slack_api import FakeSlackAPI
 
@@ -92,7 +92,7 @@ async def test_compose_then_generate_and_draft_from_the_sheet(kit: SlackKit) -> 
     (upload,) = kit.slack.calls_to("files.completeUploadExternal")
     assert upload.params["channel_id"].startswith("D")  # the DM, never the channel
     found = buttons(said)
-    assert list(found) == ["Generate...", "Draft ($0.10)"]
+    assert list(found) == ["Generate...", "Draft ($0.10)", "Save..."]
     await press_and_submit(kit, found["Generate..."], 1, seed="7")
     (job,) = await kit.runner.wait_started()
     assert job.request.prompt == SENT and job.request.seed == 7 and not job.draft
@@ -101,6 +101,23 @@ async def test_compose_then_generate_and_draft_from_the_sheet(kit: SlackKit) -> 
     draft = (await kit.runner.wait_started(2))[-1]
     assert draft.draft and draft.request.size() == ImageSize(width=768, height=448)
     assert draft.quoted_nanos == 101_115_000 and draft.request.prompt == SENT
+
+
+async def test_save_keeps_the_composed_sheet_for_the_workspace(kit: SlackKit) -> None:
+    found = buttons(await submit_compose(kit, pictures(kit)))
+    action = {"type": "button", "action_id": found["Save..."]["action_id"],
+              "value": found["Save..."]["value"], "block_id": "ltx_job_buttons"}  # fmt: skip
+    await kit.driver.interactive(block_actions(action, trigger="trig-save"))
+    await kit.until(lambda: len(kit.slack.calls_to("views.open")) > 1)
+    view = kit.slack.calls_to("views.open")[-1].params["view"]
+    assert view["callback_id"] == SAVE_ID
+    values = {"name": {"name": {"type": "plain_text_input", "value": "kitchen"}}}
+    said = len(kit.slack.calls_to("chat.postEphemeral"))
+    await kit.driver.interactive(view_submission({**view, "id": "VKEEP"}, values))
+    await kit.until(lambda: len(kit.slack.calls_to("chat.postEphemeral")) > said)
+    text = kit.slack.calls_to("chat.postEphemeral")[-1].params["text"]
+    assert text.startswith("Saved sheet `kitchen` (1536x896)")
+    assert "Prompts made with it start: Reference sheet: a chef, a copper pan" in text
 
 
 async def test_a_bad_picture_is_refused_by_name_with_nothing_held(kit: SlackKit) -> None:
