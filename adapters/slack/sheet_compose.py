@@ -28,6 +28,7 @@ from commands.sheets import NAME_RULE
 
 COMPOSE_ID, PROMPT_ID, SAVE_ID = "ltx_sheet_compose", "ltx_sheet_prompt", "ltx_sheet_keep"
 FILES, LABELS, KINDS, PROMPT, SEED = "pictures", "labels", "kinds", "prompt", "seed"
+DURATION = "duration"
 NAME = "name"
 SHEET_BUTTONS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT, ButtonAction.SHEET_SAVE)
 LABELS_HINT = (
@@ -70,6 +71,7 @@ def compose_sheet_modal(*, channel_id: str) -> JSONObject:
 def sheet_prompt_modal(*, sha: str, draft: bool, channel_id: str) -> JSONObject:
     """The prompt form of one composed sheet; generate (or a draft) runs on its submit."""
     _seed = _lines(SEED, multiline=False, max_length=10)
+    _duration = _lines(DURATION, multiline=False, max_length=6)
     return {
         "type": "modal",
         "callback_id": PROMPT_ID,
@@ -79,6 +81,7 @@ def sheet_prompt_modal(*, sha: str, draft: bool, channel_id: str) -> JSONObject:
         "private_metadata": json.dumps({"c": channel_id, "s": sha, "d": draft}),
         "blocks": [
             _input(PROMPT, "Prompt", PROMPT_HINT, _lines(PROMPT, max_length=3000), False),
+            _input(DURATION, "Length in seconds", "Empty: 5 s (121 frames)", _duration, True),
             _input(SEED, "Seed", "Empty: a new one each time", _seed, True),
         ],
     }
@@ -156,8 +159,7 @@ def register_sheet_compose(app: AsyncApp, rt: Runtime) -> None:
         values: Payload = (view.get("state") or {}).get("values") or {}
         meta = json.loads(view.get("private_metadata") or "{}")
         options: dict[str, object] = {PROMPT: _value(values, PROMPT), "composed_sheet": meta["s"]}
-        if _value(values, SEED):
-            options[SEED] = _value(values, SEED)
+        options |= {k: _value(values, k) for k in (SEED, DURATION) if _value(values, k)}
         if meta.get("d"):
             options["draft"] = True
 

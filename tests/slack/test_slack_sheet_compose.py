@@ -78,7 +78,9 @@ async def press_and_submit(kit: SlackKit, button: dict[str, Any], n: int, **form
     assert view["callback_id"] == PROMPT_ID
     prompt = {"type": "plain_text_input", "value": "the chef tosses pasta"}
     seed = {"type": "plain_text_input", "value": form.get("seed")}
-    values = {"prompt": {"prompt": prompt}, "seed": {"seed": seed}}
+    duration = {"type": "plain_text_input", "value": form.get("duration")}
+    values = {"prompt": {"prompt": prompt}, "seed": {"seed": seed},
+              "duration": {"duration": duration}}  # fmt: skip
     status, body = await kit.driver.interactive(
         view_submission({**view, "id": f"VPROMPT{n}"}, values, trigger=f"trig-prompt-{n}")
     )
@@ -97,10 +99,10 @@ async def test_compose_then_generate_and_draft_from_the_sheet(kit: SlackKit) -> 
     (job,) = await kit.runner.wait_started()
     assert job.request.prompt == SENT and job.request.seed == 7 and not job.draft
     assert job.request.size() == ImageSize(width=1536, height=896)
-    await press_and_submit(kit, found["Draft ($0.10)"], 2)
+    await press_and_submit(kit, found["Draft ($0.10)"], 2, duration="2")
     draft = (await kit.runner.wait_started(2))[-1]
     assert draft.draft and draft.request.size() == ImageSize(width=768, height=448)
-    assert draft.quoted_nanos == 101_115_000 and draft.request.prompt == SENT
+    assert draft.request.num_frames == 49 and draft.request.prompt == SENT  # 2 s at 24 fps
 
 
 async def test_save_keeps_the_composed_sheet_for_the_workspace(kit: SlackKit) -> None:
