@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import slack_kit
 from slackkit import SlackKit, block_actions, png_bytes, view_submission
 
 from adapters.slack.sheet_compose import COMPOSE_ID, PROMPT_ID, SAVE_ID
 from bot.request import ImageSize
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.slack.conftest import slack_kit
 
 SENT = (
     "Reference sheet: a chef, a copper pan, and a bright kitchen. "
