@@ -42,7 +42,8 @@ async def composed(kit: Kit) -> dict[str, Any]:
     kit.deliver(payload)
     text = await kit.answer(payload)
     assert "Reference sheet: a chef, a copper pan, and a bright kitchen." in text
-    assert kit.fake.callbacks(payload)[0].body["data"]["flags"] & EPHEMERAL
+    (deferred,) = kit.fake.callbacks(payload)  # deferred before composing (Discord's 3 s)
+    assert deferred.body["type"] == 5 and deferred.body["data"]["flags"] & EPHEMERAL
     (answer,) = [c for c in kit.fake.webhook_calls(payload) if c.method == "PATCH"]
     (upload,) = answer.files
     assert upload.data.startswith(b"\x89PNG") and upload.filename.endswith(".png")
