@@ -140,6 +140,11 @@ class ButtonAction(StrEnum):
     REQUEST_APPROVAL = "ask_approval"
     APPROVE = "approve"
     DENY = "deny"
+    # A composed sheet's (`/ltx sheet`): the id is the sheet's SHA-256, not a job's. Each
+    # opens a prompt form in the adapter, whose submit runs generate with that sheet.
+    SHEET_GENERATE = "sheet_generate"
+    SHEET_DRAFT = "sheet_draft"
+    SHEET_SAVE = "sheet_save"  # its form asks for a name, then runs `sheets save`
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,8 @@ class Invocation:
     place: Place
     options: dict[str, object] = field(default_factory=dict)
     attachment: Attachment | None = None
+    # Several files in one call (`sheet`: the pictures to compose, in order).
+    attachments: tuple[Attachment, ...] = ()
     # Platform message ids the job may want later (the interaction, the user's message).
     origin_message_id: str | None = None
 

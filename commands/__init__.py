@@ -22,6 +22,7 @@ from commands.admin_spec import ADMIN_COMMANDS
 from commands.approvals import admin_approvals, approve, ask_approval, deny
 from commands.budget import budget
 from commands.channels import admin_channel, admin_defaults
+from commands.chat_sheet import sheet
 from commands.confirm import abort_job, confirm_job
 from commands.context import Services
 from commands.estimate import estimate
@@ -34,6 +35,7 @@ from commands.sheets import sheets
 from commands.spec import COMMANDS
 
 log = logging.getLogger(__name__)
+SHEET_FORMS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT, ButtonAction.SHEET_SAVE)
 APPROVAL_BUTTONS = {
     ButtonAction.REQUEST_APPROVAL: ask_approval,
     ButtonAction.APPROVE: approve,
@@ -53,6 +55,7 @@ HANDLERS: dict[str, Handler] = {
     "cancel": cancel,
     "final": final,
     "sheets": sheets,
+    "sheet": sheet,
 }
 assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
 # Apart from HANDLERS, as ADMIN_COMMANDS is apart from COMMANDS (see commands.spec).
@@ -112,6 +115,9 @@ class Commands:
             return await confirm_job(job_id, actor, place, self.services)
         if action is ButtonAction.ABORT:
             return await abort_job(job_id, actor, self.services)
+        if action in SHEET_FORMS:
+            # The adapters open the prompt form for these; a press that gets here is stale.
+            return Reply(text="Press the button again to open its form.", refused=True)
         if action in APPROVAL_BUTTONS:
             return await APPROVAL_BUTTONS[action](job_id, actor, place, self.services)
         acting = action in (ButtonAction.REROLL, ButtonAction.FINAL)

@@ -26,7 +26,8 @@ from bot.request import (
 from commands.sheet import with_prefix
 
 DRAFT, RAW_PROMPT = "draft", "raw_prompt"
-SHEET_OPTIONS = ("sheet", "sheet_name")  # the sheet, or a saved one by name: not the request
+# The sheet, a saved one by name, or a composed one by id: not the request.
+SHEET_OPTIONS = ("sheet", "sheet_name", "composed_sheet")
 DRAFT_SIZE = ImageSize(width=DRAFT_WIDTH, height=DRAFT_HEIGHT)
 FINAL_SIZE = ImageSize(width=DEFAULT_WIDTH, height=DEFAULT_HEIGHT)
 STRUCTURED = "reference sheet:"

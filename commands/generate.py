@@ -24,6 +24,7 @@ from bot.pricing import Quote, quote
 from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
+from commands.chat_sheet import with_composed
 from commands.confirm import check_delivery, confirmation_reply, hold_and_start, offer_approval
 from commands.context import Services
 from commands.creative import (
@@ -53,6 +54,7 @@ def final_price(request: GenerationRequest, services: Services) -> Quote:
 
 
 async def generate(invocation: Invocation, services: Services) -> Reply:
+    invocation = await with_composed(invocation, services)  # `/ltx sheet`'s buttons
     actor, place = invocation.actor, invocation.place
     # Read once: the channel check, its presets, the thresholds, the hold and its alerts.
     context = await services.budgets.admission_context(actor.scope_key, place.channel_id)

@@ -16,6 +16,7 @@ from bot.errors import InvalidRequest, InvalidSheet, NotAllowed, NotFound
 from bot.media.saved_sheets import ensure_kept, forget_picture, keep_sheet
 from bot.model import Actor, Invocation, Reply
 from bot.ports import SavedSheet
+from commands.chat_sheet import with_composed
 from commands.context import Services
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -69,6 +70,7 @@ async def _listed(actor: Actor, services: Services) -> Reply:
 
 
 async def _save(invocation: Invocation, name: str, services: Services) -> Reply:
+    invocation = await with_composed(invocation, services)  # `/ltx sheet`'s Save... button
     actor = invocation.actor
     if invocation.attachment is None:
         raise InvalidSheet(f"Attach the reference sheet to save as `{name}` (PNG, JPEG or WebP).")

@@ -120,6 +120,31 @@ SHEETS = CommandSpec(
     ),
 )
 
+KIND_CHOICES = ("character", "prop", "location")
+
+
+def _picture_options() -> tuple[OptionSpec, ...]:
+    """image1..image6 with a label and a kind each, side by side (Discord shows them so)."""
+    options: list[OptionSpec] = []
+    for n in range(1, 7):
+        options += [
+            Opt(f"image{n}", K.ATTACHMENT, f"Picture {n}: PNG, JPEG or WebP", required=n == 1),
+            Opt(f"label{n}", K.TEXT, f"What picture {n} shows (\"a chef in a white jacket\")",
+                max_length=200),
+            Opt(f"kind{n}", K.CHOICE, f"Picture {n}: character (biggest panel), location or "
+                "prop (smallest)", choices=KIND_CHOICES),
+        ]  # fmt: skip
+    return tuple(options)
+
+
+# Composed in a chat; the terminal has `ltxbot sheet` (adapters.console.cli_sheet) instead.
+SHEET_COMPOSE = CommandSpec(
+    "sheet",
+    "Compose a reference sheet from 1 to 6 pictures, then generate or draft from it",
+    _picture_options(),
+)
+
 COMMANDS: dict[str, CommandSpec] = {
-    spec.name: spec for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL, FINAL, SHEETS)
+    spec.name: spec
+    for spec in (GENERATE, ESTIMATE, BUDGET, HISTORY, SHOW, CANCEL, FINAL, SHEETS, SHEET_COMPOSE)
 }

@@ -22,6 +22,7 @@ from adapters.discord.client import LtxClient
 from adapters.discord.facts import PlaceFacts
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import message_parts
+from adapters.discord.sheet_forms import opened_sheet_form, pictures_of
 from adapters.discord.slash import admin_group, ltx_group
 from adapters.discord.throttle import EditThrottle
 from adapters.discord.translate import actor_of, attachment_of, options_of, place_of
@@ -155,7 +156,10 @@ class DiscordAdapter:
     async def on_button(
         self, interaction: discord.Interaction, action: ButtonAction, job_id: str
     ) -> None:
-        """Cancel / Reroll / Details...: `Commands.press` refuses others than the requester."""
+        """Cancel / Reroll / Details...: `Commands.press` refuses others than the requester.
+        A composed sheet's buttons open its prompt form instead."""
+        if await opened_sheet_form(interaction, action, job_id):
+            return
 
         async def press() -> Reply:
             actor, place = (
@@ -186,17 +190,20 @@ class DiscordAdapter:
     async def _invoke(
         self, interaction: discord.Interaction, command: str, values: dict[str, object]
     ) -> Reply:
+        values, pictures = pictures_of(values)  # `/ltx sheet`'s image1..image6
         options, sheet = options_of(values)
         attachment = self._attachment(sheet) if sheet is not None else None
-        return await self._dispatch(interaction, command, options, attachment)
+        many = tuple(map(self._attachment, pictures))
+        return await self._dispatch(interaction, command, options, attachment, attachments=many)
 
     async def _dispatch(
         self,
         interaction: discord.Interaction,
         command: str,
         options: dict[str, object],
-        attachment: Attachment | None,
+        attachment: Attachment | None = None,
         origin_message_id: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> Reply:
         invocation = Invocation(
             command,
@@ -204,6 +211,7 @@ class DiscordAdapter:
             place_of(interaction),
             options,
             attachment=attachment,
+            attachments=attachments,
             origin_message_id=origin_message_id,
         )
         return await self.commands.dispatch(invocation)

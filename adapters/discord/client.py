@@ -9,6 +9,7 @@ from discord import app_commands
 
 from adapters.discord.animate import animated_message
 from adapters.discord.render import JobButton
+from adapters.discord.sheet_forms import sheet_form_command
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -37,3 +38,6 @@ class LtxClient(discord.AutoShardedClient):
             message_id = animated_message(interaction.data)
             if message_id is not None:
                 await self.ltx_presser.on_modal(interaction, message_id)
+            sheet_form = sheet_form_command(interaction.data)
+            if sheet_form is not None:  # `/ltx sheet`'s forms: generate from it, or save it
+                await self.ltx_presser.run_command(interaction, *sheet_form)

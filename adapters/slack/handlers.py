@@ -30,6 +30,12 @@ from adapters.slack.modal import CALLBACK_ID, generate_modal, read_view, refresh
 from adapters.slack.poster import reply_body
 from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
+from adapters.slack.sheet_compose import (
+    SHEET_BUTTONS,
+    compose_sheet_modal,
+    open_sheet_prompt,
+    register_sheet_compose,
+)
 from adapters.slack.sheet_save import register_sheet_save, save_sheet_modal
 from adapters.slack.textcmd import ADMIN_USAGE, USAGE, parse_text
 from bot.errors import InvalidRequest
@@ -155,6 +161,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         rt.tasks.spawn(_press(rt, body, action, client, context, respond), name="slack-button")
 
     register_sheet_save(app, rt)
+    register_sheet_compose(app, rt)
 
 
 async def _slash(
@@ -167,6 +174,10 @@ async def _slash(
     if not await rt.first(context):
         return
     team, channel = team_of(body, context), str(body.get("channel_id") or "")
+    if str(body.get("text") or "").strip().lower() == "sheet":  # compose: a form for the files
+        view = compose_sheet_modal(channel_id=channel)
+        await client.views_open(trigger_id=body.get("trigger_id"), view=view)
+        return
     try:
         parsed = parse_text(str(body.get("text") or ""))
     except InvalidRequest as problem:
@@ -221,6 +232,9 @@ async def _press(
     )
     message = body.get("message") or {}
     thread = message.get("thread_ts")
+    if button in SHEET_BUTTONS:  # a composed sheet's: its prompt form (the id is the sheet's)
+        await open_sheet_prompt(client, body, button, job_id, channel)
+        return
     if button is ButtonAction.FINAL and thread is None:
         thread = message.get("ts")  # a draft's status message heads its thread: the final too
     actor = await rt.people.actor(

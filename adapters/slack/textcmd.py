@@ -53,6 +53,7 @@ USAGE = (
     "`/ltx <prompt>` opens the form with that prompt\n"
     "`/ltx estimate num_frames=241 resolution=1280x720` prices a video\n"
     "`/ltx budget` · `/ltx history` · `/ltx show <job>` · `/ltx cancel <job>`\n"
+    "`/ltx sheet` opens a form to compose a sheet from 1 to 6 pictures, then Generate or Draft\n"
     "`/ltx sheets` lists the team's saved sheets · `/ltx sheets save <name>` opens a form for "
     "the file · `/ltx sheets delete <name>` (the form's Saved sheet field uses one)\n"
     "`/ltx admin` lists the admin commands (workspace admins)"

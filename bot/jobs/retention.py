@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.jobs.record import FINAL, Job, JobState
+from bot.media.composed_sheets import expired_composed
 from bot.media.sheet_files import original_of
 from bot.model import Platform
 from bot.ports import Clock, JobStore
@@ -41,6 +42,7 @@ class Retention:
     def __init__(self, *, jobs: JobStore, data_dir: Path, clock: Clock, days: int) -> None:
         self._jobs, self._clock, self.days = jobs, clock, days
         self._sheets, self._videos = data_dir / "sheets", data_dir / "videos"
+        self._data_dir = data_dir
 
     async def purge(
         self, *, older_than_days: int | None = None, scope: tuple[Platform, str] | None = None
@@ -71,6 +73,10 @@ class Retention:
             removed, size = await self._orphans(before)
             files, freed = files + removed, freed + size
             removed, size = await asyncio.to_thread(_unlinked_cache, self._sheets, before)
+            files, freed = files + removed, freed + size
+            # `/ltx sheet`'s composed sheets last a day, whatever `days` says.
+            old = await asyncio.to_thread(expired_composed, self._data_dir, now)
+            removed, size = await asyncio.to_thread(_remove, old)
             files, freed = files + removed, freed + size
         if files:
             log.info("retention removed %d files (%d bytes) of %d jobs", files, freed, jobs)

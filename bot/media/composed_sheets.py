@@ -1,0 +1,95 @@
+"""Sheets composed in a chat (`/ltx sheet`), kept by content until their buttons are pressed.
+
+The composed PNG (with its "Reference sheet: ..." sentence inside, `bot.media.png_text`) is
+written as `<data dir>/composed-sheets/<sha256>.png`. The buttons under it carry only that
+hash, so a press after a restart, or on another replica sharing the data dir, finds the same
+file and nothing else needs storing: no database row, no migration. A composed sheet lives a
+day (`KEEP`): an older one is refused when used, and the retention sweep removes it.
+Composing the same pictures again writes nothing new and starts its day again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.media.png_text import prompt_prefix_of
+from bot.media.sheet_files import write_atomically
+from bot.model import Attachment
+
+COMPOSED_DIR = "composed-sheets"
+KEEP = timedelta(days=1)
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def composed_dir(data_dir: Path) -> Path:
+    return data_dir / COMPOSED_DIR
+
+
+def composed_path(data_dir: Path, sha256: str) -> Path:
+    if not SHA256.fullmatch(sha256):  # a button's value is anyone's to forge: never a path
+        raise ValueError("not a sheet id")
+    return composed_dir(data_dir) / f"{sha256}.png"
+
+
+async def keep_composed(data_dir: Path, png: bytes, now: datetime) -> tuple[str, Path]:
+    """Keep the composed PNG by its hash; its day starts `now` (again, if it was kept)."""
+    sha = hashlib.sha256(png).hexdigest()
+    path = composed_path(data_dir, sha)
+
+    def keep() -> None:
+        if not path.exists():
+            write_atomically(path, png)
+        # The injected clock's time, which expiry and the retention sweep compare with.
+        os.utime(path, (now.timestamp(), now.timestamp()))
+
+    await asyncio.to_thread(keep)
+    return sha, path
+
+
+async def composed_attachment(data_dir: Path, sha256: str, now: datetime) -> Attachment | None:
+    """The kept sheet as a generate takes a sheet (with its sentence), or None when it is
+    unknown or older than a day."""
+    try:
+        path = composed_path(data_dir, sha256)
+    except ValueError:
+        return None
+
+    def load() -> bytes | None:
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        if now.timestamp() - status.st_mtime > KEEP.total_seconds():
+            return None
+        return path.read_bytes()
+
+    data = await asyncio.to_thread(load)
+    if data is None:
+        return None
+
+    async def read(limit: int) -> bytes:
+        return data[: limit + 1]
+
+    return Attachment("sheet.png", "image/png", len(data), read, prompt_prefix_of(data))
+
+
+def expired_composed(data_dir: Path, now: datetime) -> list[Path]:
+    """Composed sheets past their day (blocking: the retention sweep runs it in a thread).
+    By mtime alone, which `keep_composed` sets from the injected clock."""
+    oldest = (now - KEEP).timestamp()
+    try:
+        entries = list(os.scandir(composed_dir(data_dir)))
+    except FileNotFoundError:
+        return []
+    return [
+        Path(e.path)
+        for e in entries
+        if e.is_file(follow_symlinks=False)
+        and not e.name.startswith(".")  # a write in progress
+        and e.stat(follow_symlinks=False).st_mtime < oldest
+    ]

@@ -1,0 +1,120 @@
+"""`sheet` in a chat (`/ltx sheet` on Discord and Slack): compose the attached pictures, keep
+the sheet for a day, and answer the requester alone with it and two buttons, "Generate..." and
+"Draft ($X)". Each button opens a prompt form in the adapter; its submit runs generate with
+the option `composed_sheet=<sha256>` (`with_composed`), so the composed sheet and its
+"Reference sheet: ..." sentence are used exactly as `ltxbot generate --sheet ... --label ...`
+uses them.
+
+The pictures, labels and kinds are checked by `commands.sheet.compose` (each refusal names
+the picture); nothing is composed, kept or held when one is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.errors import InvalidRequest, InvalidSheet
+from bot.media.composed_sheets import composed_attachment, keep_composed
+from bot.media.png_text import with_prompt_prefix
+from bot.model import Button, ButtonAction, Invocation, Reply
+from bot.pricing import quote
+from bot.request import DEFAULT_FRAMES, DEFAULT_HEIGHT, DEFAULT_WIDTH, DRAFT_HEIGHT, DRAFT_WIDTH
+from commands.context import Services
+from commands.sheet import MAX_IMAGES, SheetAsk, compose, sheet_size
+
+COMPOSED = "composed_sheet"  # generate's internal option: a composed sheet's id
+EXPIRED = (
+    "That composed sheet is no longer kept (composed sheets last a day). Run `{command}` "
+    "again with the pictures."
+)
+SLOTS = range(1, MAX_IMAGES + 1)
+
+
+async def sheet(invocation: Invocation, services: Services) -> Reply:
+    """Compose `invocation.attachments` (labels and kinds from `label1`... / `kind1`... or
+    one per line in `labels` / `kinds`) and reply with the sheet and its buttons."""
+    pictures = invocation.attachments or (
+        (invocation.attachment,) if invocation.attachment is not None else ()
+    )
+    options, names = invocation.options, [picture.file_name for picture in pictures]
+    ask = SheetAsk(
+        attachments=pictures,
+        size=sheet_size(),
+        labels=_per_picture("label", options, names),
+        kinds=_per_picture("kind", options, names),
+    )
+    composed = await compose(ask, max_bytes=services.settings.max_sheet_bytes)
+    png = with_prompt_prefix(composed.png, composed.prompt_prefix)
+    sha, path = await keep_composed(services.settings.data_dir, png, services.clock())
+    per_mp = services.settings.price_per_megapixel
+    full = quote(DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_FRAMES, per_mp).cost
+    draft = quote(DRAFT_WIDTH, DRAFT_HEIGHT, DEFAULT_FRAMES, per_mp).cost
+    text = (
+        f"Your sheet of {len(pictures)} picture{'s' if len(pictures) != 1 else ''} "
+        f"({composed.width}x{composed.height}), kept for a day.\n"
+        f"{composed.prompt_prefix}\n"
+        f"**Generate...** asks for the prompt and makes the video ({full} at "
+        f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}, {DEFAULT_FRAMES} frames); **Draft** makes a "
+        f"{DRAFT_WIDTH}x{DRAFT_HEIGHT} draft first ({draft}), with a Final button; **Save...** "
+        "keeps it for everyone here under a name."
+    )
+    buttons = (
+        Button(ButtonAction.SHEET_GENERATE, sha, "Generate..."),
+        Button(ButtonAction.SHEET_DRAFT, sha, f"Draft ({draft})"),
+        Button(ButtonAction.SHEET_SAVE, sha, "Save..."),
+    )
+    data: dict[str, object] = {
+        "sheet_id": sha,
+        "width": composed.width,
+        "height": composed.height,
+        "panels": [panel.as_json() for panel in composed.panels],
+        "prompt_prefix": composed.prompt_prefix,
+    }
+    return Reply(text=text, buttons=buttons, file=path, data=data)
+
+
+async def with_composed(invocation: Invocation, services: Services) -> Invocation:
+    """The invocation with the composed sheet its `composed_sheet` option names as its sheet
+    (generate and `sheets save` read it as any attached sheet); refused once it is gone."""
+    sha = invocation.options.get(COMPOSED)
+    if sha is None:
+        return invocation
+    if invocation.attachment is not None or invocation.options.get("sheet_name"):
+        raise InvalidRequest(["give one sheet: a composed one, an attached one or a saved one"])
+    found = await composed_attachment(services.settings.data_dir, str(sha), services.clock())
+    if found is None:
+        raise InvalidSheet(EXPIRED.format(command=invocation.actor.platform.command("sheet")))
+    options = {k: v for k, v in invocation.options.items() if k != COMPOSED}
+    return replace(invocation, options=options, attachment=found)
+
+
+def _per_picture(what: str, options: dict[str, object], names: list[str]) -> list[str]:
+    """One `what` per picture, in the pictures' order: `labels` (one a line, or commas for
+    kinds), or `label1`, `label2`...; none at all is fine. A numbered one missing between
+    others, or one beyond the pictures, is refused naming the slot."""
+    joined = options.get(f"{what}s")
+    if joined is not None and str(joined).strip():
+        text = str(joined)
+        if what == "kind" and "\n" not in text.strip():
+            text = text.replace(",", "\n")
+        return [line.strip() for line in text.strip().splitlines()]
+    count = len(names)
+    given = {n: str(options[f"{what}{n}"]) for n in SLOTS if options.get(f"{what}{n}") is not None}
+    if not given:
+        return []
+    beyond = [n for n in given if n > count]
+    if beyond:
+        n = beyond[0]
+        raise InvalidRequest(
+            [f"{what}{n} ({given[n]!r}) has no picture: attach image{n}, or leave {what}{n} out."]
+        )
+    missing = [n for n in range(1, count + 1) if n not in given]
+    if missing:
+        n = missing[0]
+        raise InvalidRequest(
+            [
+                f"Picture {n} ({names[n - 1]}) has no {what}: give one {what} per picture, "
+                "or none at all."
+            ]
+        )
+    return [given[n] for n in range(1, count + 1)]
