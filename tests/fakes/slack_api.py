@@ -312,9 +312,19 @@ class FakeSlackAPI:
             return {"ok": False, "error": "file_not_found"}
         stored.info_calls += 1
         if stored.pending_shares and stored.info_calls > self.share_delay:
-            stored.shares.update(stored.pending_shares)
-            stored.pending_shares = {}
+            self._show_shares(stored)
         return {"ok": True, "file": self.file_object(stored.id)}
+
+    def _show_shares(self, stored: StoredFile) -> None:
+        for channel, shares in stored.pending_shares.items():
+            stored.shares.setdefault(channel, []).extend(shares)
+        stored.pending_shares = {}
+
+    def shares_in(self, channel: str) -> list[dict[str, Any]]:
+        """Every share of any file in a channel (shown or not yet): one per file message."""
+        return [share for stored in self.files.values()
+                for where in (stored.shares, stored.pending_shares)
+                for share in where.get(channel, [])]  # fmt: skip
 
     def _m_files_getUploadURLExternal(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
@@ -335,10 +345,10 @@ class FakeSlackAPI:
                 ts = f"{1700000000 + next(self._ts)}.000200"
                 share = {"ts": ts, "thread_ts": params.get("thread_ts"),
                          "initial_comment": params.get("initial_comment")}  # fmt: skip
-                stored.pending_shares[channel] = [share]
+                # Completing again shares again: a second message with the same file.
+                stored.pending_shares.setdefault(channel, []).append(share)
                 if self.share_delay == 0:
-                    stored.shares.update(stored.pending_shares)
-                    stored.pending_shares = {}
+                    self._show_shares(stored)
             out.append({"id": stored.id, "title": stored.title})
         return {"ok": True, "files": out}
 
