@@ -1,7 +1,8 @@
 """A bot process that dies at one step of delivery, for the exactly-once tests.
 
 `Dying` wraps an adapter's real poster. At `BEFORE_POST` it lets the attempt store its first
-note (the channel, Slack's file id) and then stops, before the platform hears of the post; at
+note (Discord: the channel; Slack: the uploaded file's id) and then stops before the post (the
+send, the share's completion); at
 `AFTER_POST` it lets the platform accept the whole post and stops before DELIVERED (and the
 capture) are stored. Stopping is a cancelled task, as when the process is killed: nothing after
 it runs, the lease is not handed back. A new core on the same database then resumes the job.
@@ -23,12 +24,14 @@ from bot.ports import Delivery, DeliveryAttempt, Poster
 
 
 class Step(StrEnum):
-    BEFORE_POST = "before the post"  # the attempt noted, nothing posted
-    MID_POST = "after the upload"  # Slack: the file uploaded, its share not completed
+    # The attempt noted, nothing posted (Slack: the file uploaded, its share not completed).
+    BEFORE_POST = "before the post"
     AFTER_POST = "after the post"  # the platform has it; DELIVERED not stored
 
 
 class _DyingAttempt:
+    """Passes every note on; stops the process once `dies_after` notes are stored."""
+
     def __init__(self, attempt: DeliveryAttempt, dies_after: int, died: asyncio.Event) -> None:
         self._attempt, self._left, self._died = attempt, dies_after, died
 
@@ -71,8 +74,6 @@ class Dying:
         attempt = attempt or MemoryAttempt(job)
         if self.step is Step.BEFORE_POST:
             attempt = _DyingAttempt(attempt, 1, self.died)
-        elif self.step is Step.MID_POST:  # Slack notes the file id, then that it completes
-            attempt = _DyingAttempt(attempt, 2, self.died)
         await self.poster.deliver(job, video, event, attempt)
         self.died.set()
         raise asyncio.CancelledError  # AFTER_POST: accepted, and nothing of ours after it

@@ -139,8 +139,8 @@ class ResultPost:
         route: DeliveryRoute,
         attempt: DeliveryAttempt,
     ) -> tuple[Delivery, str | None]:
-        """files_upload_v2's three steps, each noted before it is taken (exactly once): the
-        file id once Slack names it, then that the share is being completed."""
+        """files_upload_v2's three steps; the file id is noted on the job after the upload and
+        before the share is completed (exactly once: a resumed try asks files.info)."""
         share = Share(token, job, reply, channel, thread, route)
         marks = attempt.marks
         if marks.get("file") and marks.get("channel") == channel and marks.get("completing"):
@@ -160,7 +160,6 @@ class ResultPost:
                 raise
             return await self._link(token, job, reply, channel, thread, route, slack_error(error))
         file_id, url = str(got["file_id"]), str(got["upload_url"])
-        await attempt.mark(file=file_id, channel=channel, completing="")
         # slack_sdk's own step 2 of files_upload_v2 (its proxy, TLS and retry settings).
         uploaded = await self.client._upload_file(
             url=url,
@@ -172,7 +171,8 @@ class ResultPost:
         )
         if uploaded.status != 200:
             raise SlackRequestError(f"the upload of {file_id} failed ({uploaded.status})")
-        await attempt.mark(completing="1")
+        # One write: a file never completed is never shown, so only this step needs a note.
+        await attempt.mark(file=file_id, channel=channel, completing="1")
         return await self._complete(share, file_id)
 
     async def _resume(self, share: Share, file_id: str) -> tuple[Delivery, str | None] | None:
