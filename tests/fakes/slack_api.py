@@ -81,6 +81,10 @@ class FakeSlackAPI:
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.changed = asyncio.Condition()
+        # Methods whose answer waits for `unstall` after the call took effect (a bot killed
+        # while Slack has done the work but not yet answered).
+        self.stalled: set[str] = set()
+        self._unstalled = asyncio.Event()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -118,6 +122,11 @@ class FakeSlackAPI:
         self.failures.setdefault(method, []).append(
             (status, {"ok": False, "error": error}, headers)
         )
+
+    def unstall(self) -> None:
+        """Let the stalled answers go (to whoever still listens)."""
+        self.stalled.clear()
+        self._unstalled.set()
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -195,7 +204,11 @@ class FakeSlackAPI:
             if handler is None:
                 return web.json_response({"ok": False, "error": "unknown_method"})
             granted = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else {}
-            return web.json_response(handler(params, token), headers=granted)
+            answer = handler(params, token)
+            if method in self.stalled:
+                await self._notify()
+                await self._unstalled.wait()
+            return web.json_response(answer, headers=granted)
         finally:
             await self._notify()
 
