@@ -132,14 +132,21 @@ class SlackPoster:
         reply = result_reply(job, event)
         status_ts = job.origin.status_message_id or self._ts.get(job.id)
         thread = job.origin.thread_id or status_ts
-        data = await asyncio.to_thread(video.read_bytes)
-        try:
-            delivery, link = await self.results.in_place(token, job, data, reply, thread, attempt)
-        except NotHere as refused:
-            log.info("job %s: %s; trying a DM", job.id, refused.why)
-            delivery, link = await self.results.in_private(
-                token, job, data, reply, refused.why, attempt
-            )
+        found = await self.results.earlier_share(token, job, attempt) if attempt.resumed else None
+        if found is not None:
+            log.info("job %s: already shared as %s; not again", job.id, found[0].message_id)
+            delivery, link = found
+        else:
+            data = await asyncio.to_thread(video.read_bytes)
+            try:
+                delivery, link = await self.results.in_place(
+                    token, job, data, reply, thread, attempt
+                )
+            except NotHere as refused:
+                log.info("job %s: %s; trying a DM", job.id, refused.why)
+                delivery, link = await self.results.in_private(
+                    token, job, data, reply, refused.why, attempt
+                )
         async with self._lock(job.id):
             self._pending.pop(job.id, None)
             if status_ts:  # the status message ends with the result's buttons

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -128,6 +129,28 @@ class ResultPost:
         except NotHere as closed:
             raise Undeliverable(f"{why}, and in a direct message {closed.why}.") from closed
 
+    async def earlier_share(
+        self, token: str, job: Job, attempt: DeliveryAttempt
+    ) -> tuple[Delivery, str | None] | None:
+        """The share an earlier try completed wherever it went (the thread, or the DM the
+        fallback took), if files.info shows it; None when it shows none (yet)."""
+        file_id, channel = attempt.marks.get("file"), attempt.marks.get("channel")
+        if not file_id or not channel:
+            return None
+        try:
+            info = await self.client.files_info(token=token, file=file_id)
+        except SlackApiError as error:
+            if slack_error(error) != "file_not_found":
+                raise
+            return None
+        file = info.get("file") or {}
+        shared_ts = _share_ts(file, channel)
+        if shared_ts is None:
+            return None
+        in_place = channel == job.origin.channel_id
+        route = DeliveryRoute.THREAD if in_place else DeliveryRoute.DIRECT
+        return Delivery(shared_ts, route), file.get("permalink")
+
     async def _post(
         self,
         token: str,
@@ -236,10 +259,18 @@ class ResultPost:
             info = await self.client.files_info(token=token, file=file_id)
             file = info.get("file") or {}
             link = file.get("permalink")
-            shares = file.get("shares") or {}
-            for kind in ("public", "private"):
-                for share in (shares.get(kind) or {}).get(channel) or []:
-                    return str(share.get("ts")), link
+            shared_ts = _share_ts(file, channel)
+            if shared_ts is not None:
+                return shared_ts, link
         # Not confirmed: do not raise, a retry would upload the video a second time.
         log.warning("file %s was uploaded but Slack has not shown it in %s yet", file_id, channel)
         return None, link
+
+
+def _share_ts(file: dict[str, Any], channel: str) -> str | None:
+    """The ts of the file's message in `channel`, from files.info's shares."""
+    shares = file.get("shares") or {}
+    for kind in ("public", "private"):
+        for share in (shares.get(kind) or {}).get(channel) or []:
+            return str(share.get("ts"))
+    return None
