@@ -9,9 +9,9 @@ in the channel the attempt noted, and takes the bot's message carrying this job'
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import discord
+from discord.types.message import Message
 
 from bot.jobs.record import Job
 from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
@@ -53,7 +53,7 @@ async def earlier_post(
     return None
 
 
-def _carries(message: Any, job: Job, attempt: DeliveryAttempt) -> bool:
+def _carries(message: Message, job: Job, attempt: DeliveryAttempt) -> bool:
     if str(message.get("nonce") or "") == attempt.key:
         return True
     if any(a.get("filename") == _file_name(job) for a in message.get("attachments") or []):

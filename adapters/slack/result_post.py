@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +23,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from adapters.slack.blocks import plain, reply_text
 from bot.errors import Undeliverable
 from bot.jobs.record import Job
-from bot.model import Reply
+from bot.model import Payload, Reply
 from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 from commands.render import short
 
@@ -267,7 +266,7 @@ class ResultPost:
         return None, link
 
 
-def _share_ts(file: dict[str, Any], channel: str) -> str | None:
+def _share_ts(file: Payload, channel: str) -> str | None:  # Any: slack_sdk's JSON answers
     """The ts of the file's message in `channel`, from files.info's shares."""
     shares = file.get("shares") or {}
     for kind in ("public", "private"):
