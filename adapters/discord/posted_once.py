@@ -9,12 +9,15 @@ in the channel the attempt noted, and takes the bot's message carrying this job'
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import discord
-from discord.types.message import Message
 
 from bot.jobs.record import Job
 from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
+
+if TYPE_CHECKING:  # discord.types imports discord itself: only for the checker
+    from discord.types.message import Message
 
 log = logging.getLogger(__name__)
 PAGE = 100
