@@ -174,7 +174,10 @@ class Lifecycle:
     async def deliver(self, job: Job) -> Job:
         """Get the video to the requester, then capture -> DELIVERED. When no way is left
         (Undeliverable) the hold is released -> FAILED, the video kept. Other poster errors
-        leave the job SUCCEEDED, still held, for the next try (the sweep, a restart)."""
+        leave the job SUCCEEDED, still held, for the next try (the sweep, a restart). Exactly
+        once: the poster notes each step on the job before taking it (bot.jobs.delivery), so a
+        try after a crash finds the earlier post instead of posting again, and the capture is
+        keyed by the job id."""
         assert job.result is not None and job.result.video_path is not None
         poster = self.posters.get(job.origin.platform)
         if poster is None:
