@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
+from adapters.slack.posted_once import earlier_post
 from adapters.slack.private import Requesters
 from adapters.slack.result_post import NOT_HERE, NotHere, ResultPost, slack_error
 from adapters.slack.tasks import BackgroundTasks
@@ -132,7 +133,7 @@ class SlackPoster:
         reply = result_reply(job, event)
         status_ts = job.origin.status_message_id or self._ts.get(job.id)
         thread = job.origin.thread_id or status_ts
-        found = await self.results.earlier_share(token, job, attempt) if attempt.resumed else None
+        found = await earlier_post(self.client, token, job, attempt) if attempt.resumed else None
         if found is not None:
             log.info("job %s: already shared as %s; not again", job.id, found[0].message_id)
             delivery, link = found

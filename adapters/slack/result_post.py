@@ -21,9 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import plain, reply_text
+from adapters.slack.posted_once import share_ts
 from bot.errors import Undeliverable
 from bot.jobs.record import Job
-from bot.model import Payload, Reply
+from bot.model import Reply
 from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 from commands.render import short
 
@@ -128,28 +129,6 @@ class ResultPost:
         except NotHere as closed:
             raise Undeliverable(f"{why}, and in a direct message {closed.why}.") from closed
 
-    async def earlier_share(
-        self, token: str, job: Job, attempt: DeliveryAttempt
-    ) -> tuple[Delivery, str | None] | None:
-        """The share an earlier try completed wherever it went (the thread, or the DM the
-        fallback took), if files.info shows it; None when it shows none (yet)."""
-        file_id, channel = attempt.marks.get("file"), attempt.marks.get("channel")
-        if not file_id or not channel:
-            return None
-        try:
-            info = await self.client.files_info(token=token, file=file_id)
-        except SlackApiError as error:
-            if slack_error(error) != "file_not_found":
-                raise
-            return None
-        file = info.get("file") or {}
-        shared_ts = _share_ts(file, channel)
-        if shared_ts is None:
-            return None
-        in_place = channel == job.origin.channel_id
-        route = DeliveryRoute.THREAD if in_place else DeliveryRoute.DIRECT
-        return Delivery(shared_ts, route), file.get("permalink")
-
     async def _post(
         self,
         token: str,
@@ -180,7 +159,8 @@ class ResultPost:
         except SlackApiError as error:
             if slack_error(error) not in UPLOAD_REFUSED:
                 raise
-            return await self._link(token, job, reply, channel, thread, route, slack_error(error))
+            why = slack_error(error)
+            return await self._link(token, job, reply, channel, thread, route, why, attempt)
         file_id, url = str(got["file_id"]), str(got["upload_url"])
         # slack_sdk's own step 2 of files_upload_v2 (its proxy, TLS and retry settings).
         uploaded = await self.client._upload_file(
@@ -235,12 +215,15 @@ class ResultPost:
         thread: str | None,
         route: DeliveryRoute,
         why: str,
+        attempt: DeliveryAttempt,
     ) -> tuple[Delivery, str | None]:
         url = job.result.video_url if job.result else ""
         if not url.startswith(("https://", "http://")):
             raise NotHere(f"Slack refused the upload ({why}) and the video has no link")
         log.info("job %s: upload refused (%s); posting a link", job.id, why)
         text = f"{reply_text(reply)}\nSlack refused the upload ({why}), so the video is here: {url}"
+        # chat.postMessage has no idempotency key: a resumed try reads the thread for the link.
+        await attempt.mark(link=channel, thread=thread or "")
         posted = await self.call(
             "chat_postMessage", token, channel, channel=channel, thread_ts=thread, text=text
         )
@@ -258,18 +241,9 @@ class ResultPost:
             info = await self.client.files_info(token=token, file=file_id)
             file = info.get("file") or {}
             link = file.get("permalink")
-            shared_ts = _share_ts(file, channel)
+            shared_ts = share_ts(file, channel)
             if shared_ts is not None:
                 return shared_ts, link
         # Not confirmed: do not raise, a retry would upload the video a second time.
         log.warning("file %s was uploaded but Slack has not shown it in %s yet", file_id, channel)
         return None, link
-
-
-def _share_ts(file: Payload, channel: str) -> str | None:  # Any: slack_sdk's JSON answers
-    """The ts of the file's message in `channel`, from files.info's shares."""
-    shares = file.get("shares") or {}
-    for kind in ("public", "private"):
-        for share in (shares.get(kind) or {}).get(channel) or []:
-            return str(share.get("ts"))
-    return None

@@ -248,7 +248,8 @@ class FakeSlackAPI:
         if ephemeral:
             return {"ok": True, "message_ts": ts}
         message = {"ts": ts, "text": params.get("text"), "blocks": params.get("blocks"),
-                   "thread_ts": params.get("thread_ts")}  # fmt: skip
+                   "thread_ts": params.get("thread_ts"), "bot_id": self.bot_id,
+                   "user": self.bot_user_id}  # fmt: skip
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -291,6 +292,27 @@ class FakeSlackAPI:
         if self.member_of is not None:
             self.member_of.add(channel)
         return {"ok": True, "channel": {"id": channel, "is_member": True}}
+
+    def _m_conversations_replies(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """A thread: its parent and replies, oldest first (messages the bot can see)."""
+        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
+        if not self._in_channel(channel):
+            return {"ok": False, "error": self._outside(channel)}
+        held = [m for (c, _), m in self.messages.items()
+                if c == channel and ts in (m["ts"], m.get("thread_ts"))]  # fmt: skip
+        limit = int(params.get("limit") or 1000)
+        return {"ok": True, "messages": sorted(held, key=lambda m: m["ts"])[:limit],
+                "has_more": False}  # fmt: skip
+
+    def _m_conversations_history(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """A conversation's top-level messages, newest first."""
+        channel = str(params.get("channel") or "")
+        if not self._in_channel(channel):
+            return {"ok": False, "error": self._outside(channel)}
+        held = [m for (c, _), m in self.messages.items() if c == channel and not m["thread_ts"]]
+        limit = int(params.get("limit") or 100)
+        newest = sorted(held, key=lambda m: m["ts"], reverse=True)
+        return {"ok": True, "messages": newest[:limit], "has_more": False}
 
     def _m_conversations_open(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         users = [u for u in str(params.get("users") or "").split(",") if u]

@@ -121,3 +121,22 @@ async def test_a_resumed_delivery_finds_the_dm_share_and_posts_nothing_more(
     assert again == first and again.route is DeliveryRoute.DIRECT
     assert [c.method for c in kit.slack.calls[calls:]] == ["files.info", "chat.update"]
     assert len(kit.slack.shares_in("D1")) == 1
+
+
+async def test_a_resumed_delivery_finds_its_link_in_the_thread_and_posts_nothing_more(
+    kit: SlackKit, tmp_path: Path
+) -> None:
+    """Uploads refused (no files:write): the link message has no idempotency key, so the
+    attempt notes the thread first and a resumed try reads it back with conversations.replies."""
+    job = await shown(kit)
+    kit.slack.fail_next("files.getUploadURLExternal", "missing_scope")
+    path, event = video(tmp_path)
+    attempt = MemoryAttempt(job)
+    first = await kit.adapter.poster.deliver(job, path, event, attempt)
+    assert first.route is DeliveryRoute.LINK and attempt.marks["link"] == "C1"
+    calls = len(kit.slack.calls)
+    again = await kit.adapter.poster.deliver(job, path, event, attempt)
+    assert again == first
+    assert [c.method for c in kit.slack.calls[calls:]] == ["conversations.replies", "chat.update"]
+    links = [m for m in kit.slack.messages.values() if "v3.fal.media/x.mp4" in (m["text"] or "")]
+    assert len(links) == 1
