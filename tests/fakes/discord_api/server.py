@@ -99,6 +99,10 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.nonce_window = 300.0  # seconds Discord keeps an enforced nonce ("a few minutes")
         self.nonces: dict[tuple[str, str], tuple[str, float]] = {}  # (author, nonce) -> message
+        # While set, a message with files is stored but its answer waits for `unstall` (a bot
+        # killed after Discord took its upload, before it heard back).
+        self.stall_uploads = False
+        self._unstalled = asyncio.Event()
         self.changed = asyncio.Condition()
         self.gateway = FakeGateway(self, self._notify)
         self._runner: web.AppRunner | None = None
@@ -167,6 +171,11 @@ class FakeDiscord:
 
     # --- assertions -----------------------------------------------------------------------
 
+    def unstall(self) -> None:
+        """Let the stalled answers go (to whoever still listens)."""
+        self.stall_uploads = False
+        self._unstalled.set()
+
     def calls_to(self, method: str, path_part: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_part in c.path]
 
@@ -234,6 +243,9 @@ class FakeDiscord:
                     del self.failures[index]
                     raise error
             status, answer = self._route(request.method, path, call)
+            if self.stall_uploads and call.files and request.method == "POST":
+                await self._notify()
+                await self._unstalled.wait()
         except DiscordError as error:
             status, answer = error.status, {"code": error.code, "message": error.message}
         call.status = status
