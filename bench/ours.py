@@ -81,7 +81,7 @@ class BenchPoster:
             self._end(job.id)
         return f"status-{job.id}"
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> str:
+    async def deliver(self, job: Job, video: Path, event: JobEvent, attempt: object = None) -> str:
         self._end(job.id)
         return f"result-{job.id}"
 

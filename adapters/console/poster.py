@@ -15,7 +15,7 @@ from adapters.console.reply_text import plain
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.record import Job
 from bot.model import Reply
-from bot.ports import Delivery, DeliveryRoute
+from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 from commands.render import SIMULATED_NOTE, result_reply
 
 
@@ -46,7 +46,11 @@ class ConsolePoster:
                 self._finish(job, event)
         return f"console:{job.id}"
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: DeliveryAttempt | None = None
+    ) -> Delivery:
+        """Print the result (the CLI saves the file: adapters.console.video_file writes it
+        under a temporary name and renames it, so a crash never leaves half a video)."""
         assert isinstance(event, Succeeded)
         self.lines.show(job.id, step(job, event))  # "done · $X charged"
         reply = result_reply(job, event)

@@ -1,9 +1,12 @@
-"""Saving a job's MP4 where the terminal asked for it, never over a different file."""
+"""Saving a job's MP4 where the terminal asked for it, never over a different file, and never
+half of it (a temporary name beside it, then a rename)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import filecmp
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,17 +40,30 @@ async def save_video(source: Path, target: Path, job_id: str, *, overwrite: bool
 
 def _save(source: Path, target: Path, job_id: str, overwrite: bool) -> Saved:
     if overwrite:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        _write(source, target, job_id)
         return Saved(target)
     for path in _candidates(target, job_id):
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, path)
+            _write(source, path, job_id)
         elif not filecmp.cmp(source, path, shallow=False):
             continue
         return Saved(path, None if path == target else target)
     raise UserError(f"{target} and 99 names beside it hold other files; the video is at {source}")
+
+
+def _write(source: Path, path: Path, job_id: str) -> None:
+    """Copy under a temporary name beside `path`, then rename it into place (os.replace is
+    atomic on one file system): a process killed mid-copy never leaves half a video at `path`,
+    which `resume` would then take for someone else's file. The name is the job's, so a resumed
+    save writes over what a killed one left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{job_id}.part")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
 
 
 def _candidates(target: Path, job_id: str) -> list[Path]:

@@ -15,14 +15,16 @@ from pathlib import Path
 import discord
 
 from adapters.discord.facts import PlaceFacts, missing_for_thread
+from adapters.discord.posted_once import earlier_post
 from adapters.discord.private import Requesters
 from adapters.discord.render import MessageParts, clip, message_parts, view_of
 from adapters.discord.result_post import NotHere, ResultPost
 from adapters.discord.throttle import EditThrottle
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
+from bot.jobs.delivery import MemoryAttempt
 from bot.jobs.record import Job
 from bot.model import Reply
-from bot.ports import Delivery
+from bot.ports import Delivery, DeliveryAttempt
 from commands.render import failure_notice, job_buttons, result_reply, short, status_text
 
 log = logging.getLogger(__name__)
@@ -81,19 +83,30 @@ class DiscordPoster:
                 self._forget(job.id)
             return status_id
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: DeliveryAttempt | None = None
+    ) -> Delivery:
         """Post the result (the MP4, or a link when it may not be attached) in the job's
-        thread; when the place refuses the bot for good, in a DM to the requester."""
+        thread; when the place refuses the bot for good, in a DM to the requester. A resumed
+        attempt first looks for its earlier post (adapters.discord.posted_once)."""
         await self._connected()
         assert isinstance(event, Succeeded)
+        attempt = attempt or MemoryAttempt(job)
         async with self._locks[job.id]:
             reply = result_reply(job, event)
             target = self._thread_of(job)
-            try:
-                delivery = await self.results.in_place(job, target, video, reply)
-            except NotHere as refused:
-                log.info("job %s: %s; trying a DM", job.id, refused.why)
-                delivery = await self.results.in_private(job, video, reply, refused.why)
+            found = await earlier_post(self.client, job, attempt) if attempt.resumed else None
+            if found is not None:
+                log.info("job %s: already posted as %s; not again", job.id, found.message_id)
+                delivery = found
+            else:
+                try:
+                    delivery = await self.results.in_place(job, target, video, reply, attempt)
+                except NotHere as refused:
+                    log.info("job %s: %s; trying a DM", job.id, refused.why)
+                    delivery = await self.results.in_private(
+                        job, video, reply, refused.why, attempt
+                    )
             status_id = self._status.get(job.id) or job.origin.status_message_id
             if status_id is not None:
                 try:

@@ -20,7 +20,7 @@ from adapters.discord.render import message_parts
 from bot.errors import Undeliverable
 from bot.jobs.record import Job
 from bot.model import Reply
-from bot.ports import Delivery, DeliveryRoute
+from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 
 log = logging.getLogger(__name__)
 MISSING_PERMISSIONS = 50013
@@ -41,32 +41,40 @@ class ResultPost:
     def __init__(self, client: discord.Client, facts: PlaceFacts, requesters: Requesters) -> None:
         self.client, self.facts, self.requesters = client, facts, requesters
 
-    async def in_place(self, job: Job, target: str, video: Path, reply: Reply) -> Delivery:
+    async def in_place(
+        self, job: Job, target: str, video: Path, reply: Reply, attempt: DeliveryAttempt
+    ) -> Delivery:
         """In the job's thread (`target`) or, when that was never made, its channel."""
         permissions = self.facts.permissions(job.origin.thread_id or job.origin.channel_id)
         may_attach = permissions is None or permissions.attach_files
         limit = await self.upload_limit(job.origin.scope)
         try:
             try:
-                message, linked = await self.post(job, target, video, reply, limit, may_attach)
+                message, linked = await self.post(
+                    job, target, video, reply, limit, may_attach, attempt
+                )
             except discord.NotFound as problem:
                 if problem.code != UNKNOWN_CHANNEL or target == job.origin.channel_id:
                     raise
                 # The guessed thread was never made (no permission before a restart).
                 target = job.origin.channel_id
-                message, linked = await self.post(job, target, video, reply, limit, may_attach)
+                message, linked = await self.post(
+                    job, target, video, reply, limit, may_attach, attempt
+                )
         except (discord.Forbidden, discord.NotFound) as refused:  # for good, not a hiccup
             raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
         return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
 
-    async def in_private(self, job: Job, video: Path, reply: Reply, why: str) -> Delivery:
+    async def in_private(
+        self, job: Job, video: Path, reply: Reply, why: str, attempt: DeliveryAttempt
+    ) -> Delivery:
         """The DM fallback; raises Undeliverable when the requester takes no DMs either."""
         note = f"{why}, so here is your video."
         private = Reply(text=f"{note}\n{reply.text}", fields=reply.fields, job_id=reply.job_id)
         try:
             channel = await self.requesters.direct_channel(job.origin.user_id)
             message, linked = await self.post(
-                job, channel, video, private, DEFAULT_UPLOAD_LIMIT, True
+                job, channel, video, private, DEFAULT_UPLOAD_LIMIT, True, attempt
             )
         except (discord.Forbidden, discord.NotFound) as closed:
             raise Undeliverable(
@@ -85,17 +93,24 @@ class ResultPost:
         reply: Reply,
         limit: int,
         may_attach: bool,
+        attempt: DeliveryAttempt,
     ) -> tuple[discord.Message, bool]:
-        """The message, and whether it carries a link instead of the MP4."""
+        """The message, and whether it carries a link instead of the MP4. Each send carries
+        the attempt's key as its nonce (discord.py sends `enforce_nonce`: Discord returns the
+        message it already made with that nonce), and its channel is noted first, for a
+        resumed attempt to look in (adapters.discord.posted_once)."""
         channel = (
             self.client.get_partial_messageable(int(target)) if isinstance(target, str) else target
         )
+        await attempt.mark(channel=str(channel.id))
         size = (await asyncio.to_thread(video.stat)).st_size
         too_big: int | None = limit if may_attach else None  # None: no permission to attach
         if may_attach and size <= limit:
             file = await asyncio.to_thread(discord.File, video, filename=f"ltx-{job.id}.mp4")
             try:
-                return await channel.send(file=file, **message_parts(reply)), False
+                return await channel.send(
+                    file=file, nonce=attempt.key, **message_parts(reply)
+                ), False
             except discord.HTTPException as problem:
                 if problem.code == MISSING_PERMISSIONS and isinstance(target, str):
                     too_big = None
@@ -105,7 +120,7 @@ class ResultPost:
         link = self.link(job, size, too_big)
         if link is None:
             raise NotHere(f"the {size / MiB:.1f} MiB video could not be attached and has no link")
-        return await channel.send(**message_parts(reply, link)), True
+        return await channel.send(nonce=attempt.key, **message_parts(reply, link)), True
 
     def link(self, job: Job, size: int, limit: int | None) -> str | None:
         """The sentence with fal's link; None when there is no link to post (sync_mode)."""

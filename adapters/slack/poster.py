@@ -24,13 +24,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
+from adapters.slack.posted_once import earlier_post
 from adapters.slack.private import Requesters
 from adapters.slack.result_post import NOT_HERE, NotHere, ResultPost, slack_error
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
+from bot.jobs.delivery import MemoryAttempt
 from bot.jobs.record import Job
 from bot.model import JSONObject, Reply
-from bot.ports import Delivery
+from bot.ports import Delivery, DeliveryAttempt
 from commands.render import failure_notice, job_buttons, result_reply, status_text
 
 log = logging.getLogger(__name__)
@@ -119,20 +121,33 @@ class SlackPoster:
             self.requesters.forget(job.id)
         return ts
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: DeliveryAttempt | None = None
+    ) -> Delivery:
         """The video in the job's thread (a link where uploads are refused); when the
-        conversation refuses the bot for good, in the app's DM with the requester."""
+        conversation refuses the bot for good, in the app's DM with the requester. A resumed
+        attempt with a noted file shares that file only if Slack shows it unshared."""
         assert isinstance(event, Succeeded)
+        attempt = attempt or MemoryAttempt(job)
         token = await self.tokens.bot_token(job.origin.scope)
         reply = result_reply(job, event)
         status_ts = job.origin.status_message_id or self._ts.get(job.id)
         thread = job.origin.thread_id or status_ts
-        data = await asyncio.to_thread(video.read_bytes)
-        try:
-            delivery, link = await self.results.in_place(token, job, data, reply, thread)
-        except NotHere as refused:
-            log.info("job %s: %s; trying a DM", job.id, refused.why)
-            delivery, link = await self.results.in_private(token, job, data, reply, refused.why)
+        found = await earlier_post(self.client, token, job, attempt) if attempt.resumed else None
+        if found is not None:
+            log.info("job %s: already shared as %s; not again", job.id, found[0].message_id)
+            delivery, link = found
+        else:
+            data = await asyncio.to_thread(video.read_bytes)
+            try:
+                delivery, link = await self.results.in_place(
+                    token, job, data, reply, thread, attempt
+                )
+            except NotHere as refused:
+                log.info("job %s: %s; trying a DM", job.id, refused.why)
+                delivery, link = await self.results.in_private(
+                    token, job, data, reply, refused.why, attempt
+                )
         async with self._lock(job.id):
             self._pending.pop(job.id, None)
             if status_ts:  # the status message ends with the result's buttons

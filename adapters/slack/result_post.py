@@ -1,26 +1,31 @@
 """The finished video, posted: in the job's thread, as a link where the upload is refused, else
 in the app's direct message with the requester (`bot.ports.Delivery` says which).
 
-The video goes up with files_upload_v2 and counts once files.info shows it shared where it
-was sent, because Slack can take a moment to attach an upload. A conversation that refuses the
-bot for good (Slack's errors in `NOT_HERE`) raises `NotHere` and the poster goes private;
-other errors (5xx, a dropped connection) pass up, for the job's next delivery try.
+The video goes up in files_upload_v2's three steps (get an upload URL, upload, complete the
+share), the file id noted on the job before the share, and counts once files.info shows it
+shared where it was sent, because Slack can take a moment to attach an upload. A resumed try
+with a noted file asks files.info first and completes only when Slack shows no share. A
+conversation that refuses the bot for good (Slack's errors in `NOT_HERE`) raises `NotHere`
+and the poster goes private; other errors (5xx, a dropped connection) pass up, for the job's
+next delivery try.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import plain, reply_text
+from adapters.slack.posted_once import share_ts
 from bot.errors import Undeliverable
 from bot.jobs.record import Job
 from bot.model import Reply
-from bot.ports import Delivery, DeliveryRoute
+from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 from commands.render import short
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,18 @@ Call = Callable[..., Awaitable[AsyncSlackResponse]]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Share:
+    """Where one upload is shared, and with what words."""
+
+    token: str
+    job: Job
+    reply: Reply
+    channel: str
+    thread: str | None
+    route: DeliveryRoute
+
+
 class NotHere(Exception):
     """This conversation will not take the video, for good (`why`, for the requester)."""
 
@@ -73,26 +90,36 @@ class ResultPost:
         self.client, self.call, self.sleep = client, call, sleep
 
     async def in_place(
-        self, token: str, job: Job, data: bytes, reply: Reply, thread: str | None
+        self,
+        token: str,
+        job: Job,
+        data: bytes,
+        reply: Reply,
+        thread: str | None,
+        attempt: DeliveryAttempt,
     ) -> tuple[Delivery, str | None]:
         """In the job's thread; the delivery and the video's permalink."""
         channel = job.origin.channel_id
         try:
-            return await self._post(token, job, data, reply, channel, thread, DeliveryRoute.THREAD)
+            return await self._post(
+                token, job, data, reply, channel, thread, DeliveryRoute.THREAD, attempt
+            )
         except SlackApiError as error:
             if slack_error(error) not in NOT_HERE:
                 raise
             raise NotHere(f"I can no longer post in <#{channel}> ({slack_error(error)})") from error
 
     async def in_private(
-        self, token: str, job: Job, data: bytes, reply: Reply, why: str
+        self, token: str, job: Job, data: bytes, reply: Reply, why: str, attempt: DeliveryAttempt
     ) -> tuple[Delivery, str | None]:
         """The app's DM with the requester; raises Undeliverable when Slack refuses it too."""
         private = Reply(text=f"{why}, so here is your video.\n{reply.text}", fields=reply.fields)
         try:
             opened = await self.client.conversations_open(token=token, users=job.origin.user_id)
             dm = str((opened.get("channel") or {}).get("id") or "")
-            return await self._post(token, job, data, private, dm, None, DeliveryRoute.DIRECT)
+            return await self._post(
+                token, job, data, private, dm, None, DeliveryRoute.DIRECT, attempt
+            )
         except SlackApiError as error:
             if slack_error(error) not in NOT_HERE:
                 raise
@@ -111,26 +138,73 @@ class ResultPost:
         channel: str,
         thread: str | None,
         route: DeliveryRoute,
+        attempt: DeliveryAttempt,
     ) -> tuple[Delivery, str | None]:
+        """files_upload_v2's three steps; the file id is noted on the job after the upload and
+        before the share is completed (exactly once: a resumed try asks files.info)."""
+        share = Share(token, job, reply, channel, thread, route)
+        marks = attempt.marks
+        if marks.get("file") and marks.get("channel") == channel and marks.get("completing"):
+            resumed = await self._resume(share, marks["file"])
+            if resumed is not None:
+                return resumed
         try:
-            upload = await self.call(
-                "files_upload_v2",
+            got = await self.call(
+                "files_getUploadURLExternal",
                 token,
                 channel,
-                content=data,
                 filename=f"ltx-{job.id}.mp4",
-                title=plain(short(job.request.prompt, 80), 250),
-                channel=channel,
-                thread_ts=thread,
-                initial_comment=reply_text(reply),
+                length=len(data),
             )
         except SlackApiError as error:
             if slack_error(error) not in UPLOAD_REFUSED:
                 raise
-            return await self._link(token, job, reply, channel, thread, route, slack_error(error))
-        file_id = str((upload.get("file") or {}).get("id") or "")
-        shared_ts, link = await self._confirm_shared(token, file_id, channel)
-        return Delivery(shared_ts or file_id, route), link
+            why = slack_error(error)
+            return await self._link(token, job, reply, channel, thread, route, why, attempt)
+        file_id, url = str(got["file_id"]), str(got["upload_url"])
+        # slack_sdk's own step 2 of files_upload_v2 (its proxy, TLS and retry settings).
+        uploaded = await self.client._upload_file(
+            url=url,
+            data=data,
+            logger=log,
+            timeout=self.client.timeout,
+            proxy=self.client.proxy,
+            ssl=self.client.ssl,
+        )
+        if uploaded.status != 200:
+            raise SlackRequestError(f"the upload of {file_id} failed ({uploaded.status})")
+        # One write: a file never completed is never shown, so only this step needs a note.
+        await attempt.mark(file=file_id, channel=channel, completing="1")
+        return await self._complete(share, file_id)
+
+    async def _resume(self, share: Share, file_id: str) -> tuple[Delivery, str | None] | None:
+        """An earlier try was completing this file's share: files.info's shares decide whether
+        it happened; complete it only if not. None: Slack lost the file (upload afresh)."""
+        try:
+            shared_ts, link = await self._confirm_shared(share.token, file_id, share.channel)
+        except SlackApiError as error:
+            if slack_error(error) != "file_not_found":
+                raise
+            return None
+        if shared_ts is not None:
+            log.info("job %s: file %s is already shared; not again", share.job.id, file_id)
+            return Delivery(shared_ts, share.route), link
+        return await self._complete(share, file_id)
+
+    async def _complete(self, share: Share, file_id: str) -> tuple[Delivery, str | None]:
+        """Share the uploaded file in the thread (or the DM), then wait for Slack to show it."""
+        title = plain(short(share.job.request.prompt, 80), 250)
+        await self.call(
+            "files_completeUploadExternal",
+            share.token,
+            share.channel,
+            files=[{"id": file_id, "title": title}],
+            channel_id=share.channel,
+            thread_ts=share.thread,
+            initial_comment=reply_text(share.reply),
+        )
+        shared_ts, link = await self._confirm_shared(share.token, file_id, share.channel)
+        return Delivery(shared_ts or file_id, share.route), link
 
     async def _link(
         self,
@@ -141,12 +215,15 @@ class ResultPost:
         thread: str | None,
         route: DeliveryRoute,
         why: str,
+        attempt: DeliveryAttempt,
     ) -> tuple[Delivery, str | None]:
         url = job.result.video_url if job.result else ""
         if not url.startswith(("https://", "http://")):
             raise NotHere(f"Slack refused the upload ({why}) and the video has no link")
         log.info("job %s: upload refused (%s); posting a link", job.id, why)
         text = f"{reply_text(reply)}\nSlack refused the upload ({why}), so the video is here: {url}"
+        # chat.postMessage has no idempotency key: a resumed try reads the thread for the link.
+        await attempt.mark(link=channel, thread=thread or "")
         posted = await self.call(
             "chat_postMessage", token, channel, channel=channel, thread_ts=thread, text=text
         )
@@ -164,10 +241,9 @@ class ResultPost:
             info = await self.client.files_info(token=token, file=file_id)
             file = info.get("file") or {}
             link = file.get("permalink")
-            shares = file.get("shares") or {}
-            for kind in ("public", "private"):
-                for share in (shares.get(kind) or {}).get(channel) or []:
-                    return str(share.get("ts")), link
+            shared_ts = share_ts(file, channel)
+            if shared_ts is not None:
+                return shared_ts, link
         # Not confirmed: do not raise, a retry would upload the video a second time.
         log.warning("file %s was uploaded but Slack has not shown it in %s yet", file_id, channel)
         return None, link

@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.errors import LostJob, Undeliverable
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.billing import settle
+from bot.jobs.delivery import RecordedAttempt, Superseded
 from bot.jobs.fal_answer import result_from_payload
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
 from bot.model import Platform
@@ -173,7 +174,10 @@ class Lifecycle:
     async def deliver(self, job: Job) -> Job:
         """Get the video to the requester, then capture -> DELIVERED. When no way is left
         (Undeliverable) the hold is released -> FAILED, the video kept. Other poster errors
-        leave the job SUCCEEDED, still held, for the next try (the sweep, a restart)."""
+        leave the job SUCCEEDED, still held, for the next try (the sweep, a restart). Exactly
+        once: the poster notes each step on the job before taking it (bot.jobs.delivery), so a
+        try after a crash finds the earlier post instead of posting again, and the capture is
+        keyed by the job id."""
         assert job.result is not None and job.result.video_path is not None
         poster = self.posters.get(job.origin.platform)
         if poster is None:
@@ -181,17 +185,25 @@ class Lifecycle:
             return job
         charge = Money(charge_of(job))
         event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))
+        # Each step of the post is noted on the job before it is taken (bot.jobs.delivery).
+        recorded = RecordedAttempt(job, self.update, self.clock)
         for attempt in range(1, DELIVERY_TRIES + 1):
             try:
-                delivery = await poster.deliver(job, Path(job.result.video_path), event)
+                delivery = await poster.deliver(
+                    recorded.job, Path(job.result.video_path), event, recorded
+                )
                 break
             except Undeliverable as refused:
-                return await self.undeliverable(job, refused.reason)
+                return await self.undeliverable(recorded.job, refused.reason)
+            except Superseded:
+                log.warning("job %s: delivered or ended elsewhere; not posted here", job.id)
+                return await self.reload(job)
             except Exception:
                 log.exception("job %s: delivery try %d failed", job.id, attempt)
                 if attempt == DELIVERY_TRIES:
-                    return job  # left SUCCEEDED and held: delivered on the next try
+                    return recorded.job  # left SUCCEEDED and held: delivered on the next try
                 await asyncio.sleep(0.5 * attempt)
+        job = recorded.job
         if not job.simulated and not await self.ledger.capture(
             job_id=job.id, amount=charge, at=self.clock()
         ):

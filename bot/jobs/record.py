@@ -99,6 +99,18 @@ class Result(BaseModel):
     video_path: str | None = None  # the local MP4, once downloaded
 
 
+class Delivering(BaseModel):
+    """The delivery's own record, stored before each platform step of the post (see
+    bot.jobs.delivery): a restart that finds it knows the video may be posted already."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str  # the idempotency key, the same on every try (Discord's message nonce)
+    started_at: datetime
+    # What the poster noted before each step: the channel it posted in, Slack's file id, ...
+    marks: dict[str, str] = {}
+
+
 class Job(BaseModel):
     """One generation, from the command to the delivered video."""
 
@@ -147,6 +159,7 @@ class Job(BaseModel):
     # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
     cancel_requested_at: datetime | None = None
+    delivery: Delivering | None = None  # set before the video is posted (delivery exactly once)
 
     def advance(self, to: JobState, now: datetime, **changes: object) -> Job:
         """The same job in state `to`; raises IllegalTransition for a move the machine lacks."""

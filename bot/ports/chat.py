@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +29,31 @@ class Delivery:
     route: DeliveryRoute = DeliveryRoute.THREAD
 
 
+class DeliveryAttempt(Protocol):
+    """One job's delivery as it is recorded on the job: the poster notes each step with
+    `mark` before taking it, so a try after a crash knows what may be posted already."""
+
+    @property
+    def key(self) -> str:
+        """The idempotency key, the same on every try of this job (at most 25 characters:
+        it is Discord's message nonce)."""
+        ...
+
+    @property
+    def marks(self) -> Mapping[str, str]:
+        """What earlier steps noted (this try's and those of tries before a crash)."""
+        ...
+
+    @property
+    def resumed(self) -> bool:
+        """An earlier try noted a step: the video may already be posted."""
+        ...
+
+    async def mark(self, **marks: str) -> None:
+        """Store these notes with the job; returns once they are stored."""
+        ...
+
+
 class Poster(Protocol):
     """What an adapter does with a job's events. Built from the job's Origin alone, so it works
     after a restart without the interaction that started the job."""
@@ -37,10 +63,14 @@ class Poster(Protocol):
         An ending that cannot be shown there goes to the requester privately."""
         ...
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: DeliveryAttempt | None = None
+    ) -> Delivery:
         """Get the finished video to the requester: the job's thread, else a link there, else
         a direct message. Raises `bot.errors.Undeliverable` when every way refused for good;
-        any other error is taken as passing (the delivery is tried again later)."""
+        any other error is taken as passing (the delivery is tried again later). `attempt`
+        (the lifecycle's, stored with the job; None: kept in memory) makes it exactly once:
+        a resumed attempt first looks whether its post is already there."""
         ...
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:

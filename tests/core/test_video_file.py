@@ -4,10 +4,12 @@ synchronously: the files are set up and read around one save)."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 
+from adapters.console import video_file
 from adapters.console.video_file import save_video
 from bot.errors import UserError
 
@@ -53,3 +55,26 @@ def test_a_save_that_fails_says_where_the_video_is(tmp_path: Path) -> None:
         asyncio.run(save_video(source, blocker / "a.mp4", "j1"))
     assert str(caught.value).startswith(f"could not save {blocker / 'a.mp4'} (")
     assert str(caught.value).endswith(f"; the video is at {source}")
+
+
+def test_a_save_killed_mid_copy_leaves_nothing_at_the_path_and_the_next_save_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = mp4(tmp_path / "job.mp4", b"video one")
+    target = tmp_path / "out" / "a.mp4"
+    real_copy = video_file.shutil.copyfile
+
+    def dies_mid_copy(src: Path, dst: Path) -> None:
+        Path(dst).write_bytes(b"video")  # half written, then the process is gone
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(video_file.shutil, "copyfile", dies_mid_copy)
+        with pytest.raises(KeyboardInterrupt):
+            asyncio.run(save_video(source, target, "j1"))
+    assert not target.exists() and list(target.parent.iterdir()) == []
+    assert video_file.shutil.copyfile is real_copy
+    mp4(target.parent / ".a.mp4.j1.part", b"vid")  # what a SIGKILL (no cleanup) leaves
+    saved = asyncio.run(save_video(source, target, "j1"))  # `resume` saves it again
+    assert saved.path == target and saved.instead_of is None
+    assert target.read_bytes() == b"video one" and sorted(os.listdir(target.parent)) == ["a.mp4"]

@@ -11,6 +11,7 @@ from test_discord_poster import done, video_file
 
 from bot.errors import Undeliverable
 from bot.events import Failed, Held
+from bot.jobs.delivery import MemoryAttempt
 from bot.jobs.record import Job
 from bot.money import Money
 from bot.ports import DeliveryRoute
@@ -93,3 +94,20 @@ async def test_once_the_interaction_expired_the_ending_is_told_by_dm(
     [dm] = await kit.fake.wait_for(lambda: kit.fake.dms_to(ALICE_ID))
     assert "fal failed." in dm.body["content"]
     assert not [c for c in kit.fake.webhook_calls(payload) if c.method == "POST"]
+
+
+async def test_a_resumed_delivery_past_the_nonce_window_finds_the_dm_and_posts_nothing_more(
+    kit: Kit, tmp_path: Path
+) -> None:
+    """The bot died after the DM took the video, and came back after Discord forgot the
+    nonce: the resumed try reads the DM the attempt noted and takes that message."""
+    job, _ = await started(kit)
+    kit.fake.deny(job.origin.channel_id, o.VIEW_CHANNEL)
+    kit.fake.nonce_window = 0
+    video = video_file(tmp_path)
+    attempt = MemoryAttempt(job)
+    first = await kit.adapter.poster.deliver(job, video, done(job, video), attempt)
+    assert attempt.marks["channel"] == kit.fake.dms[ALICE_ID]
+    again = await kit.adapter.poster.deliver(job, video, done(job, video), attempt)
+    assert again == first and again.route is DeliveryRoute.DIRECT
+    assert len(kit.fake.stored_in(kit.fake.dms[ALICE_ID])) == 1

@@ -81,6 +81,10 @@ class FakeSlackAPI:
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.changed = asyncio.Condition()
+        # Methods whose answer waits for `unstall` after the call took effect (a bot killed
+        # while Slack has done the work but not yet answered).
+        self.stalled: set[str] = set()
+        self._unstalled = asyncio.Event()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -118,6 +122,11 @@ class FakeSlackAPI:
         self.failures.setdefault(method, []).append(
             (status, {"ok": False, "error": error}, headers)
         )
+
+    def unstall(self) -> None:
+        """Let the stalled answers go (to whoever still listens)."""
+        self.stalled.clear()
+        self._unstalled.set()
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -195,7 +204,11 @@ class FakeSlackAPI:
             if handler is None:
                 return web.json_response({"ok": False, "error": "unknown_method"})
             granted = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else {}
-            return web.json_response(handler(params, token), headers=granted)
+            answer = handler(params, token)
+            if method in self.stalled:
+                await self._notify()
+                await self._unstalled.wait()
+            return web.json_response(answer, headers=granted)
         finally:
             await self._notify()
 
@@ -235,7 +248,8 @@ class FakeSlackAPI:
         if ephemeral:
             return {"ok": True, "message_ts": ts}
         message = {"ts": ts, "text": params.get("text"), "blocks": params.get("blocks"),
-                   "thread_ts": params.get("thread_ts")}  # fmt: skip
+                   "thread_ts": params.get("thread_ts"), "bot_id": self.bot_id,
+                   "user": self.bot_user_id}  # fmt: skip
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -279,6 +293,27 @@ class FakeSlackAPI:
             self.member_of.add(channel)
         return {"ok": True, "channel": {"id": channel, "is_member": True}}
 
+    def _m_conversations_replies(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """A thread: its parent and replies, oldest first (messages the bot can see)."""
+        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
+        if not self._in_channel(channel):
+            return {"ok": False, "error": self._outside(channel)}
+        held = [m for (c, _), m in self.messages.items()
+                if c == channel and ts in (m["ts"], m.get("thread_ts"))]  # fmt: skip
+        limit = int(params.get("limit") or 1000)
+        return {"ok": True, "messages": sorted(held, key=lambda m: m["ts"])[:limit],
+                "has_more": False}  # fmt: skip
+
+    def _m_conversations_history(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """A conversation's top-level messages, newest first."""
+        channel = str(params.get("channel") or "")
+        if not self._in_channel(channel):
+            return {"ok": False, "error": self._outside(channel)}
+        held = [m for (c, _), m in self.messages.items() if c == channel and not m["thread_ts"]]
+        limit = int(params.get("limit") or 100)
+        newest = sorted(held, key=lambda m: m["ts"], reverse=True)
+        return {"ok": True, "messages": newest[:limit], "has_more": False}
+
     def _m_conversations_open(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         users = [u for u in str(params.get("users") or "").split(",") if u]
         if not users:
@@ -312,9 +347,19 @@ class FakeSlackAPI:
             return {"ok": False, "error": "file_not_found"}
         stored.info_calls += 1
         if stored.pending_shares and stored.info_calls > self.share_delay:
-            stored.shares.update(stored.pending_shares)
-            stored.pending_shares = {}
+            self._show_shares(stored)
         return {"ok": True, "file": self.file_object(stored.id)}
+
+    def _show_shares(self, stored: StoredFile) -> None:
+        for channel, shares in stored.pending_shares.items():
+            stored.shares.setdefault(channel, []).extend(shares)
+        stored.pending_shares = {}
+
+    def shares_in(self, channel: str) -> list[dict[str, Any]]:
+        """Every share of any file in a channel (shown or not yet): one per file message."""
+        return [share for stored in self.files.values()
+                for where in (stored.shares, stored.pending_shares)
+                for share in where.get(channel, [])]  # fmt: skip
 
     def _m_files_getUploadURLExternal(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
@@ -335,10 +380,10 @@ class FakeSlackAPI:
                 ts = f"{1700000000 + next(self._ts)}.000200"
                 share = {"ts": ts, "thread_ts": params.get("thread_ts"),
                          "initial_comment": params.get("initial_comment")}  # fmt: skip
-                stored.pending_shares[channel] = [share]
+                # Completing again shares again: a second message with the same file.
+                stored.pending_shares.setdefault(channel, []).append(share)
                 if self.share_delay == 0:
-                    stored.shares.update(stored.pending_shares)
-                    stored.pending_shares = {}
+                    self._show_shares(stored)
             out.append({"id": stored.id, "title": stored.title})
         return {"ok": True, "files": out}
 

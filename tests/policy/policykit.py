@@ -47,7 +47,9 @@ class RecordingPoster:
     async def progress(self, job: Job, event: object) -> str | None:
         return None
 
-    async def deliver(self, job: Job, video: object, event: object) -> Delivery:
+    async def deliver(
+        self, job: Job, video: object, event: object, attempt: object = None
+    ) -> Delivery:
         return Delivery("")
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:

@@ -63,7 +63,9 @@ class RecordingPoster:
         await self._notify()
         return f"status-{job.id}"
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         assert isinstance(event, Succeeded)
         if self.undeliverable is not None:
             raise Undeliverable(self.undeliverable)

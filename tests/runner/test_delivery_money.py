@@ -33,7 +33,9 @@ class FlakyPoster(RecordingPoster):
         self.tries = 0
         self.gave_up = asyncio.Event()  # the lifecycle's last try in a row failed
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         self.tries += 1
         if self.tries == 3:
             self.gave_up.set()

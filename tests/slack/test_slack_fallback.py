@@ -13,6 +13,7 @@ from test_slack_poster import started_job, with_status
 
 from bot.errors import Undeliverable
 from bot.events import Failed, Held, Succeeded
+from bot.jobs.delivery import MemoryAttempt
 from bot.jobs.record import Job, JobState, Result
 from bot.money import Money
 from bot.ports import DeliveryRoute
@@ -101,3 +102,41 @@ async def test_after_the_response_url_expired_the_ending_goes_to_the_dm(
     assert kit.slack.responses == []
     [dm] = [c for c in kit.slack.calls_to("chat.postMessage") if c.params["channel"] == "U1"]
     assert "fal failed." in dm.params["text"]
+
+
+async def test_a_resumed_delivery_finds_the_dm_share_and_posts_nothing_more(
+    kit: SlackKit, tmp_path: Path
+) -> None:
+    """The bot died after the DM share: the resumed try reads files.info for the noted file
+    before trying the channel again, and takes that share as the delivery."""
+    job = await shown(kit)
+    kit.slack.private.add("C1")
+    kit.slack.member_of = set()
+    path, event = video(tmp_path)
+    attempt = MemoryAttempt(job)
+    first = await kit.adapter.poster.deliver(job, path, event, attempt)
+    assert attempt.marks["channel"] == "D1" and attempt.resumed
+    calls = len(kit.slack.calls)
+    again = await kit.adapter.poster.deliver(job, path, event, attempt)
+    assert again == first and again.route is DeliveryRoute.DIRECT
+    assert [c.method for c in kit.slack.calls[calls:]] == ["files.info", "chat.update"]
+    assert len(kit.slack.shares_in("D1")) == 1
+
+
+async def test_a_resumed_delivery_finds_its_link_in_the_thread_and_posts_nothing_more(
+    kit: SlackKit, tmp_path: Path
+) -> None:
+    """Uploads refused (no files:write): the link message has no idempotency key, so the
+    attempt notes the thread first and a resumed try reads it back with conversations.replies."""
+    job = await shown(kit)
+    kit.slack.fail_next("files.getUploadURLExternal", "missing_scope")
+    path, event = video(tmp_path)
+    attempt = MemoryAttempt(job)
+    first = await kit.adapter.poster.deliver(job, path, event, attempt)
+    assert first.route is DeliveryRoute.LINK and attempt.marks["link"] == "C1"
+    calls = len(kit.slack.calls)
+    again = await kit.adapter.poster.deliver(job, path, event, attempt)
+    assert again == first
+    assert [c.method for c in kit.slack.calls[calls:]] == ["conversations.replies", "chat.update"]
+    links = [m for m in kit.slack.messages.values() if "v3.fal.media/x.mp4" in (m["text"] or "")]
+    assert len(links) == 1

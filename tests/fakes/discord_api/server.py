@@ -9,6 +9,10 @@ are Discord's real bodies: 50013 Missing Permissions (403), 40005 Request entity
 acknowledged, 160004 thread already created, 50027 Invalid Webhook Token (401), 50001 Missing
 Access (a channel the bot cannot view), 50007 Cannot send messages to this user (closed DMs).
 Direct messages: `POST /users/@me/channels` opens the bot's DM channel with a user.
+A message sent with `nonce` and `enforce_nonce` (discord.py sends both on every send) while the
+same author's message with that nonce is younger than `nonce_window` seconds returns that
+message and makes none, as Discord does; `GET /channels/{id}/messages` (`after`, `before`,
+`limit`) lists a channel's messages newest first, without their nonces.
 
 The same server is the gateway: `GET /gateway/bot` names `ws://127.0.0.1:<port>`, where
 `gateway` (tests/fakes/discord_api/gateway.py) says HELLO, takes IDENTIFY, sends READY and
@@ -93,6 +97,12 @@ class FakeDiscord:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild (None: global)
         self.failures: list[tuple[str, str, DiscordError]] = []  # (method, path prefix, error)
         self.calls: list[Call] = []
+        self.nonce_window = 300.0  # seconds Discord keeps an enforced nonce ("a few minutes")
+        self.nonces: dict[tuple[str, str], tuple[str, float]] = {}  # (author, nonce) -> message
+        # While set, a message with files is stored but its answer waits for `unstall` (a bot
+        # killed after Discord took its upload, before it heard back).
+        self.stall_uploads = False
+        self._unstalled = asyncio.Event()
         self.changed = asyncio.Condition()
         self.gateway = FakeGateway(self, self._notify)
         self._runner: web.AppRunner | None = None
@@ -161,6 +171,11 @@ class FakeDiscord:
 
     # --- assertions -----------------------------------------------------------------------
 
+    def unstall(self) -> None:
+        """Let the stalled answers go (to whoever still listens)."""
+        self.stall_uploads = False
+        self._unstalled.set()
+
     def calls_to(self, method: str, path_part: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_part in c.path]
 
@@ -228,6 +243,9 @@ class FakeDiscord:
                     del self.failures[index]
                     raise error
             status, answer = self._route(request.method, path, call)
+            if self.stall_uploads and call.files and request.method == "POST":
+                await self._notify()
+                await self._unstalled.wait()
         except DiscordError as error:
             status, answer = error.status, {"code": error.code, "message": error.message}
         call.status = status
@@ -271,6 +289,8 @@ class FakeDiscord:
                 return 200, self._create_message(channel_id, call)
             case "PATCH", ["channels", channel_id, "messages", message_id]:
                 return 200, self._edit_message(channel_id, message_id, call.body)
+            case "GET", ["channels", channel_id, "messages"]:
+                return 200, self._history(channel_id, call.query)
             case "GET", ["channels", channel_id, "messages", message_id]:
                 return 200, self._message_in(channel_id, message_id)
             case "POST", ["channels", channel_id, "messages", message_id, "threads"]:
@@ -379,8 +399,32 @@ class FakeDiscord:
             raise DiscordError(413, 40005, "Request entity too large")
         return self._stored_message(channel["id"], None, call)
 
+    def stored_in(self, channel_id: str) -> list[dict[str, Any]]:
+        """The messages a channel (or thread) holds, oldest first (a deduplicated send makes
+        none, unlike `messages_to`, which counts requests)."""
+        held = [m for m in self.messages.values() if m["channel_id"] == channel_id]
+        return sorted(held, key=lambda m: int(m["id"]))
+
+    def _history(self, channel_id: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        self._channel(channel_id)
+        held = self.stored_in(channel_id)
+        if "after" in query:
+            held = [m for m in held if int(m["id"]) > int(query["after"])]
+        if "before" in query:
+            held = [m for m in held if int(m["id"]) < int(query["before"])]
+        limit = int(query.get("limit", 50))
+        # Discord answers newest first; with `after`, the oldest `limit` of those after it.
+        page = held[:limit] if "after" in query else held[-limit:]
+        return [{k: v for k, v in m.items() if k != "nonce"} for m in reversed(page)]
+
     def _stored_message(self, channel_id: str, guild_id: str | None, call: Call) -> dict:
         body = call.body or {}
+        nonce = str(body["nonce"]) if body.get("nonce") is not None else None
+        key = (self.bot["id"], nonce or "")
+        if nonce and body.get("enforce_nonce") and key in self.nonces:
+            message_id, at = self.nonces[key]
+            if time.monotonic() - at < self.nonce_window and message_id in self.messages:
+                return {**self.messages[message_id], "nonce": nonce}
         attachments = [
             o.attachment(
                 o.snowflake(),
@@ -395,7 +439,9 @@ class FakeDiscord:
                             embeds=body.get("embeds"), components=body.get("components"),
                             attachments=attachments, guild_id=guild_id)  # fmt: skip
         self.messages[message["id"]] = message
-        return message
+        if nonce:
+            self.nonces[key] = (message["id"], time.monotonic())
+        return {**message, "nonce": nonce} if nonce else message
 
     def _message_in(self, channel_id: str, message_id: str) -> dict[str, Any]:
         self._channel(channel_id)
