@@ -117,6 +117,10 @@ class LostJob(LtxbotError):
     """The job vanished from the store, or the store kept refusing the swap."""
 
 
+class Superseded(LostJob):
+    """The job left SUCCEEDED while its delivery ran (another driver delivered or failed it)."""
+
+
 class ConcurrentChange(LtxbotError):
     """A record changed while a transaction rewrote it: nothing was written, try again."""
 

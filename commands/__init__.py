@@ -22,7 +22,7 @@ from commands.admin_spec import ADMIN_COMMANDS
 from commands.approvals import admin_approvals, approve, ask_approval, deny
 from commands.budget import budget
 from commands.channels import admin_channel, admin_defaults
-from commands.chat_sheet import sheet
+from commands.chat_sheet import sheet as compose_in_chat
 from commands.confirm import abort_job, confirm_job
 from commands.context import Services
 from commands.estimate import estimate
@@ -55,7 +55,7 @@ HANDLERS: dict[str, Handler] = {
     "cancel": cancel,
     "final": final,
     "sheets": sheets,
-    "sheet": sheet,
+    "sheet": compose_in_chat,
 }
 assert set(HANDLERS) == set(COMMANDS), "every command in the spec has a handler"
 # Apart from HANDLERS, as ADMIN_COMMANDS is apart from COMMANDS (see commands.spec).

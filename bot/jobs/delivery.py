@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.errors import LostJob
+from bot.errors import Superseded
 from bot.jobs.record import Delivering, Job, JobState
 from bot.ports import Clock
 
@@ -23,10 +23,6 @@ def delivery_key(job_id: str) -> str:
     """The job's idempotency key: derived from the job id, so every try and every replica
     sends the same one (Discord takes nonces of at most 25 characters)."""
     return f"ltx-{job_id}"[:25]
-
-
-class Superseded(LostJob):
-    """The job left SUCCEEDED while this delivery ran (another driver delivered or failed it)."""
 
 
 class RecordedAttempt:

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
-from bot.errors import LostJob, Undeliverable
+from bot.errors import LostJob, Superseded, Undeliverable
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.billing import settle
-from bot.jobs.delivery import RecordedAttempt, Superseded
+from bot.jobs.delivery import RecordedAttempt
 from bot.jobs.fal_answer import result_from_payload
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
 from bot.model import Platform
