@@ -32,7 +32,7 @@ POSTGRES_MAX_OVERFLOW = 5
 SINGLE_STATEMENT_READ = "ltxbot_single_statement_read"
 
 
-def _driver_url(url: str) -> URL:
+def driver_url(url: str) -> URL:
     """`sqlite:///path` and `postgresql://` or `postgres://` with their async drivers."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
@@ -53,10 +53,10 @@ def create_engine(url: str) -> AsyncEngine:
     A PostgreSQL URL may carry `?search_path=a_schema` (used by tests to isolate runs);
     every connection then works in that schema, migrations included.
     """
-    driver_url = _driver_url(url)
-    if driver_url.get_backend_name() == "sqlite":
-        return _sqlite_engine(driver_url)
-    return _postgres_engine(driver_url)
+    parsed = driver_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return _postgres_engine(parsed)
 
 
 def single_statement_reads(engine: AsyncEngine) -> AsyncEngine:

@@ -149,8 +149,11 @@ async def build_core(
             lease_seconds=settings.job_lease_seconds,
             webhook_url=hook,
             poll_interval=poll_interval,
+            signals=storage.signals,
         )
         stack.push_async_callback(supervisor.close)  # hands its job leases back
+        # Another replica that stores news of a job driven here (a webhook, a cancel) wakes it.
+        await storage.signals.listen(supervisor.heard)
         services = Services(
             settings=settings,
             jobs=jobs,

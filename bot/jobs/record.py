@@ -147,6 +147,9 @@ class Job(BaseModel):
     # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
     cancel_requested_at: datetime | None = None
+    # When a fal webhook said the request ended, stored by a replica that does not drive the
+    # job, for its driver (woken by a JobSignal) to fetch the result at once.
+    fal_ended_at: datetime | None = None
 
     def advance(self, to: JobState, now: datetime, **changes: object) -> Job:
         """The same job in state `to`; raises IllegalTransition for a move the machine lacks."""

@@ -6,7 +6,9 @@ probe, capture, post). Every step reads and writes the stored job under its opti
 a restart resumes from what was stored, and a cancel or a webhook that arrives from anywhere is
 seen by the task that owns the job. A job is driven only under this replica's lease on it
 (`bot.jobs.ownership`): claimed before its task starts, released when the task ends, and its
-task cancelled when the lease is lost, so no two replicas ever drive one job.
+task cancelled when the lease is lost, so no two replicas ever drive one job. A webhook or a
+cancel for a job another replica drives is stored and that replica woken (`bot.jobs.remote`,
+`bot.ports.JobSignals`); `heard` is this replica's end of those signals.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from bot.jobs.hold_sweep import close_dangling_holds
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.ownership import Ownership
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
+from bot.jobs.remote import BEFORE_THE_END, job_of_webhook, store_fal_ended, wake_driver
+from bot.jobs.signals import LocalJobSignals
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
 from bot.model import Payload, Platform
 from bot.money import Money
-from bot.ports import JobLeases
+from bot.ports import JobLeases, JobSignals
 
 log = logging.getLogger(__name__)
 __all__ = ["CRASHED_MID_SUBMIT", "Supervisor", "apology"]
@@ -52,6 +56,7 @@ class Supervisor:
         webhook_url: str | None = None,
         poll_interval: float = 2.0,
         webhook_fallback_seconds: float = 300.0,
+        signals: JobSignals | None = None,
     ) -> None:
         self.lifecycle = lifecycle
         self.jobs, self.ledger = lifecycle.jobs, lifecycle.ledger
@@ -61,6 +66,8 @@ class Supervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
+        # Wakes another replica's follower (and `heard` wakes ours): call `signals.listen`.
+        self.signals: JobSignals = signals or LocalJobSignals()
         self.ownership = Ownership(
             leases, owner=owner, seconds=lease_seconds, on_lost=self._lost, driving=self._tasks.keys
         )
@@ -203,7 +210,7 @@ class Supervisor:
                 job,
                 self.policy,
                 wake=wake,
-                announced=lambda: job.id in self._completed,
+                announced=lambda j: j.id in self._completed or j.fal_ended_at is not None,
             )
             if job.result is None and job.state in AT_FAL:
                 job = await self.lifecycle.record_result(
@@ -249,40 +256,34 @@ class Supervisor:
             return outcome
         if job_id in self._wake:
             self._wake[job_id].set()
-        elif isinstance(outcome, StopAsked):  # nobody here follows it: follow it to its end
-            await self._claim_and_drive(job.id)  # unless another replica does
+        elif not (isinstance(outcome, StopAsked) and await self._claim_and_drive(job.id)):
+            await wake_driver(self.signals, job_id)  # another replica follows it: wake it
         return outcome
 
     # --- webhooks and the sweep ----------------------------------------------------------
 
     async def on_webhook(self, request_id: str, body: Payload, job_hint: str | None = None) -> None:
         """fal says a request ended: wake its follower, or follow it here (another replica may
-        have submitted it, or this one restarted). Idempotent: fal retries deliveries."""
-        job = await self.jobs.by_fal_request_id(request_id)
-        if job is None and job_hint:
-            hinted = await self.jobs.get(job_hint)
-            if hinted is not None and hinted.state is JobState.HELD and hinted.submit_token:
-                job = hinted  # fal answered faster than the request id was stored
-            elif hinted is not None:
-                log.error(
-                    "job %s: fal ran request %s, whose submit answer was lost; fal may bill it "
-                    "although the job was not charged (webhook status %s)",
-                    hinted.id,
-                    request_id,
-                    body.get("status"),
-                )
-                return
+        have submitted it, or this one restarted), or, when another replica drives it, store
+        that in the job and wake that replica. Idempotent: fal retries deliveries."""
+        job = await job_of_webhook(self.jobs, request_id, body, job_hint)
         if job is None:
-            log.warning("webhook for unknown fal request %s; ignored", request_id)
             return
         if job.id in self._tasks:
             self._completed.add(job.id)
             self._wake[job.id].set()
-        elif job.state in (*AT_FAL, JobState.SUCCEEDED):
-            if await self._claim_and_drive(job.id):
-                self._completed.add(job.id)
-            else:  # its owner learns at its next look (no cross-replica wake-up yet)
-                log.info("job %s: webhook for a job another replica drives", job.id)
+        elif job.state in (*AT_FAL, JobState.SUCCEEDED) and await self._claim_and_drive(job.id):
+            self._completed.add(job.id)
+        elif job.state in BEFORE_THE_END:  # another replica drives it (or is submitting it)
+            await store_fal_ended(self.lifecycle, job, self.signals)
+
+    def heard(self, job_id: str | None) -> None:
+        """A JobSignal (`bot.ports.JobSignals`): a replica stored news of the job (None: of
+        any job, signals may have been missed); its follower here re-reads it at once."""
+        wakes = self._wake.values() if job_id is None else [self._wake.get(job_id)]
+        for wake in list(wakes):
+            if wake is not None:
+                wake.set()
 
     async def sweep(self) -> int:
         """Close holds whose job has ended without closing them (a crash between two writes),
