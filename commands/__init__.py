@@ -1,7 +1,8 @@
 """Platform-neutral commands: options in, core calls, a neutral Reply out.
 
 `Commands.dispatch` is what every adapter calls; a UserError becomes an ephemeral Reply with
-its sentence, anything else an apology (the details go to the log, never to the user).
+its sentence, anything else an apology (the details go to the log, never to the user); a
+database that cannot be reached says so ("try again in a minute"), not sorry.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeAlias
 
-from bot.errors import UserError
+from bot.errors import StorageUnavailable, UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
 from commands.admin import admin_audit, admin_caps, admin_grant, admin_limits
 from commands.admin_forget import admin_forget
@@ -136,6 +137,9 @@ class Commands:
         except asyncio.CancelledError:
             work.close()  # cancelled while waiting its turn: never started
             raise
+        except StorageUnavailable as away:  # the user's sentence, and a line for the operator
+            log.warning("command %s: the database is unreachable (%s)", name, away.detail)
+            return Reply(text=str(away), refused=True)
         except UserError as problem:
             return Reply(text=str(problem), refused=True)
         except Exception:

@@ -21,13 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from bot.errors import StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 5
+# A database that does not answer fails a command in this long, not asyncpg's 60 s.
+POSTGRES_CONNECT_TIMEOUT = 5.0
 # Execution option marking connections that run exactly one read statement per checkout.
 SINGLE_STATEMENT_READ = "ltxbot_single_statement_read"
 
@@ -112,12 +116,12 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:
-    connect_args: dict[str, object] = {}
+    connect_args: dict[str, object] = {"timeout": POSTGRES_CONNECT_TIMEOUT}
     search_path = url.query.get("search_path")
     if search_path:
         connect_args["server_settings"] = {"search_path": str(search_path)}
         url = url.difference_update_query(["search_path"])
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=POSTGRES_MAX_OVERFLOW,
@@ -126,3 +130,27 @@ def _postgres_engine(url: URL) -> AsyncEngine:
         pool_recycle=1800,
         connect_args=connect_args,
     )
+    _unreachable_as_storage_unavailable(engine)
+    return engine
+
+
+def _unreachable_as_storage_unavailable(engine: AsyncEngine) -> None:
+    """A database away (connection refused, timed out, or dropped mid-statement) raises
+    `bot.errors.StorageUnavailable`, which the core knows; other errors stay as they are. A
+    dropped connection is still invalidated by SQLAlchemy, so the pool reconnects once the
+    database is back."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(
+        dialect: Dialect, _record: ConnectionPoolEntry, cargs: tuple[Any, ...], cparams: Any
+    ) -> Any:  # Any: the driver's connection, as SQLAlchemy's asyncpg adapter wraps it
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except (OSError, TimeoutError) as problem:  # refused, no route, no answer in time
+            raise StorageUnavailable(f"cannot connect: {type(problem).__name__}") from problem
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _dropped(context: ExceptionContext) -> None:
+        if context.is_disconnect:
+            name = type(context.original_exception).__name__
+            raise StorageUnavailable(f"connection lost: {name}") from context.original_exception

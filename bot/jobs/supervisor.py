@@ -19,7 +19,7 @@ from collections.abc import Coroutine, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.errors import GenerationFailed, LostJob
+from bot.errors import GenerationFailed, LostJob, StorageUnavailable
 from bot.events import Cancelled, StopAsked
 from bot.jobs.cancelling import request_cancel
 from bot.jobs.follow import FollowPolicy, follow
@@ -190,6 +190,8 @@ class Supervisor:
             job = await self._to_the_end(job)
         except asyncio.CancelledError:
             raise  # closing or lost its lease: the lease is not ours to release
+        except StorageUnavailable:  # not the job's fault: resumed from its record once back
+            log.warning("job %s: the database is unreachable; resumed when it is back", job_id)
         except GenerationFailed as failure:
             await self._ended_badly(job, failure.reason)
         except LostJob:
