@@ -79,6 +79,7 @@ assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a ha
 # and holds the working memory of 16 commands, not of 500. (Acks never wait for this: the
 # adapters defer or ack before they dispatch.)
 COMMANDS_AT_ONCE = 16
+RESTARTING = "The bot is restarting, so nothing was done. Please try again in a moment."
 
 
 class Commands:
@@ -86,8 +87,16 @@ class Commands:
         self.services = services
         self._turns = asyncio.Semaphore(at_once)
         self.waiting = 0  # commands waiting for their turn (the bench and tests read it)
+        self.stopping = False  # see stop_taking
+
+    def stop_taking(self) -> None:
+        """The replica is stopping (SIGTERM): every command and button from now on is answered
+        `RESTARTING`, holding nothing; the ones under way finish."""
+        self.stopping = True
 
     async def dispatch(self, invocation: Invocation) -> Reply:
+        if self.stopping:
+            return Reply(text=RESTARTING, refused=True)
         handler = HANDLERS.get(invocation.command) or ADMIN_HANDLERS.get(invocation.command)
         if handler is None:
             return Reply(text=f"Unknown command `{invocation.command}`.", refused=True)
@@ -104,6 +113,8 @@ class Commands:
 
     async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         """A button on a status or result message (works after restarts: all state is stored)."""
+        if self.stopping:
+            return Reply(text=RESTARTING, refused=True)
         return await self._guard(action.value, self._press(action, job_id, actor, place))
 
     async def _press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:

@@ -259,3 +259,8 @@ async def serve(
             core.supervisor.sweep, core.services.retention.sweep, takeover, settings
         ):
             await stop.wait()
+            # Stopping (SIGTERM): no new command from here (each is told to try again in a
+            # moment; /readyz says so to the load balancer); then the adapters close, the
+            # jobs' submits and posts under way finish, their leases are handed back.
+            log.info("stopping: taking no new commands, handing the jobs over")
+            core.commands.stop_taking()

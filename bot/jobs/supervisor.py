@@ -29,6 +29,7 @@ from bot.jobs.ownership import Ownership
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
 from bot.jobs.remote import BEFORE_THE_END, job_of_webhook, store_fal_ended, wake_driver
 from bot.jobs.signals import LocalJobSignals
+from bot.jobs.stopping import UncutSteps
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
 from bot.model import Payload, Platform
 from bot.money import Money
@@ -66,6 +67,7 @@ class Supervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
+        self._uncut = UncutSteps()  # submits and posts that a stop lets finish
         # Wakes another replica's follower (and `heard` wakes ours): call `signals.listen`.
         self.signals: JobSignals = signals or LocalJobSignals()
         self.ownership = Ownership(
@@ -156,12 +158,10 @@ class Supervisor:
 
     async def close(self, *, hand_back: bool = True) -> None:
         """Stop following (jobs stay stored and resume at the next start, here or on another
-        replica); with `hand_back` their leases end now, so another replica takes over at once."""
+        replica), letting a submit or a post under way finish (`bot.jobs.stopping`); with
+        `hand_back` their leases end now, so another replica takes over at once."""
         self.ownership.stop_claiming()  # no job starts here while the others stop
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._uncut.stop(self._tasks)  # a submit or a post under way finishes first
         await self.ownership.close(hand_back=hand_back)
 
     # Any, Any: the yield and send types asyncio's create_task leaves open.
@@ -204,7 +204,8 @@ class Supervisor:
     async def _to_the_end(self, job: Job) -> Job:
         """From the job as just read (`_drive`) to its end; each step passes on what it stored."""
         if job.state is JobState.HELD:
-            job = await submit_once(self.lifecycle, job, self.webhook_url)
+            with self._uncut.step(job.id):
+                job = await submit_once(self.lifecycle, job, self.webhook_url)
         if job.state in AT_FAL:
             wake = self._wake.setdefault(job.id, asyncio.Event())
             job = await follow(
@@ -221,7 +222,8 @@ class Supervisor:
             if job.state in AT_FAL:
                 job = await self.lifecycle.finish(job)
         if job.state is JobState.SUCCEEDED:
-            job = await self.lifecycle.deliver(job)
+            with self._uncut.step(job.id):
+                job = await self.lifecycle.deliver(job)
         return job
 
     async def _ended_badly(self, job: Job, reason: str) -> None:
