@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from runnerkit import ALICE, PLACE, SHEET, SMALL, RecordingPoster, generate, kinds, paid_core
-from sqlalchemy.engine import make_url
 
 from adapters.app.sweeps import take_over_forever
 from bot.errors import DATABASE_AWAY
@@ -20,7 +19,7 @@ from bot.jobs.record import JobState
 from bot.model import Attachment, Invocation
 from bot.ports import EntryKind
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.storage.storage_testkit import require_postgres, throwaway_schema
+from tests.storage.storage_testkit import proxied_schema, require_postgres
 
 pytestmark = pytest.mark.postgres
 LEASE = 2.0
@@ -29,13 +28,9 @@ WAIT = 20.0
 
 @pytest.fixture
 async def proxied() -> AsyncIterator[tuple[str, TcpProxy]]:
-    """A throwaway schema reached through a proxy the test can cut: (its URL, the proxy)."""
     await require_postgres()
-    async with throwaway_schema() as url:
-        direct = make_url(url)
-        async with TcpProxy(direct.host or "127.0.0.1", direct.port or 5432) as proxy:
-            through = direct.set(host="127.0.0.1", port=proxy.port)
-            yield through.render_as_string(hide_password=False), proxy
+    async with proxied_schema() as reached:
+        yield reached
 
 
 @pytest.fixture
