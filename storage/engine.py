@@ -141,9 +141,9 @@ def _unreachable_as_storage_unavailable(engine: AsyncEngine) -> None:
     database is back."""
 
     @event.listens_for(engine.sync_engine, "do_connect")
-    def _connect(
-        dialect: Dialect, _record: ConnectionPoolEntry, cargs: tuple[Any, ...], cparams: Any
-    ) -> Any:  # Any: the driver's connection, as SQLAlchemy's asyncpg adapter wraps it
+    # Any: SQLAlchemy's do_connect hands over the driver's untyped arguments and takes back
+    # the driver's connection (as its asyncpg adapter wraps it).
+    def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any) -> Any:
         try:
             return dialect.connect(*cargs, **cparams)
         except (OSError, TimeoutError) as problem:  # refused, no route, no answer in time

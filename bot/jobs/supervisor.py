@@ -68,8 +68,7 @@ class Supervisor:
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
         self._uncut = UncutSteps()  # submits and posts that a stop lets finish
-        # Wakes another replica's follower (and `heard` wakes ours): call `signals.listen`.
-        self.signals: JobSignals = signals or LocalJobSignals()
+        self.signals: JobSignals = signals or LocalJobSignals()  # listened to with `heard`
         self.ownership = Ownership(
             leases, owner=owner, seconds=lease_seconds, on_lost=self._lost, driving=self._tasks.keys
         )
@@ -282,8 +281,8 @@ class Supervisor:
             await store_fal_ended(self.lifecycle, job, self.signals)
 
     def heard(self, job_id: str | None) -> None:
-        """A JobSignal (`bot.ports.JobSignals`): a replica stored news of the job (None: of
-        any job, signals may have been missed); its follower here re-reads it at once."""
+        """A JobSignal: a replica stored news of the job (None: signals may have been missed);
+        its follower here re-reads it at once."""
         wakes = self._wake.values() if job_id is None else [self._wake.get(job_id)]
         for wake in list(wakes):
             if wake is not None:
