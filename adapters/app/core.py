@@ -152,8 +152,8 @@ async def build_core(
             signals=storage.signals,
         )
         stack.push_async_callback(supervisor.close)  # hands its job leases back
-        # Another replica that stores news of a job driven here (a webhook, a cancel) wakes it.
-        await storage.signals.listen(supervisor.heard)
+        if with_fal:  # it drives jobs: another replica that stores news of one wakes it
+            await storage.signals.listen(supervisor.heard)
         services = Services(
             settings=settings,
             jobs=jobs,
