@@ -8,8 +8,9 @@ import asyncio
 
 import asyncpg
 import pytest
-from storage_testkit import POSTGRES_URL, require_postgres, throwaway_schema
+from storage_testkit import POSTGRES_URL, proxied_schema, require_postgres, throwaway_schema
 
+from bot.errors import StorageUnavailable
 from storage import PostgresJobSignals, open_storage
 
 WAIT = 10.0
@@ -59,3 +60,24 @@ async def test_sqlite_signals_reach_the_listeners_of_the_same_process(tmp_path):
         assert await heard(got) == "job-1"
     finally:
         await storage.close()
+
+
+@pytest.mark.postgres
+async def test_listening_resumes_when_the_database_comes_back():
+    await require_postgres()
+    async with proxied_schema() as (url, proxy):
+        storage = await open_storage(url)
+        try:
+            assert isinstance(storage.signals, PostgresJobSignals)
+            got: asyncio.Queue[str | None] = asyncio.Queue()
+            await storage.signals.listen(got.put_nowait)
+            await asyncio.wait_for(storage.signals.listening.wait(), WAIT)
+            await proxy.cut()  # the listening connection drops; reconnects are refused
+            with pytest.raises(StorageUnavailable):
+                await storage.signals.notify("lost")
+            await proxy.restore()
+            assert await heard(got) is None  # back, and told that signals may have been lost
+            await storage.signals.notify("job-1")
+            assert await heard(got) == "job-1"
+        finally:
+            await storage.close()
