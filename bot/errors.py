@@ -61,6 +61,22 @@ class Undeliverable(LtxbotError):
         super().__init__(reason)
 
 
+DATABASE_AWAY = (
+    "The bot cannot reach its database right now, so nothing was done and nothing was "
+    "charged. Please try again in a minute."
+)
+
+
+class StorageUnavailable(UserError):
+    """The database cannot be reached (refused, dropped, timed out): storage raises it, so
+    a command answers with `DATABASE_AWAY` instead of an apology, and a job's driver leaves
+    the job to resume from its stored state once the database is back."""
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail  # for the log; never shown (it may name hosts)
+        super().__init__(DATABASE_AWAY)
+
+
 class BillingUnavailable(UserError):
     """fal's platform API (its billing records) refused us or could not be reached."""
 

@@ -1,7 +1,8 @@
 """Platform-neutral commands: options in, core calls, a neutral Reply out.
 
 `Commands.dispatch` is what every adapter calls; a UserError becomes an ephemeral Reply with
-its sentence, anything else an apology (the details go to the log, never to the user).
+its sentence, anything else an apology (the details go to the log, never to the user); a
+database that cannot be reached says so ("try again in a minute"), not sorry.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeAlias
 
-from bot.errors import UserError
+from bot.errors import StorageUnavailable, UserError
 from bot.model import Actor, ButtonAction, Invocation, Place, Reply
 from commands.admin import admin_audit, admin_caps, admin_grant, admin_limits
 from commands.admin_forget import admin_forget
@@ -81,6 +82,7 @@ assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a ha
 # and holds the working memory of 16 commands, not of 500. (Acks never wait for this: the
 # adapters defer or ack before they dispatch.)
 COMMANDS_AT_ONCE = 16
+RESTARTING = "The bot is restarting, so nothing was done. Please try again in a moment."
 
 
 class Commands:
@@ -88,8 +90,16 @@ class Commands:
         self.services = services
         self._turns = asyncio.Semaphore(at_once)
         self.waiting = 0  # commands waiting for their turn (the bench and tests read it)
+        self.stopping = False  # see stop_taking
+
+    def stop_taking(self) -> None:
+        """The replica is stopping (SIGTERM): every command and button from now on is answered
+        `RESTARTING`, holding nothing; the ones under way finish."""
+        self.stopping = True
 
     async def dispatch(self, invocation: Invocation) -> Reply:
+        if self.stopping:
+            return Reply(text=RESTARTING, refused=True)
         handler = HANDLERS.get(invocation.command) or ADMIN_HANDLERS.get(invocation.command)
         if handler is None:
             return Reply(text=f"Unknown command `{invocation.command}`.", refused=True)
@@ -106,6 +116,8 @@ class Commands:
 
     async def press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         """A button on a status or result message (works after restarts: all state is stored)."""
+        if self.stopping:
+            return Reply(text=RESTARTING, refused=True)
         return await self._guard(action.value, self._press(action, job_id, actor, place))
 
     async def _press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
@@ -142,6 +154,9 @@ class Commands:
         except asyncio.CancelledError:
             work.close()  # cancelled while waiting its turn: never started
             raise
+        except StorageUnavailable as away:  # the user's sentence, and a line for the operator
+            log.warning("command %s: the database is unreachable (%s)", name, away.detail)
+            return Reply(text=str(away), refused=True)
         except UserError as problem:
             return Reply(text=str(problem), refused=True)
         except Exception:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import create_engine
+from bot.jobs.signals import LocalJobSignals
+from storage.engine import create_engine, driver_url
 from storage.jobs import SqlJobStore
 from storage.keyvalue import SqlKeyValueStore
 from storage.leases import SqlJobLeases
@@ -23,8 +24,10 @@ from storage.ledger import SqlLedger
 from storage.migrate import upgrade_to_head
 from storage.policy import SqlPolicyStore
 from storage.saved_sheets import SqlSavedSheetStore
+from storage.signals import PostgresJobSignals
 
 __all__ = [
+    "PostgresJobSignals",
     "SqlJobLeases",
     "SqlJobStore",
     "SqlKeyValueStore",
@@ -49,11 +52,14 @@ class Storage:
     keyvalue: SqlKeyValueStore
     leases: SqlJobLeases
     saved_sheets: SqlSavedSheetStore
+    # Waking a job's driver: LISTEN/NOTIFY on PostgreSQL, in-process calls on SQLite.
+    signals: PostgresJobSignals | LocalJobSignals
 
     async def close(self) -> None:
         """Stop every task the stores started, then close every pooled connection; the
         storage is unusable afterwards."""
         try:
+            await self.signals.close()
             await self.ledger.close()
             await self.policy.close()
         finally:
@@ -79,4 +85,9 @@ async def open_storage(url: str) -> Storage:
         keyvalue=SqlKeyValueStore(engine),
         leases=SqlJobLeases(engine),
         saved_sheets=SqlSavedSheetStore(engine),
+        signals=(
+            PostgresJobSignals(engine, driver_url(url))
+            if engine.dialect.name == "postgresql"
+            else LocalJobSignals()
+        ),
     )

@@ -21,18 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from bot.errors import StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 5
+# A database that does not answer fails a command in this long, not asyncpg's 60 s.
+POSTGRES_CONNECT_TIMEOUT = 5.0
 # Execution option marking connections that run exactly one read statement per checkout.
 SINGLE_STATEMENT_READ = "ltxbot_single_statement_read"
 
 
-def _driver_url(url: str) -> URL:
+def driver_url(url: str) -> URL:
     """`sqlite:///path` and `postgresql://` or `postgres://` with their async drivers."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
@@ -53,10 +57,10 @@ def create_engine(url: str) -> AsyncEngine:
     A PostgreSQL URL may carry `?search_path=a_schema` (used by tests to isolate runs);
     every connection then works in that schema, migrations included.
     """
-    driver_url = _driver_url(url)
-    if driver_url.get_backend_name() == "sqlite":
-        return _sqlite_engine(driver_url)
-    return _postgres_engine(driver_url)
+    parsed = driver_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return _postgres_engine(parsed)
 
 
 def single_statement_reads(engine: AsyncEngine) -> AsyncEngine:
@@ -112,12 +116,12 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:
-    connect_args: dict[str, object] = {}
+    connect_args: dict[str, object] = {"timeout": POSTGRES_CONNECT_TIMEOUT}
     search_path = url.query.get("search_path")
     if search_path:
         connect_args["server_settings"] = {"search_path": str(search_path)}
         url = url.difference_update_query(["search_path"])
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=POSTGRES_MAX_OVERFLOW,
@@ -126,3 +130,27 @@ def _postgres_engine(url: URL) -> AsyncEngine:
         pool_recycle=1800,
         connect_args=connect_args,
     )
+    _unreachable_as_storage_unavailable(engine)
+    return engine
+
+
+def _unreachable_as_storage_unavailable(engine: AsyncEngine) -> None:
+    """A database away (connection refused, timed out, or dropped mid-statement) raises
+    `bot.errors.StorageUnavailable`, which the core knows; other errors stay as they are. A
+    dropped connection is still invalidated by SQLAlchemy, so the pool reconnects once the
+    database is back."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    # Any: SQLAlchemy's do_connect hands over the driver's untyped arguments and takes back
+    # the driver's connection (as its asyncpg adapter wraps it).
+    def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except (OSError, TimeoutError) as problem:  # refused, no route, no answer in time
+            raise StorageUnavailable(f"cannot connect: {type(problem).__name__}") from problem
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _dropped(context: ExceptionContext) -> None:
+        if context.is_disconnect:
+            name = type(context.original_exception).__name__
+            raise StorageUnavailable(f"connection lost: {name}") from context.original_exception

@@ -12,6 +12,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import StorageUnavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: replicas starting together take turns instead of racing the DDL.
 MIGRATION_LOCK_KEY = 0x6C74_7862_6F74  # "ltxbot"
@@ -44,7 +46,7 @@ async def schema_problem(engine: AsyncEngine, head: str, timeout: float = 3.0) -
             versions = set(found.scalars().all())
     except TimeoutError:
         return "database not answering"
-    except (OSError, SQLAlchemyError):
+    except (OSError, SQLAlchemyError, StorageUnavailable):  # refused, dropped (storage.engine)
         return "database unreachable"
     if versions != {head}:
         return "database schema not migrated"

@@ -149,8 +149,11 @@ async def build_core(
             lease_seconds=settings.job_lease_seconds,
             webhook_url=hook,
             poll_interval=poll_interval,
+            signals=storage.signals,
         )
         stack.push_async_callback(supervisor.close)  # hands its job leases back
+        if with_fal:  # it drives jobs: another replica that stores news of one wakes it
+            await storage.signals.listen(supervisor.heard)
         services = Services(
             settings=settings,
             jobs=jobs,
@@ -256,3 +259,8 @@ async def serve(
             core.supervisor.sweep, core.services.retention.sweep, takeover, settings
         ):
             await stop.wait()
+            # Stopping (SIGTERM): no new command from here (each is told to try again in a
+            # moment; /readyz says so to the load balancer); then the adapters close, the
+            # jobs' submits and posts under way finish, their leases are handed back.
+            log.info("stopping: taking no new commands, handing the jobs over")
+            core.commands.stop_taking()

@@ -89,6 +89,8 @@ async def serve_http(
     app = _webhooks(settings, core) if settings.public_base_url else web.Application()
 
     async def database() -> str | None:
+        if core.commands.stopping:  # SIGTERM: the load balancer should send no more
+            return "stopping"
         return await schema_problem(core.storage.engine, head)
 
     async def exposition() -> bytes:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, StorageUnavailable
 
 if TYPE_CHECKING:
     from storage import Storage
@@ -28,8 +28,9 @@ async def open_database(url: str) -> Storage:
         return await open_storage(url)
     except (ArgumentError, ValueError):
         raise ConfigurationError(f"{SETTING}: cannot be read as a database URL; {FORMS}") from None
-    except OSError as problem:  # refused, no such host, timed out
-        reason = problem.strerror or type(problem).__name__
+    except (OSError, StorageUnavailable) as problem:  # refused, no such host, timed out
+        cause = problem.__cause__ if isinstance(problem, StorageUnavailable) else problem
+        reason = getattr(cause, "strerror", None) or type(cause).__name__
         raise ConfigurationError(
             f"{SETTING}: cannot reach the database at {shown_url(url)} ({reason})"
         ) from None

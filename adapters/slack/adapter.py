@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # imported where used: only socket mode needs it
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
+CLOSE_GRACE_SECONDS = 4.0  # for work started before a stop (replies after acks)
 EVENTS_PATH = "/slack/events"
 BOT_SCOPES = (
     "app_mentions:read",
@@ -273,12 +274,13 @@ class SlackAdapter:
                 client.session = self._session
 
     async def close(self) -> None:
-        """Stop taking requests, let started work finish (10 s at most), close connections."""
+        """Stop taking requests, let started work finish (`CLOSE_GRACE_SECONDS` at most: with
+        the jobs' posts after it, a stopping replica exits within 10 s), close connections."""
         if self._socket is not None:
             await self._socket.close_async()
         if self._http is not None:
             await self._http.cleanup()
-        await self.tasks.close()
+        await self.tasks.close(timeout=CLOSE_GRACE_SECONDS)
         await self.runtime.close()
         if self._session is not None:
             await self._session.close()

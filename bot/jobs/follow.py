@@ -57,9 +57,10 @@ async def follow(
     policy: FollowPolicy,
     *,
     wake: asyncio.Event,
-    announced: Callable[[], bool],
+    announced: Callable[[Job], bool],
 ) -> Job:
-    """Until fal says the request ended (`announced()` is true once its webhook came), or the
+    """Until fal says the request ended (`announced(job)` is true once its webhook came, here
+    or on another replica that stored it in the job), or the
     job was settled elsewhere (a confirmed cancel). `job` must be as the caller just read or
     stored it. Returns the job as last stored or read; one that may have changed since (a
     cancel from another replica) is re-read by the next `update`, a compare-and-swap."""
@@ -72,11 +73,13 @@ async def follow(
     fresh = not policy.webhooks  # nothing awaited since the caller's read: no need to re-read
     first_poll = True
     while True:
-        woken = policy.webhooks and await woken_within(wake, policy.fallback_seconds)
+        # A webhook already announced (a resumed job): no wait for the next one.
+        waits = policy.webhooks and not announced(job)
+        woken = waits and await woken_within(wake, policy.fallback_seconds)
         if not fresh:
             job = await lifecycle.reload(job)
         fresh = False
-        if _settled(job) or announced():
+        if _settled(job) or announced(job):
             return job
         if woken:
             continue  # woken by a cancel: the stored state was just looked at
@@ -141,7 +144,7 @@ async def _streamed(
     job: Job,
     statuses: AsyncIterator[FalStatus],
     wake: asyncio.Event,
-    announced: Callable[[], bool],
+    announced: Callable[[Job], bool],
     shown: _Shown,
 ) -> Job:
     """Show each streamed status until COMPLETED, or until a wake-up (a confirmed cancel)
@@ -173,7 +176,7 @@ async def _next_or_settled(
     job: Job,
     statuses: AsyncIterator[FalStatus],
     wake: asyncio.Event,
-    announced: Callable[[], bool],
+    announced: Callable[[Job], bool],
     quiet: Callable[[Job], Awaitable[Job]],
 ) -> tuple[FalStatus | None, Job]:
     """The stream's next status (None when a wake-up finds the job settled first) and the job
@@ -196,7 +199,7 @@ async def _next_or_settled(
                 continue
             wake.clear()
             job = await lifecycle.reload(job)
-            if _settled(job) or announced():
+            if _settled(job) or announced(job):
                 return None, job
         try:
             return step.result(), job

@@ -160,6 +160,9 @@ class Job(BaseModel):
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
     cancel_requested_at: datetime | None = None
     delivery: Delivering | None = None  # set before the video is posted (delivery exactly once)
+    # When a fal webhook said the request ended, stored by a replica that does not drive the
+    # job, for its driver (woken by a JobSignal) to fetch the result at once.
+    fal_ended_at: datetime | None = None
 
     def advance(self, to: JobState, now: datetime, **changes: object) -> Job:
         """The same job in state `to`; raises IllegalTransition for a move the machine lacks."""

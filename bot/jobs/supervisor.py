@@ -6,7 +6,9 @@ probe, capture, post). Every step reads and writes the stored job under its opti
 a restart resumes from what was stored, and a cancel or a webhook that arrives from anywhere is
 seen by the task that owns the job. A job is driven only under this replica's lease on it
 (`bot.jobs.ownership`): claimed before its task starts, released when the task ends, and its
-task cancelled when the lease is lost, so no two replicas ever drive one job.
+task cancelled when the lease is lost, so no two replicas ever drive one job. A webhook or a
+cancel for a job another replica drives is stored and that replica woken (`bot.jobs.remote`,
+`bot.ports.JobSignals`); `heard` is this replica's end of those signals.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Coroutine, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.errors import GenerationFailed, LostJob
+from bot.errors import GenerationFailed, LostJob, StorageUnavailable
 from bot.events import Cancelled, StopAsked
 from bot.jobs.cancelling import request_cancel
 from bot.jobs.follow import FollowPolicy, follow
@@ -25,10 +27,13 @@ from bot.jobs.hold_sweep import close_dangling_holds
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.ownership import Ownership
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
+from bot.jobs.remote import BEFORE_THE_END, job_of_webhook, store_fal_ended, wake_driver
+from bot.jobs.signals import LocalJobSignals
+from bot.jobs.stopping import UncutSteps
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
 from bot.model import Payload, Platform
 from bot.money import Money
-from bot.ports import JobLeases
+from bot.ports import JobLeases, JobSignals
 
 log = logging.getLogger(__name__)
 __all__ = ["CRASHED_MID_SUBMIT", "Supervisor", "apology"]
@@ -52,6 +57,7 @@ class Supervisor:
         webhook_url: str | None = None,
         poll_interval: float = 2.0,
         webhook_fallback_seconds: float = 300.0,
+        signals: JobSignals | None = None,
     ) -> None:
         self.lifecycle = lifecycle
         self.jobs, self.ledger = lifecycle.jobs, lifecycle.ledger
@@ -61,6 +67,8 @@ class Supervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}  # set by webhooks and cancels
         self._completed: set[str] = set()  # jobs whose end fal announced by webhook
+        self._uncut = UncutSteps()  # submits and posts that a stop lets finish
+        self.signals: JobSignals = signals or LocalJobSignals()  # listened to with `heard`
         self.ownership = Ownership(
             leases, owner=owner, seconds=lease_seconds, on_lost=self._lost, driving=self._tasks.keys
         )
@@ -149,12 +157,10 @@ class Supervisor:
 
     async def close(self, *, hand_back: bool = True) -> None:
         """Stop following (jobs stay stored and resume at the next start, here or on another
-        replica); with `hand_back` their leases end now, so another replica takes over at once."""
+        replica), letting a submit or a post under way finish (`bot.jobs.stopping`); with
+        `hand_back` their leases end now, so another replica takes over at once."""
         self.ownership.stop_claiming()  # no job starts here while the others stop
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._uncut.stop(self._tasks)  # a submit or a post under way finishes first
         await self.ownership.close(hand_back=hand_back)
 
     # Any, Any: the yield and send types asyncio's create_task leaves open.
@@ -183,6 +189,8 @@ class Supervisor:
             job = await self._to_the_end(job)
         except asyncio.CancelledError:
             raise  # closing or lost its lease: the lease is not ours to release
+        except StorageUnavailable:  # not the job's fault: resumed from its record once back
+            log.warning("job %s: the database is unreachable; resumed when it is back", job_id)
         except GenerationFailed as failure:
             await self._ended_badly(job, failure.reason)
         except LostJob:
@@ -195,7 +203,8 @@ class Supervisor:
     async def _to_the_end(self, job: Job) -> Job:
         """From the job as just read (`_drive`) to its end; each step passes on what it stored."""
         if job.state is JobState.HELD:
-            job = await submit_once(self.lifecycle, job, self.webhook_url)
+            with self._uncut.step(job.id):
+                job = await submit_once(self.lifecycle, job, self.webhook_url)
         if job.state in AT_FAL:
             wake = self._wake.setdefault(job.id, asyncio.Event())
             job = await follow(
@@ -203,7 +212,7 @@ class Supervisor:
                 job,
                 self.policy,
                 wake=wake,
-                announced=lambda: job.id in self._completed,
+                announced=lambda j: j.id in self._completed or j.fal_ended_at is not None,
             )
             if job.result is None and job.state in AT_FAL:
                 job = await self.lifecycle.record_result(
@@ -212,7 +221,8 @@ class Supervisor:
             if job.state in AT_FAL:
                 job = await self.lifecycle.finish(job)
         if job.state is JobState.SUCCEEDED:
-            job = await self.lifecycle.deliver(job)
+            with self._uncut.step(job.id):
+                job = await self.lifecycle.deliver(job)
         return job
 
     async def _ended_badly(self, job: Job, reason: str) -> None:
@@ -249,40 +259,34 @@ class Supervisor:
             return outcome
         if job_id in self._wake:
             self._wake[job_id].set()
-        elif isinstance(outcome, StopAsked):  # nobody here follows it: follow it to its end
-            await self._claim_and_drive(job.id)  # unless another replica does
+        elif not (isinstance(outcome, StopAsked) and await self._claim_and_drive(job.id)):
+            await wake_driver(self.signals, job_id)  # another replica follows it: wake it
         return outcome
 
     # --- webhooks and the sweep ----------------------------------------------------------
 
     async def on_webhook(self, request_id: str, body: Payload, job_hint: str | None = None) -> None:
         """fal says a request ended: wake its follower, or follow it here (another replica may
-        have submitted it, or this one restarted). Idempotent: fal retries deliveries."""
-        job = await self.jobs.by_fal_request_id(request_id)
-        if job is None and job_hint:
-            hinted = await self.jobs.get(job_hint)
-            if hinted is not None and hinted.state is JobState.HELD and hinted.submit_token:
-                job = hinted  # fal answered faster than the request id was stored
-            elif hinted is not None:
-                log.error(
-                    "job %s: fal ran request %s, whose submit answer was lost; fal may bill it "
-                    "although the job was not charged (webhook status %s)",
-                    hinted.id,
-                    request_id,
-                    body.get("status"),
-                )
-                return
+        have submitted it, or this one restarted), or, when another replica drives it, store
+        that in the job and wake that replica. Idempotent: fal retries deliveries."""
+        job = await job_of_webhook(self.jobs, request_id, body, job_hint)
         if job is None:
-            log.warning("webhook for unknown fal request %s; ignored", request_id)
             return
         if job.id in self._tasks:
             self._completed.add(job.id)
             self._wake[job.id].set()
-        elif job.state in (*AT_FAL, JobState.SUCCEEDED):
-            if await self._claim_and_drive(job.id):
-                self._completed.add(job.id)
-            else:  # its owner learns at its next look (no cross-replica wake-up yet)
-                log.info("job %s: webhook for a job another replica drives", job.id)
+        elif job.state in (*AT_FAL, JobState.SUCCEEDED) and await self._claim_and_drive(job.id):
+            self._completed.add(job.id)
+        elif job.state in BEFORE_THE_END:  # another replica drives it (or is submitting it)
+            await store_fal_ended(self.lifecycle, job, self.signals)
+
+    def heard(self, job_id: str | None) -> None:
+        """A JobSignal: a replica stored news of the job (None: signals may have been missed);
+        its follower here re-reads it at once."""
+        wakes = self._wake.values() if job_id is None else [self._wake.get(job_id)]
+        for wake in list(wakes):
+            if wake is not None:
+                wake.set()
 
     async def sweep(self) -> int:
         """Close holds whose job has ended without closing them (a crash between two writes),

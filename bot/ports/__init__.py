@@ -2,7 +2,8 @@
 
 One module per interface, each with the records that cross it: `ledger` (Ledger), `jobs` (JobStore),
 `policy` (PolicyStore), `approvals` (ApprovalStore), `keyvalue` (KeyValueStore), `leases`
-(JobLeases: which replica drives which job), `saved_sheets` (SavedSheetStore), `fal` (Gateway),
+(JobLeases: which replica drives which job), `signals` (JobSignals: waking a job's driver),
+`saved_sheets` (SavedSheetStore), `fal` (Gateway),
 `billing` (FalBilling: fal's records of its bill), `chat` (Poster), `observer` (JobObserver: who
 watches job transitions and money, the metrics) and `clock` (Clock). Storage implements the stores,
 `bot.fal.gateway` the Gateway, `bot.fal.billing_api` FalBilling, each adapter its Poster. They
@@ -40,6 +41,7 @@ from bot.ports.policy import (
     StoredPolicy,
 )
 from bot.ports.saved_sheets import SavedSheet, SavedSheetStore
+from bot.ports.signals import JobSignals, OnSignal
 
 __all__ = [
     "ApprovalRequest",
@@ -65,10 +67,12 @@ __all__ = [
     "HoldOutcome",
     "JobLeases",
     "JobObserver",
+    "JobSignals",
     "JobStore",
     "KeyValueStore",
     "Ledger",
     "Limit",
+    "OnSignal",
     "Period",
     "PolicyStore",
     "Poster",

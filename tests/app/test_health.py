@@ -209,3 +209,19 @@ async def test_readyz_names_each_problem_in_a_short_line() -> None:
         response = await client.get("/readyz")
         assert response.status == 503
         assert await response.text() == "database schema not migrated; slack not connected\n"
+
+
+async def test_a_stopping_replica_is_not_ready(tmp_path: Path) -> None:
+    """From SIGTERM on (`serve` calls `stop_taking`), /readyz tells the load balancer to send
+    requests elsewhere while the replica finishes and hands its jobs over."""
+    async with FakeSlackAPI(bot_token=BOT_TOKEN, team_id=TEAM) as slack:
+        slack.app_tokens.add(APP_TOKEN)
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=tmp_path, backend="simulated", slack_bot_token=BOT_TOKEN,
+            slack_app_token=APP_TOKEN, slack_api_url=slack.api_url, webhook_port=0,
+        )  # fmt: skip
+        async with running(settings) as core:
+            await slack.wait_for(lambda: slack.sockets)
+            assert await get(core, "/readyz") == (200, "ready\n")
+            core.commands.stop_taking()
+            assert await get(core, "/readyz") == (503, "stopping\n")

@@ -195,9 +195,10 @@ async def test_a_webhook_landing_on_another_replica_starts_no_second_driver(
         (job_id,) = await queued_jobs(a, shown_a, 1)
         job = await a.storage.jobs.get(job_id)
         assert job is not None and job.fal_request_id is not None
-        await b.supervisor.on_webhook(job.fal_request_id, {"status": "OK"})
-        assert b.supervisor.driving == 0 and a.supervisor.driving == 1
         fal.resume()
+        await fal.wait_for_completion(job.fal_request_id)  # a webhook comes once fal is done
+        await b.supervisor.on_webhook(job.fal_request_id, {"status": "OK"})
+        assert b.supervisor.driving == 0  # stored and a woken (tests/runner/test_replica_wakeups)
         await all_ended(shown_a, [job_id])
         await a.supervisor.wait()
         await delivered_once_each(a, fal, [job_id])

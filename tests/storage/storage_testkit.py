@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from bot.jobs.record import Job, Origin
 from bot.model import Platform
 from bot.request import GenerationRequest
 from storage import Storage
+from tests.fakes.tcp_proxy import TcpProxy
 
 POSTGRES_URL = os.environ.get(
     "LTXBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -65,6 +67,17 @@ async def throwaway_schema() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await admin.close()
+
+
+@asynccontextmanager
+async def proxied_schema() -> AsyncIterator[tuple[str, TcpProxy]]:
+    """A throwaway schema reached through a TCP proxy that a test can cut and restore (the
+    database unreachable for a while): its URL through the proxy, and the proxy."""
+    async with throwaway_schema() as url:
+        direct = make_url(url)
+        async with TcpProxy(direct.host or "127.0.0.1", direct.port or 5432) as proxy:
+            through = direct.set(host="127.0.0.1", port=proxy.port)
+            yield through.render_as_string(hide_password=False), proxy
 
 
 def make_job(
