@@ -18,6 +18,7 @@ from bot.errors import LostJob, Undeliverable
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.billing import settle
 from bot.jobs.fal_answer import result_from_payload
+from bot.jobs.local_video import video_on_disk
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
 from bot.model import Platform
 from bot.money import Money
@@ -174,11 +175,12 @@ class Lifecycle:
         """Get the video to the requester, then capture -> DELIVERED. When no way is left
         (Undeliverable) the hold is released -> FAILED, the video kept. Other poster errors
         leave the job SUCCEEDED, still held, for the next try (the sweep, a restart)."""
-        assert job.result is not None and job.result.video_path is not None
         poster = self.posters.get(job.origin.platform)
         if poster is None:
             log.error("job %s: no poster for %s; delivery waits", job.id, job.origin.platform)
             return job
+        job = await video_on_disk(self, job)  # taken over from a replica with its own disk
+        assert job.result is not None and job.result.video_path is not None
         charge = Money(charge_of(job))
         event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))
         for attempt in range(1, DELIVERY_TRIES + 1):
