@@ -179,7 +179,10 @@ class Lifecycle:
         if poster is None:
             log.error("job %s: no poster for %s; delivery waits", job.id, job.origin.platform)
             return job
-        job = await video_on_disk(self, job)  # taken over from a replica with its own disk
+        here = await video_on_disk(self, job)  # taken over from a replica with its own disk
+        if here is None or here.state is not JobState.SUCCEEDED:
+            return here or job  # fal's store out of reach (tried again later), or lost
+        job = here
         assert job.result is not None and job.result.video_path is not None
         charge = Money(charge_of(job))
         event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))

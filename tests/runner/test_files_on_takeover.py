@@ -1,6 +1,7 @@
 """A replica taking over a job finds what the job needs, or says so: a SUCCEEDED job whose MP4
 is not on this replica's disk fetches it again from fal's stored URL; a HELD job whose sheet is
-gone fails with a sentence and is released, never sent to fal nor charged.
+gone fails with a sentence and is released, never sent to fal nor charged; a video gone from
+the disk and from fal too fails with a sentence, released.
 
 The first replica is stopped while the job waits at that step (its poster holds it there), its
 file is removed (another replica's disk), and a second replica on the same database resumes."""
@@ -73,6 +74,29 @@ async def test_a_video_not_on_this_replicas_disk_is_fetched_again_from_fal(tmp_p
         assert await kinds(second, job_id) == [EntryKind.HOLD, EntryKind.CAPTURE]
     assert fal.storage.videos_served == downloads + 1  # fetched once more, from the stored URL
     assert len(fal.submissions) == 1  # never generated again
+
+
+async def test_a_video_gone_from_this_disk_and_from_fal_fails_honestly_uncharged(tmp_path, fal):
+    stuck = StuckPoster(stuck_at=None)
+    async with paid_core(tmp_path, fal, stuck) as first:
+        job_id = await generate(first)
+        await asyncio.wait_for(stuck.reached.wait(), 20)
+        job = await first.storage.jobs.get(job_id)
+    assert job is not None and job.result is not None and job.result.video_path is not None
+    await asyncio.to_thread(Path(job.result.video_path).unlink)
+    fal.faults.video_404 = True  # fal's CDN no longer has it either
+
+    shown = RecordingPoster()
+    async with paid_core(tmp_path, fal, shown) as second:
+        assert await second.supervisor.resume() == [job_id]
+        ending = await asyncio.wait_for(shown.ending(job_id), 20)
+        await second.supervisor.wait()
+        assert isinstance(ending, Failed) and "Nothing was charged" in ending.reason
+        assert "not at fal's file store" in ending.reason
+        assert shown.deliveries == []
+        job = await second.storage.jobs.get(job_id)
+        assert job is not None and job.state is JobState.FAILED
+        assert await kinds(second, job_id) == [EntryKind.HOLD, EntryKind.RELEASE]
 
 
 async def test_a_held_job_whose_sheet_is_gone_fails_honestly_and_is_released(tmp_path, fal):
