@@ -78,7 +78,7 @@ class Replica:
     async def start(self) -> None:
         self.process = await start(self.env, "run")
         self.reader = asyncio.create_task(self._read())
-        async with asyncio.timeout(20), self.logs.grown:
+        async with asyncio.timeout(30), self.logs.grown:
             await self.logs.grown.wait_for(self._started)
 
     def _started(self) -> bool:
