@@ -14,6 +14,7 @@ import pytest
 from discordkit import ALICE, settings_for
 
 from adapters.app.core import build_core
+from adapters.console.doctor_platforms import discord_checks
 from adapters.discord import DiscordAdapter
 from bot.errors import ConfigurationError
 from bot.settings import load_settings
@@ -126,3 +127,24 @@ def test_shard_settings_read_as_ids_and_count() -> None:
     settings = load_settings(_env_file=None, discord_shard_ids="2, 0", discord_shard_count=3)
     assert settings.discord_shards == ([0, 2], 3)
     assert load_settings(_env_file=None).discord_shards is None
+
+
+async def test_doctor_names_this_replicas_shards_and_a_count_below_discords(
+    tmp_path: Path,
+) -> None:
+    async with FakeDiscord() as fake:
+        fake.recommended_shards = 2
+        checks = await discord_checks(
+            settings_for(fake, tmp_path, discord_shard_ids="1", discord_shard_count=2)
+        )
+        assert checks[-1].ok and checks[-1].detail == "shards 1 of 2 (Discord recommends 2)"
+        fake.recommended_shards = 4
+        [*_, few] = await discord_checks(
+            settings_for(fake, tmp_path, discord_shard_ids="0", discord_shard_count=2)
+        )
+        assert not few.ok and "Discord asks for 4" in few.detail
+        assert "LTXBOT_DISCORD_SHARD_COUNT to 4" in few.fix
+        [*_, rest] = await discord_checks(settings_for(fake, tmp_path, discord_gateway=False))
+        assert rest.ok and "REST only" in rest.detail
+        names = [c.name for c in await discord_checks(settings_for(fake, tmp_path))]
+        assert names == ["discord", "discord intents"]  # one replica, every shard: no line
