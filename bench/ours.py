@@ -35,6 +35,7 @@ from bot.fal.gateway import FalGateway
 from bot.fal.on_simulated import gateway_on_simulated
 from bot.jobs.record import Job
 from bot.model import Actor, Attachment, Invocation, Place, Platform
+from bot.ports import Delivery
 from bot.settings import Settings
 
 SCOPE = "bench"
@@ -81,9 +82,11 @@ class BenchPoster:
             self._end(job.id)
         return f"status-{job.id}"
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent, attempt: object = None) -> str:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         self._end(job.id)
-        return f"result-{job.id}"
+        return Delivery(f"result-{job.id}")
 
     def _end(self, job_id: str) -> None:
         self.ended.setdefault(job_id, now())
@@ -192,6 +195,8 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     mode, jobs = params["mode"], int(params["jobs"])
     async with AsyncExitStack() as stack:
         overrides: dict[str, Any] = {"data_dir": Path(params["data_dir"])}
+        if params.get("database_url"):  # bench.replicas: one of several on one database
+            overrides.update(database_url=params["database_url"], replica_id=params["replica"])
         forward = Forward()
         if mode == "webhook":
             overrides["public_base_url"] = await _serve_webhooks(stack, view, forward)
@@ -207,7 +212,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         poster = BenchPoster()
         core.posters[Platform.CONSOLE] = poster
         # Warm up: imports, TLS sessions, the first SQLite pages; not measured.
-        warm = await _burst(core, params, 1, "warm")
+        warm = await _burst(core, params, 1, f"warm-{params.get('replica', '')}")
         await poster.wait_for({r["job_id"] for r in warm if r["job_id"]}, params["timeout"])
         # The platform runs: log in and connect first (not measured); the burst comes from
         # the harness, which records the acks itself.
@@ -231,7 +236,9 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         if ready is not None:
             records = await _burst_from_harness(ready)
         else:
-            records = await _burst(core, params, jobs, "user")
+            if params.get("replica"):  # every replica starts its share at the harness's word
+                await _burst_from_harness({})
+            records = await _burst(core, params, jobs, params.get("replica", "user"))
         acked = now()
         if params.get("memory"):
             _memory_report(Path(params["memory"]), "after the burst's acks")

@@ -14,7 +14,14 @@ from enum import StrEnum
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
@@ -110,6 +117,14 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_guild_ids: str = ""  # comma-separated: sync commands there (fast) instead of globally
     discord_admin_role: str | None = None
+    # Several replicas split Discord's gateway by shard (one session per shard): both set, or
+    # neither (discord.py then asks Discord how many shards and runs them all). Count first:
+    # the ids' check reads it.
+    discord_shard_count: int | None = Field(default=None, ge=1, le=65_535)
+    discord_shard_ids: str = Field(default="", validate_default=True)  # comma-separated
+    # off: no gateway session at all (commands arrive at the replicas that have shards); this
+    # replica still posts the results of the jobs it drives through REST with the bot token.
+    discord_gateway: bool = True
 
     # --- slack ---
     slack_bot_token: SecretStr | None = None
@@ -126,6 +141,27 @@ class Settings(BaseSettings):
         """Empty or `none` (as the README says) is uncapped, not a parse error."""
         if isinstance(value, str) and value.strip().lower() in UNCAPPED:
             return None
+        return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards_within_count(cls, value: str, info: ValidationInfo) -> str:
+        """Ids as `0,1`, each below LTXBOT_DISCORD_SHARD_COUNT; the two set together."""
+        if "discord_shard_count" not in info.data:
+            return value  # the count was bad: its own line says so
+        count = info.data["discord_shard_count"]
+        ids = _shard_ids(value)
+        if count is None:
+            if ids:
+                raise ValueError("set LTXBOT_DISCORD_SHARD_COUNT too (how many shards in all)")
+            return value
+        if not ids:
+            raise ValueError(f"set the shards of this replica too (ids from 0 to {count - 1})")
+        outside = [i for i in ids if not 0 <= i < count]
+        if outside:
+            raise ValueError(
+                f"shard {outside[0]} is outside 0-{count - 1} (LTXBOT_DISCORD_SHARD_COUNT={count})"
+            )
         return value
 
     @field_validator("log_format", mode="before")
@@ -151,10 +187,29 @@ class Settings(BaseSettings):
         return self.replica_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
     @property
+    def discord_shards(self) -> tuple[list[int], int] | None:
+        """This replica's shard ids and the count in all, or None: every shard (one replica)."""
+        if self.discord_shard_count is None:
+            return None
+        return _shard_ids(self.discord_shard_ids), self.discord_shard_count
+
+    @property
     def use_simulated_fal(self) -> bool:
         if self.backend is Backend.AUTO:
             return self.fal_key is None or not self.fal_key.get_secret_value()
         return self.backend is Backend.SIMULATED
+
+
+def _shard_ids(value: str) -> list[int]:
+    """`0, 2,3` -> [0, 2, 3]; a word that is not a whole number says so."""
+    ids = []
+    for part in value.split(","):
+        if part.strip():
+            try:
+                ids.append(int(part))
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not a shard number") from None
+    return sorted(set(ids))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -46,7 +46,31 @@ async def discord_checks(settings: Settings) -> list[Check]:
     named = Check("discord", True, f"LTXBOT_DISCORD_TOKEN accepted: the bot is {bot}")
     if not app.ok or answer is None:
         return [named, app]
-    return [named, intents_check(_intents_used(), int(answer.json().get("flags") or 0))]
+    checks = [named, intents_check(_intents_used(), int(answer.json().get("flags") or 0))]
+    if settings.discord_shards is not None or not settings.discord_gateway:
+        checks.append(await _shards_check(settings, base, headers))
+    return checks
+
+
+async def _shards_check(settings: Settings, base: str, headers: dict[str, str]) -> Check:
+    """This replica's share of the gateway against the shards Discord recommends (`GET
+    /gateway/bot`): a count below it is refused by Discord (close 4011, sharding required)."""
+    if not settings.discord_gateway:
+        return Check("discord shards", True, "gateway off: this replica posts through REST only")
+    assert settings.discord_shards is not None
+    ids, count = settings.discord_shards
+    check, answer = await authenticated(
+        "discord shards", "GET", f"{base}/gateway/bot", headers, "LTXBOT_DISCORD_TOKEN",
+        f"reset the token under Bot at {DISCORD_APPS}",
+    )  # fmt: skip
+    if not check.ok or answer is None:
+        return check
+    recommended = int(answer.json().get("shards") or 1)
+    mine = f"shards {', '.join(map(str, ids))} of {count}"
+    if count < recommended:
+        fix = f"set LTXBOT_DISCORD_SHARD_COUNT to {recommended} or more on every replica"
+        return Check("discord shards", False, f"{mine}; Discord asks for {recommended}", fix)
+    return Check("discord shards", True, f"{mine} (Discord recommends {recommended})")
 
 
 def intents_check(used: Iterable[str], flags: int) -> Check:

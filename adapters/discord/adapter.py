@@ -62,7 +62,7 @@ class DiscordAdapter:
         self.guild_ids = _guild_ids(settings.discord_guild_ids)
         # Read by discord.py whenever it builds a request URL, interaction callbacks included.
         discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
-        self.client = LtxClient(self)
+        self.client = LtxClient(self, shards=settings.discord_shards)
         self.facts = PlaceFacts()
         self.acks = AckFirst()
         self.ready = asyncio.Event()
@@ -71,7 +71,7 @@ class DiscordAdapter:
         self.client.tree.add_command(admin_group(self.run_command))
         self.client.tree.add_command(context_menu(store))
         self.client.tree.error(self._on_tree_error)
-        self._gateway = gateway
+        self._gateway = gateway and settings.discord_gateway  # off: REST only (posts results)
         self._gateway_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self.on_ack: Callable[[float], None] | None = None  # seconds from arrival to deferral

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import discord
+import yarl
 from discord import app_commands
 
 from adapters.discord.animate import animated_message
@@ -23,10 +24,31 @@ INTENTS.guilds = True
 class LtxClient(discord.AutoShardedClient):
     """discord.py's sharded client, with the command tree and persistent buttons attached."""
 
-    def __init__(self, presser: DiscordAdapter) -> None:
-        super().__init__(intents=INTENTS)
+    def __init__(
+        self, presser: DiscordAdapter, *, shards: tuple[list[int], int] | None = None
+    ) -> None:
+        # Replicas split the gateway: each opens sessions only for its own shards (Discord
+        # routes a guild's events to shard (guild_id >> 22) % count); None runs every shard.
+        if shards is None:
+            super().__init__(intents=INTENTS)
+        else:
+            ids, count = shards
+            super().__init__(intents=INTENTS, shard_ids=ids, shard_count=count)
         self.ltx_presser = presser
         self.tree = app_commands.CommandTree(self)
+
+    async def launch_shards(self) -> None:
+        # Given a count, discord.py skips `/gateway/bot` and dials the built-in gateway host;
+        # Discord asks clients to use the URL it names there (and tests name the fake's).
+        if self.shard_count is None or self.is_closed():
+            await super().launch_shards()
+            return
+        _recommended, url, _limits = await self.http.get_bot_gateway()
+        shard_ids = self.shard_ids or list(range(self.shard_count))
+        self._connection.shard_count = self.shard_count
+        self._connection.shard_ids = shard_ids
+        for shard_id in shard_ids:
+            await self.launch_shard(yarl.URL(url), shard_id, initial=shard_id == shard_ids[0])
 
     async def setup_hook(self) -> None:
         # Buttons on old messages are matched by their custom_id pattern: restarts are fine.

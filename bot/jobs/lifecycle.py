@@ -19,6 +19,7 @@ from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.billing import settle
 from bot.jobs.delivery import RecordedAttempt
 from bot.jobs.fal_answer import result_from_payload
+from bot.jobs.local_video import video_on_disk
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
 from bot.model import Platform
 from bot.money import Money
@@ -178,11 +179,15 @@ class Lifecycle:
         once: the poster notes each step on the job before taking it (bot.jobs.delivery), so a
         try after a crash finds the earlier post instead of posting again, and the capture is
         keyed by the job id."""
-        assert job.result is not None and job.result.video_path is not None
         poster = self.posters.get(job.origin.platform)
         if poster is None:
             log.error("job %s: no poster for %s; delivery waits", job.id, job.origin.platform)
             return job
+        here = await video_on_disk(self, job)  # taken over from a replica with its own disk
+        if here is None or here.state is not JobState.SUCCEEDED:
+            return here or job  # fal's store out of reach (tried again later), or lost
+        job = here
+        assert job.result is not None and job.result.video_path is not None
         charge = Money(charge_of(job))
         event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))
         # Each step of the post is noted on the job before it is taken (bot.jobs.delivery).

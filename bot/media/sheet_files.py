@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import shutil
 import threading
@@ -36,6 +37,7 @@ from bot.model import Attachment
 DOWNLOADS_AT_ONCE = 8
 UPLOADS_AT_ONCE = 16
 ORIGINAL_SUFFIX = ".original"
+log = logging.getLogger(__name__)
 GONE = "The reference sheet of this job is gone from the bot's disk; run generate again."
 
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
@@ -132,6 +134,11 @@ def _sanitise_file(sheet_path: Path) -> None:
     except FileNotFoundError:
         if sheet_path.exists():  # another job sharing it finished first
             return
+        # Most likely a job taken over from a replica whose disk this one cannot see.
+        log.warning(
+            "sheet %s is not on this disk: give every replica one shared LTXBOT_DATA_DIR",
+            sheet_path.name,
+        )
         raise GenerationFailed(GONE) from None
     # The same sheet sent again (a team's usual reference) is cleaned once: the clean PNG is
     # kept by the hash of the bytes sent and linked for every later job.

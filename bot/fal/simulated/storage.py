@@ -68,6 +68,7 @@ class Storage:
         self.token_lifetime = TOKEN_LIFETIME  # shorten it to make clients refresh
         self.tokens_issued = 0
         self.upload_headers: list[dict[str, str]] = []  # each v3 upload's headers, as sent
+        self.videos_served = 0  # GETs of a result video (a download, or a download again)
 
     def revoke_tokens(self) -> None:
         """Forget every CDN token (uploads with one get 401 until a new token is fetched)."""
@@ -238,6 +239,8 @@ class Storage:
         faults = self._fal.faults
         if stored.is_video and faults.video_404:
             return web.Response(status=404, text="Not Found")
+        if stored.is_video and request.method == "GET":
+            self.videos_served += 1
         if stored.is_video and faults.truncated_video and request.method == "GET":
             return await _send_truncated(request, stored)
         return web.FileResponse(stored.path, headers={"Content-Type": stored.content_type})

@@ -1,14 +1,16 @@
 """A local fake of Discord's gateway (v10, JSON, optionally zlib-stream) for tests.
 
 It speaks the protocol the way discord.py's `DiscordWebSocket` meets it: op 10 HELLO with a
-`heartbeat_interval`, op 2 IDENTIFY checked (bot token, shard, intents: privileged ones are
-refused with close 4014 unless enabled), READY (op 0) with the guilds as unavailable, then one
-GUILD_CREATE per guild, op 1 heartbeats answered with op 11, op 6 RESUME replaying what the
-session missed (or op 9 for an unknown session), and dispatch events a test pushes with
-`dispatch()` (INTERACTION_CREATE arrives this way, as on Discord). Events that need an intent
-reach only sessions that asked for it. Close codes are Discord's (4001 unknown opcode, 4002
-decode error, 4003 not authenticated, 4004 authentication failed, 4005 already authenticated,
-4010 invalid shard, 4012 invalid API version, 4013 invalid intents, 4014 disallowed intents).
+`heartbeat_interval`, op 2 IDENTIFY checked (bot token, shard [id, count], intents: privileged
+ones are refused with close 4014 unless enabled), READY (op 0) with the shard's guilds as
+unavailable, then one GUILD_CREATE per guild, op 1 heartbeats answered with op 11, op 6 RESUME
+replaying what the session missed (or op 9 for an unknown session), and dispatch events a test
+pushes with `dispatch()` (INTERACTION_CREATE arrives this way, as on Discord). Events that need
+an intent reach only sessions that asked for it, and a guild's events only the session of its
+shard ((guild_id >> 22) % count), as Discord routes them. Close codes are Discord's (4001
+unknown opcode, 4002 decode error, 4003 not authenticated, 4004 authentication failed, 4005
+already authenticated, 4010 invalid shard, 4012 invalid API version, 4013 invalid intents,
+4014 disallowed intents).
 
 `compress=zlib-stream` in the URL query (what discord.py asks for without zstandard) gets one
 zlib context per connection, each message flushed with Z_SYNC_FLUSH, as Discord does.
@@ -75,6 +77,19 @@ class Session:
         return int((self.identify or {}).get("intents", 0))
 
     @property
+    def shard(self) -> tuple[int, int]:
+        shard_id, count = (self.identify or {}).get("shard", [0, 1])
+        return int(shard_id), int(count)
+
+    def serves(self, guild_id: object) -> bool:
+        """Discord's routing: a guild's events go to shard (guild_id >> 22) % count; events
+        with no guild (DMs) to shard 0."""
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (int(str(guild_id)) >> 22) % count == shard_id
+
+    @property
     def live(self) -> bool:
         return self.ready and not self.socket.closed
 
@@ -110,7 +125,10 @@ class FakeGateway:
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
         """Send op 0 `event` to every identified session whose intents allow it; how many."""
         needed = EVENT_INTENTS.get(event, 0)
-        targets = [s for s in self.live_sessions() if s.intents & needed == needed]
+        guild_id = data.get("guild_id") if event != "GUILD_CREATE" else data.get("id")
+        targets = [
+            s for s in self.live_sessions() if s.intents & needed == needed and s.serves(guild_id)
+        ]
         if not targets and not needed:
             raise RuntimeError(f"no gateway session is connected to receive {event}")
         for session in targets:
@@ -214,14 +232,15 @@ class FakeGateway:
             await self._close(session, 4014, "Disallowed intent(s).")
             return
         shard = data.get("shard", [0, 1])
-        if shard != [0, 1]:  # one shard is all this fake's `/gateway/bot` recommends
+        if not _valid_shard(shard):
             await self._close(session, 4010, "Invalid shard.")
             return
         session.identify = data
+        guilds = [g for g in self.world.guilds if session.serves(g)]
         self.identifies.append(data)
         ready = {
             "v": int(API_VERSION), "user": self.world.bot, "session_id": session.session_id,
-            "guilds": [{"id": g, "unavailable": True} for g in self.world.guilds],
+            "guilds": [{"id": g, "unavailable": True} for g in guilds],
             "resume_gateway_url": self.url, "shard": shard,
             "application": {"id": self.world.application_id, "flags": 0},
             "private_channels": [], "relationships": [], "presences": [],
@@ -230,7 +249,7 @@ class FakeGateway:
         }  # fmt: skip
         await self._dispatch(session, "READY", ready)
         if intents & GUILDS:
-            for guild_id in list(self.world.guilds):
+            for guild_id in guilds:
                 await self._dispatch(session, "GUILD_CREATE", self.guild_create(guild_id))
         session.ready = True
 
@@ -276,3 +295,11 @@ class FakeGateway:
             "members": [me], "voice_states": [], "presences": [], "stage_instances": [],
             "guild_scheduled_events": [], "soundboard_sounds": [],
         }  # fmt: skip
+
+
+def _valid_shard(shard: object) -> bool:
+    """[id, count] with 0 <= id < count, as Discord checks it (else close 4010)."""
+    if not isinstance(shard, list) or len(shard) != 2:
+        return False
+    shard_id, count = shard
+    return isinstance(shard_id, int) and isinstance(count, int) and 0 <= shard_id < count

@@ -105,6 +105,7 @@ class FakeDiscord:
         self._unstalled = asyncio.Event()
         self.changed = asyncio.Condition()
         self.gateway = FakeGateway(self, self._notify)
+        self.recommended_shards = 1  # what `/gateway/bot` recommends (Discord: per 1000 guilds)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -272,7 +273,8 @@ class FakeDiscord:
             case "GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]:
                 return 200, self._application()
             case "GET", ["gateway", "bot"]:
-                return 200, {"url": self.gateway.url, "shards": 1, "session_start_limit":
+                return 200, {"url": self.gateway.url, "shards": self.recommended_shards,
+                             "session_start_limit":
                              {"total": 1000, "remaining": 999, "reset_after": 14_400_000,
                               "max_concurrency": 1}}  # fmt: skip
             case "PUT", ["applications", _, "commands"]:
