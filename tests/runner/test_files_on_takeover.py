@@ -41,7 +41,9 @@ class StuckPoster(RecordingPoster):
             await self._stick()
         return await super().progress(job, event)
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         if self.stuck_at is None:
             await self._stick()
         return await super().deliver(job, video, event)

@@ -27,7 +27,9 @@ class HeldPost(RecordingPoster):
         super().__init__()
         self.posting, self.go, self.cut = asyncio.Event(), asyncio.Event(), False
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         self.posting.set()
         try:
             await self.go.wait()
