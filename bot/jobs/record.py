@@ -143,6 +143,9 @@ class Job(BaseModel):
     draft: bool = False
     final_nanos: int | None = None
     final_of: str | None = None
+    # Takes: the videos of one request, each its own job with its own seed and hold, held
+    # together (`Ledger.hold_many`). `take_ids` names them all in take order (empty: no takes).
+    take_ids: tuple[str, ...] = ()
     purged_at: datetime | None = None  # when retention removed its sheet and video from disk
     # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
@@ -165,3 +168,8 @@ class Job(BaseModel):
     @property
     def is_final(self) -> bool:
         return self.state in FINAL
+
+    @property
+    def take(self) -> int | None:
+        """This job's number among its takes (1..N), None when it is no take."""
+        return self.take_ids.index(self.id) + 1 if self.id in self.take_ids else None
