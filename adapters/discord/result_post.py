@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import discord
@@ -27,6 +28,8 @@ MISSING_PERMISSIONS = 50013
 TOO_LARGE = 40005
 UNKNOWN_CHANNEL = 10003
 MiB = 1024 * 1024
+MAX_FILES = 10  # attachments Discord takes in one message
+Videos = Sequence[tuple[Job, Path]]  # a request's takes, each with its MP4
 
 
 class NotHere(Exception):
@@ -41,8 +44,9 @@ class ResultPost:
     def __init__(self, client: discord.Client, facts: PlaceFacts, requesters: Requesters) -> None:
         self.client, self.facts, self.requesters = client, facts, requesters
 
-    async def in_place(self, job: Job, target: str, video: Path, reply: Reply) -> Delivery:
-        """In the job's thread (`target`) or, when that was never made, its channel."""
+    async def in_place(self, job: Job, target: str, video: Path | Videos, reply: Reply) -> Delivery:
+        """In the job's thread (`target`) or, when that was never made, its channel. `video`:
+        the job's, or a request's takes (job, video) in one message (`job`: take 1)."""
         permissions = self.facts.permissions(job.origin.thread_id or job.origin.channel_id)
         may_attach = permissions is None or permissions.attach_files
         limit = await self.upload_limit(job.origin.scope)
@@ -59,7 +63,7 @@ class ResultPost:
             raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
         return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
 
-    async def in_private(self, job: Job, video: Path, reply: Reply, why: str) -> Delivery:
+    async def in_private(self, job: Job, video: Path | Videos, reply: Reply, why: str) -> Delivery:
         """The DM fallback; raises Undeliverable when the requester takes no DMs either."""
         note = f"{why}, so here is your video."
         private = Reply(text=f"{note}\n{reply.text}", fields=reply.fields, job_id=reply.job_id)
@@ -81,31 +85,37 @@ class ResultPost:
         self,
         job: Job,
         target: str | discord.PartialMessageable,
-        video: Path,
+        video: Path | Videos,
         reply: Reply,
         limit: int,
         may_attach: bool,
     ) -> tuple[discord.Message, bool]:
-        """The message, and whether it carries a link instead of the MP4."""
+        """The message, and whether it carries links instead of the MP4s (one message for a
+        request's takes: Discord takes up to 10 files in one send, within the upload limit)."""
         channel = (
             self.client.get_partial_messageable(int(target)) if isinstance(target, str) else target
         )
-        size = (await asyncio.to_thread(video.stat)).st_size
+        videos = [(job, video)] if isinstance(video, Path) else list(video)
+        sizes = [(await asyncio.to_thread(path.stat)).st_size for _, path in videos]
+        size = sum(sizes)
         too_big: int | None = limit if may_attach else None  # None: no permission to attach
-        if may_attach and size <= limit:
-            file = await asyncio.to_thread(discord.File, video, filename=f"ltx-{job.id}.mp4")
+        if may_attach and size <= limit and len(videos) <= MAX_FILES:
+            files = [
+                await asyncio.to_thread(discord.File, path, filename=f"ltx-{take.id}.mp4")
+                for take, path in videos
+            ]
             try:
-                return await channel.send(file=file, **message_parts(reply)), False
+                return await channel.send(files=files, **message_parts(reply)), False
             except discord.HTTPException as problem:
                 if problem.code == MISSING_PERMISSIONS and isinstance(target, str):
                     too_big = None
                 elif problem.code != TOO_LARGE and problem.status != 413:
                     raise
                 log.info("job %s: upload refused (%s); posting a link", job.id, problem.code)
-        link = self.link(job, size, too_big)
-        if link is None:
+        links = [self.link(take, n, too_big) for (take, _), n in zip(videos, sizes, strict=True)]
+        if any(link is None for link in links):
             raise NotHere(f"the {size / MiB:.1f} MiB video could not be attached and has no link")
-        return await channel.send(**message_parts(reply, link)), True
+        return await channel.send(**message_parts(reply, "\n".join(filter(None, links)))), True
 
     def link(self, job: Job, size: int, limit: int | None) -> str | None:
         """The sentence with fal's link; None when there is no link to post (sync_mode)."""

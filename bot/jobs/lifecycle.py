@@ -18,22 +18,16 @@ from bot.errors import LostJob, Undeliverable
 from bot.events import Failed, JobEvent, Succeeded
 from bot.jobs.billing import settle
 from bot.jobs.fal_answer import result_from_payload
-from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
+from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, charge_of
+from bot.jobs.takes_delivery import after_take_ended, deliver_takes
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
+from bot.ports import Clock, Delivery, FalResult, Gateway, JobStore, Ledger, Poster, TakesPoster
 
 log = logging.getLogger(__name__)
 Change = Callable[[Job], Job | None]
 Probe = Callable[[Path], Awaitable[Rendered]]
 DELIVERY_TRIES = 3
-
-
-def charge_of(job: Job) -> int:
-    """What the job's capture takes (records from before `charge_nanos` captured at once)."""
-    if job.charge_nanos is not None:
-        return job.charge_nanos
-    return job.captured_nanos or 0
 
 
 def with_status(origin: Origin, message_id: str | None) -> Origin:
@@ -179,8 +173,10 @@ class Lifecycle:
         if poster is None:
             log.error("job %s: no poster for %s; delivery waits", job.id, job.origin.platform)
             return job
+        if job.take_ids and isinstance(poster, TakesPoster):
+            return await deliver_takes(self, job, poster)  # the last take posts them all
         charge = Money(charge_of(job))
-        event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))
+        event = Succeeded(Path(job.result.video_path), charge, await self.room_after(job))
         for attempt in range(1, DELIVERY_TRIES + 1):
             try:
                 delivery = await poster.deliver(job, Path(job.result.video_path), event)
@@ -192,6 +188,11 @@ class Lifecycle:
                 if attempt == DELIVERY_TRIES:
                     return job  # left SUCCEEDED and held: delivered on the next try
                 await asyncio.sleep(0.5 * attempt)
+        return await self.delivered(job, delivery)
+
+    async def delivered(self, job: Job, delivery: Delivery) -> Job:
+        """The requester has the video: capture its charge -> DELIVERED."""
+        charge = Money(charge_of(job))
         if not job.simulated and not await self.ledger.capture(
             job_id=job.id, amount=charge, at=self.clock()
         ):
@@ -235,7 +236,7 @@ class Lifecycle:
         refunded = Money.zero() if job.simulated else Money(job.quoted_nanos)
         return await self.publish(ended, Failed(failure, refunded=refunded))
 
-    async def _room_after(self, job: Job) -> Money | None:
+    async def room_after(self, job: Job) -> Money | None:
         """The requester's room once this job's capture has given back the rest of its hold."""
         given_back = Money.zero() if job.simulated else Money(job.quoted_nanos - charge_of(job))
         try:
@@ -259,13 +260,17 @@ class Lifecycle:
             return ended
         log.info("job %s failed: %s", job.id, reason)
         await self.ledger.release(job_id=job.id, at=now, note=reason[:500])
-        return await self.publish(ended, Failed(reason, refunded=Money(job.quoted_nanos)))
+        told = await self.publish(ended, Failed(reason, refunded=Money(job.quoted_nanos)))
+        await after_take_ended(self, told)
+        return told
 
     async def settle_cancelled(self, job: Job) -> Job:
         """A cancelled job that fal will not render: release its hold, record the end."""
         now = self.clock()
         await self.ledger.release(job_id=job.id, at=now, note="cancelled")
-        return await self.update(
+        ended = await self.update(
             job,
             lambda j: j.with_changes(now, finished_at=now) if j.finished_at is None else None,
         )
+        await after_take_ended(self, ended)
+        return ended

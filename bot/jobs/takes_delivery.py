@@ -1,0 +1,99 @@
+"""A request's takes delivered together: the last take to end posts every finished one in one
+message (`bot.ports.TakesPoster`), then each is captured on its own.
+
+Takes may be driven by different replicas (job leases), so "the last one" is decided in the
+job store: a take that finds a sibling still held, submitted or running leaves the posting to
+it (it stays SUCCEEDED, its hold open); one that finds them all ended claims the post on take
+1's record with the store's versioned swap (`takes_posted_by`). Exactly one take wins; a
+re-drive of that take (a restart, the sweep, another replica once its lease lapsed) may post
+again, any other returns. A take that fails or is cancelled last hands the post to a finished
+sibling (`after_take_ended`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.errors import Undeliverable
+from bot.events import Succeeded
+from bot.jobs.record import ACTIVE, Job, JobState, charge_of
+from bot.money import Money
+from bot.ports import Delivery, TakesPoster
+
+if TYPE_CHECKING:
+    from bot.jobs.lifecycle import Lifecycle
+
+log = logging.getLogger(__name__)
+TRIES = 3
+
+
+async def _takes(life: Lifecycle, job: Job) -> list[Job]:
+    found = await asyncio.gather(*(life.jobs.get(job_id) for job_id in job.take_ids))
+    return [take for take in found if take is not None]
+
+
+async def deliver_takes(life: Lifecycle, job: Job, poster: TakesPoster) -> Job:
+    """Post the group if `job` is the take that ends it (see the module doc); `job` as stored
+    after."""
+    takes = await _takes(life, job)
+    if not takes or any(take.state in ACTIVE for take in takes):
+        return job  # a take still renders: the last to end posts them all
+    now = life.clock()
+    leader = await life.update(
+        takes[0],
+        lambda j: None if j.takes_posted_by else j.with_changes(now, takes_posted_by=job.id),
+    )
+    if leader.takes_posted_by != job.id:
+        return job  # another take posts them
+    fresh = [leader if take.id == leader.id else take for take in takes]
+    ready = [t for t in fresh if t.state is JobState.SUCCEEDED and t.result and t.result.video_path]
+    parts: list[tuple[Job, Path, Succeeded]] = []
+    for take in ready:
+        assert take.result is not None and take.result.video_path is not None
+        video = Path(take.result.video_path)
+        charge = Money(charge_of(take))
+        parts.append((take, video, Succeeded(video, charge, await life.room_after(take))))
+    if not parts:
+        return await life.reload(job)
+    delivery = await _post(life, leader, parts, poster)
+    if delivery is None:
+        return await life.reload(job)
+    for take, _, _ in parts:
+        await life.delivered(take, delivery)
+    return await life.reload(job)
+
+
+async def _post(
+    life: Lifecycle, leader: Job, parts: list[tuple[Job, Path, Succeeded]], poster: TakesPoster
+) -> Delivery | None:
+    """The one message; None when it did not go (Undeliverable: each take released, FAILED;
+    other errors: left SUCCEEDED and held, for the next try)."""
+    for attempt in range(1, TRIES + 1):
+        try:
+            return await poster.deliver_takes(leader, parts)
+        except Undeliverable as refused:
+            for take, _, _ in parts:
+                await life.undeliverable(take, refused.reason)
+            return None
+        except Exception:
+            log.exception("takes of %s: delivery try %d failed", leader.id, attempt)
+            if attempt < TRIES:
+                await asyncio.sleep(0.5 * attempt)
+    return None
+
+
+async def after_take_ended(life: Lifecycle, job: Job) -> None:
+    """A take failed or was cancelled: when it was the last to end, a finished sibling posts
+    the group now. Never raises (the take's own ending is already told)."""
+    if not job.take_ids:
+        return
+    try:
+        for take in await _takes(life, job):
+            if take.state is JobState.SUCCEEDED:
+                await life.deliver(take)
+                return
+    except Exception:
+        log.exception("job %s: its takes were not posted; the sweep tries again", job.id)
