@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypedDict
@@ -32,6 +32,7 @@ from bot.jobs.record import Job
 from bot.model import JSONObject, Reply
 from bot.ports import Delivery
 from commands.render import failure_notice, job_buttons, result_reply, status_text
+from commands.takes_reply import takes_reply
 
 log = logging.getLogger(__name__)
 RECENT_ENDINGS = 256
@@ -89,6 +90,8 @@ class SlackPoster:
 
     async def progress(self, job: Job, event: JobEvent) -> str | None:
         final = isinstance(event, Failed | Cancelled | Succeeded | StopAsked)
+        if job.take not in (None, 1) and not isinstance(event, Failed | Cancelled):
+            return job.origin.status_message_id  # take 1's status message speaks for them
         async with self._lock(job.id):
             ts = job.origin.status_message_id or self._ts.get(job.id)
             wait = self._shown_at.get(job.id, -1e9) + self.min_interval - self._clock()
@@ -143,6 +146,34 @@ class SlackPoster:
         self._ended(job, event, link)
         self._forget(job.id)
         self.requesters.forget(job.id)
+        return delivery
+
+    async def deliver_takes(
+        self, leader: Job, takes: Sequence[tuple[Job, Path, Succeeded]]
+    ) -> Delivery:
+        """Every finished take in one upload call (one message, a file per take) in take 1's
+        thread, else the DM; take 1's status message then carries each take's buttons."""
+        token = await self.tokens.bot_token(leader.origin.scope)
+        reply = takes_reply([(job, event) for job, _, event in takes])
+        status_ts = leader.origin.status_message_id or self._ts.get(leader.id)
+        uploads = [(job, await asyncio.to_thread(video.read_bytes)) for job, video, _ in takes]
+        thread = leader.origin.thread_id or status_ts
+        try:
+            delivery, _ = await self.results.in_place(token, leader, uploads, reply, thread)
+        except NotHere as refused:
+            delivery, _ = await self.results.in_private(token, leader, uploads, reply, refused.why)
+        if status_ts:
+            body = MessageBody(text=plain(mrkdwn(reply.text), 3000),
+                               blocks=status_blocks(reply.text, reply.buttons))  # fmt: skip
+            channel = leader.origin.channel_id
+            try:
+                await self._call("chat_update", token, channel, channel=channel, ts=status_ts,
+                                 **body)  # fmt: skip
+            except SlackApiError as problem:  # delivered: the status may lag
+                log.info("job %s: status not updated (%s)", leader.id, slack_error(problem))
+        for job, _, event in takes:
+            self._ended(job, event, None)
+            self._forget(job.id)
         return delivery
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:

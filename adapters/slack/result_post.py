@@ -10,7 +10,7 @@ other errors (5xx, a dropped connection) pass up, for the job's next delivery tr
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -54,6 +54,13 @@ UPLOAD_REFUSED = frozenset({"missing_scope"})  # no files:write: a link still go
 # A Web API call that joins a public channel once on not_in_channel (SlackPoster._call).
 Call = Callable[..., Awaitable[AsyncSlackResponse]]
 Sleep = Callable[[float], Awaitable[None]]
+Uploads = Sequence[tuple[Job, bytes]]  # a request's takes, each with its MP4
+
+
+def _title(job: Job) -> str:
+    """The file's title: the prompt, numbered for a take."""
+    take = f"Take {job.take}/{len(job.take_ids)} · " if job.take is not None else ""
+    return f"{take}{job.request.prompt}"
 
 
 class NotHere(Exception):
@@ -73,9 +80,10 @@ class ResultPost:
         self.client, self.call, self.sleep = client, call, sleep
 
     async def in_place(
-        self, token: str, job: Job, data: bytes, reply: Reply, thread: str | None
+        self, token: str, job: Job, data: bytes | Uploads, reply: Reply, thread: str | None
     ) -> tuple[Delivery, str | None]:
-        """In the job's thread; the delivery and the video's permalink."""
+        """In the job's thread; the delivery and the video's permalink. `data`: the job's MP4,
+        or a request's takes (job, MP4), all in one upload call (`job`: take 1)."""
         channel = job.origin.channel_id
         try:
             return await self._post(token, job, data, reply, channel, thread, DeliveryRoute.THREAD)
@@ -85,7 +93,7 @@ class ResultPost:
             raise NotHere(f"I can no longer post in <#{channel}> ({slack_error(error)})") from error
 
     async def in_private(
-        self, token: str, job: Job, data: bytes, reply: Reply, why: str
+        self, token: str, job: Job, data: bytes | Uploads, reply: Reply, why: str
     ) -> tuple[Delivery, str | None]:
         """The app's DM with the requester; raises Undeliverable when Slack refuses it too."""
         private = Reply(text=f"{why}, so here is your video.\n{reply.text}", fields=reply.fields)
@@ -106,20 +114,27 @@ class ResultPost:
         self,
         token: str,
         job: Job,
-        data: bytes,
+        data: bytes | Uploads,
         reply: Reply,
         channel: str,
         thread: str | None,
         route: DeliveryRoute,
     ) -> tuple[Delivery, str | None]:
+        uploads = [(job, data)] if isinstance(data, bytes) else list(data)
+        files = [
+            {
+                "content": content,
+                "filename": f"ltx-{take.id}.mp4",
+                "title": plain(short(_title(take), 80), 250),
+            }
+            for take, content in uploads
+        ]
         try:
             upload = await self.call(
                 "files_upload_v2",
                 token,
                 channel,
-                content=data,
-                filename=f"ltx-{job.id}.mp4",
-                title=plain(short(job.request.prompt, 80), 250),
+                file_uploads=files,
                 channel=channel,
                 thread_ts=thread,
                 initial_comment=reply_text(reply),
@@ -127,25 +142,27 @@ class ResultPost:
         except SlackApiError as error:
             if slack_error(error) not in UPLOAD_REFUSED:
                 raise
-            return await self._link(token, job, reply, channel, thread, route, slack_error(error))
-        file_id = str((upload.get("file") or {}).get("id") or "")
+            takes = [take for take, _ in uploads]
+            return await self._link(token, takes, reply, channel, thread, route, slack_error(error))
+        file_id = str(((upload.get("files") or [{}])[0] or {}).get("id") or "")
         shared_ts, link = await self._confirm_shared(token, file_id, channel)
         return Delivery(shared_ts or file_id, route), link
 
     async def _link(
         self,
         token: str,
-        job: Job,
+        takes: list[Job],
         reply: Reply,
         channel: str,
         thread: str | None,
         route: DeliveryRoute,
         why: str,
     ) -> tuple[Delivery, str | None]:
-        url = job.result.video_url if job.result else ""
-        if not url.startswith(("https://", "http://")):
+        urls = [take.result.video_url if take.result else "" for take in takes]
+        if not all(url.startswith(("https://", "http://")) for url in urls):
             raise NotHere(f"Slack refused the upload ({why}) and the video has no link")
-        log.info("job %s: upload refused (%s); posting a link", job.id, why)
+        log.info("job %s: upload refused (%s); posting a link", takes[0].id, why)
+        url = " ".join(urls)
         text = f"{reply_text(reply)}\nSlack refused the upload ({why}), so the video is here: {url}"
         posted = await self.call(
             "chat_postMessage", token, channel, channel=channel, thread_ts=thread, text=text
