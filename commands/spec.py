@@ -112,6 +112,13 @@ FINAL = CommandSpec(
     (
         Opt("job", K.TEXT, "The draft's job id", required=True),
         Opt(
+            "take",
+            K.INTEGER,
+            "Of a draft's takes, this one (the job id may be any take's)",
+            minimum=1,
+            maximum=MAX_TAKES,
+        ),
+        Opt(
             "resolution",
             K.TEXT,
             "The final's size: WIDTHxHEIGHT or a named size (default 1536x896)",

@@ -72,3 +72,21 @@ async def test_takes_over_the_cap_hold_nothing(env: dict[str, str], tmp_path: Pa
     assert "$0.00963" in err, err  # the total was refused
     assert await jobs_and_holds(tmp_path / "data") == (4, [])  # four rejected, nothing held
     assert not await asyncio.to_thread(lambda: any(tmp_path.glob("v*.mp4")))
+
+
+async def test_final_take_k_of_draft_takes_uses_that_takes_seed(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    code, out, err = await ltxbot(env, tmp_path, "--json", "generate", "--sheet", sheet(tmp_path),
+                                  "--prompt", "a fox", "--draft", "--num-frames", "9",
+                                  "--seed", "5", "--takes", "2", "--out", "d.mp4")  # fmt: skip
+    assert code == 0, err
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["draft"] and second["draft"] and (first["seed"], second["seed"]) == (5, 6)
+    code, out, err = await ltxbot(env, tmp_path, "--json", "final", first["job_id"], "--take", "2",
+                                  "--out", "f.mp4")  # fmt: skip
+    assert code == 0, err
+    final = json.loads(out)
+    assert final["final_of"] == second["job_id"] and final["seed"] == 6
+    code, out, err = await ltxbot(env, tmp_path, "final", first["job_id"], "--take", "3")
+    assert code == 1 and "takes 1 to 2" in err, err
