@@ -58,6 +58,8 @@ class Lifecycle:
         self.price = price_per_megapixel
         self.probe = probe
         self.max_video_bytes = max_video_bytes
+        # Drive a job under its lease (the supervisor's claim), for a take that ends its group.
+        self.redrive: Callable[[str], Awaitable[object]] | None = None
 
     # --- records ----------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class Supervisor:
         webhook_fallback_seconds: float = 300.0,
     ) -> None:
         self.lifecycle = lifecycle
+        lifecycle.redrive = self._claim_and_drive  # a take's group, posted under a lease
         self.jobs, self.ledger = lifecycle.jobs, lifecycle.ledger
         self.gateway, self.clock = lifecycle.gateway, lifecycle.clock
         self.webhook_url = webhook_url

@@ -87,13 +87,18 @@ async def _post(
 
 async def after_take_ended(life: Lifecycle, job: Job) -> None:
     """A take failed or was cancelled: when it was the last to end, a finished sibling posts
-    the group now. Never raises (the take's own ending is already told)."""
+    the group now, driven under its own lease (`Lifecycle.redrive`: the supervisor claims it;
+    a sibling whose driver is still finishing is left to the sweep, which drives SUCCEEDED
+    jobs nobody drives). Never raises (the take's own ending is already told)."""
     if not job.take_ids:
         return
     try:
         for take in await _takes(life, job):
             if take.state is JobState.SUCCEEDED:
-                await life.deliver(take)
+                if life.redrive is not None:
+                    await life.redrive(take.id)
+                else:  # no supervisor (a lifecycle on its own): deliver here
+                    await life.deliver(take)
                 return
     except Exception:
         log.exception("job %s: its takes were not posted; the sweep tries again", job.id)

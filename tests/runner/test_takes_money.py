@@ -98,3 +98,28 @@ async def test_replicas_re_driving_the_takes_during_the_post_never_post_twice(tm
             assert await kinds(core, job_id) == [HOLD, CAPTURE]
         seeds = [s.arguments["seed"] for s in await fal.wait_for_submissions(3)]
         assert len(set(seeds)) == 3  # distinct random seeds
+
+
+async def test_a_take_that_fails_last_has_its_finished_siblings_posted(tmp_path):
+    async with SimulatedFal(generation_seconds=60, queue_seconds=0.02) as slow:
+        slow.faults.run_error_seeds = frozenset({31})
+        poster = TakesPoster()
+        async with paid_core(tmp_path, slow, poster) as core:
+            ids = await generate_takes(core, 3, seed=30)
+            by_seed = {
+                s.arguments["seed"]: s.request_id for s in await slow.wait_for_submissions(3)
+            }
+            slow.finish(by_seed[30])
+            slow.finish(by_seed[32])
+            await core.supervisor.wait(ids[0], ids[2])  # rendered, then left to the last take
+            waiting = [await core.storage.jobs.get(job_id) for job_id in (ids[0], ids[2])]
+            assert [job.state for job in waiting] == [JobState.SUCCEEDED] * 2
+            assert poster.groups == [] and await core.storage.ledger.open_holds() != []
+            slow.finish(by_seed[31])  # take 2 fails, last
+            await asyncio.wait_for(poster.posting.wait(), 20)
+            for job_id in ids:
+                await core.supervisor.wait(job_id)
+            assert poster.groups == [[ids[0], ids[2]]]
+            assert [await kinds(core, job_id) for job_id in ids] == [
+                [HOLD, CAPTURE], [HOLD, RELEASE], [HOLD, CAPTURE]
+            ]  # fmt: skip
