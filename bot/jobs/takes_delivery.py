@@ -4,10 +4,10 @@ message (`bot.ports.TakesPoster`), then each is captured on its own.
 Takes may be driven by different replicas (job leases), so "the last one" is decided in the
 job store: a take that finds a sibling still held, submitted or running leaves the posting to
 it (it stays SUCCEEDED, its hold open); one that finds them all ended claims the post on take
-1's record with the store's versioned swap (`takes_posted_by`). Exactly one take wins; a
-re-drive of that take (a restart, the sweep, another replica once its lease lapsed) may post
-again, any other returns. A take that fails or is cancelled last hands the post to a finished
-sibling (`after_take_ended`).
+1's record with the store's versioned swap (`takes_posted_by`). Exactly one take wins; only
+a re-drive of that take (a restart, the sweep, another replica once its lease lapsed) tries
+the post again, any other returns. A take that fails or is cancelled last hands the post to
+a finished sibling (`after_take_ended`).
 
 The group post is exactly once like a single video's (bot.jobs.delivery): its steps are noted
 on the record of the take that posts (the claimant) with take 1's key, so a re-drive after a

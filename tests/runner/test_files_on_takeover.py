@@ -41,10 +41,12 @@ class StuckPoster(RecordingPoster):
             await self._stick()
         return await super().progress(job, event)
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         if self.stuck_at is None:
             await self._stick()
-        return await super().deliver(job, video, event)
+        return await super().deliver(job, video, event, attempt)
 
     async def _stick(self) -> None:
         self.reached.set()

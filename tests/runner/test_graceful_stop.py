@@ -27,14 +27,16 @@ class HeldPost(RecordingPoster):
         super().__init__()
         self.posting, self.go, self.cut = asyncio.Event(), asyncio.Event(), False
 
-    async def deliver(self, job: Job, video: Path, event: JobEvent) -> Delivery:
+    async def deliver(
+        self, job: Job, video: Path, event: JobEvent, attempt: object = None
+    ) -> Delivery:
         self.posting.set()
         try:
             await self.go.wait()
         except asyncio.CancelledError:
             self.cut = True
             raise
-        return await super().deliver(job, video, event)
+        return await super().deliver(job, video, event, attempt)
 
 
 class Said(logging.Handler):
