@@ -24,6 +24,7 @@ from commands.context import Services
 from commands.data import quote_data, usd
 from commands.jobs import load_job
 from commands.render import SIMULATED_NOTE, price_line
+from commands.takes import group_of, holds_of, takes_price
 
 CONFIRM_TTL = timedelta(minutes=10)
 
@@ -44,6 +45,13 @@ def confirmation_reply(job: Job, quote: Quote, threshold: Money) -> Reply:
         ),
         job_id=job.id,
     )
+
+
+def _where_they_go(takes: list[Job]) -> str:
+    if takes[0].origin.platform is not Platform.CONSOLE:
+        return "the videos will be posted here, each numbered with its seed"
+    files = ", ".join(str(take.origin.out_path) for take in takes if take.origin.out_path)
+    return f"the videos will be saved to {files}" if files else "the videos will be saved"
 
 
 def _where_it_goes(job: Job) -> str:
@@ -67,7 +75,8 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
     """Hold the job's quoted price against every cap, hand it to the runner, tell the user
     (with any once-a-period alert the hold triggered). A refusal rejects the job and raises.
     `policy`: the scope's as this command read it (the hold, its alerts and refusal go by it)."""
-    cost = Money(job.quoted_nanos)
+    group = await group_of(job, services.jobs)  # its takes, all held or none
+    cost = Money(sum(take.quoted_nanos for take in group))
     try:
         await services.budgets.admit(
             job_id=job.id,
@@ -76,20 +85,32 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
             cost=cost,
             roles=actor.roles,
             policy=policy,
+            takes=holds_of(group) if len(group) > 1 else (),
         )
     except BudgetExceeded as refused:
-        # Past a personal cap an admin may let it through; past the pool nobody can.
-        if isinstance(refused, CapReached) and refused.limit.user_id is not None:
+        # Past a personal cap an admin may let one video through; past the pool nobody can.
+        personal = isinstance(refused, CapReached) and refused.limit.user_id is not None
+        if personal and len(group) == 1:
             return await offer_approval(job, actor, services, policy, str(refused))
-        await reject(job, services, str(refused))
+        for take in group:
+            await reject(take, services, str(refused))
         raise
     now = services.clock()
-    held = job.advance(JobState.HELD, now, held_at=now)
-    if not await services.jobs.replace(held):
+    started = [take.advance(JobState.HELD, now, held_at=now) for take in group]
+    if not await services.jobs.replace(started[0]):
         # Another press of Confirm got here first and started it; the hold is the same one.
         return Reply(text=f"Job `{job.id}` has already started.", job_id=job.id)
-    await services.runner.start(held)
-    text = f"Held {cost} for job `{job.id}`; {_where_it_goes(job)}."
+    for take in started[1:]:
+        await services.jobs.replace(take)  # the first take's swap decided: only we start them
+    for take in started:
+        await services.runner.start(take)
+    held = started[0]
+    if len(group) > 1:
+        ids = ", ".join(f"`{take.id}`" for take in group)
+        each = Money(job.quoted_nanos)
+        text = f"Held {takes_price(len(group), each)} for takes {ids}; {_where_they_go(started)}."
+    else:
+        text = f"Held {cost} for job `{job.id}`; {_where_it_goes(job)}."
     if services.simulated and job.origin.platform is not Platform.CONSOLE:
         text += f"\n{SIMULATED_NOTE}"  # the terminal says it once per command itself
     alerts = await services.budgets.alerts(
@@ -106,7 +127,7 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         held.request.num_frames,
         held.quoted_megapixels,
         services.settings.price_per_megapixel,
-        cost,
+        Money(held.quoted_nanos),  # one take's: the total is the line below
     )
     data = {
         "job_id": held.id,
@@ -114,7 +135,14 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         "held_usd": usd(cost),
         **quote_data(quote),
     }
-    return Reply(text=text, fields=(("Price", price_line(quote)),), job_id=held.id, data=data)
+    line = price_line(quote)
+    if len(group) > 1:
+        data["takes"] = [
+            {"take": k, "job_id": take.id, "seed": take.request.seed}
+            for k, take in enumerate(started, 1)
+        ]
+        line = f"{takes_price(len(group), Money(job.quoted_nanos))} ({line} each)"
+    return Reply(text=text, fields=(("Price", line),), job_id=held.id, data=data)
 
 
 async def reject(job: Job, services: Services, why: str) -> None:
@@ -148,9 +176,8 @@ async def confirm_job(job_id: str, actor: Actor, place: Place, services: Service
         place, job.request
     )  # the job keeps waiting: Confirm works again once it is granted
     if services.clock() - job.created_at > CONFIRM_TTL:
-        await services.jobs.replace(
-            job.advance(JobState.REJECTED, services.clock(), failure="confirmation expired")
-        )
+        for take in await group_of(job, services.jobs):
+            await reject(take, services, "confirmation expired")
         return Reply(text="That price confirmation expired; run generate again.", refused=True)
     policy = await services.budgets.scope_policy(actor.scope_key)
     return await hold_and_start(job, actor, services, policy)
@@ -159,7 +186,8 @@ async def confirm_job(job_id: str, actor: Actor, place: Place, services: Service
 async def abort_job(job_id: str, actor: Actor, services: Services) -> Reply:
     """The Abort button: the job is rejected; nothing was ever held."""
     job = await _waiting(job_id, actor, services)
-    await reject(job, services, "not confirmed: aborted")
+    for take in await group_of(job, services.jobs):
+        await reject(take, services, "not confirmed: aborted")
     # An approval asked for it has nothing left to approve.
     await services.budgets.approvals.decide(
         job.id, ApprovalState.WITHDRAWN, by=actor.user_id, at=services.clock()

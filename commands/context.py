@@ -14,6 +14,7 @@ from bot.jobs.record import Job
 from bot.jobs.retention import Retention
 from bot.model import Platform
 from bot.ports import Clock, FalBilling, JobStore, Ledger, Poster, SavedSheetStore
+from bot.request import MAX_SEED
 from bot.settings import Settings
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed by hand
@@ -22,6 +23,11 @@ _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed
 def new_job_id() -> str:
     """Short, typeable, unguessable enough for a chat: 10 characters, ~49 bits."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def new_seed() -> int:
+    """A seed for a take the user gave none for (each take's seed is known before submit)."""
+    return secrets.randbelow(MAX_SEED + 1)
 
 
 class JobRunner(Protocol):
@@ -43,6 +49,7 @@ class Services:
     simulated: bool
     saved_sheets: SavedSheetStore  # the team's named sheets (`commands.sheets`)
     new_id: Callable[[], str] = new_job_id
+    new_seed: Callable[[], int] = new_seed
     # Each platform's Poster, filled in as adapters start (the same dict as Core.posters):
     # commands post outside a job through it (approval requests, the admin channel's alerts).
     posters: MutableMapping[Platform, Poster] = field(default_factory=dict)

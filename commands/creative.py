@@ -25,7 +25,8 @@ from bot.request import (
 )
 from commands.sheet import with_prefix
 
-DRAFT, RAW_PROMPT = "draft", "raw_prompt"
+DRAFT, RAW_PROMPT, TAKES = "draft", "raw_prompt", "takes"
+MAX_TAKES = 4
 # The sheet, a saved one by name, or a composed one by id: not the request.
 SHEET_OPTIONS = ("sheet", "sheet_name", "composed_sheet")
 DRAFT_SIZE = ImageSize(width=DRAFT_WIDTH, height=DRAFT_HEIGHT)
@@ -44,13 +45,35 @@ class Choices:
 
     draft: bool = False
     raw_prompt: bool = False
+    takes: int = 1  # videos of the one request, each with its own seed
 
 
 def split_choices(options: Mapping[str, object]) -> tuple[dict[str, object], Choices]:
     """The request's options (the sheet or saved sheet's name left out too), and the choices
     beside them."""
-    rest = {k: v for k, v in options.items() if k not in (DRAFT, RAW_PROMPT, *SHEET_OPTIONS)}
-    return rest, Choices(_flag(options.get(DRAFT)), _flag(options.get(RAW_PROMPT)))
+    beside = (DRAFT, RAW_PROMPT, TAKES, *SHEET_OPTIONS)
+    rest = {k: v for k, v in options.items() if k not in beside}
+    choices = Choices(
+        _flag(options.get(DRAFT)), _flag(options.get(RAW_PROMPT)), _takes(options.get(TAKES))
+    )
+    return rest, choices
+
+
+def _takes(value: object) -> int:
+    """1 to MAX_TAKES; a sentence naming the option otherwise (forms put it under the input)."""
+    if value is None or value == "":
+        return 1
+    try:
+        number = float(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or number != int(number):
+        raise InvalidRequest([f"takes = {value} is not a whole number: 1 to {MAX_TAKES}"])
+    if not 1 <= number <= MAX_TAKES:
+        raise InvalidRequest(
+            [f"takes = {int(number)} is out of range: 1 to {MAX_TAKES} videos of one request"]
+        )
+    return int(number)
 
 
 def _flag(value: object) -> bool:

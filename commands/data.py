@@ -67,6 +67,8 @@ def job_data(job: Job) -> JSONObject:
         "draft": job.draft,
         "final_usd": usd(job.final_nanos),
         "final_of": job.final_of,
+        "take": job.take,  # its number among its request's takes (None: no takes)
+        "take_ids": list(job.take_ids),
     }
 
 

@@ -18,6 +18,7 @@ from commands.final import final_request
 from commands.generate import price
 from commands.jobs import load_job
 from commands.render import price_line
+from commands.takes import takes_price
 
 ESTIMATE_PROMPT = "estimate"  # a prompt is required by the model, not by a price
 FINAL = "final"  # estimate's option: a draft's job id, for the price of its final
@@ -44,15 +45,27 @@ async def estimate(invocation: Invocation, services: Services) -> Reply:
         the_quote = price(final_request(draft, resolution, seeded=False), services)
     else:
         the_quote = estimate_quote(invocation, services, context.defaults)
+    takes = 1 if final_of else split_choices(invocation.options)[1].takes
+    cost = the_quote.cost * takes  # takes: the exact total, as generate holds it
     remaining = await services.budgets.remaining(
         actor.scope_key, actor.user_id, actor.roles, policy=context.policy
     )
-    fields = [("Price", price_line(the_quote))]
+    line = price_line(the_quote)
+    fields = [
+        ("Price", line if takes == 1 else f"{takes_price(takes, the_quote.cost)} ({line} each)")
+    ]
     if remaining is not None:
         fields.append(("Budget left", str(remaining)))
-    warnings = await _warnings(invocation, services, the_quote.cost, remaining, context.policy)
+    warnings = await _warnings(invocation, services, cost, remaining, context.policy)
     data = {**quote_data(the_quote), "budget_left_usd": usd(remaining), "warnings": warnings}
-    text = f"This video would cost {the_quote.cost}."
+    text = f"This video would cost {cost}."
+    if takes > 1:
+        data |= {
+            "takes": takes,
+            "take_usd": the_quote.cost.exact_str(),
+            "cost_usd": cost.exact_str(),
+        }
+        text = f"These {takes} takes would cost {cost} ({takes_price(takes, the_quote.cost)})."
     text += "".join(f"\n⚠️ {warning}" for warning in warnings)
     return Reply(text=text, fields=tuple(fields), data=data)
 

@@ -21,11 +21,26 @@ from commands.jobs import load_job
 
 
 async def final(invocation: Invocation, services: Services) -> Reply:
-    """`final JOB [resolution]`."""
+    """`final JOB [take] [resolution]`."""
     actor = invocation.actor
     job = await load_job(str(invocation.options["job"]), actor, services, acting=True)
+    take = invocation.options.get("take")
+    if take is not None:  # any take's id, and the take's number: that take's final
+        job = await load_job(take_id(job, take), actor, services, acting=True)
     resolution = invocation.options.get("resolution")
     return await make_final(job, actor, invocation.place, services, resolution)
+
+
+def take_id(job: Job, take: object) -> str:
+    """The job id of take `take` (1..N) of `job`'s request; a sentence when it has none."""
+    number = int(str(take)) if str(take).strip().isdigit() else 0
+    if not job.take_ids:
+        raise InvalidRequest([f"take = {take}: job `{job.id}` is one video, not takes"])
+    if not 1 <= number <= len(job.take_ids):
+        raise InvalidRequest(
+            [f"take = {take} is out of range: job `{job.id}` has takes 1 to {len(job.take_ids)}"]
+        )
+    return job.take_ids[number - 1]
 
 
 async def make_final(

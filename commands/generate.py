@@ -25,7 +25,13 @@ from bot.request import GenerationRequest
 from bot.request_parsing import parse_request
 from commands.channels import with_defaults
 from commands.chat_sheet import with_composed
-from commands.confirm import check_delivery, confirmation_reply, hold_and_start, offer_approval
+from commands.confirm import (
+    check_delivery,
+    confirmation_reply,
+    hold_and_start,
+    offer_approval,
+    reject,
+)
 from commands.context import Services
 from commands.creative import (
     FINAL_SIZE,
@@ -36,6 +42,13 @@ from commands.creative import (
     with_prompt_notes,
 )
 from commands.sheets import find_saved
+from commands.takes import (
+    approval_refusal,
+    confirm_takes_reply,
+    link_sheets,
+    take_out_path,
+    take_seeds,
+)
 
 NO_SHEET = (
     "Attach a reference sheet (PNG, JPEG or WebP): clean panels of the characters, props and "
@@ -98,6 +111,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         context.policy,
         origin_message_id=invocation.origin_message_id,
         draft=choices.draft,
+        takes=choices.takes,
     )
     hint = hint_for(sent, prefix, choices)
     return with_prompt_notes(reply, sent, asked, hint)
@@ -194,12 +208,15 @@ async def start_job(
     final_of: str | None = None,
     origin_message_id: str | None = None,
     draft: bool = False,
+    takes: int = 1,
 ) -> Reply:
-    """Record the job, then hold its price atomically and hand it to the runner (or, above
-    the scope's approval threshold, offer to ask an admin; above its confirmation threshold,
-    ask the user to confirm the price first), all by the one `policy` the command read."""
+    """Record the job (or its `takes`, `commands.takes`), then hold the price atomically and
+    hand it to the runner (or, above the scope's approval threshold, offer to ask an admin;
+    above its confirmation threshold, ask the user to confirm the price first), all by the one
+    `policy` the command read. The thresholds and the per-request maximum go by the total."""
     the_quote = price(request, services)
-    services.budgets.check_request_size(the_quote.cost)
+    total = the_quote.cost * takes
+    services.budgets.check_request_size(total)
     now = services.clock()
     job = Job(
         id=job_id,
@@ -225,11 +242,16 @@ async def start_job(
         final_nanos=final_price(request, services).cost.nanos if draft else None,
         final_of=final_of,
     )
+    group = await _takes_of(job, takes, services) if takes > 1 else [job]
     above = policy.approval_above
-    threshold = await services.budgets.confirmation_needed(
-        actor.scope_key, the_quote.cost, policy=policy
-    )
-    await services.jobs.insert(job)
+    threshold = await services.budgets.confirmation_needed(actor.scope_key, total, policy=policy)
+    for take in group:
+        await services.jobs.insert(take)
+    if takes > 1 and above is not None and total > above:
+        refused = approval_refusal(takes, total, above)
+        for take in group:
+            await reject(take, services, str(refused))
+        raise refused
     if above is not None and the_quote.cost > above:
         cost = the_quote.cost
         return await offer_approval(
@@ -242,6 +264,29 @@ async def start_job(
                 "needs an admin's approval here."
             ),
         )
+    if threshold is not None and takes > 1:
+        return confirm_takes_reply(job, the_quote, takes, threshold)
     if threshold is not None:
         return confirmation_reply(job, the_quote, threshold)
-    return await hold_and_start(job, actor, services, policy)
+    return await hold_and_start(group[0], actor, services, policy)
+
+
+async def _takes_of(first: Job, takes: int, services: Services) -> list[Job]:
+    """`first` and its sibling takes: their own ids, seeds, sheet links and files."""
+    seeds = take_seeds(first.request.seed, takes, services.new_seed)
+    ids = (first.id, *(services.new_id() for _ in range(takes - 1)))
+    sheets = [services.sheets_dir / f"{job_id}.png" for job_id in ids]
+    await link_sheets(sheets[0], sheets[1:])
+    out = first.origin.out_path
+    return [
+        first.model_copy(
+            update={
+                "id": job_id,
+                "request": first.request.model_copy(update={"seed": seed}),
+                "sheet_path": str(sheet),
+                "take_ids": ids,
+                "origin": first.origin.model_copy(update={"out_path": take_out_path(out, k)}),
+            }
+        )
+        for k, (job_id, seed, sheet) in enumerate(zip(ids, seeds, sheets, strict=True), 1)
+    ]

@@ -21,6 +21,7 @@ from commands.context import Services
 from commands.creative import as_draft, split_choices
 from commands.generate import check_safety_choice, price
 from commands.sheets import find_saved
+from commands.takes import approval_refusal
 
 
 class Concern(StrEnum):
@@ -47,7 +48,10 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
         context.check_channel()
     except UserError as problem:
         return Refusal(Concern.CHANNEL, str(problem))
-    options, choices = split_choices(invocation.options)
+    try:
+        options, choices = split_choices(invocation.options)
+    except UserError as problem:
+        return Refusal(Concern.OPTIONS, str(problem))
     if invocation.options.get("sheet_name"):
         try:
             await find_saved(actor, invocation.options["sheet_name"], services)
@@ -66,12 +70,14 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
         return Refusal(Concern.CHANNEL, str(problem))
     if request.resolution == AUTO:  # priced from the sheet's shape, not read yet
         return None
-    cost = price(request, services).cost
+    cost = price(request, services).cost * choices.takes  # the thresholds go by the total
     try:
         services.budgets.check_request_size(cost)
     except BudgetExceeded as problem:
         return Refusal(Concern.PRICE, str(problem))
     above = context.policy.approval_above
+    if above is not None and cost > above and choices.takes > 1:
+        return Refusal(Concern.PRICE, str(approval_refusal(choices.takes, cost, above)))
     if above is not None and cost > above:
         return None  # offered for an admin's approval, not refused
     refused = await services.budgets.room_refusal(

@@ -64,6 +64,8 @@ def status_text(job: Job, event: JobEvent) -> str:
     the ledger holds: "held" until the end, then "charged" or "released"."""
     head = f"🎬 **{short(job.request.prompt)}**\n{_size(job)} · {money_line(job, event)} · "
     head += f"job `{job.id}`"
+    if (take := take_label(job)) is not None:
+        head += f" · {take}"
     if job.simulated:
         head += "\n_simulated run: nothing will be charged_"
     match event:
@@ -91,6 +93,13 @@ def status_text(job: Job, event: JobEvent) -> str:
         case _:
             line = ""
     return f"{head}\n{line}"
+
+
+def take_label(job: Job) -> str | None:
+    """ "Take 2/4 · seed 1235" for one of a request's takes, None for a lone job."""
+    if job.take is None:
+        return None
+    return f"Take {job.take}/{len(job.take_ids)} · seed {job.request.seed}"
 
 
 def money_line(job: Job, event: JobEvent) -> str:
@@ -172,6 +181,8 @@ def result_reply(job: Job, event: Succeeded) -> Reply:
     if result and result.expanded_prompt and result.expanded_prompt != job.request.prompt:
         fields.append(("Expanded prompt", short(result.expanded_prompt, 900)))
     text = f"🎬 <@{job.origin.user_id}> your video is ready: **{short(job.request.prompt)}**"
+    if (take := take_label(job)) is not None:
+        text += f"\n**{take}**"
     if job.draft and job.final_nanos is not None:
         final = Money(job.final_nanos)
         text += f"\nA draft: Final makes it at full size with the same seed, for {final}."

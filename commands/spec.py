@@ -16,6 +16,7 @@ from bot.request import (
     MIN_FRAMES,
     GenerationRequest,
 )
+from commands.creative import MAX_TAKES
 from commands.options import CommandSpec, OptionKind, OptionSpec, in_words, request_option
 
 Opt, K = OptionSpec, OptionKind
@@ -74,11 +75,20 @@ RAW_PROMPT = Opt(
     'Send the prompt as written, without the "Reference sheet:" structure',
     title="Raw prompt",
 )
+TAKES = Opt(
+    "takes",
+    K.INTEGER,
+    "Videos of this request, each with its own seed, priced and held together (default 1)",
+    minimum=1,
+    maximum=MAX_TAKES,
+    default=1,
+    title="Takes",
+)
 
 GENERATE = CommandSpec(
     "generate",
     "Make a video from a reference sheet and a prompt",
-    (SHEET, SHEET_NAME, PROMPT, *REQUEST_OPTIONS, DRAFT, RAW_PROMPT),
+    (SHEET, SHEET_NAME, PROMPT, *REQUEST_OPTIONS, DRAFT, TAKES, RAW_PROMPT),
 )
 ESTIMATE = CommandSpec(
     "estimate",
@@ -86,6 +96,7 @@ ESTIMATE = CommandSpec(
     (
         *REQUEST_OPTIONS,
         DRAFT,
+        TAKES,
         Opt("final", K.TEXT, "A draft's job id: the price of its final (at resolution, if given)"),
     ),
 )
@@ -100,6 +111,13 @@ FINAL = CommandSpec(
     "Make a draft at full size: its request and seed, priced and held like any video",
     (
         Opt("job", K.TEXT, "The draft's job id", required=True),
+        Opt(
+            "take",
+            K.INTEGER,
+            "Of a draft's takes, this one (the job id may be any take's)",
+            minimum=1,
+            maximum=MAX_TAKES,
+        ),
         Opt(
             "resolution",
             K.TEXT,

@@ -10,6 +10,9 @@ arrival order* exactly as if it ran alone, adding each admitted hold to the tall
 ones are checked against, and writes the admitted holds with one multi-row insert. Because the
 locks are held from the reads to the commit, the outcome is the one the holds would have had
 run serially; a batch that fails (database error) fails every hold in it and writes nothing.
+
+A request may hold several jobs at once (`parts`: a generate's takes): it is decided as one,
+on their total and their count, and its holds are written together or not at all.
 """
 
 from __future__ import annotations
@@ -17,15 +20,16 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.money import Money
-from bot.ports import EntryKind, HoldOutcome, Limit, Throttle, Throttled, Usage
+from bot.ports import EntryKind, HoldOutcome, Limit
+from storage.admission_tallies import Request, Tallies, UsageKey
+
+__all__ = ["Admissions", "Request", "admit_batch"]
 from storage.usage import (
     HOLD,
     closing,
@@ -59,75 +63,6 @@ _recent = select(entry.c.user_id, entry.c.created_at).where(
 _insert = entry.insert()
 
 
-@dataclass(slots=True)
-class Request:
-    """One hold waiting for its batch."""
-
-    job_id: str
-    scope: str
-    user_id: str
-    amount: Money
-    limits: Sequence[Limit]
-    at: datetime
-    throttle: Throttle | None
-    future: asyncio.Future[HoldOutcome] = field(repr=False)
-
-
-UsageKey = tuple[str, datetime | None, str | None]  # scope, window start, user (None: pool)
-
-
-def _key(limit: Limit) -> UsageKey:
-    return (limit.scope, limit.since, limit.user_id)
-
-
-@dataclass(slots=True)
-class _Tallies:
-    """What is held so far, as the batch's next hold must see it."""
-
-    usage: dict[UsageKey, list[int]]  # spent, held, granted
-    held_jobs: set[str]
-    in_flight: dict[tuple[str, str], int]
-    recent: dict[tuple[str, str], list[datetime]]
-
-    def refusal(self, request: Request) -> HoldOutcome | None:
-        throttle, who = request.throttle, (request.scope, request.user_id)
-        if throttle is not None:
-            if throttle.max_open is not None:
-                count = self.in_flight.get(who, 0)
-                if count >= throttle.max_open:
-                    return HoldOutcome(admitted=False, throttled=Throttled.IN_FLIGHT, count=count)
-            if throttle.max_recent is not None and throttle.recent_since is not None:
-                if throttle.max_recent <= 0:
-                    return HoldOutcome(admitted=False, throttled=Throttled.RATE, count=0)
-                since = throttle.recent_since
-                times = sorted((t for t in self.recent.get(who, ()) if t > since), reverse=True)
-                if len(times) >= throttle.max_recent:
-                    return HoldOutcome(
-                        admitted=False,
-                        throttled=Throttled.RATE,
-                        count=throttle.max_recent,
-                        oldest_recent=times[throttle.max_recent - 1],
-                    )
-        for limit in request.limits:
-            spent, held, granted = self.usage[_key(limit)]
-            if spent + held - granted + request.amount.nanos > limit.limit.nanos:
-                usage = Usage(spent=Money(spent), held=Money(held), granted=Money(granted))
-                return HoldOutcome(admitted=False, blocked_by=limit, usage=usage)
-        return None
-
-    def add(self, request: Request) -> None:
-        """Count an admitted hold wherever the ledger would count it."""
-        self.held_jobs.add(request.job_id)
-        who = (request.scope, request.user_id)
-        self.in_flight[who] = self.in_flight.get(who, 0) + 1
-        self.recent.setdefault(who, []).append(request.at)
-        for (scope, since, user_id), sums in self.usage.items():
-            if scope != request.scope or (user_id is not None and user_id != request.user_id):
-                continue
-            if since is None or request.at >= since:
-                sums[1] += request.amount.nanos
-
-
 async def _read_usage(
     connection: AsyncConnection, limits: Sequence[Limit]
 ) -> dict[UsageKey, list[int]]:
@@ -150,14 +85,16 @@ async def _read_usage(
     return usage
 
 
-async def _read_tallies(connection: AsyncConnection, batch: Sequence[Request]) -> _Tallies:
-    refs = sorted({request.job_id for request in batch})
+async def _read_tallies(connection: AsyncConnection, batch: Sequence[Request]) -> Tallies:
+    refs = sorted({job_id for request in batch for job_id, _ in request.holds})
     held_jobs = set((await connection.execute(_held_jobs, {"refs": refs})).scalars())
     usage = await _read_usage(connection, [limit for r in batch for limit in r.limits])
     in_flight: dict[tuple[str, str], int] = {}
     recent: dict[tuple[str, str], list[datetime]] = {}
     throttled = [
-        (r, r.throttle) for r in batch if r.throttle is not None and r.job_id not in held_jobs
+        (r, r.throttle)
+        for r in batch
+        if r.throttle is not None and not any(j in held_jobs for j, _ in r.holds)
     ]
     for scope in sorted({r.scope for r, _ in throttled}):
         mine = [(r, throttle) for r, throttle in throttled if r.scope == scope]
@@ -170,15 +107,17 @@ async def _read_tallies(connection: AsyncConnection, batch: Sequence[Request]) -
             params["since"] = min(starts)
             for user_id, created_at in await connection.execute(_recent, params):
                 recent.setdefault((scope, user_id), []).append(created_at)
-    return _Tallies(usage, held_jobs, in_flight, recent)
+    return Tallies(usage, held_jobs, in_flight, recent)
 
 
 async def _decide(connection: AsyncConnection, batch: Sequence[Request]) -> list[HoldOutcome]:
     """Decide and write the batch in the caller's transaction (which holds the locks)."""
     tallies = await _read_tallies(connection, batch)
-    outcomes, rows = [], []
+    outcomes: list[HoldOutcome] = []
+    rows: list[dict[str, object]] = []
     for request in batch:
-        if request.job_id in tallies.held_jobs:
+        # Parts are written together, so one of them held means all of them were.
+        if any(job_id in tallies.held_jobs for job_id, _ in request.holds):
             outcomes.append(HoldOutcome(admitted=True, replayed=True))
             continue
         refused = tallies.refusal(request)
@@ -187,18 +126,19 @@ async def _decide(connection: AsyncConnection, batch: Sequence[Request]) -> list
             continue
         tallies.add(request)
         outcomes.append(HoldOutcome(admitted=True))
-        rows.append(
+        rows.extend(
             {
                 "kind": EntryKind.HOLD.value,
                 "scope": request.scope,
                 "user_id": request.user_id,
-                "ref": request.job_id,
-                "amount": request.amount.nanos,
+                "ref": job_id,
+                "amount": amount.nanos,
                 "effective_at": request.at,
                 "created_at": request.at,
                 "actor": None,
                 "note": None,
             }
+            for job_id, amount in request.holds
         )
     if rows:
         await connection.execute(_insert, rows)

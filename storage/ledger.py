@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.money import Money
 from bot.ports import Entry, EntryKind, HoldOutcome, Limit, Throttle, Usage
-from storage.admission import Admissions, Request
+from storage.admission import Admissions
+from storage.admission_tallies import Request
 from storage.engine import single_statement_reads
 from storage.usage import (
     HOLD,
@@ -96,6 +97,28 @@ class SqlLedger:
             raise ValueError(f"job {job_id}: a hold cannot be negative ({amount.nanos})")
         future = asyncio.get_running_loop().create_future()
         request = Request(job_id, scope, user_id, amount, tuple(limits), at, throttle, future)
+        return await self._admissions.hold(request)
+
+    async def hold_many(
+        self,
+        *,
+        holds: Sequence[tuple[str, Money]],
+        scope: str,
+        user_id: str,
+        limits: Sequence[Limit],
+        at: datetime,
+        throttle: Throttle | None = None,
+    ) -> HoldOutcome:
+        """Hold every (job, amount) or none, decided as one hold of their total and count in
+        the scope's batch (see bot.ports)."""
+        if not holds or any(amount.nanos < 0 for _, amount in holds):
+            raise ValueError(f"holds {[j for j, _ in holds]}: none, or one is negative")
+        total = Money(sum(amount.nanos for _, amount in holds))
+        future = asyncio.get_running_loop().create_future()
+        first = holds[0][0]
+        request = Request(
+            first, scope, user_id, total, tuple(limits), at, throttle, future, tuple(holds)
+        )
         return await self._admissions.hold(request)
 
     async def capture(self, *, job_id: str, amount: Money, at: datetime) -> bool:

@@ -11,16 +11,16 @@ it runs, the lease is not handed back. A new core on the same database then resu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.events import JobEvent
+from bot.events import JobEvent, Succeeded
 from bot.jobs.delivery import MemoryAttempt
 from bot.jobs.record import Job
 from bot.model import Reply
-from bot.ports import Delivery, DeliveryAttempt, Poster
+from bot.ports import Delivery, DeliveryAttempt, Poster, TakesPoster
 
 
 class Step(StrEnum):
@@ -77,6 +77,21 @@ class Dying:
         await self.poster.deliver(job, video, event, attempt)
         self.died.set()
         raise asyncio.CancelledError  # AFTER_POST: accepted, and nothing of ours after it
+
+    async def deliver_takes(
+        self,
+        leader: Job,
+        takes: Sequence[tuple[Job, Path, Succeeded]],
+        attempt: DeliveryAttempt | None = None,
+    ) -> Delivery:
+        """A request's takes in one post (bot.ports.TakesPoster), dying like `deliver`."""
+        attempt = attempt or MemoryAttempt(leader)
+        if self.step is Step.BEFORE_POST:
+            attempt = _DyingAttempt(attempt, 1, self.died)
+        assert isinstance(self.poster, TakesPoster)
+        await self.poster.deliver_takes(leader, takes, attempt)
+        self.died.set()
+        raise asyncio.CancelledError
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.poster, name)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from adapters.app import process
 from adapters.console.cli_admin import admin_command, save_file, settle_forget
-from adapters.console.cli_generate import await_video, settled
+from adapters.console.cli_generate import await_takes, await_video, settled, take_ids
 from adapters.console.cli_inputs import prepare
 from adapters.console.cli_parser import NO_JSON, build_parser, command_options
 from adapters.console.cli_resume import resume
@@ -162,6 +162,8 @@ async def _dispatch(
             return output.reply(reply) or EXIT_FAILED
         output.say(render(reply))
         console.poster.release()  # the progress line starts below the reply
+        if takes := take_ids(reply):
+            return await await_takes(core, console, takes, args.out, output, args.force)
         return await await_video(core, console, reply.job_id, args.out, output, args.force)
     if invocation.command == "admin forget":
         reply = await settle_forget(core.commands, invocation, reply, json=output.json)

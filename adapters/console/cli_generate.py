@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +90,33 @@ async def await_video(
     return await report(ending, out, output or Output(), force=force, stored=stored)
 
 
+def take_ids(reply: Reply) -> list[str]:
+    """The job ids of a generate's takes (empty for one video)."""
+    data = reply.data if isinstance(reply.data, Mapping) else {}
+    takes = data.get("takes")
+    if not isinstance(takes, list):
+        return []
+    return [str(take["job_id"]) for take in takes if isinstance(take, Mapping)]
+
+
+async def await_takes(
+    core: Core,
+    console: ConsoleAdapter,
+    job_ids: list[str],
+    out: Path,
+    output: Output | None = None,
+    force: bool = False,
+) -> int:
+    """Each take saved to its own file (`out-1.mp4`, ... as stored with the job, so `resume`
+    finds it too), one line (or --json object) per take; exit 1 when any take failed."""
+    codes = []
+    for job_id in job_ids:  # they render together; each is awaited in turn
+        job = await core.services.jobs.get(job_id)
+        path = Path(job.origin.out_path) if job and job.origin.out_path else out
+        codes.append(await await_video(core, console, job_id, path, output, force))
+    return max(codes)
+
+
 async def report(
     ending: Ending,
     out: Path,
@@ -106,7 +134,10 @@ async def report(
         seed = job.result.seed if job.result else None
         remaining = f", {event.remaining.room_text()} left" if event.remaining is not None else ""
         cost = "not charged (simulated)" if job.simulated else str(event.cost)
-        output.say(f"{saved.sentence()} · job {job.id} · seed {seed} · cost {cost}{remaining}")
+        take = f" · take {job.take}/{len(job.take_ids)}" if job.take is not None else ""
+        output.say(
+            f"{saved.sentence()}{take} · job {job.id} · seed {seed} · cost {cost}{remaining}"
+        )
         left = event.remaining.exact_str() if event.remaining is not None else None
         output.data(_done(stored or job, saved.path, left))
         return EXIT_OK

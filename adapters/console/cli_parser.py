@@ -111,9 +111,10 @@ def build_parser() -> Parser:
 
 
 def _add_final(final: argparse.ArgumentParser) -> None:
-    """`ltxbot final JOB [--resolution WxH] [--out PATH] [--yes]`."""
-    job, resolution = COMMANDS["final"].options
+    """`ltxbot final JOB [--take K] [--resolution WxH] [--out PATH] [--yes]`."""
+    job, take, resolution = COMMANDS["final"].options
     final.add_argument("job", help=job.description)
+    final.add_argument("--take", type=int, metavar="K", help=take.description)
     final.add_argument("--resolution", metavar="WxH|NAME", help=resolution.description)
     _add_out(final, "where to save the MP4 (default final.mp4)", default=Path("final.mp4"))
     final.add_argument(

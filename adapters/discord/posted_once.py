@@ -3,12 +3,14 @@
 Discord dedups an enforced nonce for a few minutes only; a replica that resumes later (the
 crashed one's lease ran out, the machine rebooted) reads the messages after the status message
 in the channel the attempt noted, and takes the bot's message carrying this job's MP4 (named
-`ltx-JOBID.mp4`), its link, or its nonce as the delivery.
+`ltx-JOBID.mp4`), its link, or its nonce as the delivery. A request's takes posted together
+are looked for the same way, by any take's MP4 or link (`takes`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -25,9 +27,12 @@ PAGES = 10  # a thousand messages after the status message: far more than one jo
 
 
 async def earlier_post(
-    client: discord.Client, job: Job, attempt: DeliveryAttempt
+    client: discord.Client, job: Job, attempt: DeliveryAttempt, takes: Sequence[Job] = ()
 ) -> Delivery | None:
-    """The message an earlier try of this attempt posted, if Discord has it."""
+    """The message an earlier try of this attempt posted, if Discord has it (`takes`: the
+    jobs whose videos the message carries, when not just `job`'s)."""
+    carried = list(takes) or [job]
+    names = {_file_name(each) for each in carried}
     channel = attempt.marks.get("channel")
     if not channel or client.user is None:
         return None
@@ -44,11 +49,9 @@ async def earlier_post(
             return None
         for message in page:
             if str(message["author"]["id"]) == str(client.user.id) and _carries(
-                message, job, attempt
+                message, carried, attempt
             ):
-                linked = not any(
-                    a.get("filename") == _file_name(job) for a in message.get("attachments", [])
-                )
+                linked = not any(a.get("filename") in names for a in message.get("attachments", []))
                 return Delivery(str(message["id"]), _route(in_place, linked))
         if len(page) < PAGE or after is None:
             return None
@@ -56,13 +59,14 @@ async def earlier_post(
     return None
 
 
-def _carries(message: Message, job: Job, attempt: DeliveryAttempt) -> bool:
+def _carries(message: Message, jobs: Sequence[Job], attempt: DeliveryAttempt) -> bool:
     if str(message.get("nonce") or "") == attempt.key:
         return True
-    if any(a.get("filename") == _file_name(job) for a in message.get("attachments") or []):
+    names = {_file_name(job) for job in jobs}
+    if any(a.get("filename") in names for a in message.get("attachments") or []):
         return True
-    url = job.result.video_url if job.result else ""
-    return bool(url) and url in str(message.get("content") or "")
+    urls = [job.result.video_url for job in jobs if job.result and job.result.video_url]
+    return any(url in str(message.get("content") or "") for url in urls)
 
 
 def _file_name(job: Job) -> str:

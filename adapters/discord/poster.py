@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import discord
@@ -26,6 +27,7 @@ from bot.jobs.record import Job
 from bot.model import Reply
 from bot.ports import Delivery, DeliveryAttempt
 from commands.render import failure_notice, job_buttons, result_reply, short, status_text
+from commands.takes_reply import takes_reply
 
 log = logging.getLogger(__name__)
 MISSING_PERMISSIONS = 50013
@@ -63,8 +65,10 @@ class DiscordPoster:
     async def progress(self, job: Job, event: JobEvent) -> str | None:
         """Create the status message (and its thread) on the first event, then edit it. An
         ending the channel refuses goes to the requester privately (`Requesters.tell`)."""
-        await self._connected()
         ending = isinstance(event, Failed | Cancelled)
+        if job.take not in (None, 1) and not ending:
+            return job.origin.status_message_id  # take 1's status message speaks for the takes
+        await self._connected()
         async with self._locks[job.id]:
             status_id = self._status.get(job.id) or job.origin.status_message_id
             if status_id is not None:
@@ -115,6 +119,48 @@ class DiscordPoster:
                     log.info("job %s: status not updated (%s)", job.id, problem.code)
             self._forget(job.id)
             self.requesters.forget(job.id)
+            return delivery
+
+    async def deliver_takes(
+        self,
+        leader: Job,
+        takes: Sequence[tuple[Job, Path, Succeeded]],
+        attempt: DeliveryAttempt | None = None,
+    ) -> Delivery:
+        """The takes in one message (up to 10 files) in take 1's thread, else in a DM; exactly
+        once like `deliver` (take 1's key as the nonce, a resumed attempt looks first)."""
+        await self._connected()
+        attempt = attempt or MemoryAttempt(leader)
+        async with self._locks[leader.id]:
+            reply = takes_reply([(job, event) for job, _, event in takes])
+            videos = [(job, video) for job, video, _ in takes]
+            jobs = [job for job, _ in videos]
+            found = None
+            if attempt.resumed:
+                found = await earlier_post(self.client, leader, attempt, jobs)
+            if found is not None:
+                log.info("takes of %s: already posted as %s", leader.id, found.message_id)
+                delivery = found
+            else:
+                try:
+                    delivery = await self.results.takes_in_place(
+                        leader, self._thread_of(leader), videos, reply, attempt
+                    )
+                except NotHere as refused:
+                    log.info("takes of %s: %s; trying a DM", leader.id, refused.why)
+                    delivery = await self.results.takes_in_private(
+                        leader, videos, reply, refused.why, attempt
+                    )
+            status_id = self._status.get(leader.id) or leader.origin.status_message_id
+            own = next((event for job, _, event in takes if job.id == leader.id), None)
+            if status_id is not None and own is not None:
+                try:
+                    await self._edit_status(leader, status_id, own)
+                except discord.HTTPException as problem:  # delivered: the status may lag
+                    log.info("job %s: status not updated (%s)", leader.id, problem.code)
+            for job, _, _ in takes:
+                self._forget(job.id)
+                self.requesters.forget(job.id)
             return delivery
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import discord
@@ -27,6 +28,8 @@ MISSING_PERMISSIONS = 50013
 TOO_LARGE = 40005
 UNKNOWN_CHANNEL = 10003
 MiB = 1024 * 1024
+MAX_FILES = 10  # attachments Discord takes in one message
+Videos = Sequence[tuple[Job, Path]]  # a request's takes, each with its MP4
 
 
 class NotHere(Exception):
@@ -121,6 +124,93 @@ class ResultPost:
         if link is None:
             raise NotHere(f"the {size / MiB:.1f} MiB video could not be attached and has no link")
         return await channel.send(nonce=attempt.key, **message_parts(reply, link)), True
+
+    # --- a request's takes in one message (bot.jobs.takes_delivery) -------------------------
+
+    async def takes_in_place(
+        self, leader: Job, target: str, videos: Videos, reply: Reply, attempt: DeliveryAttempt
+    ) -> Delivery:
+        """The takes in one message in take 1's thread (`target`), else its channel."""
+        origin = leader.origin
+        permissions = self.facts.permissions(origin.thread_id or origin.channel_id)
+        may_attach = permissions is None or permissions.attach_files
+        limit = await self.upload_limit(origin.scope)
+        try:
+            try:
+                message, linked = await self.post_takes(
+                    leader, target, videos, reply, limit, may_attach, attempt
+                )
+            except discord.NotFound as problem:
+                if problem.code != UNKNOWN_CHANNEL or target == origin.channel_id:
+                    raise
+                target = origin.channel_id  # the guessed thread was never made
+                message, linked = await self.post_takes(
+                    leader, target, videos, reply, limit, may_attach, attempt
+                )
+        except (discord.Forbidden, discord.NotFound) as refused:  # for good, not a hiccup
+            raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
+        return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
+
+    async def takes_in_private(
+        self, leader: Job, videos: Videos, reply: Reply, why: str, attempt: DeliveryAttempt
+    ) -> Delivery:
+        """The takes' DM fallback; raises Undeliverable when the requester takes no DMs."""
+        note = f"{why}, so here are your videos."
+        private = Reply(text=f"{note}\n{reply.text}", fields=reply.fields, job_id=reply.job_id)
+        try:
+            channel = await self.requesters.direct_channel(leader.origin.user_id)
+            message, linked = await self.post_takes(
+                leader, channel, videos, private, DEFAULT_UPLOAD_LIMIT, True, attempt
+            )
+        except (discord.Forbidden, discord.NotFound) as closed:
+            raise Undeliverable(
+                f"{why}, and Discord refused a direct message to you ({closed.text})."
+            ) from closed
+        except NotHere as closed:
+            raise Undeliverable(f"{why}, and in a direct message {closed.why}.") from closed
+        route = DeliveryRoute.DIRECT_LINK if linked else DeliveryRoute.DIRECT
+        return Delivery(str(message.id), route)
+
+    async def post_takes(
+        self,
+        leader: Job,
+        target: str | discord.PartialMessageable,
+        videos: Videos,
+        reply: Reply,
+        limit: int,
+        may_attach: bool,
+        attempt: DeliveryAttempt,
+    ) -> tuple[discord.Message, bool]:
+        """One message with every take's MP4 (Discord takes up to 10 files in one send, within
+        the upload limit), else their links; sent with the attempt's key as its nonce (take
+        1's), its channel noted first, like `post`."""
+        channel = (
+            self.client.get_partial_messageable(int(target)) if isinstance(target, str) else target
+        )
+        await attempt.mark(channel=str(channel.id))
+        sizes = [(await asyncio.to_thread(path.stat)).st_size for _, path in videos]
+        size = sum(sizes)
+        too_big: int | None = limit if may_attach else None  # None: no permission to attach
+        if may_attach and size <= limit and len(videos) <= MAX_FILES:
+            files = [
+                await asyncio.to_thread(discord.File, path, filename=f"ltx-{take.id}.mp4")
+                for take, path in videos
+            ]
+            try:
+                return await channel.send(
+                    files=files, nonce=attempt.key, **message_parts(reply)
+                ), False
+            except discord.HTTPException as problem:
+                if problem.code == MISSING_PERMISSIONS and isinstance(target, str):
+                    too_big = None
+                elif problem.code != TOO_LARGE and problem.status != 413:
+                    raise
+                log.info("takes of %s: upload refused (%s); links", leader.id, problem.code)
+        links = [self.link(take, n, too_big) for (take, _), n in zip(videos, sizes, strict=True)]
+        if any(link is None for link in links):
+            raise NotHere(f"the {size / MiB:.1f} MiB of videos could not be attached, no link")
+        text = "\n".join(filter(None, links))
+        return await channel.send(nonce=attempt.key, **message_parts(reply, text)), True
 
     def link(self, job: Job, size: int, limit: int | None) -> str | None:
         """The sentence with fal's link; None when there is no link to post (sync_mode)."""

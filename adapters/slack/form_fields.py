@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.model import JSON, JSONObject, Payload
 from bot.request import AUTO, MAX_SIDE, MIN_SIDE, NAMED_SIZES
 from commands.options import OptionKind, OptionSpec, number_text
-from commands.spec import DRAFT, RAW_PROMPT, REQUEST_OPTIONS
+from commands.spec import DRAFT, RAW_PROMPT, REQUEST_OPTIONS, TAKES
 
 OPTION_PREFIX = "opt_"
 SIZE = "resolution"
@@ -22,10 +22,13 @@ NOT_IN_FORM = frozenset({"sync_mode"})
 FORM_OPTIONS = (
     *(spec for spec in REQUEST_OPTIONS if not spec.restricted and spec.name not in NOT_IN_FORM),
     DRAFT,
+    TAKES,
     RAW_PROMPT,
 )
 # Inputs that change the price: editing them asks for a fresh quote (block_actions).
-PRICED = frozenset({"num_frames", "duration", SIZE, CUSTOM_SIZE, "frames_per_second", DRAFT.name})
+PRICED = frozenset(
+    {"num_frames", "duration", SIZE, CUSTOM_SIZE, "frames_per_second", DRAFT.name, TAKES.name}
+)
 
 
 def text(value: str, limit: int = 75) -> JSONObject:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypedDict
@@ -27,6 +27,7 @@ from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, statu
 from adapters.slack.posted_once import earlier_post
 from adapters.slack.private import Requesters
 from adapters.slack.result_post import NOT_HERE, NotHere, ResultPost, slack_error
+from adapters.slack.takes_post import TakesPost
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
 from bot.jobs.delivery import MemoryAttempt
@@ -85,12 +86,15 @@ class SlackPoster:
         # Endings nobody waited for yet: a watcher that comes late still hears of them.
         self._recent: OrderedDict[str, Ending] = OrderedDict()
         self.results = ResultPost(client, self._call, sleep)
+        self.takes = TakesPost(client, self._call, sleep)
         self.requesters = Requesters(client)
 
     # --- Poster -----------------------------------------------------------------------------
 
     async def progress(self, job: Job, event: JobEvent) -> str | None:
         final = isinstance(event, Failed | Cancelled | Succeeded | StopAsked)
+        if job.take not in (None, 1) and not isinstance(event, Failed | Cancelled):
+            return job.origin.status_message_id  # take 1's status message speaks for them
         async with self._lock(job.id):
             ts = job.origin.status_message_id or self._ts.get(job.id)
             wait = self._shown_at.get(job.id, -1e9) + self.min_interval - self._clock()
@@ -158,6 +162,23 @@ class SlackPoster:
         self._ended(job, event, link)
         self._forget(job.id)
         self.requesters.forget(job.id)
+        return delivery
+
+    async def deliver_takes(
+        self,
+        leader: Job,
+        takes: Sequence[tuple[Job, Path, Succeeded]],
+        attempt: DeliveryAttempt | None = None,
+    ) -> Delivery:
+        """Every finished take in one message (a file per take) in take 1's thread, else the
+        DM, exactly once (adapters.slack.takes_post), each take's buttons on its status."""
+        token = await self.tokens.bot_token(leader.origin.scope)
+        status_ts = leader.origin.status_message_id or self._ts.get(leader.id)
+        attempt = attempt or MemoryAttempt(leader)
+        delivery = await self.takes.deliver(token, leader, takes, status_ts, attempt)
+        for job, _, event in takes:
+            self._ended(job, event, None)
+            self._forget(job.id)
         return delivery
 
     async def announce(self, *, scope: str, channel_id: str, reply: Reply) -> str | None:

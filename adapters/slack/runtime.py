@@ -96,15 +96,19 @@ class Runtime:
 
     def price(self, options: dict[str, object]) -> str | None:
         """The quote for the form's options as they stand; None while they are not valid."""
-        values, choices = split_choices({k: v for k, v in options.items() if k != "prompt"})
         try:
+            values, choices = split_choices({k: v for k, v in options.items() if k != "prompt"})
             request = parse_request({"prompt": "price", **values})
             if choices.draft:
                 request = as_draft(request, values)
         except InvalidRequest:
             return None
-        cost = price(request, self.commands.services).cost
-        return f"~{cost}" if request.resolution == AUTO else str(cost)
+        each = price(request, self.commands.services).cost
+        cost = each * choices.takes  # the exact total of the takes
+        shown = f"~{cost}" if request.resolution == AUTO else str(cost)
+        if choices.takes > 1:
+            shown += f" ({choices.takes} takes x {each.exact_text()})"
+        return shown
 
     async def generate(
         self,

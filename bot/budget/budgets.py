@@ -99,10 +99,12 @@ class Budgets:
         cost: Money,
         roles: Sequence[str] | None = None,
         policy: ScopePolicy | None = None,
+        takes: Sequence[tuple[str, Money]] = (),
     ) -> HoldOutcome:
         """Hold `cost` for the job, or raise BudgetExceeded (LimitReached for the counts)
         naming what refused it, what is left and when it resets (`policy`: the scope's, if
-        the command has just read it)."""
+        the command has just read it). With `takes` (job id, amount; `cost` their total) every
+        take is held or none (`Ledger.hold_many`)."""
         self.check_request_size(cost)
         if policy is None:
             policy = await self.scope_policy(scope)
@@ -113,15 +115,20 @@ class Budgets:
         if policy.max_in_flight is not None or policy.per_minute is not None:
             throttle = Throttle(policy.max_in_flight, policy.per_minute, now - RATE_WINDOW)
         extra = {"throttle": throttle} if throttle is not None else {}
-        outcome = await self.ledger.hold(
-            job_id=job_id,
-            scope=scope,
-            user_id=user_id,
-            amount=cost,
-            limits=limits,
-            at=now,
-            **extra,
-        )
+        if takes:
+            outcome = await self.ledger.hold_many(
+                holds=takes, scope=scope, user_id=user_id, limits=limits, at=now, **extra
+            )
+        else:
+            outcome = await self.ledger.hold(
+                job_id=job_id,
+                scope=scope,
+                user_id=user_id,
+                amount=cost,
+                limits=limits,
+                at=now,
+                **extra,
+            )
         if not outcome.admitted:
             if outcome.throttled or outcome.blocked_by is None:
                 raise LimitReached(self.refusal(cost, outcome))

@@ -28,11 +28,13 @@ def delivery_key(job_id: str) -> str:
 class RecordedAttempt:
     """`bot.ports.DeliveryAttempt` stored on the job through `update` (Lifecycle.update)."""
 
-    def __init__(self, job: Job, update: Update, clock: Clock) -> None:
+    def __init__(self, job: Job, update: Update, clock: Clock, key: str | None = None) -> None:
+        """`key`: another job's (a request's takes post with take 1's); default this job's."""
         self.job = job  # the newest stored copy, for the lifecycle's next write
         self._update, self._clock = update, clock
         stored = job.delivery
-        self._record = stored or Delivering(key=delivery_key(job.id), started_at=clock())
+        fresh_key = key or delivery_key(job.id)
+        self._record = stored or Delivering(key=fresh_key, started_at=clock())
         self._resumed = bool(stored and stored.marks)
 
     @property

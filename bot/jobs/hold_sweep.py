@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Container
 
-from bot.jobs.lifecycle import Lifecycle, charge_of
-from bot.jobs.record import JobState
+from bot.jobs.lifecycle import Lifecycle
+from bot.jobs.record import JobState, charge_of
 from bot.money import Money
 
 log = logging.getLogger(__name__)

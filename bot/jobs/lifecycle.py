@@ -20,22 +20,16 @@ from bot.jobs.billing import settle
 from bot.jobs.delivery import RecordedAttempt
 from bot.jobs.fal_answer import result_from_payload
 from bot.jobs.local_video import video_on_disk
-from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered
+from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, charge_of
+from bot.jobs.takes_delivery import after_take_ended, deliver_takes
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import Clock, FalResult, Gateway, JobStore, Ledger, Poster
+from bot.ports import Clock, Delivery, FalResult, Gateway, JobStore, Ledger, Poster, TakesPoster
 
 log = logging.getLogger(__name__)
 Change = Callable[[Job], Job | None]
 Probe = Callable[[Path], Awaitable[Rendered]]
 DELIVERY_TRIES = 3
-
-
-def charge_of(job: Job) -> int:
-    """What the job's capture takes (records from before `charge_nanos` captured at once)."""
-    if job.charge_nanos is not None:
-        return job.charge_nanos
-    return job.captured_nanos or 0
 
 
 def with_status(origin: Origin, message_id: str | None) -> Origin:
@@ -66,6 +60,8 @@ class Lifecycle:
         self.price = price_per_megapixel
         self.probe = probe
         self.max_video_bytes = max_video_bytes
+        # Drive a job under its lease (the supervisor's claim), for a take that ends its group.
+        self.redrive: Callable[[str], Awaitable[object]] | None = None
 
     # --- records ----------------------------------------------------------------------------
 
@@ -187,9 +183,11 @@ class Lifecycle:
         if here is None or here.state is not JobState.SUCCEEDED:
             return here or job  # fal's store out of reach (tried again later), or lost
         job = here
+        if job.take_ids and isinstance(poster, TakesPoster):
+            return await deliver_takes(self, job, poster)  # the last take posts them all
         assert job.result is not None and job.result.video_path is not None
         charge = Money(charge_of(job))
-        event = Succeeded(Path(job.result.video_path), charge, await self._room_after(job))
+        event = Succeeded(Path(job.result.video_path), charge, await self.room_after(job))
         # Each step of the post is noted on the job before it is taken (bot.jobs.delivery).
         recorded = RecordedAttempt(job, self.update, self.clock)
         for attempt in range(1, DELIVERY_TRIES + 1):
@@ -208,7 +206,12 @@ class Lifecycle:
                 if attempt == DELIVERY_TRIES:
                     return recorded.job  # left SUCCEEDED and held: delivered on the next try
                 await asyncio.sleep(0.5 * attempt)
-        job = recorded.job
+        return await self.delivered(recorded.job, delivery)
+
+    async def delivered(self, job: Job, delivery: Delivery) -> Job:
+        """The requester has the video: capture its charge (keyed by the job id: never
+        twice) -> DELIVERED."""
+        charge = Money(charge_of(job))
         if not job.simulated and not await self.ledger.capture(
             job_id=job.id, amount=charge, at=self.clock()
         ):
@@ -252,7 +255,7 @@ class Lifecycle:
         refunded = Money.zero() if job.simulated else Money(job.quoted_nanos)
         return await self.publish(ended, Failed(failure, refunded=refunded))
 
-    async def _room_after(self, job: Job) -> Money | None:
+    async def room_after(self, job: Job) -> Money | None:
         """The requester's room once this job's capture has given back the rest of its hold."""
         given_back = Money.zero() if job.simulated else Money(job.quoted_nanos - charge_of(job))
         try:
@@ -276,13 +279,17 @@ class Lifecycle:
             return ended
         log.info("job %s failed: %s", job.id, reason)
         await self.ledger.release(job_id=job.id, at=now, note=reason[:500])
-        return await self.publish(ended, Failed(reason, refunded=Money(job.quoted_nanos)))
+        told = await self.publish(ended, Failed(reason, refunded=Money(job.quoted_nanos)))
+        await after_take_ended(self, told)
+        return told
 
     async def settle_cancelled(self, job: Job) -> Job:
         """A cancelled job that fal will not render: release its hold, record the end."""
         now = self.clock()
         await self.ledger.release(job_id=job.id, at=now, note="cancelled")
-        return await self.update(
+        ended = await self.update(
             job,
             lambda j: j.with_changes(now, finished_at=now) if j.finished_at is None else None,
         )
+        await after_take_ended(self, ended)
+        return ended

@@ -185,6 +185,24 @@ class ObservedLedger:
             self._moved(EntryKind.HOLD, amount)
         return outcome
 
+    async def hold_many(
+        self,
+        *,
+        holds: Sequence[tuple[str, Money]],
+        scope: str,
+        user_id: str,
+        limits: Sequence[Limit],
+        at: datetime,
+        throttle: Throttle | None = None,
+    ) -> HoldOutcome:
+        outcome = await self.inner.hold_many(
+            holds=holds, scope=scope, user_id=user_id, limits=limits, at=at, throttle=throttle
+        )
+        if outcome.admitted and not outcome.replayed:
+            for _, amount in holds:
+                self._moved(EntryKind.HOLD, amount)
+        return outcome
+
     async def capture(self, *, job_id: str, amount: Money, at: datetime) -> bool:
         closed = await self.inner.capture(job_id=job_id, amount=amount, at=at)
         if closed:

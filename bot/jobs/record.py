@@ -155,6 +155,12 @@ class Job(BaseModel):
     draft: bool = False
     final_nanos: int | None = None
     final_of: str | None = None
+    # Takes: the videos of one request, each its own job with its own seed and hold, held
+    # together (`Ledger.hold_many`). `take_ids` names them all in take order (empty: no takes).
+    take_ids: tuple[str, ...] = ()
+    # On take 1's record: the take whose delivery posts them all, decided by the store's
+    # versioned swap, so one replica posts the group (bot.jobs.takes_delivery).
+    takes_posted_by: str | None = None
     purged_at: datetime | None = None  # when retention removed its sheet and video from disk
     # Set when the user cancelled while fal was rendering: fal only *requests* a stop then, so
     # the job runs on; a video that comes anyway is charged and delivered, a stop is released.
@@ -181,3 +187,15 @@ class Job(BaseModel):
     @property
     def is_final(self) -> bool:
         return self.state in FINAL
+
+    @property
+    def take(self) -> int | None:
+        """This job's number among its takes (1..N), None when it is no take."""
+        return self.take_ids.index(self.id) + 1 if self.id in self.take_ids else None
+
+
+def charge_of(job: Job) -> int:
+    """What the job's capture takes (records from before `charge_nanos` captured at once)."""
+    if job.charge_nanos is not None:
+        return job.charge_nanos
+    return job.captured_nanos or 0

@@ -59,7 +59,7 @@ class Supervisor:
         webhook_fallback_seconds: float = 300.0,
         signals: JobSignals | None = None,
     ) -> None:
-        self.lifecycle = lifecycle
+        self.lifecycle, lifecycle.redrive = lifecycle, self._claim_and_drive  # takes' post
         self.jobs, self.ledger = lifecycle.jobs, lifecycle.ledger
         self.gateway, self.clock = lifecycle.gateway, lifecycle.clock
         self.webhook_url = webhook_url

@@ -13,7 +13,7 @@ lives here.
 
 from bot.ports.approvals import ApprovalRequest, ApprovalState, ApprovalStore
 from bot.ports.billing import BilledRequest, FalBilling, UnitPrice, UsageTotal
-from bot.ports.chat import Delivery, DeliveryAttempt, DeliveryRoute, Poster
+from bot.ports.chat import Delivery, DeliveryAttempt, DeliveryRoute, Poster, TakesPoster
 from bot.ports.clock import Clock
 from bot.ports.fal import FalResult, FalStatus, Gateway
 from bot.ports.jobs import Forgetting, Forgotten, JobStore
@@ -80,6 +80,7 @@ __all__ = [
     "SavedSheet",
     "SavedSheetStore",
     "StoredPolicy",
+    "TakesPoster",
     "Throttle",
     "Throttled",
     "UnitPrice",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bot.events import JobEvent
+from bot.events import JobEvent, Succeeded
 from bot.jobs.record import Job
 from bot.model import Reply
 
@@ -77,4 +77,21 @@ class Poster(Protocol):
         """Post a Reply (with its buttons) to a channel of the scope, outside any job: the
         admin channel's approval requests and pool alerts, a requester's decision. Returns the
         message id."""
+        ...
+
+
+@runtime_checkable
+class TakesPoster(Protocol):
+    """A Poster that can post a request's takes in one message (Discord: up to 10 files)."""
+
+    async def deliver_takes(
+        self,
+        leader: Job,
+        takes: Sequence[tuple[Job, Path, Succeeded]],
+        attempt: DeliveryAttempt | None = None,
+    ) -> Delivery:
+        """Every finished take in one message in the thread of `leader` (take 1's record, whose
+        status message the takes share), each numbered with its seed and with its own
+        buttons; else privately. Raises `bot.errors.Undeliverable` like `Poster.deliver`.
+        `attempt` (recorded on the take that posts, with take 1's key) as in `deliver`."""
         ...

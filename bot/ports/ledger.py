@@ -110,6 +110,24 @@ class Ledger(Protocol):
         """
         ...
 
+    async def hold_many(
+        self,
+        *,
+        holds: Sequence[tuple[str, Money]],
+        scope: str,
+        user_id: str,
+        limits: Sequence[Limit],
+        at: datetime,
+        throttle: Throttle | None = None,
+    ) -> HoldOutcome:
+        """Atomically: one hold per (job id, amount), all written in one transaction or none.
+        Decided as one request: the limits must have room for the total, the throttle for
+        every job. Each hold is then captured or released on its own, by its job id.
+
+        Idempotent: when one of the jobs is held already, nothing is written (`replayed`).
+        """
+        ...
+
     async def capture(self, *, job_id: str, amount: Money, at: datetime) -> bool:
         """Close the job's hold and spend `amount` (at most the held amount).
 

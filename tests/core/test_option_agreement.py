@@ -95,9 +95,9 @@ def offer_of(spec: OptionSpec) -> Offer:
 def test_the_spec_offers_every_field_in_the_models_order() -> None:
     names = [o.name for o in GENERATE.options if o.name in FIELDS]
     assert names == list(FIELDS)
-    # draft and raw_prompt: choices beside the request (commands.creative), offered last
+    # draft, takes and raw_prompt: choices beside the request (commands.creative), offered last
     offered = ["sheet", "sheet_name", "prompt", "num_frames", "duration", *list(FIELDS)[2:]]
-    assert [o.name for o in GENERATE.options] == [*offered, "draft", "raw_prompt"]
+    assert [o.name for o in GENERATE.options] == [*offered, "draft", "takes", "raw_prompt"]
 
 
 @pytest.mark.parametrize("name", list(FIELDS))

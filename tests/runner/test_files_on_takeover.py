@@ -46,7 +46,7 @@ class StuckPoster(RecordingPoster):
     ) -> Delivery:
         if self.stuck_at is None:
             await self._stick()
-        return await super().deliver(job, video, event)
+        return await super().deliver(job, video, event, attempt)
 
     async def _stick(self) -> None:
         self.reached.set()

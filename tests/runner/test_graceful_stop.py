@@ -36,7 +36,7 @@ class HeldPost(RecordingPoster):
         except asyncio.CancelledError:
             self.cut = True
             raise
-        return await super().deliver(job, video, event)
+        return await super().deliver(job, video, event, attempt)
 
 
 class Said(logging.Handler):

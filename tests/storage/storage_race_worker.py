@@ -36,3 +36,29 @@ async def hold_concurrently(url: str, job_ids: list[str], amount: int, cap: Limi
 def hold_in_process(url: str, job_ids: list[str], amount: int, cap: Limit) -> int:
     """The spawned process's entry point."""
     return asyncio.run(hold_concurrently(url, job_ids, amount, cap))
+
+
+async def hold_takes_concurrently(url: str, groups: list[str], amount: int, cap: Limit) -> int:
+    """Hold every group of three takes at once against `cap`; returns the takes admitted."""
+    storage = await open_storage(url)
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                storage.ledger.hold_many(
+                    holds=[(f"{group}-{take}", Money(amount)) for take in (1, 2, 3)],
+                    scope=cap.scope,
+                    user_id=f"user-{index % 7}",
+                    limits=[cap],
+                    at=T0,
+                )
+                for index, group in enumerate(groups)
+            )
+        )
+    finally:
+        await storage.close()
+    return 3 * sum(outcome.admitted and not outcome.replayed for outcome in outcomes)
+
+
+def hold_takes_in_process(url: str, groups: list[str], amount: int, cap: Limit) -> int:
+    """The spawned process's entry point for groups of takes."""
+    return asyncio.run(hold_takes_concurrently(url, groups, amount, cap))

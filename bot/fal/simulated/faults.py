@@ -36,6 +36,9 @@ class Faults:
     safety_rejection: bool = False
     # Job end: the run fails with this request error_type, e.g. "runner_disconnected".
     run_error: str | None = None
+    # Job end: the run fails with "runner_disconnected" for requests with one of these seeds
+    # (one take of several fails, the others render).
+    run_error_seeds: frozenset[int] = frozenset()
     # Job end: render this width x height (or this many frames) instead of what was asked,
     # while x-fal-billable-units still bills what was asked, as fal may.
     render_size: tuple[int, int] | None = None

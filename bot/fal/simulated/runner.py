@@ -105,9 +105,9 @@ async def _run(fal: SimulatedFal, job: SimJob) -> Outcome:
             return CANCELLED
     if fal.faults.safety_rejection:
         return _safety_rejection(job)
-    if fal.faults.run_error:
+    if fal.faults.run_error or job.arguments.get("seed") in fal.faults.run_error_seeds:
         await job.log("Runner lost", level="ERROR")
-        return Outcome(error_type=fal.faults.run_error)
+        return Outcome(error_type=fal.faults.run_error or "runner_disconnected")
     return await _render(fal, job, sheet, aspect)
 
 

@@ -1,0 +1,59 @@
+"""The one post that carries a request's takes: each numbered with its seed, with its own
+Final (drafts) and Reroll buttons, and the file of each in take order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.events import Succeeded
+from bot.jobs.record import Job
+from bot.model import Button, ButtonAction, Reply
+from bot.money import Money
+from commands.render import SIMULATED_NOTE, short, take_label
+
+
+def take_line(job: Job, event: Succeeded) -> str:
+    """ "**Take 2/4 · seed 1235** · 768x448 · $0.101115 charged" (the seed fal rendered)."""
+    label = take_label(job) or f"job {job.id}"
+    seed = job.result.seed if job.result else None
+    if seed is not None and seed != job.request.seed:
+        label = f"{label.rsplit(' · seed ', 1)[0]} · seed {seed}"
+    rendered = job.result.rendered if job.result else None
+    size = f"{rendered.width}x{rendered.height}" if rendered else str(job.request.resolution)
+    cost = "not charged (simulated)" if job.simulated else f"{event.cost} charged"
+    return f"**{label}** · {size} · {cost} · job `{job.id}`"
+
+
+def take_buttons(job: Job) -> tuple[Button, ...]:
+    """Final (a draft's) and Reroll, each naming its take."""
+    k = job.take or 1
+    buttons = []
+    if job.draft and job.final_nanos is not None:
+        buttons.append(Button(ButtonAction.FINAL, job.id, f"Final {k} ({Money(job.final_nanos)})"))
+    buttons.append(Button(ButtonAction.REROLL, job.id, f"Reroll {k} ({Money(job.quoted_nanos)})"))
+    return tuple(buttons)
+
+
+def takes_reply(takes: Sequence[tuple[Job, Succeeded]]) -> Reply:
+    """The post for the finished takes (in take order); takes that failed are not in it (each
+    said so on its own)."""
+    first = takes[0][0]
+    count = len(first.take_ids) or 1
+    done = len(takes)
+    ready = (
+        f"your {done} takes are ready"
+        if done == count
+        else f"{done} of your {count} takes are ready"
+    )
+    text = f"🎬 <@{first.origin.user_id}> {ready}: **{short(first.request.prompt)}**"
+    text += "".join(f"\n{take_line(job, event)}" for job, event in takes)
+    if first.draft and first.final_nanos is not None:
+        final = Money(first.final_nanos)
+        text += f"\nDrafts: a take's Final makes it at full size with its seed, for {final}."
+    budget = takes[-1][1].remaining
+    if budget is not None:
+        text += f"\nBudget left: {budget.room_text()}"
+    if first.simulated:
+        text += f"\n{SIMULATED_NOTE}"
+    buttons = tuple(button for job, _ in takes for button in take_buttons(job))
+    return Reply(text=text, buttons=buttons, ephemeral=False, job_id=first.id)
