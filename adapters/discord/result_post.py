@@ -48,36 +48,53 @@ class ResultPost:
         self, job: Job, target: str, video: Path, reply: Reply, attempt: DeliveryAttempt
     ) -> Delivery:
         """In the job's thread (`target`) or, when that was never made, its channel."""
-        permissions = self.facts.permissions(job.origin.thread_id or job.origin.channel_id)
-        may_attach = permissions is None or permissions.attach_files
-        limit = await self.upload_limit(job.origin.scope)
-        try:
-            try:
-                message, linked = await self.post(
-                    job, target, video, reply, limit, may_attach, attempt
-                )
-            except discord.NotFound as problem:
-                if problem.code != UNKNOWN_CHANNEL or target == job.origin.channel_id:
-                    raise
-                # The guessed thread was never made (no permission before a restart).
-                target = job.origin.channel_id
-                message, linked = await self.post(
-                    job, target, video, reply, limit, may_attach, attempt
-                )
-        except (discord.Forbidden, discord.NotFound) as refused:  # for good, not a hiccup
-            raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
-        return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
+        return await self.takes_in_place(job, target, [(job, video)], reply, attempt)
 
     async def in_private(
         self, job: Job, video: Path, reply: Reply, why: str, attempt: DeliveryAttempt
     ) -> Delivery:
         """The DM fallback; raises Undeliverable when the requester takes no DMs either."""
-        note = f"{why}, so here is your video."
-        private = Reply(text=f"{note}\n{reply.text}", fields=reply.fields, job_id=reply.job_id)
+        return await self.takes_in_private(job, [(job, video)], reply, why, attempt)
+
+    # --- one video, or a request's takes in one message (bot.jobs.takes_delivery) -----------
+
+    async def takes_in_place(
+        self, leader: Job, target: str, videos: Videos, reply: Reply, attempt: DeliveryAttempt
+    ) -> Delivery:
+        """The videos in one message in the (first) job's thread (`target`), else its
+        channel."""
+        origin = leader.origin
+        permissions = self.facts.permissions(origin.thread_id or origin.channel_id)
+        may_attach = permissions is None or permissions.attach_files
+        limit = await self.upload_limit(origin.scope)
         try:
-            channel = await self.requesters.direct_channel(job.origin.user_id)
+            try:
+                message, linked = await self.post(
+                    leader, target, videos, reply, limit, may_attach, attempt
+                )
+            except discord.NotFound as problem:
+                if problem.code != UNKNOWN_CHANNEL or target == origin.channel_id:
+                    raise
+                # The guessed thread was never made (no permission before a restart).
+                target = origin.channel_id
+                message, linked = await self.post(
+                    leader, target, videos, reply, limit, may_attach, attempt
+                )
+        except (discord.Forbidden, discord.NotFound) as refused:  # for good, not a hiccup
+            raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
+        return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
+
+    async def takes_in_private(
+        self, leader: Job, videos: Videos, reply: Reply, why: str, attempt: DeliveryAttempt
+    ) -> Delivery:
+        """The DM fallback; raises Undeliverable when the requester takes no DMs either."""
+        here = "here is your video" if len(videos) == 1 else "here are your videos"
+        private = Reply(text=f"{why}, so {here}.\n{reply.text}", fields=reply.fields,
+                        job_id=reply.job_id)  # fmt: skip
+        try:
+            channel = await self.requesters.direct_channel(leader.origin.user_id)
             message, linked = await self.post(
-                job, channel, video, private, DEFAULT_UPLOAD_LIMIT, True, attempt
+                leader, channel, videos, private, DEFAULT_UPLOAD_LIMIT, True, attempt
             )
         except (discord.Forbidden, discord.NotFound) as closed:
             raise Undeliverable(
@@ -90,89 +107,6 @@ class ResultPost:
 
     async def post(
         self,
-        job: Job,
-        target: str | discord.PartialMessageable,
-        video: Path,
-        reply: Reply,
-        limit: int,
-        may_attach: bool,
-        attempt: DeliveryAttempt,
-    ) -> tuple[discord.Message, bool]:
-        """The message, and whether it carries a link instead of the MP4. Each send carries
-        the attempt's key as its nonce (discord.py sends `enforce_nonce`: Discord returns the
-        message it already made with that nonce), and its channel is noted first, for a
-        resumed attempt to look in (adapters.discord.posted_once)."""
-        channel = (
-            self.client.get_partial_messageable(int(target)) if isinstance(target, str) else target
-        )
-        await attempt.mark(channel=str(channel.id))
-        size = (await asyncio.to_thread(video.stat)).st_size
-        too_big: int | None = limit if may_attach else None  # None: no permission to attach
-        if may_attach and size <= limit:
-            file = await asyncio.to_thread(discord.File, video, filename=f"ltx-{job.id}.mp4")
-            try:
-                return await channel.send(
-                    file=file, nonce=attempt.key, **message_parts(reply)
-                ), False
-            except discord.HTTPException as problem:
-                if problem.code == MISSING_PERMISSIONS and isinstance(target, str):
-                    too_big = None
-                elif problem.code != TOO_LARGE and problem.status != 413:
-                    raise
-                log.info("job %s: upload refused (%s); posting a link", job.id, problem.code)
-        link = self.link(job, size, too_big)
-        if link is None:
-            raise NotHere(f"the {size / MiB:.1f} MiB video could not be attached and has no link")
-        return await channel.send(nonce=attempt.key, **message_parts(reply, link)), True
-
-    # --- a request's takes in one message (bot.jobs.takes_delivery) -------------------------
-
-    async def takes_in_place(
-        self, leader: Job, target: str, videos: Videos, reply: Reply, attempt: DeliveryAttempt
-    ) -> Delivery:
-        """The takes in one message in take 1's thread (`target`), else its channel."""
-        origin = leader.origin
-        permissions = self.facts.permissions(origin.thread_id or origin.channel_id)
-        may_attach = permissions is None or permissions.attach_files
-        limit = await self.upload_limit(origin.scope)
-        try:
-            try:
-                message, linked = await self.post_takes(
-                    leader, target, videos, reply, limit, may_attach, attempt
-                )
-            except discord.NotFound as problem:
-                if problem.code != UNKNOWN_CHANNEL or target == origin.channel_id:
-                    raise
-                target = origin.channel_id  # the guessed thread was never made
-                message, linked = await self.post_takes(
-                    leader, target, videos, reply, limit, may_attach, attempt
-                )
-        except (discord.Forbidden, discord.NotFound) as refused:  # for good, not a hiccup
-            raise NotHere(f"I can no longer post in <#{target}> ({refused.text})") from refused
-        return Delivery(str(message.id), DeliveryRoute.LINK if linked else DeliveryRoute.THREAD)
-
-    async def takes_in_private(
-        self, leader: Job, videos: Videos, reply: Reply, why: str, attempt: DeliveryAttempt
-    ) -> Delivery:
-        """The takes' DM fallback; raises Undeliverable when the requester takes no DMs."""
-        note = f"{why}, so here are your videos."
-        private = Reply(text=f"{note}\n{reply.text}", fields=reply.fields, job_id=reply.job_id)
-        try:
-            channel = await self.requesters.direct_channel(leader.origin.user_id)
-            message, linked = await self.post_takes(
-                leader, channel, videos, private, DEFAULT_UPLOAD_LIMIT, True, attempt
-            )
-        except (discord.Forbidden, discord.NotFound) as closed:
-            raise Undeliverable(
-                f"{why}, and Discord refused a direct message to you ({closed.text})."
-            ) from closed
-        except NotHere as closed:
-            raise Undeliverable(f"{why}, and in a direct message {closed.why}.") from closed
-        route = DeliveryRoute.DIRECT_LINK if linked else DeliveryRoute.DIRECT
-        return Delivery(str(message.id), route)
-
-    async def post_takes(
-        self,
         leader: Job,
         target: str | discord.PartialMessageable,
         videos: Videos,
@@ -181,9 +115,11 @@ class ResultPost:
         may_attach: bool,
         attempt: DeliveryAttempt,
     ) -> tuple[discord.Message, bool]:
-        """One message with every take's MP4 (Discord takes up to 10 files in one send, within
-        the upload limit), else their links; sent with the attempt's key as its nonce (take
-        1's), its channel noted first, like `post`."""
+        """One message with every MP4 (Discord takes up to 10 files in one send, within the
+        upload limit), else their links, and whether it carries links. Each send carries the
+        attempt's key as its nonce (discord.py sends `enforce_nonce`: Discord returns the
+        message it already made with that nonce), and its channel is noted first, for a
+        resumed attempt to look in (adapters.discord.posted_once)."""
         channel = (
             self.client.get_partial_messageable(int(target)) if isinstance(target, str) else target
         )
@@ -205,10 +141,11 @@ class ResultPost:
                     too_big = None
                 elif problem.code != TOO_LARGE and problem.status != 413:
                     raise
-                log.info("takes of %s: upload refused (%s); links", leader.id, problem.code)
+                log.info("job %s: upload refused (%s); posting a link", leader.id, problem.code)
         links = [self.link(take, n, too_big) for (take, _), n in zip(videos, sizes, strict=True)]
         if any(link is None for link in links):
-            raise NotHere(f"the {size / MiB:.1f} MiB of videos could not be attached, no link")
+            what = "video" if len(videos) == 1 else "videos"
+            raise NotHere(f"the {size / MiB:.1f} MiB {what} could not be attached and has no link")
         text = "\n".join(filter(None, links))
         return await channel.send(nonce=attempt.key, **message_parts(reply, text)), True
 
