@@ -30,7 +30,7 @@ from commands.estimate import estimate
 from commands.final import final, make_final
 from commands.generate import generate, reroll
 from commands.job_details import job_details
-from commands.jobs import cancel, cancel_job, history, load_job, show
+from commands.jobs import cancel, cancel_button, history, load_job, show
 from commands.precheck import Refusal, refusal_before_hold
 from commands.sheets import sheets
 from commands.spec import COMMANDS
@@ -122,7 +122,7 @@ class Commands:
 
     async def _press(self, action: ButtonAction, job_id: str, actor: Actor, place: Place) -> Reply:
         if action is ButtonAction.CANCEL:
-            return await cancel_job(job_id, actor, self.services)
+            return await cancel_button(job_id, actor, self.services)
         if action is ButtonAction.CONFIRM:
             return await confirm_job(job_id, actor, place, self.services)
         if action is ButtonAction.ABORT:

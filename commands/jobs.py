@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.errors import NotAllowed, NotFound
 from bot.events import Cancelled
-from bot.jobs.record import Job, JobState
+from bot.jobs.record import ACTIVE, Job, JobState
 from bot.model import Actor, Invocation, Platform, Reply
 from commands.context import Services
 from commands.data import job_data, usd
@@ -51,6 +52,24 @@ async def show(invocation: Invocation, services: Services) -> Reply:
 async def cancel(invocation: Invocation, services: Services) -> Reply:
     job_id = str(invocation.options["job"])
     return await cancel_job(job_id, invocation.actor, services)
+
+
+async def cancel_button(job_id: str, actor: Actor, services: Services) -> Reply:
+    """The status message's Cancel. A request's takes share take 1's status message, so its
+    Cancel stops every take that has not ended (`cancel JOB` still stops one)."""
+    job = await load_job(job_id, actor, services, acting=True)
+    if len(job.take_ids) <= 1:
+        return await cancel_job(job_id, actor, services)
+    takes = [await services.jobs.get(take_id) for take_id in job.take_ids]
+    running = [take.id for take in takes if take is not None and take.state in ACTIVE]
+    if not running:
+        return Reply(text="Every take of this request has already ended.", refused=True)
+    replies = [await cancel_job(take_id, actor, services) for take_id in running]
+    return Reply(
+        text="\n".join(reply.text for reply in replies),
+        refused=all(reply.refused for reply in replies),
+        data=tuple(reply.data for reply in replies if isinstance(reply.data, Mapping)),
+    )
 
 
 async def cancel_job(job_id: str, actor: Actor, services: Services) -> Reply:

@@ -1,5 +1,6 @@
 """Takes through the commands (a real SQLite core, a runner that records): the confirmation
-and approval thresholds go by the total; Confirm holds every take, Abort rejects them all."""
+and approval thresholds go by the total; Confirm holds every take, Abort rejects them all, and
+the status message's Cancel stops them all."""
 
 from __future__ import annotations
 
@@ -51,6 +52,19 @@ async def test_takes_above_the_approval_threshold_are_refused_with_nothing_held(
     assert reply.refused and "These 3 takes cost $0.30 (exactly $0.303345)" in reply.text
     assert "Ask for fewer takes" in reply.text
     assert kit.runner.started == [] and await open_holds(kit) == []
+
+
+async def test_cancel_on_the_status_message_stops_every_take_and_cancel_job_one(kit: CoreKit):
+    reply = await kit.invoke("generate", attachment=png_attachment(), takes=3, **SMALL)
+    ids = [job.id for job in kit.runner.started]
+    assert len(ids) == 3, reply.text
+    # Only take 1 has a status message, so its Cancel speaks for the whole request.
+    pressed = await kit.commands.press(ButtonAction.CANCEL, ids[0], ALICE, _place())
+    assert not pressed.refused and kit.runner.cancelled == ids
+    assert pressed.text.count("Cancelled job") == 3, pressed.text
+    kit.runner.cancelled.clear()
+    one = await kit.invoke("cancel", job=ids[1])
+    assert not one.refused and kit.runner.cancelled == [ids[1]]
 
 
 def _place() -> Place:
