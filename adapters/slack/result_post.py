@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,6 +30,7 @@ from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 from commands.render import short
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SHARE_CHECK_DELAYS = (0.5, 1, 1, 2, 2, 3, 3)  # files.info looks, about 12 s in all
 # Slack's answers for a conversation the bot may not post in (or a DM it may not open).
 NOT_HERE = frozenset(
@@ -113,13 +115,30 @@ class ResultPost:
         self, token: str, job: Job, data: bytes, reply: Reply, why: str, attempt: DeliveryAttempt
     ) -> tuple[Delivery, str | None]:
         """The app's DM with the requester; raises Undeliverable when Slack refuses it too."""
-        private = Reply(text=f"{why}, so here is your video.\n{reply.text}", fields=reply.fields)
-        try:
-            opened = await self.client.conversations_open(token=token, users=job.origin.user_id)
-            dm = str((opened.get("channel") or {}).get("id") or "")
+
+        async def post(private: Reply, dm: str) -> tuple[Delivery, str | None]:
             return await self._post(
                 token, job, data, private, dm, None, DeliveryRoute.DIRECT, attempt
             )
+
+        return await self.privately(token, job.origin.user_id, reply, why, "your video", post)
+
+    async def privately(
+        self,
+        token: str,
+        user_id: str,
+        reply: Reply,
+        why: str,
+        what: str,
+        post: Callable[[Reply, str], Awaitable[T]],
+    ) -> T:
+        """`post` into the app's DM with the user, the reply led by why it comes there (`what`:
+        "your video", "your videos"); raises Undeliverable when Slack refuses the DM too."""
+        here = "here are" if what.endswith("s") else "here is"
+        private = Reply(text=f"{why}, so {here} {what}.\n{reply.text}", fields=reply.fields)
+        try:
+            opened = await self.client.conversations_open(token=token, users=user_id)
+            return await post(private, str((opened.get("channel") or {}).get("id") or ""))
         except SlackApiError as error:
             if slack_error(error) not in NOT_HERE:
                 raise

@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from adapters.slack.blocks import mrkdwn, plain, reply_text, status_blocks
 from adapters.slack.posted_once import earlier_post
 from adapters.slack.result_post import NOT_HERE, UPLOAD_REFUSED, NotHere, ResultPost, slack_error
-from bot.errors import Undeliverable
 from bot.events import Succeeded
 from bot.jobs.record import Job
 from bot.model import Reply
@@ -109,21 +108,13 @@ class TakesPost(ResultPost):
         attempt: DeliveryAttempt,
     ) -> Delivery:
         """The app's DM with the requester; raises Undeliverable when Slack refuses it too."""
-        private = Reply(text=f"{why}, so here are your videos.\n{reply.text}", fields=reply.fields)
-        try:
-            opened = await self.client.conversations_open(token=token, users=leader.origin.user_id)
-            dm = str((opened.get("channel") or {}).get("id") or "")
+
+        async def post(private: Reply, dm: str) -> Delivery:
             return await self._post_takes(
                 token, uploads, private, dm, None, DeliveryRoute.DIRECT, attempt
             )
-        except SlackApiError as error:
-            if slack_error(error) not in NOT_HERE:
-                raise
-            raise Undeliverable(
-                f"{why}, and Slack refused a direct message to you ({slack_error(error)})."
-            ) from error
-        except NotHere as closed:
-            raise Undeliverable(f"{why}, and in a direct message {closed.why}.") from closed
+
+        return await self.privately(token, leader.origin.user_id, reply, why, "your videos", post)
 
     async def _post_takes(
         self,
