@@ -7,7 +7,6 @@ database that cannot be reached says so ("try again in a minute"), not sorry.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeAlias
@@ -42,8 +41,7 @@ APPROVAL_BUTTONS = {
     ButtonAction.APPROVE: approve,
     ButtonAction.DENY: deny,
 }
-# Coroutines, not just awaitables: `_guard` closes one cancelled before its turn. Any, Any:
-# the yield and send types of an `async def`'s coroutine, as typing leaves them open.
+# Any, Any: the yield and send types of an `async def`'s coroutine, as typing leaves them open.
 Work: TypeAlias = Coroutine[Any, Any, Reply]
 Handler = Callable[[Invocation, Services], Work]
 
@@ -77,19 +75,18 @@ ADMIN_HANDLERS: dict[str, Handler] = {
 assert set(ADMIN_HANDLERS) == set(ADMIN_COMMANDS), "every admin command has a handler"
 
 
-# Commands worked on at once; the others wait their turn in arrival order. A burst of 500
-# then answers its first commands early instead of every one at the end of the burst,
-# and holds the working memory of 16 commands, not of 500. (Acks never wait for this: the
-# adapters defer or ack before they dispatch.)
-COMMANDS_AT_ONCE = 16
+# No gate on whole commands: every command is admitted at once, as it arrives. What is cheap
+# (parse, price, the coalesced policy read, the hold, which storage group-commits) runs for all
+# of them together, so a burst's first answers and fal submits are not queued behind others'
+# turns; what is expensive or large has a small gate of its own (`bot.media.sheet_files`:
+# attachments read a few at a time in arrival order, sheets cleaned once per content in the
+# decode pool, uploads bounded), so a command waiting there holds no sheet bytes.
 RESTARTING = "The bot is restarting, so nothing was done. Please try again in a moment."
 
 
 class Commands:
-    def __init__(self, services: Services, *, at_once: int = COMMANDS_AT_ONCE):
+    def __init__(self, services: Services):
         self.services = services
-        self._turns = asyncio.Semaphore(at_once)
-        self.waiting = 0  # commands waiting for their turn (the bench and tests read it)
         self.stopping = False  # see stop_taking
 
     def stop_taking(self) -> None:
@@ -142,18 +139,7 @@ class Commands:
 
     async def _guard(self, name: str, work: Work) -> Reply:
         try:
-            self.waiting += 1
-            try:
-                await self._turns.acquire()
-            finally:
-                self.waiting -= 1
-            try:
-                return await work
-            finally:
-                self._turns.release()
-        except asyncio.CancelledError:
-            work.close()  # cancelled while waiting its turn: never started
-            raise
+            return await work
         except StorageUnavailable as away:  # the user's sentence, and a line for the operator
             log.warning("command %s: the database is unreachable (%s)", name, away.detail)
             return Reply(text=str(away), refused=True)

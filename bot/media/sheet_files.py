@@ -24,27 +24,41 @@ import shutil
 import threading
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from bot.errors import GenerationFailed, InvalidSheet
-from bot.media.intake import DEFAULT_MAX_BYTES, SheetHeader, check_sheet, read_attachment
+from bot.media.intake import (
+    DEFAULT_MAX_BYTES,
+    SheetHeader,
+    check_bytes,
+    check_sheet,
+    read_attachment,
+)
 from bot.media.sanitise import sanitise_sheet
 from bot.model import Attachment
 
 DOWNLOADS_AT_ONCE = 8
 UPLOADS_AT_ONCE = 16
 ORIGINAL_SUFFIX = ".original"
+HEADERS_KEPT = 1024  # headers of sheets checked lately, by the hash of their bytes
 log = logging.getLogger(__name__)
 GONE = "The reference sheet of this job is gone from the bot's disk; run generate again."
 
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
+_waiting: weakref.WeakKeyDictionary[asyncio.Semaphore, int] = weakref.WeakKeyDictionary()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_checked: OrderedDict[str, SheetHeader] = OrderedDict()  # by sha256 of the bytes sent
+_checked_lock = threading.Lock()
+# One sheet is cleaned once even when several decode threads are handed it at once: a lock
+# per hash, from a fixed set (two hashes may share one; they then only wait for each other).
+_cleaning = [threading.Lock() for _ in range(64)]
 
 
 def decoders() -> int:
@@ -54,6 +68,11 @@ def decoders() -> int:
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     return max(1, cpus - 1)
+
+
+def clean_by_content(sheets_dir: Path, digest: str) -> Path:
+    """Where the clean PNG of the bytes hashing to `digest` is kept, for every job sending them."""
+    return sheets_dir / "by-content" / f"{digest}.png"
 
 
 def original_of(sheet_path: Path) -> Path:
@@ -85,24 +104,54 @@ async def take_in(
 ) -> SheetHeader:
     """Download, check without decoding and keep the original for `sheet_path`'s job.
 
-    Raises `InvalidSheet` (nothing is kept then). The reply path calls this before any hold.
+    Bytes already seen and cleaned (a team's usual sheet) are neither parsed nor written again:
+    the job gets a link to their clean PNG at once and its sanitise has nothing to do.
+    Raises `InvalidSheet` (nothing is kept then). The reply path calls this before any hold;
+    the gate is FIFO, so a burst's sheets are read in the order the commands arrived, and a
+    command waiting for its turn holds no bytes.
     """
-    async with _gate("downloads", DOWNLOADS_AT_ONCE):
+    gate = _gate("downloads", DOWNLOADS_AT_ONCE)
+    _waiting[gate] = _waiting.get(gate, 0) + 1
+    try:
+        await gate.acquire()
+    finally:
+        _waiting[gate] -= 1
+    try:
         data = await read_attachment(attachment, max_bytes=max_bytes)
         # The default executor, not the decode pool: a reply never queues behind decodes.
-        return await asyncio.to_thread(_check_and_keep, data, original_of(sheet_path), max_bytes)
+        return await asyncio.to_thread(_check_and_keep, data, sheet_path, max_bytes)
+    finally:
+        gate.release()
+
+
+def downloads_waiting() -> int:
+    """Commands of this event loop waiting for their turn to read a sheet (tests, the bench)."""
+    gates = _gates.get(asyncio.get_running_loop(), {})
+    return _waiting.get(gates["downloads"], 0) if "downloads" in gates else 0
 
 
 async def upload_sheet(sheet_path: Path, upload: Callable[[bytes], Awaitable[str]]) -> str:
     """Hand the job's clean PNG to `upload` (sanitising it first if needed); returns its URL.
 
     The PNG is read only for its upload, and at most `UPLOADS_AT_ONCE` per event loop are
-    in memory at once, however many jobs start together.
+    in memory at once, however many jobs start together. A sheet already clean (linked at
+    intake, or a reroll's) is read at once, never queued behind the decode pool.
     """
+    async with _gate("uploads", UPLOADS_AT_ONCE):
+        data = await asyncio.to_thread(_clean_bytes, sheet_path)
+        if data is not None:
+            return await upload(data)
     await ready_sheet(sheet_path)
     async with _gate("uploads", UPLOADS_AT_ONCE):
         data = await asyncio.to_thread(sheet_path.read_bytes)
         return await upload(data)
+
+
+def _clean_bytes(sheet_path: Path) -> bytes | None:
+    try:
+        return sheet_path.read_bytes()
+    except FileNotFoundError:
+        return None  # still the original as sent: sanitise first
 
 
 async def ready_sheet(sheet_path: Path) -> Path:
@@ -119,9 +168,24 @@ async def ready_sheet(sheet_path: Path) -> Path:
     return sheet_path
 
 
-def _check_and_keep(data: bytes, original: Path, max_bytes: int) -> SheetHeader:
+def _check_and_keep(data: bytes, sheet_path: Path, max_bytes: int) -> SheetHeader:
+    digest = hashlib.sha256(data).hexdigest()
+    with _checked_lock:
+        known = _checked.get(digest)
+    if known is not None:
+        check_bytes(data, max_bytes)  # the limit may have changed since
+        try:
+            link_or_copy(clean_by_content(sheet_path.parent, digest), sheet_path)
+            return known
+        except FileNotFoundError:
+            pass  # not cleaned yet (or refused, or removed by retention): as a new sheet
     header = check_sheet(data, max_bytes=max_bytes)
-    write_atomically(original, data)
+    write_atomically(original_of(sheet_path), data)
+    with _checked_lock:
+        _checked[digest] = header
+        _checked.move_to_end(digest)
+        while len(_checked) > HEADERS_KEPT:
+            _checked.popitem(last=False)
     return header
 
 
@@ -142,10 +206,12 @@ def _sanitise_file(sheet_path: Path) -> None:
         raise GenerationFailed(GONE) from None
     # The same sheet sent again (a team's usual reference) is cleaned once: the clean PNG is
     # kept by the hash of the bytes sent and linked for every later job.
-    cached = sheet_path.parent / "by-content" / f"{hashlib.sha256(data).hexdigest()}.png"
-    if not cached.exists():
-        # The size was checked when it arrived (against the setting of that time).
-        write_atomically(cached, sanitise_sheet(data, max_bytes=len(data)).data)
+    digest = hashlib.sha256(data).hexdigest()
+    cached = clean_by_content(sheet_path.parent, digest)
+    with _cleaning[int(digest[:8], 16) % len(_cleaning)]:
+        if not cached.exists():
+            # The size was checked when it arrived (against the setting of that time).
+            write_atomically(cached, sanitise_sheet(data, max_bytes=len(data)).data)
     del data
     link_or_copy(cached, sheet_path)
     original.unlink(missing_ok=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from corekit import ADMIN, ALICE, BOB, png_attachment
 
 from bot.jobs.record import JobState
+from bot.media import sheet_files
 from bot.media.sheet_files import original_of
 from bot.model import Attachment, ButtonAction, Invocation, Place
 from commands import Commands
@@ -127,37 +129,65 @@ async def test_jobs_are_invisible_from_another_scope(kit):
     assert "No job" in shown.text
 
 
-async def test_commands_beyond_the_limit_wait_their_turn_in_order(kit):
-    # A burst is worked on a few at a time: the first answers come at once, and the working
-    # memory is that of a few commands, not of the whole burst.
-    commands = Commands(kit.services, at_once=1)
-    started: list[str] = []
-    go = {"a": asyncio.Event(), "b": asyncio.Event()}
-    arrived = {"a": asyncio.Event(), "b": asyncio.Event()}
+def gated_sheets(names: str) -> tuple[dict[str, Attachment], list[str], dict[str, asyncio.Event]]:
+    """Attachments whose download waits for its `go` event; `started` lists the reads begun."""
     sheet = png_attachment()
+    started: list[str] = []
+    go = {name: asyncio.Event() for name in names}
 
     def gated(name: str) -> Attachment:
         async def read(limit: int) -> bytes:
             started.append(name)
-            arrived[name].set()
             await go[name].wait()
             return await sheet.read(limit)
 
         return Attachment("sheet.png", "image/png", sheet.size, read)
 
-    def generate(name: str) -> asyncio.Task:
-        invocation = Invocation("generate", ALICE, Place(ALICE.platform, ALICE.scope, "C1"),
-                                {"prompt": name}, attachment=gated(name))  # fmt: skip
-        return asyncio.ensure_future(commands.dispatch(invocation))
+    return {name: gated(name) for name in names}, started, go
 
-    first = generate("a")
-    await asyncio.wait_for(arrived["a"].wait(), 5)
-    second = generate("b")
-    await asyncio.sleep(0)  # one turn of the loop: b's first step runs up to its turn
-    assert commands.waiting == 1 and started == ["a"]
+
+def generating(commands: Commands, name: str, attachment: Attachment) -> asyncio.Task:
+    invocation = Invocation("generate", ALICE, Place(ALICE.platform, ALICE.scope, "C1"),
+                            {"prompt": name, "num_frames": 25}, attachment=attachment)  # fmt: skip
+    return asyncio.ensure_future(commands.dispatch(invocation))
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until `condition` holds (5 s at most): turns of the loop, no time
+    passes; what it waits for (a command queued at a gate) has no event of its own."""
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0)
+
+
+async def test_a_burst_reads_its_sheets_in_arrival_order_and_the_waiting_hold_no_bytes(
+    kit, monkeypatch
+):
+    # No gate on whole commands: the sheet downloads have their own small one (FIFO), so a
+    # burst's sheets are fetched in the order the commands came, and a command waiting for
+    # its turn there has read nothing (its memory is the command's, not the sheet's).
+    monkeypatch.setattr(sheet_files, "DOWNLOADS_AT_ONCE", 1)
+    commands = Commands(kit.services)
+    sheets, started, go = gated_sheets("abc")
+    tasks = {}
+    for name in "abc":  # each arrives once the one before is reading or queued
+        tasks[name] = generating(commands, name, sheets[name])
+        await until(lambda: len(started) + sheet_files.downloads_waiting() == len(tasks))
+    assert started == ["a"] and sheet_files.downloads_waiting() == 2
+    for name in "abc":
+        await until(lambda name=name: started[-1:] == [name])
+        go[name].set()
+        assert (await asyncio.wait_for(tasks[name], 5)).job_id
+    assert started == ["a", "b", "c"] and sheet_files.downloads_waiting() == 0
+
+
+async def test_a_command_is_not_queued_behind_another_commands_sheet(kit):
+    commands = Commands(kit.services)
+    sheets, started, go = gated_sheets("a")
+    stuck = generating(commands, "a", sheets["a"])
+    await until(lambda: bool(started))
+    place = Place(ALICE.platform, ALICE.scope, "C1")
+    budget = await asyncio.wait_for(commands.dispatch(Invocation("budget", ALICE, place, {})), 5)
+    assert not budget.refused and not stuck.done()
     go["a"].set()
-    assert (await asyncio.wait_for(first, 5)).job_id
-    await asyncio.wait_for(arrived["b"].wait(), 5)
-    go["b"].set()
-    assert (await asyncio.wait_for(second, 5)).job_id
-    assert started == ["a", "b"] and commands.waiting == 0
+    assert (await asyncio.wait_for(stuck, 5)).job_id

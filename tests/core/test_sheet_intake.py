@@ -190,3 +190,59 @@ def test_the_decode_pool_is_shut_down_and_a_later_decode_gets_a_fresh_one():
     assert fresh is not pool
     assert fresh.submit(int).result(timeout=5) == 0
     sheet_files.shutdown_decode_pool()
+
+
+async def test_a_sheet_sent_again_is_linked_clean_at_intake_without_a_parse(
+    kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A team's usual sheet: cleaned for the first job, then neither parsed, kept as sent nor
+    # handed to the decode pool again; each later job gets its own link to the clean PNG.
+    data = encode(Image.new("RGB", (900, 600), "teal"), "PNG")
+    first = await kit.invoke("generate", attachment=attachment_of(data, "s.png"), prompt="x")
+    sheet = Path((await kit.services.jobs.get(first.job_id)).sheet_path)
+    await ready_sheet(sheet)
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(sheet_files, "check_sheet", no_parse)
+    monkeypatch.setattr(sheet_files, "_decode_pool", no_parse)
+    again = await kit.invoke(
+        "generate", attachment=attachment_of(data, "s.png"), prompt="y", resolution="auto"
+    )
+    job = await kit.services.jobs.get(again.job_id)
+    later = Path(job.sheet_path)
+    assert on_disk(later) == (True, False) and later.samefile(sheet)  # noqa: ASYNC240
+    assert job.request.resolution.width > job.request.resolution.height  # the header's aspect
+    uploaded: list[bytes] = []
+
+    async def upload(png: bytes) -> str:
+        uploaded.append(png)
+        return "https://cdn/s.png"
+
+    assert await sheet_files.upload_sheet(later, upload) == "https://cdn/s.png"
+    assert Image.open(io.BytesIO(uploaded[0])).size == (900, 600)
+
+
+async def test_the_same_sheet_given_to_many_decode_threads_is_cleaned_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheet_files, "decoders", lambda: 4)
+    sheet_files.shutdown_decode_pool()
+    cleaned: list[int] = []
+
+    def counting(data: bytes, **limits: int) -> object:
+        cleaned.append(len(data))
+        return sanitise_sheet(data, **limits)
+
+    monkeypatch.setattr(sheet_files, "sanitise_sheet", counting)
+    data = encode(Image.new("RGB", (640, 480), "navy"), "PNG")
+    sheets = [tmp_path / f"{n}.png" for n in range(8)]
+    for sheet in sheets:
+        sheet_files.write_atomically(original_of(sheet), data)
+    try:
+        await asyncio.gather(*(ready_sheet(sheet) for sheet in sheets))
+    finally:
+        sheet_files.shutdown_decode_pool()
+    assert len(cleaned) == 1
+    assert all(on_disk(sheet) == (True, False) for sheet in sheets)
