@@ -5,7 +5,9 @@ attachment is downloaded and passed through `bot.media.intake` (the checks that 
 decode) and kept on disk as it came, beside the path where the clean PNG will be; its bytes are
 dropped at once. The command prices the job from the header, holds and answers without waiting
 for a decode. Inside the job (`ready_sheet`, before the upload) `bot.media.sanitise` turns the
-kept original into that PNG, which replaces it.
+kept original into that PNG, which replaces it. Both halves go by the hash of the bytes sent:
+a sheet sent again once it is clean (a team's usual reference) is linked clean at intake, with
+no parse, no copy kept and no decode; one content is cleaned once, however many jobs share it.
 
 Every stage is bounded, so a burst of commands neither holds every sheet in memory at once
 nor puts a decoder on every core: at most `DOWNLOADS_AT_ONCE` attachments and
