@@ -94,6 +94,12 @@ def _writable_free_bytes(where: Path) -> int:
 async def _database(settings: Settings) -> Check:
     from adapters.app.health import database_ready
 
+    if not settings.database_url:  # the SQLite file in the data dir: its problem is that one
+        try:
+            await asyncio.to_thread(_writable_free_bytes, settings.data_dir)
+        except OSError:
+            return Check("database", False, f"{settings.database}: not opened, its folder is "
+                         "the data dir above", "fix LTXBOT_DATA_DIR first")  # fmt: skip
     try:
         return Check("database", True, await database_ready(settings))
     except LtxbotError as problem:
