@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import Superseded, Undeliverable
-from bot.events import Succeeded
+from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.delivery import RecordedAttempt, delivery_key
 from bot.jobs.local_video import video_on_disk
 from bot.jobs.record import ACTIVE, Job, JobState, charge_of
@@ -128,3 +128,19 @@ async def after_take_ended(life: Lifecycle, job: Job) -> None:
                 return
     except Exception:
         log.exception("job %s: its takes were not posted; the sweep tries again", job.id)
+
+
+async def with_takes_status(life: Lifecycle, job: Job, event: JobEvent) -> Job:
+    """A take 2..N that ends (failed, cancelled) without a status message of its own is told in
+    take 1's thread: `job` with `origin.takes_status_id`, take 1's status message (as stored
+    now), for the poster; `job` itself otherwise."""
+    if not isinstance(event, Failed | Cancelled) or job.take in (None, 1):
+        return job
+    if job.origin.status_message_id or job.origin.takes_status_id or not job.take_ids:
+        return job
+    leader = await life.jobs.get(job.take_ids[0])
+    status = leader.origin.status_message_id if leader else None
+    if status is None:
+        return job  # take 1 has shown nothing yet: the take opens its own message
+    origin = job.origin.model_copy(update={"takes_status_id": status})
+    return job.model_copy(update={"origin": origin})

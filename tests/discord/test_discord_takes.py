@@ -16,6 +16,7 @@ from adapters.discord.throttle import EditThrottle
 from bot.fal.simulated.faults import Faults
 from bot.jobs.record import Job, JobState
 from bot.model import Platform
+from bot.money import Money
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 from tests.fakes.discord_api.server import FakeDiscord
@@ -94,3 +95,13 @@ async def test_a_failed_take_is_released_and_the_others_still_come_together(
     assert "Take 2/3" not in content
     told = [c for c in fake.calls if c.method == "POST" and "could not be made" in str(c.body)]
     assert told, "the failed take is told to the requester"
+    # In take 1's thread, where the takes message is: no message or thread of its own.
+    leader, failed = takes[0], takes[1]
+    thread = f"/channels/{leader.origin.status_message_id}/messages"
+    assert [c.path for c in told] == [thread]
+    notice = told[0].body["content"]
+    assert notice.startswith(f"❌ <@{ALICE['user']['id']}> **Take 2/3 · seed 11** could not be")
+    assert f"{Money(failed.quoted_nanos)} released back to your budget." in notice
+    assert len(fake.messages_to(CHANNEL)) == 1  # take 1's status message only
+    assert not [c for c in fake.calls if c.path.endswith("/threads")][1:]  # one thread
+    assert failed.origin.status_message_id is None
