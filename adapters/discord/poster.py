@@ -130,13 +130,14 @@ class DiscordPoster:
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
         """The takes in one message (up to 10 files) in take 1's thread, else in a DM; exactly
         once like `deliver` (take 1's key as the nonce, a resumed attempt looks first)."""
         await self._connected()
         attempt = attempt or MemoryAttempt(leader)
         async with self._locks[leader.id]:
-            reply = takes_reply([(job, event) for job, _, event in takes])
+            reply = takes_reply([(job, event) for job, _, event in takes], ended)
             videos = [(job, video) for job, video, _ in takes]
             jobs = [job for job, _ in videos]
             found = None

@@ -57,9 +57,11 @@ async def deliver_takes(life: Lifecycle, job: Job, poster: TakesPoster) -> Job:
     if leader.takes_posted_by != job.id:
         return job  # another take posts them
     fresh = [leader if take.id == leader.id else take for take in takes]
-    ready = []
+    ready = []  # a re-drive after a crash part-way through the captures: DELIVERED ones too
     for take in fresh:
-        if take.state is JobState.SUCCEEDED and take.result and take.result.video_path:
+        if take.state is JobState.DELIVERED and take.result and take.result.video_path:
+            ready.append(take)
+        elif take.state is JobState.SUCCEEDED and take.result and take.result.video_path:
             here = await video_on_disk(life, take)
             if here is None:
                 return await life.reload(job)  # fal's store out of reach: the next try posts
@@ -70,16 +72,20 @@ async def deliver_takes(life: Lifecycle, job: Job, poster: TakesPoster) -> Job:
         assert take.result is not None and take.result.video_path is not None
         video = Path(take.result.video_path)
         charge = Money(charge_of(take))
-        parts.append((take, video, Succeeded(video, charge, await life.room_after(take))))
-    if not parts:
+        room = await life.room_after(take) if take.state is JobState.SUCCEEDED else None
+        parts.append((take, video, Succeeded(video, charge, room)))
+    if not any(take.state is JobState.SUCCEEDED for take, _, _ in parts):
         return await life.reload(job)
+    ids = {take.id for take, _, _ in parts}  # every other take ended: shown with its reason
+    ended = [(await life.reload(take)) for take in fresh if take.id not in ids]
     claimant = await life.reload(job)
-    delivery = await _post(life, leader, claimant, parts, poster)
+    delivery = await _post(life, leader, claimant, parts, ended, poster)
     if delivery is None:
         return await life.reload(job)
     # The claimant last: until it is DELIVERED a re-drive finds the post and captures the rest.
     for take, _, _ in sorted(parts, key=lambda part: part[0].id == job.id):
-        await life.delivered(await life.reload(take), delivery)
+        if take.state is JobState.SUCCEEDED:
+            await life.delivered(await life.reload(take), delivery)
     return await life.reload(job)
 
 
@@ -88,6 +94,7 @@ async def _post(
     leader: Job,
     claimant: Job,
     parts: list[tuple[Job, Path, Succeeded]],
+    ended: list[Job],
     poster: TakesPoster,
 ) -> Delivery | None:
     """The one message; None when it did not go (Undeliverable: each take released, FAILED;
@@ -96,10 +103,11 @@ async def _post(
     recorded = RecordedAttempt(claimant, life.update, life.clock, key=delivery_key(leader.id))
     for attempt in range(1, TRIES + 1):
         try:
-            return await poster.deliver_takes(leader, parts, recorded)
+            return await poster.deliver_takes(leader, parts, recorded, ended)
         except Undeliverable as refused:
             for take, _, _ in parts:
-                await life.undeliverable(await life.reload(take), refused.reason)
+                if take.state is JobState.SUCCEEDED:
+                    await life.undeliverable(await life.reload(take), refused.reason)
             return None
         except Superseded:
             log.warning("takes of %s: delivered or ended elsewhere; not posted here", leader.id)
