@@ -169,13 +169,13 @@ class SlackPoster:
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
-        """Every finished take in one message (a file per take) in take 1's thread, else the
-        DM, exactly once (adapters.slack.takes_post), each take's buttons on its status."""
+        """The finished takes in one message, exactly once (adapters.slack.takes_post)."""
         token = await self.tokens.bot_token(leader.origin.scope)
         status_ts = leader.origin.status_message_id or self._ts.get(leader.id)
         attempt = attempt or MemoryAttempt(leader)
-        delivery = await self.takes.deliver(token, leader, takes, status_ts, attempt)
+        delivery = await self.takes.deliver(token, leader, takes, status_ts, attempt, ended)
         for job, _, event in takes:
             self._ended(job, event, None)
             self._forget(job.id)

@@ -49,10 +49,11 @@ class TakesPost(ResultPost):
         takes: Takes,
         status_ts: str | None,
         attempt: DeliveryAttempt,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
         """In take 1's thread, else the DM; then take 1's status message carries every take's
-        buttons (a status that lags is only logged)."""
-        reply = takes_reply([(job, event) for job, _, event in takes])
+        buttons and every take's end (a status that lags is only logged)."""
+        reply = takes_reply([(job, event) for job, _, event in takes], ended)
         first = takes[0][0]
         found = await earlier_post(self.client, token, first, attempt) if attempt.resumed else None
         if found is not None:

@@ -21,7 +21,7 @@ from bot.jobs.delivery import RecordedAttempt
 from bot.jobs.fal_answer import result_from_payload
 from bot.jobs.local_video import video_on_disk
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, charge_of
-from bot.jobs.takes_delivery import after_take_ended, deliver_takes
+from bot.jobs.takes_delivery import after_take_ended, deliver_takes, with_takes_status
 from bot.model import Platform
 from bot.money import Money
 from bot.ports import Clock, Delivery, FalResult, Gateway, JobStore, Ledger, Poster, TakesPoster
@@ -104,8 +104,8 @@ class Lifecycle:
         if poster is None:
             log.warning("job %s: no poster for %s", job.id, job.origin.platform)
             return None
-        try:
-            message_id = await poster.progress(job, event)
+        try:  # a take 2..N's ending is told where take 1's status message is
+            message_id = await poster.progress(await with_takes_status(self, job, event), event)
         except Exception:
             log.exception("job %s: could not show %s", job.id, type(event).__name__)
             return None
