@@ -84,6 +84,8 @@ class FakeSlackAPI:
         # Methods whose answer waits for `unstall` after the call took effect (a bot killed
         # while Slack has done the work but not yet answered).
         self.stalled: set[str] = set()
+        # Downloads of private files past this many are stalled like `stalled` methods.
+        self.downloads_before_stall: int | None = None
         self._unstalled = asyncio.Event()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
@@ -126,6 +128,7 @@ class FakeSlackAPI:
     def unstall(self) -> None:
         """Let the stalled answers go (to whoever still listens)."""
         self.stalled.clear()
+        self.downloads_before_stall = None
         self._unstalled.set()
 
     def calls_to(self, method: str) -> list[Call]:
@@ -421,6 +424,9 @@ class FakeSlackAPI:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         self.calls.append(Call("download", {"file_id": file_id}, token, time.monotonic()))
         await self._notify()
+        limit = self.downloads_before_stall
+        if limit is not None and len(self.calls_to("download")) > limit:
+            await self._unstalled.wait()
         stored = self.files.get(file_id)
         readers = self.tokens if self.file_readers is None else self.file_readers
         if token not in self.tokens or token not in readers or stored is None:
