@@ -4,16 +4,52 @@ or took it over from one that died (`adapters.slack.inbox`)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.inbox import Form, Inbox
 from adapters.slack.keyvalue import KeyValueStore
 from adapters.slack.runtime import Runtime
+from bot.errors import DATABASE_AWAY
 from bot.ports import JobLeases
 from bot.settings import Settings
 from commands import Commands
+
+log = logging.getLogger(__name__)
+
+
+async def accept(rt: Runtime, ack: AsyncAck, form: Form, *, block: str) -> bool:
+    """Store the form, then ack it (True); when it cannot be stored, answer "try again in a
+    minute" under `block` instead, so the form stays open and nothing acked is lost."""
+    try:
+        if rt.inbox is not None:
+            await rt.inbox.keep(form)
+    except Exception as problem:
+        log.warning("could not store a submitted form (%s)", type(problem).__name__)
+        await ack(response_action="errors", errors={block: DATABASE_AWAY})
+        return False
+    await ack()
+    return True
+
+
+def take_in_later(
+    rt: Runtime, client: AsyncWebClient, context: AsyncBoltContext, form: Form, token: str
+) -> None:
+    """After the ack, in a kept task: the form taken in once, under its lease."""
+
+    async def work() -> None:
+        # A form is submitted once, however many deliveries carry it.
+        if not await rt.first(context) or not await rt.once("view:" + form.view_id):
+            return
+        if rt.inbox is None:
+            await run_form(rt, client, form, token)
+        else:
+            await rt.inbox.take_in(form, lambda f: run_form(rt, client, f, token))
+
+    rt.tasks.spawn(work(), name="slack-generate")
 
 
 async def run_form(rt: Runtime, client: AsyncWebClient, form: Form, token: str) -> None:

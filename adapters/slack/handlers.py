@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, mrkdwn, parse_button_value
 from adapters.slack.form_checks import refusals_in_form
 from adapters.slack.form_fields import PRICED
-from adapters.slack.form_run import run_form
+from adapters.slack.form_run import accept, take_in_later
 from adapters.slack.inbox import Form
 from adapters.slack.modal import (
     CALLBACK_ID,
@@ -46,7 +46,7 @@ from adapters.slack.sheet_compose import (
 )
 from adapters.slack.sheet_save import register_sheet_save, save_sheet_modal
 from adapters.slack.textcmd import ADMIN_USAGE, USAGE, parse_text
-from bot.errors import DATABASE_AWAY, InvalidRequest
+from bot.errors import InvalidRequest
 from bot.model import ButtonAction, Invocation, Payload, Reply
 
 log = logging.getLogger(__name__)
@@ -120,26 +120,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             sub.options["sheet_name"] = sub.saved
         form = Form(str(view.get("id")), team, user.get("id", ""), user_name, sub.channel_id,
                     sub.thread_ts, sub.options, sub.sheet)  # fmt: skip
-        try:  # stored before the ack: a replica killed after it loses nothing
-            if rt.inbox is not None:
-                await rt.inbox.keep(form)
-        except Exception as problem:  # not acked as taken: the form stays open, nothing lost
-            log.warning("could not store a submitted form (%s)", type(problem).__name__)
-            await ack(response_action="errors", errors={PROMPT_BLOCK: DATABASE_AWAY})
-            return
-        await ack()
-        token = bot_token(context, client)
-
-        async def work() -> None:
-            # A form is submitted once, however many deliveries carry it.
-            if not await rt.first(context) or not await rt.once("view:" + form.view_id):
-                return
-            if rt.inbox is None:
-                await run_form(rt, client, form, token)
-            else:
-                await rt.inbox.take_in(form, lambda f: run_form(rt, client, f, token))
-
-        rt.tasks.spawn(work(), name="slack-generate")
+        # Stored before the ack: a replica killed after it loses nothing.
+        if await accept(rt, ack, form, block=PROMPT_BLOCK):
+            take_in_later(rt, client, context, form, bot_token(context, client))
 
     @app.action(re.compile("^(" + "|".join(sorted(PRICED)) + ")$"))
     async def on_priced_edit(
