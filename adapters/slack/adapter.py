@@ -58,15 +58,19 @@ CLOSE_GRACE_SECONDS = 4.0  # for work started before a stop (replies after acks)
 EVENTS_PATH = "/slack/events"
 BOT_SCOPES = (
     "app_mentions:read",
+    "channels:history",  # *:history: a video link read back on resume (posted_once)
     "channels:join",
     "channels:read",  # conversations.info, to refuse before a hold where it cannot post
     "chat:write",
     "commands",
     "files:read",
     "files:write",
+    "groups:history",
     "groups:read",
+    "im:history",
     "im:read",
     "im:write",
+    "mpim:history",
     "mpim:read",
     "users:read",
     "usergroups:read",
