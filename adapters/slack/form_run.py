@@ -66,6 +66,8 @@ async def run_form(rt: Runtime, client: AsyncWebClient, form: Form, token: str) 
         token=token,
         job_id=form.job_id,
     )
+    if rt.inbox is not None:
+        await rt.inbox.taken(form)
     await rt.tell(client, form.user_id, place, reply)
 
 

@@ -7,7 +7,9 @@ and the hold loses nothing: another replica (or this one, restarted) runs it, ex
   so nothing acked is ever lost.
 - *After the ack*: the work claims the entry's lease (`bot.ports.JobLeases`, named
   `slack-form:VIEW_ID`: one conditional statement on the database's clock), runs `generate`
-  with a job id derived from the view id, then discards the entry and the lease.
+  with a job id derived from the view id, discards the entry (`taken`) and only then tells
+  the user, and lets the lease go. A database that went away after the ack leaves the entry
+  (nobody is told "try again"), and the form runs when it is back.
 - *Takeover*: every replica looks at the stored entries when it starts and every half lease;
   one whose lease is free (its replica died before claiming it, or its lease ran out) is
   claimed and run. The entry is read again after the claim (the owner discards it before it
@@ -98,6 +100,13 @@ class Inbox:
             task.add_done_callback(self._forgetting.discard)
             raise
 
+    async def taken(self, form: Form) -> None:
+        """The form's command has answered (a job recorded, or a refusal): the entry goes
+        before the user is told, so a user told "try again" is never also served later; when
+        the entry cannot be removed (the database away) this raises and nobody is told yet:
+        the form is run again once the database is back."""
+        await self.store.discard(key=PREFIX + form.view_id)
+
     async def _forget(self, key: str) -> None:
         with contextlib.suppress(Exception):
             await self.store.discard(key=key)
@@ -116,7 +125,7 @@ class Inbox:
                 log.info("Slack form %s: its job %s is stored already", form.view_id, form.job_id)
             else:
                 await run(form)
-            await self.store.discard(key=PREFIX + form.view_id)
+            await self.taken(form)
             return True
         finally:
             if self.leases is not None:
