@@ -26,7 +26,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from adapters.slack.keyvalue import KeyValueStore
 from adapters.slack.modal import SheetRef
@@ -49,7 +48,7 @@ class Form:
     user_name: str
     channel_id: str
     thread_ts: str | None
-    options: dict[str, Any]
+    options: dict[str, object]
     sheet: SheetRef | None
 
     @property

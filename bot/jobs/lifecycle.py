@@ -24,17 +24,8 @@ from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, cha
 from bot.jobs.takes_delivery import after_take_ended, deliver_takes
 from bot.model import Platform
 from bot.money import Money
-from bot.ports import (
-    Clock,
-    Delivery,
-    FalResult,
-    Gateway,
-    JobSignals,
-    JobStore,
-    Ledger,
-    Poster,
-    TakesPoster,
-)
+from bot.ports import Clock, Delivery, FalResult, Gateway, JobStore, Ledger, Poster, TakesPoster
+from bot.ports.signals import JobSignals
 
 log = logging.getLogger(__name__)
 Change = Callable[[Job], Job | None]

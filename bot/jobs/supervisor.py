@@ -254,8 +254,7 @@ class Supervisor:
         (`Cancelled`). While fal renders it, fal only accepts a request to stop (`StopAsked`):
         the hold stays, a video that comes anyway is charged and delivered, a stop is released.
         """
-        # The outcome's write wakes the job's follower, here or on another replica.
-        job, outcome = await request_cancel(self.lifecycle, job_id, self.signals)
+        job, outcome = await request_cancel(self.lifecycle, job_id, self.signals)  # wakes it
         if job is None or outcome is None:
             return outcome
         if job_id in self._wake:
