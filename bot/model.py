@@ -185,6 +185,9 @@ class Invocation:
     attachments: tuple[Attachment, ...] = ()
     # Platform message ids the job may want later (the interaction, the user's message).
     origin_message_id: str | None = None
+    # The new job's id when the adapter knows it ahead (a stored Slack form: the same id on
+    # every run, so a run after a crash finds the job taken in); None: a fresh one.
+    job_id: str | None = None
 
 
 # JSON as it crosses the wire (Slack blocks and bodies, fal's payloads).

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import plain, reply_text
-from adapters.slack.posted_once import share_ts
+from adapters.slack.posted_once import link_metadata, share_ts
 from bot.errors import Undeliverable
 from bot.jobs.record import Job
 from bot.model import Reply
@@ -241,11 +241,12 @@ class ResultPost:
             raise NotHere(f"Slack refused the upload ({why}) and the video has no link")
         log.info("job %s: upload refused (%s); posting a link", job.id, why)
         text = f"{reply_text(reply)}\nSlack refused the upload ({why}), so the video is here: {url}"
-        # chat.postMessage has no idempotency key: a resumed try reads the thread for the link.
+        # No idempotency key of Slack's: the thread noted first, the key in the message's
+        # metadata, and a resumed try reads the thread back for it (posted_once).
         await attempt.mark(link=channel, thread=thread or "")
-        posted = await self.call(
-            "chat_postMessage", token, channel, channel=channel, thread_ts=thread, text=text
-        )
+        posted = await self.call("chat_postMessage", token, channel, channel=channel,
+                                 thread_ts=thread, text=text,
+                                 metadata=link_metadata(attempt.key))  # fmt: skip
         linked = DeliveryRoute.DIRECT_LINK if route is DeliveryRoute.DIRECT else DeliveryRoute.LINK
         return Delivery(str(posted["ts"]), linked), url
 

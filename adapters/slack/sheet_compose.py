@@ -19,6 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import mrkdwn
 from adapters.slack.form_fields import text
+from adapters.slack.form_run import accept, take_in_later
+from adapters.slack.inbox import Form
 from adapters.slack.modal import FILETYPES, SheetRef
 from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
@@ -155,26 +157,18 @@ def register_sheet_compose(app: AsyncApp, rt: Runtime) -> None:
         ack: AsyncAck, body: Payload, view: Payload, client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:  # fmt: skip
-        await ack()
         values: Payload = (view.get("state") or {}).get("values") or {}
         meta = json.loads(view.get("private_metadata") or "{}")
         options: dict[str, object] = {PROMPT: _value(values, PROMPT), "composed_sheet": meta["s"]}
         options |= {k: _value(values, k) for k in (SEED, DURATION) if _value(values, k)}
         if meta.get("d"):
             options["draft"] = True
-
-        async def work() -> None:
-            if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
-                return
-            user, team, channel = _who(body, view, context)
-            place = await rt.place(client, team, channel)
-            reply = await rt.generate(
-                client, team_id=team, user_id=user["id"], user_name=user["name"], place=place,
-                options=options, sheet=None, token=bot_token(context, client),
-            )  # fmt: skip
-            await rt.tell(client, user["id"], place, reply)
-
-        rt.tasks.spawn(work(), name="slack-sheet-generate")
+        user, team, channel = _who(body, view, context)
+        form = Form(str(view.get("id")), team, user["id"], user["name"], channel, None, options,
+                    None)  # fmt: skip
+        # Stored before the ack, like the generate form's (adapters.slack.inbox).
+        if await accept(rt, ack, form, block=PROMPT):
+            take_in_later(rt, client, context, form, bot_token(context, client))
 
     @app.view(SAVE_ID)
     async def on_save(

@@ -19,7 +19,7 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from adapters.slack.blocks import mrkdwn, plain, reply_text, status_blocks
-from adapters.slack.posted_once import earlier_post
+from adapters.slack.posted_once import earlier_post, link_metadata
 from adapters.slack.result_post import NOT_HERE, UPLOAD_REFUSED, NotHere, ResultPost, slack_error
 from bot.events import Succeeded
 from bot.jobs.record import Job
@@ -212,8 +212,8 @@ class TakesPost(ResultPost):
             + " ".join(urls)
         )
         await attempt.mark(link=channel, thread=thread or "")
-        posted = await self.call(
-            "chat_postMessage", token, channel, channel=channel, thread_ts=thread, text=text
-        )
+        posted = await self.call("chat_postMessage", token, channel, channel=channel,
+                                 thread_ts=thread, text=text,
+                                 metadata=link_metadata(attempt.key))  # fmt: skip
         linked = DeliveryRoute.DIRECT_LINK if route is DeliveryRoute.DIRECT else DeliveryRoute.LINK
         return Delivery(str(posted["ts"]), linked)
