@@ -95,9 +95,14 @@ async def _database(settings: Settings) -> Check:
     from adapters.app.health import database_ready
 
     try:
-        return Check("database", True, await database_ready(settings))
+        reached, drift = await database_ready(settings)
     except LtxbotError as problem:
         return Check("database", False, str(problem), "correct LTXBOT_DATABASE_URL or start it")
+    if drift:
+        detail = f"{reached}; {len(drift)} running balance(s) differ from the ledger: {drift[0]}"
+        fix = "delete those admission_balances rows: admission re-adds them from the entries"
+        return Check("database", False, detail, fix)
+    return Check("database", True, f"{reached}, balances agree with the ledger")
 
 
 async def _fal_key(settings: Settings) -> Check:
