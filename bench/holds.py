@@ -17,6 +17,7 @@ from bot.budget.budgets import Budgets
 from bot.money import Money
 from bot.settings import Settings
 from storage import Storage, open_storage
+from storage.engine import single_statement_reads
 from storage.tables import ledger_entries
 
 SCOPE = "console:bench"
@@ -37,6 +38,9 @@ async def prefill(storage: Storage, entries: int, contenders: int) -> None:
     for start in range(0, len(rows), CHUNK):
         async with storage.engine.begin() as connection:
             await connection.execute(ledger_entries.insert(), rows[start : start + CHUNK])
+    if storage.engine.dialect.name == "sqlite":
+        async with single_statement_reads(storage.engine).connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def run(params: dict[str, Any]) -> dict[str, Any]:
