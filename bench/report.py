@@ -219,6 +219,12 @@ def targets(
         figure = holds.get(backend) or {}
         checks.append((f"ledger holds/s, {backend}, {figure.get('contenders', '-')} contenders",
                        figure.get("holds_per_s"), ">=", 2000.0))  # fmt: skip
+        # Admission stays O(1): as fast after `prefill` entries in the period as on none.
+        filled = holds.get(f"{backend}_prefilled") or {}
+        entries = f"{filled['prefilled'] // 1000}k" if filled else "-"
+        ratio = _ratio(filled.get("holds_per_s"), figure.get("holds_per_s"))
+        checks.append((f"admission holds/s at {entries} entries vs empty, {backend} (x)",
+                       ratio, ">=", 0.8))  # fmt: skip
     out = []
     for name, value, op, bound in checks:
         if value is None:

@@ -50,6 +50,11 @@ async def ledger_holds(config: Config, work: Path) -> dict[str, Any]:
     say(f"  ledger holds, sqlite, {config.contenders} contenders")
     sqlite = f"sqlite:///{work / 'holds' / 'ledger.sqlite3'}"
     out["sqlite"] = await run_child("holds", {**params, "url": sqlite}, work)
+    # The same after `prefill` entries in the period, on a database of its own.
+    filled = {**params, "prefill": config.prefill}
+    say(f"  ledger holds, sqlite, after {config.prefill} entries in the period")
+    sqlite = f"sqlite:///{work / 'holds-filled' / 'ledger.sqlite3'}"
+    out["sqlite_prefilled"] = await run_child("holds", {**filled, "url": sqlite}, work)
     if not config.postgres:
         out["postgresql_skipped"] = "--no-postgres"
         return out
@@ -61,6 +66,9 @@ async def ledger_holds(config: Config, work: Path) -> dict[str, Any]:
     say(f"  ledger holds, postgresql, {config.contenders} contenders")
     async with throwaway_schema() as url:
         out["postgresql"] = await run_child("holds", {**params, "url": url}, work)
+    say(f"  ledger holds, postgresql, after {config.prefill} entries in the period")
+    async with throwaway_schema() as url:
+        out["postgresql_prefilled"] = await run_child("holds", {**filled, "url": url}, work)
     return out
 
 
@@ -111,7 +119,7 @@ async def main(config: Config, out: Path | None) -> dict[str, Any]:
     checks = report.targets(summaries, holds, config)
     figures = [{k: v for k, v in s.items() if k != "records"} for s in summaries]
     say("\n" + report.table(figures, config.scales, bool(config.webhook_scales)))
-    for backend in ("sqlite", "postgresql"):
+    for backend in ("sqlite", "sqlite_prefilled", "postgresql", "postgresql_prefilled"):
         if backend in holds:
             h = holds[backend]
             say(
@@ -120,7 +128,8 @@ async def main(config: Config, out: Path | None) -> dict[str, Any]:
                 f"ms; {h['cpu_ms_per_hold']:.2f} ms CPU per hold)"
             )
         else:
-            say(f"ledger holds {backend}: skipped ({holds.get(backend + '_skipped')})")
+            skipped = holds.get(backend.removesuffix("_prefilled") + "_skipped")
+            say(f"ledger holds {backend}: skipped ({skipped})")
     say(report.waiting_text(figures, config))
     discord = report.find(figures, "ours", "discord", config.ack_burst)
     if discord is not None:

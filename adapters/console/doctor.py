@@ -101,9 +101,14 @@ async def _database(settings: Settings) -> Check:
             return Check("database", False, f"{settings.database}: not opened, its folder is "
                          "the data dir above", "fix LTXBOT_DATA_DIR first")  # fmt: skip
     try:
-        return Check("database", True, await database_ready(settings))
+        reached, drift = await database_ready(settings)
     except LtxbotError as problem:
         return Check("database", False, str(problem), "correct LTXBOT_DATABASE_URL or start it")
+    if drift:
+        detail = f"{reached}; {len(drift)} running balance(s) differ from the ledger: {drift[0]}"
+        fix = "delete those admission_balances rows: admission re-adds them from the entries"
+        return Check("database", False, detail, fix)
+    return Check("database", True, f"{reached}, balances agree with the ledger")
 
 
 async def _fal_key(settings: Settings) -> Check:
