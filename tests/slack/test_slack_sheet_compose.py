@@ -76,7 +76,7 @@ async def press_and_submit(kit: SlackKit, button: dict[str, Any], n: int, **form
     await kit.until(lambda: len(kit.slack.calls_to("views.open")) > opened)
     view = kit.slack.calls_to("views.open")[-1].params["view"]
     assert view["callback_id"] == PROMPT_ID
-    prompt = {"type": "plain_text_input", "value": "the chef tosses pasta"}
+    prompt = {"type": "plain_text_input", "value": form.get("prompt", "the chef tosses pasta")}
     seed = {"type": "plain_text_input", "value": form.get("seed")}
     duration = {"type": "plain_text_input", "value": form.get("duration")}
     values = {"prompt": {"prompt": prompt}, "seed": {"seed": seed},
