@@ -68,26 +68,30 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return int(width), int(height)
 
 
-async def composed_head(data_dir: Path, sha256: str) -> bytes | None:
-    """The start of a kept sheet (its size and sentence), however old; None when unknown."""
+async def _kept(
+    data_dir: Path, sha256: str, *, now: datetime | None = None, limit: int = -1
+) -> bytes | None:
+    """A kept sheet's bytes (its first `limit`, or all); None when it is unknown or, `now`
+    given, older than a day."""
     try:
         path = composed_path(data_dir, sha256)
     except ValueError:
         return None
 
-    def head() -> bytes | None:
+    def load() -> bytes | None:
         try:
             with path.open("rb") as file:
-                return file.read(HEAD_BYTES)
+                age = None if now is None else now.timestamp() - os.fstat(file.fileno()).st_mtime
+                return None if age is not None and age > KEEP.total_seconds() else file.read(limit)
         except FileNotFoundError:
             return None
 
-    return await asyncio.to_thread(head)
+    return await asyncio.to_thread(load)
 
 
 async def suggested_name(data_dir: Path, sha256: str) -> str | None:
     """The name a kept sheet's Save form suggests (its sentence's words); None when gone."""
-    head = await composed_head(data_dir, sha256)
+    head = await _kept(data_dir, sha256, limit=HEAD_BYTES)  # however old: only its words
     return None if head is None else readable_stem(prompt_prefix_of(head))
 
 
@@ -119,21 +123,7 @@ async def keep_composed(data_dir: Path, png: bytes, now: datetime) -> tuple[str,
 async def composed_attachment(data_dir: Path, sha256: str, now: datetime) -> Attachment | None:
     """The kept sheet as a generate takes a sheet (with its sentence), or None when it is
     unknown or older than a day."""
-    try:
-        path = composed_path(data_dir, sha256)
-    except ValueError:
-        return None
-
-    def load() -> bytes | None:
-        try:
-            status = path.stat()
-        except FileNotFoundError:
-            return None
-        if now.timestamp() - status.st_mtime > KEEP.total_seconds():
-            return None
-        return path.read_bytes()
-
-    data = await asyncio.to_thread(load)
+    data = await _kept(data_dir, sha256, now=now)
     if data is None:
         return None
 

@@ -10,10 +10,16 @@ import io
 from typing import Any
 
 from PIL import Image
-from slackkit import SlackKit, block_actions, png_bytes, view_submission
-from test_slack_sheet_compose import buttons, compose_values, pictures, press_and_submit
+from slackkit import SlackKit, png_bytes, view_submission
+from test_slack_sheet_compose import (
+    buttons,
+    compose_values,
+    opened_save_form,
+    pictures,
+    press_and_submit,
+)
 
-from adapters.slack.sheet_compose import COMPOSE_ID, SAVE_ID, compose_sheet_modal
+from adapters.slack.sheet_compose import COMPOSE_ID, compose_sheet_modal
 from bot.request import ImageSize
 
 NAME = "sheet-chef-copper-pan-bright-kitchen.png"
@@ -67,12 +73,7 @@ async def test_a_bad_size_is_refused_under_its_field_before_the_ack(kit: SlackKi
 
 async def test_the_save_form_suggests_the_sheets_name(kit: SlackKit) -> None:
     found = buttons(await compose(kit, sized(compose_values(pictures(kit)), "1280x720")))
-    action = {"type": "button", "action_id": found["Save..."]["action_id"],
-              "value": found["Save..."]["value"], "block_id": "ltx_job_buttons"}  # fmt: skip
-    await kit.driver.interactive(block_actions(action, trigger="trig-save"))
-    await kit.until(lambda: len(kit.slack.calls_to("views.open")) > 1)
-    view = kit.slack.calls_to("views.open")[-1].params["view"]
-    assert view["callback_id"] == SAVE_ID
+    view = await opened_save_form(kit, found)
     (field,) = [block["element"] for block in view["blocks"] if block["block_id"] == "name"]
     assert field["initial_value"] == NAME[6:-4]
 
