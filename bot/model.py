@@ -164,6 +164,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     ephemeral: bool = True
     file: Path | None = None
+    file_name: str | None = None  # what the user sees the file as (None: its own name)
     job_id: str | None = None
     # A refusal or failure (bad input, a cap, no such job): the terminal exits 1 on it.
     refused: bool = False

@@ -86,7 +86,7 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         assert invocation.attachment is not None
         prefix = invocation.attachment.prompt_prefix
     asked = request.prompt
-    sent = structured_prompt(asked, prefix, choices)
+    sent = structured_prompt(asked, prefix, choices, actor.platform)
     job_id = invocation.job_id or services.new_id()
     sheet_path = services.sheets_dir / f"{job_id}.png"  # written by the job's sanitise
     if saved is not None:  # already clean: the job's own link to it, as a reroll's

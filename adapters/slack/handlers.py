@@ -226,7 +226,7 @@ async def _press(
     message = body.get("message") or {}
     thread = message.get("thread_ts")
     if button in SHEET_BUTTONS:  # a composed sheet's: its prompt form (the id is the sheet's)
-        await open_sheet_prompt(client, body, button, job_id, channel)
+        await open_sheet_prompt(rt, client, body, button, job_id, channel)
         return
     if button is ButtonAction.FINAL and thread is None:
         thread = message.get("ts")  # a draft's status message heads its thread: the final too
