@@ -39,7 +39,7 @@ REPLICAS = (1, 2)
 
 async def burst_on(config: Config, work: Path, replicas: int, jobs: int) -> dict[str, Any]:
     """`jobs` commands split over `replicas` processes on one fresh database and fal."""
-    async with fresh_fal(config, work) as fal, throwaway_schema() as url:
+    async with fresh_fal(config, work, replicas) as fal, throwaway_schema() as url:
         data_dir = work / f"bots-{uuid.uuid4().hex[:6]}"  # shared, as the README asks
         shares = [jobs // replicas + (i < jobs % replicas) for i in range(replicas)]
         children = [

@@ -79,10 +79,12 @@ async def _handshake(process: asyncio.subprocess.Process, between: Between) -> N
 
 
 @asynccontextmanager
-async def fresh_fal(config: Config, work: Path):  # type: ignore[no-untyped-def]
-    """A new simulated fal for one scenario, so no counter or queue carries over."""
+async def fresh_fal(config: Config, work: Path, warm_ups: int = 1):  # type: ignore[no-untyped-def]
+    """A new simulated fal for one scenario, so no counter or queue carries over; its first
+    `warm_ups` jobs (the bots' warm-ups, one per process) complete at once."""
     fal_dir = work / f"fal-{uuid.uuid4().hex[:6]}"
     async with BenchFal(
+        warm_ups=warm_ups,
         generation_seconds=config.generation_seconds,
         queue_seconds=config.queue_seconds,
         data_dir=fal_dir,
