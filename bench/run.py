@@ -70,7 +70,11 @@ async def replica_step(config: Config, work: Path) -> dict[str, Any]:
         return {}
     if not config.postgres:
         return {"jobs": config.replicas_jobs, "skipped": "--no-postgres"}
-    return await replicas.runs(config, work, config.replicas_jobs)
+    try:
+        return await replicas.runs(config, work, config.replicas_jobs)
+    except RuntimeError as failure:
+        say(f"  ours  replicas      FAILED: {str(failure).splitlines()[0]}")
+        return {"jobs": config.replicas_jobs, "error": str(failure)}
 
 
 def machine_line(info: dict[str, Any]) -> str:
@@ -99,7 +103,15 @@ async def bots(config: Config, work: Path) -> list[dict[str, Any]]:
     for bot, mode, jobs in plan:
         gc.collect()  # the last scenario's garbage is not collected during this one
         started = time.monotonic()
-        result = await bot_scenario(config, work, bot, mode, jobs)
+        try:
+            result = await bot_scenario(config, work, bot, mode, jobs)
+        except RuntimeError as failure:  # the rest of the run still measures and judges
+            error = str(failure)
+            say(f"  {bot:5} {mode:7} {jobs:4} jobs  FAILED: {error.splitlines()[0]}")
+            print(error, file=sys.stderr, flush=True)
+            summaries.append({"bot": bot, "mode": mode, "jobs": jobs, "error": error,
+                              "records": []})  # fmt: skip
+            continue
         summary = report.summarise(result)
         summary["records"] = result["records"]
         summaries.append(summary)

@@ -26,6 +26,7 @@ def scratch_root() -> Path:
 
 
 Between = Callable[[dict[str, Any]], Awaitable[None]]
+STOP_GRACE_S = 60.0  # after a child's own timeout, for its shutdown
 
 
 async def run_child(
@@ -46,9 +47,20 @@ async def run_child(
     assert process.stderr is not None
     errors = asyncio.ensure_future(process.stderr.read())  # read all along: a full pipe blocks
     try:
-        if between is not None:
-            await _handshake(process, between)
+        # A bot that cannot finish its jobs ends at its own timeout; one stuck past that
+        # (shutting down, say) is stopped here, so that one scenario cannot stall the run.
+        async with asyncio.timeout(float(params.get("timeout", 200.0)) + STOP_GRACE_S):
+            if between is not None:
+                await _handshake(process, between)
+            await process.wait()
+    except TimeoutError:
+        process.kill()
         await process.wait()
+        tail = (await errors).decode(errors="replace")[-3000:]
+        raise RuntimeError(
+            f"bench child {kind} stopped: still running {STOP_GRACE_S:.0f} s after its own "
+            f"timeout ({params.get('timeout')} s):\n{tail}"
+        ) from None
     finally:
         if process.returncode is None:
             process.kill()

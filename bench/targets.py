@@ -137,13 +137,15 @@ def replicas_scaling(run: Results) -> list[Check]:
     """2 replicas of one PostgreSQL database >= 1.7x the jobs per second of 1 replica."""
     by_count = {r["replicas"]: r for r in run.replicas.get("runs", [])}
     one, two = by_count.get(1, {}), by_count.get(2, {})
-    skipped = run.replicas.get("skipped")
     failed = one.get("failed", 0) + two.get("failed", 0)
-    note = (
-        f"skipped: {skipped}" if skipped
-        else f"{fmt(two.get('jobs_per_s'))} vs {fmt(one.get('jobs_per_s'))} jobs/s"
-        + (f", {failed} failed" if failed else "")
-    )  # fmt: skip
+    if run.replicas.get("skipped"):
+        note = f"skipped: {run.replicas['skipped']}"
+    elif run.replicas.get("error"):
+        note = "failed: " + run.replicas["error"].splitlines()[0]
+    else:
+        note = f"{fmt(two.get('jobs_per_s'))} vs {fmt(one.get('jobs_per_s'))} jobs/s" + (
+            f", {failed} jobs failed" if failed else ""
+        )
     return [Check(
         f"[replicas] jobs/s, 2 / 1 replicas, {run.replicas.get('jobs', '-')} jobs (x)",
         ratio(two.get("jobs_per_s"), one.get("jobs_per_s")), ">=", 1.7, note=note,
@@ -163,7 +165,18 @@ def ledger_holds(run: Results) -> list[Check]:
     return checks
 
 
+def run_completed(run: Results) -> list[Check]:
+    """Every scenario of the run ended with its figures (a failed one is printed, its
+    targets SKIP)."""
+    failed = [f"{s['bot']} {s['mode']} {s['jobs']}" for s in run.scenarios if s.get("error")]
+    if run.replicas.get("error"):
+        failed.append(f"replicas {run.replicas.get('jobs')}")
+    return [Check("[run] scenarios that failed", float(len(failed)), "<=", 0.0,
+                  note=", ".join(failed))]  # fmt: skip
+
+
 JUDGES: tuple[Judge, ...] = (
+    run_completed,
     platform_acks,
     cpu_ratio,
     overhead_ratio,

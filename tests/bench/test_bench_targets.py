@@ -44,6 +44,7 @@ def verdicts(run: Results) -> dict[str, str]:
 def test_every_target_of_the_issue_is_judged_as_a_ratio_against_the_naive_bot() -> None:
     got = verdicts(full_run())
     assert got == {
+        "[run] scenarios that failed": "PASS",
         "[console] reply with the hold, p99, 500 at once (ms)": "INFO",
         "[discord] ack p99, 1000 commands at once (ms)": "PASS",
         "[slack] ack p99, 1000 commands at once (ms)": "MISS",  # 400 > 300
@@ -77,3 +78,14 @@ def test_the_replicas_ratio_and_a_skipped_step_are_printed_with_the_reason() -> 
     skipped = Results(FULL, run.scenarios, run.holds, {"jobs": 500, "skipped": "--no-postgres"})
     line = next(row for row in text(judge(skipped)).splitlines() if "[replicas]" in row)
     assert line.startswith("SKIP") and line.endswith("skipped: --no-postgres")
+
+
+def test_a_failed_scenario_is_a_miss_of_the_run_and_its_targets_skip() -> None:
+    run = full_run()
+    scenarios = [s for s in run.scenarios if (s["bot"], s["mode"]) != ("ours", "webhook")]
+    scenarios.append(scenario("ours", "webhook", 500, error="bench child ours stopped: ..."))
+    got = judge(Results(FULL, scenarios, run.holds, run.replicas))
+    by_name = {c["target"]: c for c in got}
+    assert by_name["[run] scenarios that failed"]["verdict"] == "MISS"
+    assert by_name["[run] scenarios that failed"]["note"] == "ours webhook 500"
+    assert by_name["[webhook] jobs per CPU-s, ours / naive, 500 jobs (x)"]["verdict"] == "SKIP"
