@@ -47,9 +47,10 @@ async def run_child(
     assert process.stderr is not None
     errors = asyncio.ensure_future(process.stderr.read())  # read all along: a full pipe blocks
     try:
-        # A bot that cannot finish its jobs ends at its own timeout; one stuck past that
-        # (shutting down, say) is stopped here, so that one scenario cannot stall the run.
-        async with asyncio.timeout(float(params.get("timeout", 200.0)) + STOP_GRACE_S):
+        # A bot that cannot finish its jobs ends at its own timeout, which counts from the
+        # end of its burst; one stuck past that (shutting down, say) is stopped here, so that
+        # one scenario cannot stall the run. Its start and burst get a timeout's time too.
+        async with asyncio.timeout(2 * float(params.get("timeout", 200.0)) + STOP_GRACE_S):
             if between is not None:
                 await _handshake(process, between)
             await process.wait()
@@ -58,8 +59,8 @@ async def run_child(
         await process.wait()
         tail = (await errors).decode(errors="replace")[-3000:]
         raise RuntimeError(
-            f"bench child {kind} stopped: still running {STOP_GRACE_S:.0f} s after its own "
-            f"timeout ({params.get('timeout')} s):\n{tail}"
+            f"bench child {kind} stopped: still running after twice its own timeout "
+            f"({params.get('timeout')} s) and {STOP_GRACE_S:.0f} s:\n{tail}"
         ) from None
     finally:
         if process.returncode is None:
