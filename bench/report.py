@@ -123,8 +123,8 @@ def waiting_text(summaries: list[dict[str, Any]], config: Config) -> str:
     return (
         f"memory in flight ({jobs} jobs, fal renders each {config.waiting_generation_seconds:g} "
         f"s): ours {fmt(ours.get('rss_per_waiting_job_kib'))} KiB per job with "
-        f"{ours.get('most_in_flight')} in flight at once, baseline "
-        f"{fmt(base.get('rss_per_waiting_job_kib'))} KiB with {base.get('most_in_flight')} "
+        f"{ours.get('most_in_flight') or '-'} in flight at once, baseline "
+        f"{fmt(base.get('rss_per_waiting_job_kib'))} KiB with {base.get('most_in_flight') or '-'} "
         f"(ours/base {fmt(share)}); {ours.get('failed', '-')} and {base.get('failed', '-')} failed"
     )
 
