@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,8 +24,8 @@ from bot.fal.simulated.client_setup import trust_bundle
 from bot.fal.simulated.platform_api import api_url
 from tests.fakes.discord_api.server import FakeDiscord
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.ltxbot_fast import ltxbot_command
 
+LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 KEY, ADMIN_KEY, TOKEN = "right-fal-key", "right-admin-key", "right-discord-token"
 SLACK_TOKEN = "xoxb-right-slack-token"
 
@@ -66,7 +67,7 @@ def env(machine: Machine) -> dict[str, str]:
 
 async def doctor(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        *ltxbot_command(), "doctor", *args, cwd=cwd, env=env,
+        LTXBOT, "doctor", *args, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 60)
