@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from bot.fal.simulated import SimulatedFal
-from tests.ltxbot_fast import ltxbot_command
 
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 
@@ -34,16 +33,6 @@ async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         LTXBOT, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-
-
-async def forked(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    """`ltxbot args...` as `start` runs it, through the fork server (tests/ltxbot_fast.py): a
-    separate process that skips the interpreter's start-up. Not for SIGKILL tests: there the
-    shim dies first and the command a moment later; `start` runs the real script."""
-    return await asyncio.create_subprocess_exec(
-        *ltxbot_command(), *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
 
 
 async def finished(process: asyncio.subprocess.Process, timeout: float = 60) -> str:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from clikit import LTXBOT, bot_env, finished, forked, read_until
+from clikit import LTXBOT, bot_env, finished, read_until, start
 from runnerkit import SHEET
 
 from bot.fal.simulated import SimulatedFal
@@ -38,7 +38,7 @@ async def terminal(
 
 
 async def generate(env: dict[str, str], out: Path) -> asyncio.subprocess.Process:
-    return await forked(env, "generate", "--sheet", str(SHEET), *TINY, "--out", str(out))
+    return await start(env, "generate", "--sheet", str(SHEET), *TINY, "--out", str(out))
 
 
 async def stored(tmp_path: Path) -> tuple[Job, list[EntryKind]]:
@@ -59,7 +59,7 @@ async def test_a_cancel_from_another_process_ends_the_waiting_generate_at_once(t
         assert waiting.stdout is not None
         await read_until(waiting.stdout, " in line")
         job, _ = await stored(tmp_path)
-        cancel = await forked(env, "cancel", job.id)
+        cancel = await start(env, "cancel", job.id)
         said = await finished(cancel)
         assert cancel.returncode == 0, said
         text = await finished(waiting, timeout=30)
@@ -126,7 +126,7 @@ async def test_ctrl_c_leaves_a_rendering_job_and_resume_saves_it_beside_a_differ
         assert not fal.jobs[job.fal_request_id or ""].cancel_requested
         await asyncio.to_thread(out.write_bytes, b"another video")  # made meanwhile
         fal.resume()
-        resume = await forked(env, "resume")
+        resume = await start(env, "resume")
         said = await finished(resume)
     assert resume.returncode == 0, said
     beside = tmp_path / f"a-{job.id}.mp4"
@@ -154,7 +154,7 @@ async def test_a_public_url_without_a_webhook_endpoint_is_followed_not_waited_on
 
 async def test_ctrl_c_at_the_price_question_aborts_the_job_with_nothing_held(tmp_path):
     async with terminal(tmp_path, generation_seconds=0.3, queue_seconds=0.05) as (fal, env):
-        limits = await forked(env, "admin", "limits", "--confirm-above", "0.001")
+        limits = await start(env, "admin", "limits", "--confirm-above", "0.001")
         said = await finished(limits)
         assert limits.returncode == 0, said
         controller, tty = os.openpty()  # a terminal to be asked on, with nothing typed

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from clikit import bot_env, finished, forked
+from clikit import bot_env, finished, start
 from PIL import Image
 
 from bot.fal.simulated import SimulatedFal
@@ -40,7 +40,7 @@ def sheet_env(tmp_path: Path) -> dict[str, str]:
 async def test_sheet_json_says_where_each_picture_went(tmp_path: Path) -> None:
     chef, kitchen = pictures(tmp_path)
     out = tmp_path / "sheet.png"
-    run = await forked(
+    run = await start(
         sheet_env(tmp_path),
         "sheet", str(chef), str(kitchen), "--label", "a chef", "--label", "a bright kitchen",
         "--kind", "character", "--kind", "location", "--aspect", "16:9", "--out", str(out),
@@ -71,12 +71,12 @@ async def test_sheet_never_overwrites_without_force(tmp_path: Path) -> None:
     out = tmp_path / "sheet.png"
     out.write_bytes(b"keep me")
     args = ("sheet", str(chef), str(kitchen), "--out", str(out))
-    refused = await forked(sheet_env(tmp_path), *args)
+    refused = await start(sheet_env(tmp_path), *args)
     text = await finished(refused)
     assert refused.returncode == 1, text
     assert f"{out} exists; pass --force to overwrite" in text
     assert out.read_bytes() == b"keep me"
-    forced = await forked(sheet_env(tmp_path), *args, "--force")
+    forced = await start(sheet_env(tmp_path), *args, "--force")
     text = await finished(forced)
     assert forced.returncode == 0, text
     assert text.splitlines() == [
@@ -91,7 +91,7 @@ async def test_a_disguised_picture_is_named_and_nothing_is_written(tmp_path: Pat
     fake = tmp_path / "pan.png"
     fake.write_text("<html><head><title>Sign in</title></head></html>")
     out = tmp_path / "sheet.png"
-    run = await forked(sheet_env(tmp_path), "sheet", str(chef), str(fake), "--out", str(out))
+    run = await start(sheet_env(tmp_path), "sheet", str(chef), str(fake), "--out", str(out))
     text = await finished(run)
     assert run.returncode == 1, text
     assert "Picture 2 (pan.png): That file is not an image (it looks like an HTML page" in text
@@ -106,7 +106,7 @@ async def test_generate_with_two_sheets_composes_them_and_prefixes_the_prompt(
     async with SimulatedFal(generation_seconds=0.05, queue_seconds=0.01) as fal:
         bundle = trust_bundle(fal.ca_file)
         try:
-            run = await forked(
+            run = await start(
                 bot_env(tmp_path / "data", fal, bundle),
                 "generate", "--sheet", str(chef), "--sheet", str(kitchen),
                 "--label", "a chef in a white jacket", "--label", "a bright studio kitchen",
@@ -144,7 +144,7 @@ async def test_generate_with_two_sheets_composes_them_and_prefixes_the_prompt(
 async def test_generate_refuses_a_bad_picture_before_anything_is_held(tmp_path: Path) -> None:
     chef, _ = pictures(tmp_path)
     tiny = picture(tmp_path / "basil.png", (40, 40), "green")
-    run = await forked(
+    run = await start(
         sheet_env(tmp_path),
         "generate", "--sheet", str(chef), "--sheet", str(tiny), "--label", "a chef",
         "--label", "basil", "--prompt", "the chef cooks", "--out", str(tmp_path / "v.mp4"),
