@@ -17,7 +17,7 @@ from adapters.discord.private import Requesters
 from adapters.discord.render import clip
 from bot.events import Failed, JobEvent
 from bot.jobs.record import Job
-from commands.render import short, status_text, take_label
+from commands.render import failure_notice, status_text
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,7 @@ def take_notice(job: Job, event: JobEvent) -> str:
     a cancel's status line otherwise."""
     if not isinstance(event, Failed):
         return clip(status_text(job, event), 2000)
-    return clip(
-        f"❌ <@{job.origin.user_id}> **{take_label(job)}** could not be made: "
-        f"**{short(job.request.prompt, 80)}**\n{event.reason}\n"
-        f"{event.refunded} released back to your budget.",
-        2000,
-    )
+    return clip(failure_notice(job, event), 2000)
 
 
 async def tell_in_takes_thread(

@@ -26,6 +26,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
 from adapters.slack.private import Requesters
 from adapters.slack.result_post import NOT_HERE, ResultPost, slack_error
+from adapters.slack.take_notice import tell_in_takes_thread
 from adapters.slack.takes_post import deliver_takes
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
@@ -93,6 +94,12 @@ class SlackPoster:
         final = isinstance(event, Failed | Cancelled | Succeeded | StopAsked)
         if job.take not in (None, 1) and not isinstance(event, Failed | Cancelled):
             return job.origin.status_message_id  # take 1's status message speaks for them
+        if job.take not in (None, 1) and job.origin.takes_status_id:
+            token = await self.tokens.bot_token(job.origin.scope)
+            await tell_in_takes_thread(self._call, self.requesters, token, job, event)
+            self._ended(job, event, None)
+            self.requesters.forget(job.id)
+            return None
         async with self._lock(job.id):
             ts = job.origin.status_message_id or self._ts.get(job.id)
             wait = self._shown_at.get(job.id, -1e9) + self.min_interval - self._clock()
