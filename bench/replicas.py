@@ -1,5 +1,6 @@
 """Jobs per second of one burst on 1 and on 2 replicas of the same PostgreSQL database:
-`python -m bench.replicas [--quick] [--jobs N] [--out F]` (`./scripts/bench replicas`).
+`python -m bench.replicas [--quick] [--jobs N] [--out F]` (`./scripts/bench replicas`);
+the full run (bench.run) runs it too, as one of its steps.
 
 Each replica is our bot in a process of its own (bench.child, bench.ours with a database URL
 and a replica id) on one throw-away PostgreSQL schema and one shared data dir, beside one
@@ -18,6 +19,7 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +39,7 @@ REPLICAS = (1, 2)
 
 async def burst_on(config: Config, work: Path, replicas: int, jobs: int) -> dict[str, Any]:
     """`jobs` commands split over `replicas` processes on one fresh database and fal."""
-    async with fresh_fal(config, work) as fal, throwaway_schema() as url:
+    async with fresh_fal(config, work, replicas) as fal, throwaway_schema() as url:
         data_dir = work / f"bots-{uuid.uuid4().hex[:6]}"  # shared, as the README asks
         shares = [jobs // replicas + (i < jobs % replicas) for i in range(replicas)]
         children = [
@@ -127,33 +129,48 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+async def runs(config: Config, work: Path, jobs: int) -> dict[str, Any]:
+    """The burst on 1 and on 2 replicas (the pre-rendered video already in use), or why not:
+    {"jobs", "runs": [...]} or {"jobs", "skipped": reason}."""
+    out: dict[str, Any] = {"jobs": jobs}
+    problem = await postgres_problem()
+    if problem is not None:
+        out["skipped"] = f"PostgreSQL unreachable ({problem})"
+        return out
+    out["runs"] = []
+    for replicas in REPLICAS:
+        started = time.monotonic()
+        out["runs"].append(await burst_on(config, work, replicas, jobs))
+        print(f"  ours  replicas {replicas} {jobs:4} jobs  {time.monotonic() - started:5.1f} s",
+              flush=True)  # fmt: skip
+    return out
+
+
+def text(document: dict[str, Any]) -> str:
+    if "skipped" in document:
+        return f"replicas: SKIPPED, {document['skipped']}"
+    return table(document["runs"])
+
+
 async def main(config: Config, jobs: int, out: Path | None) -> dict[str, Any]:
     info = machine()
     print(f"ltxbot replicas bench ({config.name}, {jobs} jobs) on {info['nproc']} cores",
           flush=True)  # fmt: skip
     document: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
-                                "machine": info, "config": dataclasses.asdict(config),
-                                "jobs": jobs}  # fmt: skip
-    problem = await postgres_problem()
-    if problem is not None:
-        document["skipped"] = f"PostgreSQL unreachable ({problem})"
-        print(f"SKIPPED: {document['skipped']}", flush=True)
-    else:
-        work = Path(tempfile.mkdtemp(prefix="ltxbot-replicas-", dir=scratch_root()))
+                                "machine": info, "config": dataclasses.asdict(config)}  # fmt: skip
+    work = Path(tempfile.mkdtemp(prefix="ltxbot-replicas-", dir=scratch_root()))
+    try:
+        video = prerendered(SHEET, config.video, RESULTS / "cache")
+        local = work / video.name
+        shutil.copyfile(video, local)
+        undo = use_prerendered(local)
         try:
-            video = prerendered(SHEET, config.video, RESULTS / "cache")
-            local = work / video.name
-            shutil.copyfile(video, local)
-            undo = use_prerendered(local)
-            try:
-                document["runs"] = [
-                    await burst_on(config, work, replicas, jobs) for replicas in REPLICAS
-                ]
-            finally:
-                undo()
+            document.update(await runs(config, work, jobs))
         finally:
-            shutil.rmtree(work, ignore_errors=True)
-        print(table(document["runs"]), flush=True)
+            undo()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(text(document), flush=True)
     if out is None:
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"replicas-{config.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
@@ -170,7 +187,7 @@ def parse(argv: list[str]) -> tuple[Config, int, Path | None]:
     parser.add_argument("--out", type=Path, help="where to write the JSON")
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
-    return config, args.jobs or (6 if args.quick else 500), args.out
+    return config, args.jobs or config.replicas_jobs, args.out
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def find(summaries: list[dict[str, Any]], bot: str, mode: str, jobs: int) -> dic
     return None
 
 
-def _ratio(ours: float | None, base: float | None) -> float | None:
+def ratio(ours: float | None, base: float | None) -> float | None:
     if ours is None or base is None or base == 0:
         return None
     return ours / base
@@ -119,17 +119,17 @@ def waiting_text(summaries: list[dict[str, Any]], config: Config) -> str:
     base = find(summaries, "naive", "poll", max(config.scales)) or {}
     if not ours:
         return "memory in flight: not measured"
-    ratio = _ratio(ours.get("rss_per_waiting_job_kib"), base.get("rss_per_waiting_job_kib"))
+    share = ratio(ours.get("rss_per_waiting_job_kib"), base.get("rss_per_waiting_job_kib"))
     return (
         f"memory in flight ({jobs} jobs, fal renders each {config.waiting_generation_seconds:g} "
-        f"s): ours {_fmt(ours.get('rss_per_waiting_job_kib'))} KiB per job with "
-        f"{ours.get('most_in_flight')} in flight at once, baseline "
-        f"{_fmt(base.get('rss_per_waiting_job_kib'))} KiB with {base.get('most_in_flight')} "
-        f"(ours/base {_fmt(ratio)}); {ours.get('failed', '-')} and {base.get('failed', '-')} failed"
+        f"s): ours {fmt(ours.get('rss_per_waiting_job_kib'))} KiB per job with "
+        f"{ours.get('most_in_flight') or '-'} in flight at once, baseline "
+        f"{fmt(base.get('rss_per_waiting_job_kib'))} KiB with {base.get('most_in_flight') or '-'} "
+        f"(ours/base {fmt(share)}); {ours.get('failed', '-')} and {base.get('failed', '-')} failed"
     )
 
 
-def _fmt(value: Any) -> str:
+def fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, int):
@@ -150,12 +150,12 @@ def table(summaries: list[dict[str, Any]], scales: tuple[int, ...], webhooks: bo
             poll = find(summaries, "ours", "poll", jobs) or {}
             hook = find(summaries, "ours", "webhook", jobs) or {}
             base = find(summaries, "naive", "poll", jobs) or {}
-            row = [label, str(jobs), _fmt(poll.get(key))]
+            row = [label, str(jobs), fmt(poll.get(key))]
             if webhooks:
-                row.append(_fmt(hook.get(key)))
-            row += [_fmt(base.get(key)), _fmt(_ratio(poll.get(key), base.get(key)))]
+                row.append(fmt(hook.get(key)))
+            row += [fmt(base.get(key)), fmt(ratio(poll.get(key), base.get(key)))]
             if webhooks:
-                row.append(_fmt(_ratio(hook.get(key), base.get(key))))
+                row.append(fmt(ratio(hook.get(key), base.get(key))))
             rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = []
@@ -167,79 +167,3 @@ def table(summaries: list[dict[str, Any]], scales: tuple[int, ...], webhooks: bo
         if n == 0:
             lines.append("-" * len(lines[0]))
     return "\n".join(lines)
-
-
-def targets(
-    summaries: list[dict[str, Any]], holds: dict[str, Any], config: Config
-) -> list[dict[str, Any]]:
-    """Each target of the issue, judged at the largest burst run in that mode: the figure, the
-    bound, PASS or MISS (SKIP: not measured)."""
-    ack_burst = config.ack_burst
-    console = max(config.scales)
-    ack = find(summaries, "ours", "poll", console)
-    discord = find(summaries, "ours", "discord", ack_burst) or {}
-    slack = find(summaries, "ours", "slack", ack_burst) or {}
-    checks: list[tuple[str, float | None, str, float]] = [
-        # Not an ack: the console's reply comes after the hold, and its user waits for the
-        # video anyway. Shown for the work behind the chat acks; the target is theirs.
-        (f"[console] reply with the hold, p99, {console} at once (ms)",
-         (ack or {}).get("ack_p99_ms"), "info", 100.0),
-        (f"[discord] ack p99, {ack_burst} commands at once (ms)", discord.get("ack_p99_ms"),
-         "<=", 100.0),
-        (f"[slack] ack p99, {ack_burst} commands at once (ms)", slack.get("ack_p99_ms"),
-         "<=", 100.0),
-    ]  # fmt: skip
-    for mode, scales in (("poll", config.scales), ("webhook", config.webhook_scales)):
-        if not scales:
-            continue
-        top = max(scales)
-        base = find(summaries, "naive", "poll", top) or {}
-        ours = find(summaries, "ours", mode, top)
-        if ours is None:
-            continue
-        ratio = _ratio(ours.get("jobs_per_cpu_s"), base.get("jobs_per_cpu_s"))
-        checks += [
-            (f"[{mode}] overhead at {top} in flight (% of e2e)", ours["overhead_pct"], "<=", 2.0),
-            (f"[{mode}] jobs per CPU-s vs baseline at {top} (x)", ratio, ">=", 5.0),
-        ]  # fmt: skip
-        if mode == "poll":
-            # Where a burst's jobs all got a stream there is no poll: the 500 waiting at fal
-            # (more than the stream slots) are polled for certain.
-            waiting = find(summaries, "ours", "waiting", config.waiting_scale) or {}
-            gaps = [g for g in (ours["min_poll_gap_s"], waiting.get("min_poll_gap_s")) if g]
-            checks.append(("[poll] closest two status polls of a job (s)",
-                           min(gaps) if gaps else None, ">=", 1.9))  # fmt: skip
-        else:
-            checks.append((f"[webhook] status requests per job at {top}",
-                           ours["status_per_job"], "<=", 0.0))  # fmt: skip
-    waiting = find(summaries, "ours", "waiting", config.waiting_scale) or {}
-    checks.append((f"[waiting] RSS per job in flight, {waiting.get('most_in_flight', '-')} at once"
-                   " (KiB)", waiting.get("rss_per_waiting_job_kib"), "<=", 50.0))  # fmt: skip
-    for backend in ("sqlite", "postgresql"):
-        figure = holds.get(backend) or {}
-        checks.append((f"ledger holds/s, {backend}, {figure.get('contenders', '-')} contenders",
-                       figure.get("holds_per_s"), ">=", 2000.0))  # fmt: skip
-    out = []
-    for name, value, op, bound in checks:
-        if value is None:
-            verdict = "SKIP"
-        elif op == "info":
-            verdict = "INFO"
-        else:
-            verdict = "PASS" if (value <= bound if op == "<=" else value >= bound) else "MISS"
-        out.append({"target": name, "value": value, "op": op, "bound": bound, "verdict": verdict})
-    return out
-
-
-def targets_text(checks: list[dict[str, Any]]) -> str:
-    width = max(len(c["target"]) for c in checks)
-
-    def bound(check: dict[str, Any]) -> str:
-        if check["op"] == "info":
-            return "(not judged)"
-        return f"{check['op']} {_fmt(check['bound'])}"
-
-    return "\n".join(
-        f"{c['verdict']:4}  {c['target'].ljust(width)}  {_fmt(c['value']):>8} {bound(c)}"
-        for c in checks
-    )

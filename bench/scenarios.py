@@ -26,6 +26,7 @@ def scratch_root() -> Path:
 
 
 Between = Callable[[dict[str, Any]], Awaitable[None]]
+STOP_GRACE_S = 60.0  # after a child's own timeout, for its shutdown
 
 
 async def run_child(
@@ -46,9 +47,21 @@ async def run_child(
     assert process.stderr is not None
     errors = asyncio.ensure_future(process.stderr.read())  # read all along: a full pipe blocks
     try:
-        if between is not None:
-            await _handshake(process, between)
+        # A bot that cannot finish its jobs ends at its own timeout, which counts from the
+        # end of its burst; one stuck past that (shutting down, say) is stopped here, so that
+        # one scenario cannot stall the run. Its start and burst get a timeout's time too.
+        async with asyncio.timeout(2 * float(params.get("timeout", 200.0)) + STOP_GRACE_S):
+            if between is not None:
+                await _handshake(process, between)
+            await process.wait()
+    except TimeoutError:
+        process.kill()
         await process.wait()
+        tail = (await errors).decode(errors="replace")[-3000:]
+        raise RuntimeError(
+            f"bench child {kind} stopped: still running after twice its own timeout "
+            f"({params.get('timeout')} s) and {STOP_GRACE_S:.0f} s:\n{tail}"
+        ) from None
     finally:
         if process.returncode is None:
             process.kill()
@@ -79,10 +92,12 @@ async def _handshake(process: asyncio.subprocess.Process, between: Between) -> N
 
 
 @asynccontextmanager
-async def fresh_fal(config: Config, work: Path):  # type: ignore[no-untyped-def]
-    """A new simulated fal for one scenario, so no counter or queue carries over."""
+async def fresh_fal(config: Config, work: Path, warm_ups: int = 1):  # type: ignore[no-untyped-def]
+    """A new simulated fal for one scenario, so no counter or queue carries over; its first
+    `warm_ups` jobs (the bots' warm-ups, one per process) complete at once."""
     fal_dir = work / f"fal-{uuid.uuid4().hex[:6]}"
     async with BenchFal(
+        warm_ups=warm_ups,
         generation_seconds=config.generation_seconds,
         queue_seconds=config.queue_seconds,
         data_dir=fal_dir,

@@ -164,6 +164,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     ephemeral: bool = True
     file: Path | None = None
+    file_name: str | None = None  # what the user sees the file as (None: its own name)
     job_id: str | None = None
     # A refusal or failure (bad input, a cap, no such job): the terminal exits 1 on it.
     refused: bool = False
@@ -185,6 +186,9 @@ class Invocation:
     attachments: tuple[Attachment, ...] = ()
     # Platform message ids the job may want later (the interaction, the user's message).
     origin_message_id: str | None = None
+    # The new job's id when the adapter knows it ahead (a stored Slack form: the same id on
+    # every run, so a run after a crash finds the job taken in); None: a fresh one.
+    job_id: str | None = None
 
 
 # JSON as it crosses the wire (Slack blocks and bodies, fal's payloads).

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import platformdirs
+from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     Field,
@@ -42,10 +43,14 @@ def default_data_dir() -> Path:
 
 
 def data_dir_origin() -> tuple[Path, str]:
-    """Where the data lives and why, as `--help` says it (the environment only: no .env)."""
+    """Where the data lives and why, as `--help` says it: the environment first, then `.env`
+    in the working directory, as `Settings` reads them (without validating every setting)."""
     chosen = os.environ.get(DATA_DIR_ENV)
     if chosen:
         return Path(chosen), f"set by {DATA_DIR_ENV}"
+    from_file = dotenv_values(".env").get(DATA_DIR_ENV) if Path(".env").is_file() else None
+    if from_file:
+        return Path(from_file), f"set by {DATA_DIR_ENV} in .env"
     return default_data_dir(), f"the per-user data directory; set {DATA_DIR_ENV} to move it"
 
 

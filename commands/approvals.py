@@ -15,16 +15,26 @@ from bot.budget.admission_context import mention
 from bot.budget.budgets import Budgets
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import CapReached, NotAllowed, NotFound, UserError
-from bot.jobs.record import ACTIVE, Job, JobState
+from bot.jobs.record import Job, JobState
 from bot.model import Actor, Button, ButtonAction, Invocation, Place, Reply
 from bot.money import Money
 from bot.ports import ApprovalRequest, ApprovalState
 from commands.admin import not_admin, require_admin
+from commands.approval_group import (
+    end_unapproved,
+    named,
+    release_all,
+    start_approved,
+    take_holds,
+    total_of,
+    what_is_asked,
+)
 from commands.channels import announce, tell_admins
 from commands.confirm import check_delivery, hold_and_start, reject
 from commands.context import Services
 from commands.jobs import load_job
 from commands.render import short
+from commands.takes import group_of, takes_price
 
 
 def _when(moment: datetime, budgets: Budgets, tz_key: str | None = None) -> str:
@@ -59,12 +69,14 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
         place, job.request
     )  # no admin is asked to approve a video that could not be posted
     policy, now = await services.budgets.scope_policy(actor.scope_key), services.clock()
+    group = await group_of(job, services.jobs)  # a request's takes are asked for together
     if now - job.created_at > policy.approval_ttl:
-        await reject(job, services, "approval never asked: too old")
+        for take in group:
+            await reject(take, services, "approval never asked: too old")
         return Reply(text="That request is too old to ask about now; run generate again.")
     if policy.admin_channel is None:
         raise UserError("No admin channel is set here, so nobody can be asked for approval.")
-    cost = Money(job.quoted_nanos)
+    cost = total_of(group)
     reason = await _reason(actor, services, policy, cost)
     if reason is None:  # a grant or a new period made room meanwhile: no admin is needed
         return await hold_and_start(job, actor, services, policy)
@@ -87,31 +99,37 @@ async def ask_approval(job_id: str, actor: Actor, place: Place, services: Servic
         actor.platform,
         actor.scope,
         policy.admin_channel,
-        request_reply(request, job, expires),
+        request_reply(request, group, expires),
     )
     if message_id is None:
         await approvals.decide(job.id, ApprovalState.WITHDRAWN, by=None, at=now)
-        await reject(job, services, "approval request could not be posted")
+        for take in group:
+            await reject(take, services, "approval request could not be posted")
         raise UserError(
             f"I could not post in the admin channel {mention(policy.admin_channel)} (do I have "
             "access there?); nothing was held. Tell an admin, then run generate again."
         )
     await approvals.posted(job.id, policy.admin_channel, message_id)
     return Reply(
-        text=f"Asked the admins in {mention(policy.admin_channel)} to approve {cost} for job "
-        f"`{job.id}`. You will hear here when one decides; the request expires {expires}.",
+        text=f"Asked the admins in {mention(policy.admin_channel)} to approve {cost} for "
+        f"{named(group)}. You will hear here when one decides; the request expires {expires}.",
         job_id=job.id,
     )
 
 
-def request_reply(request: ApprovalRequest, job: Job, expires: str) -> Reply:
-    """The admin channel's message: who, what, the exact price, which cap, Approve / Deny."""
-    cost = request.cost
+def request_reply(request: ApprovalRequest, group: list[Job], expires: str) -> Reply:
+    """The admin channel's message: who, what, the exact price (a group's total, with the
+    number of takes), which cap, Approve / Deny."""
+    cost, job = request.cost, group[0]
+    what = what_is_asked(group, cost)
+    price = cost.with_exact()
+    if len(group) > 1:
+        price = takes_price(len(group), Money(job.quoted_nanos))
     return Reply(
-        text=f"🙋 <@{request.user_id}> asks for approval of a {cost} video (job `{job.id}`).",
+        text=f"🙋 <@{request.user_id}> asks for approval of {'a ' * (len(group) == 1)}{what}.",
         fields=(
             ("Prompt", short(job.request.prompt, 300)),
-            ("Price", cost.with_exact()),
+            ("Price", price),
             ("Why it needs approval", request.reason),
             ("Asked in", mention(job.origin.channel_id)),
             ("Expires", expires),
@@ -141,7 +159,7 @@ async def _settled(request: ApprovalRequest, job: Job, services: Services) -> Re
     if request.expired(now):
         approvals = services.budgets.approvals
         if await approvals.decide(job.id, ApprovalState.EXPIRED, by=None, at=now):
-            await _end_unapproved(job.id, services, "approval request expired")
+            await end_unapproved(job.id, services, "approval request expired")
         request = await approvals.get(job.id) or request
     if request.state is ApprovalState.PENDING:  # not expired after all (clock skew): rare
         return Reply(text=f"The request for job `{job.id}` is still open; press again.")
@@ -151,17 +169,6 @@ async def _settled(request: ApprovalRequest, job: Job, services: Services) -> Re
     if request.state is ApprovalState.WITHDRAWN:
         return Reply(text=f"Job `{job.id}` no longer waits for approval; nothing was held.")
     return Reply(text=f"Already {request.state.value} by <@{request.decided_by}>.")
-
-
-async def _end_unapproved(job_id: str, services: Services, why: str) -> None:
-    """After a deny or an expiry: reject the waiting job and release any hold an Approve that
-    lost the race wrote for it."""
-    job = await services.jobs.get(job_id)
-    if job is not None and job.state is JobState.RECEIVED:
-        await reject(job, services, why)
-    job = await services.jobs.get(job_id)
-    if job is None or job.state not in ACTIVE:
-        await services.ledger.release(job_id=job_id, at=services.clock(), note=why)
 
 
 async def approve(job_id: str, actor: Actor, place: Place, services: Services) -> Reply:
@@ -175,6 +182,7 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
         return Reply(text=f"Job `{job.id}` no longer waits for approval ({job.state.value}).")
     # Read once: the hold, its pool alerts and where they are told all go by it.
     policy = await services.budgets.scope_policy(request.scope)
+    group = await group_of(job, services.jobs)  # every take held, or none
     try:
         await services.budgets.admit_approved(
             job_id=job.id,
@@ -182,6 +190,7 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
             user_id=request.user_id,
             cost=request.cost,
             policy=policy,
+            takes=take_holds(group),
         )
     except CapReached as refused:  # the pool: the request stays open for a grant
         return Reply(
@@ -191,19 +200,16 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
     if not await approvals.decide(job.id, ApprovalState.APPROVED, by=actor.user_id, at=now):
         settled = await approvals.get(job.id) or request
         if settled.state is not ApprovalState.APPROVED:
-            await services.ledger.release(job_id=job.id, at=now, note="approval lost the race")
+            await release_all(group, services, "approval lost the race")
         return await _settled(settled, job, services)
-    job = await services.jobs.get(job.id) or job
-    held = job.advance(JobState.HELD, now, held_at=now) if job.state is JobState.RECEIVED else None
-    if held is None or not await services.jobs.replace(held):
-        await _end_unapproved(job.id, services, "withdrawn before approval")
+    started = await start_approved(group, services, now)
+    if started is None:
+        await end_unapproved(job.id, services, "withdrawn before approval")
         return Reply(text=f"Job `{job.id}` changed meanwhile and was not started by this.")
-    await services.runner.start(held)
+    held, what = started[0], what_is_asked(group, request.cost)
+    they = "they are" if len(group) > 1 else "it is"
     await _tell_requester(
-        services,
-        actor,
-        held,
-        f"<@{actor.user_id}> approved your {request.cost} video (job `{held.id}`); it is starting.",
+        services, actor, held, f"<@{actor.user_id}> approved your {what}; {they} starting."
     )
     requester = Actor(actor.platform, actor.scope, request.user_id)
     alerts = await services.budgets.alerts(
@@ -212,7 +218,7 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
     for alert in alerts:
         await tell_admins(services, requester, policy.admin_channel, f"⚠️ {alert.text}")
     return Reply(
-        text=f"Approved: job `{held.id}` started; {request.cost} held for "
+        text=f"Approved: {named(group)} started; {request.cost} held for "
         f"<@{request.user_id}> past their own caps, inside the {actor.platform.scope_word}'s "
         "pool. They were "
         "told.",
@@ -226,14 +232,13 @@ async def deny(job_id: str, actor: Actor, place: Place, services: Services) -> R
     approvals, now = services.budgets.approvals, services.clock()
     if not await approvals.decide(job.id, ApprovalState.DENIED, by=actor.user_id, at=now):
         return await _settled(await approvals.get(job.id) or request, job, services)
-    await _end_unapproved(job.id, services, "not approved by an admin")
+    await end_unapproved(job.id, services, "not approved by an admin")
+    what = what_is_asked(await group_of(job, services.jobs), request.cost)
     await _tell_requester(
         services,
         actor,
         job,
-        f"<@{request.user_id}>, an admin did not "
-        f"approve your {request.cost} video (job `{job.id}`); nothing was "
-        "held or charged.",
+        f"<@{request.user_id}>, an admin did not approve your {what}; nothing was held or charged.",
     )
     return Reply(text=f"Denied job `{job.id}`; <@{request.user_id}> was told.")
 

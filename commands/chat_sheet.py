@@ -5,6 +5,11 @@ the option `composed_sheet=<sha256>` (`with_composed`), so the composed sheet an
 "Reference sheet: ..." sentence are used exactly as `ltxbot generate --sheet ... --label ...`
 uses them.
 
+The sheet's size is the user's `resolution` or `aspect` (as `ltxbot sheet --resolution |
+--aspect` takes them), else the channel's preset resolution, else the model's default size;
+a video from it then renders at the sheet's own size (its shape), unless the user asks
+another or it is a draft. People see it named by its labels (`sheet_file_name`).
+
 The pictures, labels and kinds are checked by `commands.sheet.compose` (each refusal names
 the picture); nothing is composed, kept or held when one is refused.
 """
@@ -14,12 +19,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.errors import InvalidRequest, InvalidSheet
-from bot.media.composed_sheets import composed_attachment, keep_composed
+from bot.media.composed_sheets import (
+    HEAD_BYTES,
+    composed_attachment,
+    keep_composed,
+    png_size,
+    sheet_file_name,
+)
 from bot.media.png_text import with_prompt_prefix
 from bot.model import Button, ButtonAction, Invocation, Reply
 from bot.pricing import quote
-from bot.request import DEFAULT_FRAMES, DEFAULT_HEIGHT, DEFAULT_WIDTH, DRAFT_HEIGHT, DRAFT_WIDTH
+from bot.request import DEFAULT_FRAMES, DRAFT_HEIGHT, DRAFT_WIDTH, ImageSize
 from commands.context import Services
+from commands.creative import split_choices
 from commands.sheet import MAX_IMAGES, SheetAsk, compose, sheet_size
 
 COMPOSED = "composed_sheet"  # generate's internal option: a composed sheet's id
@@ -39,7 +51,7 @@ async def sheet(invocation: Invocation, services: Services) -> Reply:
     options, names = invocation.options, [picture.file_name for picture in pictures]
     ask = SheetAsk(
         attachments=pictures,
-        size=sheet_size(),
+        size=await _size(invocation, services),
         labels=_per_picture("label", options, names),
         kinds=_per_picture("kind", options, names),
     )
@@ -47,14 +59,14 @@ async def sheet(invocation: Invocation, services: Services) -> Reply:
     png = with_prompt_prefix(composed.png, composed.prompt_prefix)
     sha, path = await keep_composed(services.settings.data_dir, png, services.clock())
     per_mp = services.settings.price_per_megapixel
-    full = quote(DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_FRAMES, per_mp).cost
+    full = quote(composed.width, composed.height, DEFAULT_FRAMES, per_mp).cost
     draft = quote(DRAFT_WIDTH, DRAFT_HEIGHT, DEFAULT_FRAMES, per_mp).cost
     text = (
         f"Your sheet of {len(pictures)} picture{'s' if len(pictures) != 1 else ''} "
         f"({composed.width}x{composed.height}), kept for a day.\n"
         f"{composed.prompt_prefix}\n"
         f"**Generate...** asks for the prompt and makes the video ({full} at "
-        f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}, {DEFAULT_FRAMES} frames); **Draft** makes a "
+        f"{composed.width}x{composed.height}, {DEFAULT_FRAMES} frames); **Draft** makes a "
         f"{DRAFT_WIDTH}x{DRAFT_HEIGHT} draft first ({draft}), with a Final button; **Save...** "
         "keeps it for everyone here under a name."
     )
@@ -63,14 +75,31 @@ async def sheet(invocation: Invocation, services: Services) -> Reply:
         Button(ButtonAction.SHEET_DRAFT, sha, f"Draft ({draft})"),
         Button(ButtonAction.SHEET_SAVE, sha, "Save..."),
     )
+    name = sheet_file_name(composed.prompt_prefix)
     data: dict[str, object] = {
         "sheet_id": sha,
+        "file_name": name,
         "width": composed.width,
         "height": composed.height,
         "panels": [panel.as_json() for panel in composed.panels],
         "prompt_prefix": composed.prompt_prefix,
     }
-    return Reply(text=text, buttons=buttons, file=path, data=data)
+    return Reply(text=text, buttons=buttons, file=path, file_name=name, data=data)
+
+
+async def _size(invocation: Invocation, services: Services) -> ImageSize:
+    """The user's resolution or aspect ratio, else the channel's preset resolution."""
+    resolution, aspect = (_given(invocation.options.get(k)) for k in ("resolution", "aspect"))
+    if resolution is None and aspect is None:
+        context = await services.budgets.admission_context(
+            invocation.actor.scope_key, invocation.place.channel_id, check=False
+        )
+        resolution = context.defaults.get("resolution")
+    return sheet_size(resolution, aspect)
+
+
+def _given(value: object) -> str | None:
+    return None if value is None or not str(value).strip() else str(value).strip()
 
 
 async def with_composed(invocation: Invocation, services: Services) -> Invocation:
@@ -85,6 +114,10 @@ async def with_composed(invocation: Invocation, services: Services) -> Invocatio
     if found is None:
         raise InvalidSheet(EXPIRED.format(command=invocation.actor.platform.command("sheet")))
     options = {k: v for k, v in invocation.options.items() if k != COMPOSED}
+    size = png_size(await found.read(HEAD_BYTES))
+    asked = _given(options.get("resolution")) is not None or split_choices(options)[1].draft
+    if invocation.command == "generate" and size is not None and not asked:
+        options["resolution"] = f"{size[0]}x{size[1]}"  # the video takes the sheet's shape
     return replace(invocation, options=options, attachment=found)
 
 

@@ -88,9 +88,9 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
             takes=holds_of(group) if len(group) > 1 else (),
         )
     except BudgetExceeded as refused:
-        # Past a personal cap an admin may let one video through; past the pool nobody can.
+        # Past a personal cap an admin may let it (its takes) through; past the pool nobody.
         personal = isinstance(refused, CapReached) and refused.limit.user_id is not None
-        if personal and len(group) == 1:
+        if personal:
             return await offer_approval(job, actor, services, policy, str(refused))
         for take in group:
             await reject(take, services, str(refused))
@@ -154,12 +154,15 @@ async def offer_approval(
     job: Job, actor: Actor, services: Services, policy: ScopePolicy, why: str
 ) -> Reply:
     """The refusal, with an "Ask for approval" button when the scope has an admin channel;
-    the job waits (nothing held). Without one the job is rejected and the refusal raised."""
+    the job (with its takes: one request for the group) waits, nothing held. Without one
+    the job and its takes are rejected and the refusal raised."""
     if policy.admin_channel is None:
-        await reject(job, services, why)
+        for take in await group_of(job, services.jobs):
+            await reject(take, services, why)
         raise BudgetExceeded(why)
+    it = "them" if job.take_ids else "it"
     return Reply(
-        text=f"{why}\nAn admin can let it through: press “Ask for approval” to ask them. "
+        text=f"{why}\nAn admin can let {it} through: press “Ask for approval” to ask them. "
         "Nothing is held until one approves.",
         buttons=(
             Button(ButtonAction.REQUEST_APPROVAL, job.id, "Ask for approval"),

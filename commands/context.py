@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -23,6 +24,17 @@ _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids get typed
 def new_job_id() -> str:
     """Short, typeable, unguessable enough for a chat: 10 characters, ~49 bits."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def job_id_for(key: str) -> str:
+    """The job id of a request known by `key` before it is taken in (a Slack form's view id):
+    the same every time, so a second run of the same request finds its job stored."""
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:16], "big")
+    letters = []
+    for _ in range(10):
+        digest, index = divmod(digest, len(_ID_ALPHABET))
+        letters.append(_ID_ALPHABET[index])
+    return "".join(letters)
 
 
 def new_seed() -> int:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from bot.errors import InvalidRequest
-from bot.model import Reply
+from bot.model import Platform, Reply
 from bot.request import (
     DEFAULT_HEIGHT,
     DEFAULT_WIDTH,
@@ -37,6 +37,11 @@ HINT = (
     'sheet: <what each panel shows>. Generated video: <what happens>."'
 )
 _TRUE = {"true", "yes", "on", "1"}
+RAW_PROMPT_WORDS = {
+    Platform.CONSOLE: "--raw-prompt",
+    Platform.DISCORD: "/ltx generate raw_prompt:True",
+    Platform.SLACK: "the Raw prompt box of /ltx generate",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,9 @@ def as_draft(request: GenerationRequest, asked: Mapping[str, object]) -> Generat
     return request.with_size(DRAFT_SIZE)
 
 
-def structured_prompt(prompt: str, prefix: str | None, choices: Choices) -> str:
+def structured_prompt(
+    prompt: str, prefix: str | None, choices: Choices, platform: Platform = Platform.CONSOLE
+) -> str:
     """The prompt sent to fal: a composed sheet's sentence, then the prompt as "Generated
     video:", unless the user sends it as written or wrote the structure already. Refused with
     a sentence when the sentence would take it past the model's limit."""
@@ -104,14 +111,20 @@ def structured_prompt(prompt: str, prefix: str | None, choices: Choices) -> str:
         return prompt
     sent = with_prefix(prefix, prompt)
     if len(sent) > MAX_PROMPT_CHARS:
-        raise InvalidRequest(
-            [
-                f"prompt: with the sheet's sentence ({len(prefix)} characters) the prompt sent "
-                f"would be {len(sent)} characters, over the {MAX_PROMPT_CHARS} the model takes. "
-                "Shorten the prompt or the labels, or send the prompt as written (raw prompt)."
-            ]
-        )
+        raise InvalidRequest([too_long(len(prefix), len(sent), platform)])
     return sent
+
+
+def too_long(prefix_chars: int, sent_chars: int, platform: Platform) -> str:
+    """The refusal of a prompt the sheet's sentence takes past the model's limit: by how much,
+    and the three ways out."""
+    over = sent_chars - MAX_PROMPT_CHARS
+    return (
+        f"The sheet's description ({prefix_chars:,} characters) plus the prompt is "
+        f"{over:,} character{'s' if over != 1 else ''} over the {MAX_PROMPT_CHARS:,} the model "
+        f"takes ({sent_chars:,} in all). Shorten the prompt by {over:,}, or the sheet's labels, "
+        f"or send the prompt as written without the description ({RAW_PROMPT_WORDS[platform]})."
+    )
 
 
 def hint_for(prompt: str, prefix: str | None, choices: Choices) -> str | None:

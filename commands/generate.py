@@ -30,7 +30,6 @@ from commands.confirm import (
     confirmation_reply,
     hold_and_start,
     offer_approval,
-    reject,
 )
 from commands.context import Services
 from commands.creative import (
@@ -43,7 +42,7 @@ from commands.creative import (
 )
 from commands.sheets import find_saved
 from commands.takes import (
-    approval_refusal,
+    approval_why,
     confirm_takes_reply,
     link_sheets,
     take_out_path,
@@ -87,8 +86,8 @@ async def generate(invocation: Invocation, services: Services) -> Reply:
         assert invocation.attachment is not None
         prefix = invocation.attachment.prompt_prefix
     asked = request.prompt
-    sent = structured_prompt(asked, prefix, choices)
-    job_id = services.new_id()
+    sent = structured_prompt(asked, prefix, choices, actor.platform)
+    job_id = invocation.job_id or services.new_id()
     sheet_path = services.sheets_dir / f"{job_id}.png"  # written by the job's sanitise
     if saved is not None:  # already clean: the job's own link to it, as a reroll's
         if not await link_saved(services.settings.data_dir, saved.sha256, sheet_path):
@@ -247,23 +246,15 @@ async def start_job(
     threshold = await services.budgets.confirmation_needed(actor.scope_key, total, policy=policy)
     for take in group:
         await services.jobs.insert(take)
-    if takes > 1 and above is not None and total > above:
-        refused = approval_refusal(takes, total, above)
-        for take in group:
-            await reject(take, services, str(refused))
-        raise refused
-    if above is not None and the_quote.cost > above:
+    if above is not None and total > above:  # takes go to an admin as one group
         cost = the_quote.cost
-        return await offer_approval(
-            job,
-            actor,
-            services,
-            policy,
-            (
-                f"This video costs {cost.with_exact()}, above the {above.with_exact()} that "
-                "needs an admin's approval here."
-            ),
+        why = (
+            approval_why(takes, total, above)
+            if takes > 1
+            else f"This video costs {cost.with_exact()}, above the {above.with_exact()} that "
+            "needs an admin's approval here."
         )
+        return await offer_approval(group[0], actor, services, policy, why)
     if threshold is not None and takes > 1:
         return confirm_takes_reply(job, the_quote, takes, threshold)
     if threshold is not None:

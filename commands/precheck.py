@@ -21,7 +21,6 @@ from commands.context import Services
 from commands.creative import as_draft, split_choices
 from commands.generate import check_safety_choice, price
 from commands.sheets import find_saved
-from commands.takes import approval_refusal
 
 
 class Concern(StrEnum):
@@ -76,10 +75,8 @@ async def refusal_before_hold(invocation: Invocation, services: Services) -> Ref
     except BudgetExceeded as problem:
         return Refusal(Concern.PRICE, str(problem))
     above = context.policy.approval_above
-    if above is not None and cost > above and choices.takes > 1:
-        return Refusal(Concern.PRICE, str(approval_refusal(choices.takes, cost, above)))
     if above is not None and cost > above:
-        return None  # offered for an admin's approval, not refused
+        return None  # offered for an admin's approval (takes as one group), not refused
     refused = await services.budgets.room_refusal(
         actor.scope_key, actor.user_id, cost, actor.roles, policy=context.policy
     )

@@ -156,8 +156,9 @@ def job_buttons(job: Job, reroll_price: Money | None = None) -> tuple[Button, ..
 def failure_notice(job: Job, event: Failed) -> str:
     """A new message in the job's thread when it fails: editing the status message notifies
     nobody, so the requester is mentioned, with the reason and what went back to the budget."""
+    what = "your video" if job.take in (None, 1) else f"**{take_label(job)}**"
     return (
-        f"❌ <@{job.origin.user_id}> your video could not be made: "
+        f"❌ <@{job.origin.user_id}> {what} could not be made: "
         f"**{short(job.request.prompt, 80)}**\n{event.reason}\n"
         f"{event.refunded} released back to your budget."
     )

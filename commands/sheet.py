@@ -78,6 +78,15 @@ def sheet_size(resolution: str | None = None, aspect: str | None = None) -> Imag
     return auto_size(ratio)
 
 
+def size_options(text: str) -> dict[str, str]:
+    """One typed size as `sheet`'s options: "16:9" is an aspect ratio, "1280x720" or a named
+    size a resolution; nothing typed, none."""
+    typed = text.strip()
+    if not typed:
+        return {}
+    return {"aspect" if _ASPECT_TEXT.match(typed) else "resolution": typed}
+
+
 def with_prefix(prefix: str, prompt: str) -> str:
     """The prompt sent to fal: the sheet's sentence, then the user's prompt as the model's
     "Generated video:" part. A prompt that already starts with "Reference sheet:" is the

@@ -155,11 +155,20 @@ def _picture_options() -> tuple[OptionSpec, ...]:
     return tuple(options)
 
 
+# The sheet's size, as `ltxbot sheet --resolution | --aspect` takes it (commands.sheet.sheet_size).
+SHEET_SIZES = (
+    Opt("resolution", K.CHOICE, "The sheet's size: WIDTHxHEIGHT or a named size (default: the "
+        "channel's preset, else 1536x896)", choices=request_option("resolution").choices,
+        free_text=True, title="Sheet size"),
+    Opt("aspect", K.TEXT, "Or an aspect ratio such as 16:9 or 9:16, at the size auto renders "
+        "for it", max_length=20, title="Aspect ratio"),
+)  # fmt: skip
+
 # Composed in a chat; the terminal has `ltxbot sheet` (adapters.console.cli_sheet) instead.
 SHEET_COMPOSE = CommandSpec(
     "sheet",
     "Compose a reference sheet from 1 to 6 pictures, then generate or draft from it",
-    _picture_options(),
+    (*_picture_options(), *SHEET_SIZES),
 )
 
 COMMANDS: dict[str, CommandSpec] = {

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.errors import BudgetExceeded, InvalidSheet
+from bot.errors import InvalidSheet
 from bot.jobs.record import Job
 from bot.media.sheet_files import share_sheet
 from bot.model import Button, ButtonAction, Reply
@@ -88,10 +88,9 @@ def confirm_takes_reply(first: Job, each: Quote, takes: int, threshold: Money) -
     )
 
 
-def approval_refusal(takes: int, total: Money, above: Money) -> BudgetExceeded:
-    """Takes are not sent for approval as a group: one video can be."""
-    return BudgetExceeded(
+def approval_why(takes: int, total: Money, above: Money) -> str:
+    """Why the takes wait for an admin: the words of one video's, for the group's total."""
+    return (
         f"These {takes} takes cost {total.with_exact()}, above the {above.with_exact()} that "
-        "needs an admin's approval here. Ask for fewer takes, or for one video (an admin can "
-        "approve that)."
+        "needs an admin's approval here."
     )

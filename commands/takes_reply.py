@@ -1,12 +1,13 @@
 """The one post that carries a request's takes: each numbered with its seed, with its own
-Final (drafts) and Reroll buttons, and the file of each in take order."""
+Final (drafts) and Reroll buttons, and the file of each in take order; a take that failed or
+was cancelled has its line too, with its reason and what went back to the budget."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.events import Succeeded
-from bot.jobs.record import Job
+from bot.jobs.record import Job, JobState
 from bot.model import Button, ButtonAction, Reply
 from bot.money import Money
 from commands.render import SIMULATED_NOTE, short, take_label
@@ -24,6 +25,16 @@ def take_line(job: Job, event: Succeeded) -> str:
     return f"**{label}** · {size} · {cost} · job `{job.id}`"
 
 
+def ended_line(job: Job) -> str:
+    """ "❌ **Take 2/4 · seed 1235** · failed: <reason> · $0.10 released back to your budget"."""
+    label = take_label(job) or f"job {job.id}"
+    released = f"{Money(job.quoted_nanos)} released"  # its hold, as its own notice says
+    if job.state is JobState.CANCELLED:
+        return f"⏹️ **{label}** · cancelled · {released} back to your budget"
+    why = short(job.failure or "it could not be made", 300)
+    return f"❌ **{label}** · failed: {why} · {released} back to your budget · job `{job.id}`"
+
+
 def take_buttons(job: Job) -> tuple[Button, ...]:
     """Final (a draft's) and Reroll, each naming its take."""
     k = job.take or 1
@@ -34,10 +45,10 @@ def take_buttons(job: Job) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
-def takes_reply(takes: Sequence[tuple[Job, Succeeded]]) -> Reply:
-    """The post for the finished takes (in take order); takes that failed are not in it (each
-    said so on its own)."""
-    first = takes[0][0]
+def takes_reply(takes: Sequence[tuple[Job, Succeeded]], ended: Sequence[Job] = ()) -> Reply:
+    """The post for the finished takes, with a line for every take in take order: the finished
+    ones, and those in `ended` (failed, cancelled: each also said so on its own)."""
+    first = min((job for job, _ in takes), key=lambda job: job.take or 1)
     count = len(first.take_ids) or 1
     done = len(takes)
     ready = (
@@ -46,11 +57,13 @@ def takes_reply(takes: Sequence[tuple[Job, Succeeded]]) -> Reply:
         else f"{done} of your {count} takes are ready"
     )
     text = f"🎬 <@{first.origin.user_id}> {ready}: **{short(first.request.prompt)}**"
-    text += "".join(f"\n{take_line(job, event)}" for job, event in takes)
+    lines = [(job.take or 1, take_line(job, event)) for job, event in takes]
+    lines += [(job.take or 1, ended_line(job)) for job in ended]
+    text += "".join(f"\n{line}" for _, line in sorted(lines, key=lambda pair: pair[0]))
     if first.draft and first.final_nanos is not None:
         final = Money(first.final_nanos)
         text += f"\nDrafts: a take's Final makes it at full size with its seed, for {final}."
-    budget = takes[-1][1].remaining
+    budget = next((e.remaining for _, e in reversed(takes) if e.remaining is not None), None)
     if budget is not None:
         text += f"\nBudget left: {budget.room_text()}"
     if first.simulated:

@@ -22,23 +22,17 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.ports import EntryKind, HoldOutcome, Limit
+from bot.ports import EntryKind, HoldOutcome
+from storage import balances
 from storage.admission_tallies import Request, Tallies, UsageKey
+from storage.tables import EPOCH, POOL_SUBJECT
 
 __all__ = ["Admissions", "Request", "admit_batch"]
-from storage.usage import (
-    HOLD,
-    closing,
-    entries_with_closing,
-    entry,
-    lock_scopes,
-    pool_usage,
-    users_usage,
-)
+from storage.usage import HOLD, entry, lock_scopes
 
 MAX_BATCH = 200  # holds per transaction: bounds the lock time and the IN lists
 RETRIES = 3  # a batch is re-run when another replica held one of its jobs meanwhile
@@ -51,63 +45,63 @@ _mine = (
     entry.c.user_id.in_(bindparam("users", expanding=True)),
     entry.c.kind == HOLD,
 )
-_in_flight = (
-    select(entry.c.user_id, func.count())
-    .select_from(entries_with_closing)
-    .where(*_mine, closing.c.id.is_(None))
-    .group_by(entry.c.user_id)
-)
 _recent = select(entry.c.user_id, entry.c.created_at).where(
     *_mine, entry.c.created_at > bindparam("since", type_=entry.c.created_at.type)
 )
 _insert = entry.insert()
 
 
-async def _read_usage(
-    connection: AsyncConnection, limits: Sequence[Limit]
-) -> dict[UsageKey, list[int]]:
-    """Every limit's spent, held and granted, in one statement per (scope, window start)."""
-    groups: dict[tuple[str, datetime | None], set[str | None]] = defaultdict(set)
-    for limit in limits:
-        groups[(limit.scope, limit.since)].add(limit.user_id)
+async def _read_balances(
+    connection: AsyncConnection, batch: Sequence[Request], max_open: set[tuple[str, str]]
+) -> tuple[dict[UsageKey, list[int]], dict[tuple[str, str], int]]:
+    """Every limit's spent, held and granted, and the open holds of the users in `max_open`,
+    from the running balances: one indexed read per scope (storage.balances)."""
+    wanted: dict[str, set[balances.BalanceKey]] = defaultdict(set)
+    for limit in (limit for request in batch for limit in request.limits):
+        wanted[limit.scope].add(
+            (balances.subject_of(limit.user_id), balances.start_of(limit.since))
+        )
+    for scope, user_id in max_open:
+        wanted[scope].add((user_id, EPOCH))
     usage: dict[UsageKey, list[int]] = {}
-    for (scope, since), users in groups.items():
-        named = sorted(user for user in users if user is not None)
-        if named:
-            statement, params = users_usage(scope, named, since)
-            found = {row[0]: row[1:] for row in await connection.execute(statement, params)}
-            for user in named:
-                usage[(scope, since, user)] = [int(v) for v in found.get(user, (0, 0, 0))]
-        if None in users:
-            statement, params = pool_usage(scope, since)
-            row = (await connection.execute(statement, params)).one()
-            usage[(scope, since, None)] = [int(value) for value in row]
-    return usage
+    in_flight: dict[tuple[str, str], int] = {}
+    for scope in sorted(wanted):
+        found = await balances.read(connection, scope, wanted[scope])
+        for (subject, start), sums in found.items():
+            user = None if subject == POOL_SUBJECT else subject
+            usage[(scope, None if start == EPOCH else start, user)] = sums[:3]
+            if user is not None and (scope, user) in max_open:
+                in_flight[(scope, user)] = sums[3]
+    return usage, in_flight
 
 
 async def _read_tallies(connection: AsyncConnection, batch: Sequence[Request]) -> Tallies:
     refs = sorted({job_id for request in batch for job_id, _ in request.holds})
     held_jobs = set((await connection.execute(_held_jobs, {"refs": refs})).scalars())
-    usage = await _read_usage(connection, [limit for r in batch for limit in r.limits])
-    in_flight: dict[tuple[str, str], int] = {}
     recent: dict[tuple[str, str], list[datetime]] = {}
     throttled = [
         (r, r.throttle)
         for r in batch
         if r.throttle is not None and not any(j in held_jobs for j, _ in r.holds)
     ]
+    max_open = {(r.scope, r.user_id) for r, t in throttled if t.max_open is not None}
+    usage, in_flight = await _read_balances(connection, batch, max_open)
     for scope in sorted({r.scope for r, _ in throttled}):
         mine = [(r, throttle) for r, throttle in throttled if r.scope == scope]
         params: dict[str, object] = {"scope": scope, "users": sorted({r.user_id for r, _ in mine})}
-        if any(throttle.max_open is not None for _, throttle in mine):
-            for user_id, count in await connection.execute(_in_flight, params):
-                in_flight[(scope, user_id)] = int(count)
         starts = [t.recent_since for _, t in mine if t.max_recent and t.recent_since is not None]
         if starts:
             params["since"] = min(starts)
             for user_id, created_at in await connection.execute(_recent, params):
                 recent.setdefault((scope, user_id), []).append(created_at)
     return Tallies(usage, held_jobs, in_flight, recent)
+
+
+def _held(row: dict[str, object]) -> balances.Change:
+    """A hold row written, as the balances count it."""
+    amount, at = row["amount"], row["effective_at"]
+    assert isinstance(amount, int) and isinstance(at, datetime)
+    return balances.Change(str(row["scope"]), str(row["user_id"]), at, held=amount, open_holds=1)
 
 
 async def _decide(connection: AsyncConnection, batch: Sequence[Request]) -> list[HoldOutcome]:
@@ -142,6 +136,7 @@ async def _decide(connection: AsyncConnection, batch: Sequence[Request]) -> list
         )
     if rows:
         await connection.execute(_insert, rows)
+        await balances.apply(connection, (_held(row) for row in rows))
     return outcomes
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from bot.errors import StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536  # per connection (one per process, see _sqlite_engine)
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 5
 # A database that does not answer fails a command in this long, not asyncpg's 60 s.
@@ -104,6 +105,10 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # NORMAL is durable against a crash of the process in WAL mode; only a power cut can
         # lose the last commits, never corrupt the file.
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # The default 2 MiB page cache holds a few thousand entries' index pages: past that
+        # every hold's insert reads its five indexes' leaves back from the OS (holds/s fell
+        # 4x at 100,000 entries). 64 MiB (allocated only as pages are read) keeps them hot.
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

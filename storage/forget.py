@@ -17,6 +17,7 @@ from bot.ports import CapKind, Forgetting, Forgotten
 from storage.policy_writes import write_audit
 from storage.tables import (
     admin_audit,
+    admission_balances,
     approval_requests,
     budget_alerts,
     budget_caps,
@@ -106,6 +107,10 @@ async def _rename(connection: AsyncConnection, forgetting: Forgetting) -> int:
     for table, column, in_team in renames:
         count += await _set(connection, table, column, in_team, old, new)
     count += await _set(connection, budget_caps, "subject", user_cap, old, new)
+    # The user's running balances (storage.balances) follow their entries; not counted: they
+    # are sums of the entries renamed above, not records of their own.
+    balances = admission_balances.c.scope == team
+    await _set(connection, admission_balances, "subject", balances, old, new)
     # Mentions (`<@id>`, as every platform renders a user) in the texts admins and the bot wrote.
     for table, column, in_team in [
         (ledger_entries, "note", ledger_entries.c.scope == team),

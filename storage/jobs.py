@@ -1,7 +1,10 @@
 """Job records on SQLAlchemy Core: the whole `Job` as a JSON document plus the columns queried.
 
 `replace` is a compare-and-swap on `version`: a writer holding a stale copy loses and must
-reload, so two replicas (or two tasks) never overwrite each other's state change.
+reload, so two replicas (or two tasks) never overwrite each other's state change. With
+`wake=signals` the write also signals the job's driver: PostgreSQL's signals put the NOTIFY in
+the write's own transaction (sent at commit, only when the write was stored); any other
+signals (SQLite's, in one process) are sent right after the stored write.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.jobs.record import FINAL, Job, JobState
 from bot.model import Platform
-from bot.ports import Forgetting, Forgotten
+from bot.ports import Forgetting, Forgotten, JobSignals
 from storage.engine import single_statement_reads, single_statement_writes
 from storage.forget import forget_user
+from storage.signals import PostgresJobSignals
 from storage.tables import jobs
 
 
@@ -73,12 +77,22 @@ class SqlJobStore:
     async def get(self, job_id: str) -> Job | None:
         return await self._one(select(jobs.c.document).where(jobs.c.id == job_id))
 
-    async def replace(self, job: Job) -> bool:
-        """Store `job` only if the stored version is `job.version - 1`; False otherwise."""
+    async def replace(self, job: Job, *, wake: JobSignals | None = None) -> bool:
+        """Store `job` only if the stored version is `job.version - 1`; False otherwise.
+        `wake`: also signal the job's driver, with the write (see the module's docstring)."""
         values = {"job_id": job.id, "previous": job.version - 1, **_columns(job)}
+        signals = wake
+        if isinstance(signals, PostgresJobSignals) and self._engine.dialect.name == "postgresql":
+            async with self._engine.begin() as connection:  # one transaction: write + NOTIFY
+                stored = (await connection.execute(_REPLACE, values)).rowcount == 1
+                if stored:
+                    await signals.notify_in(connection, job.id)
+            return stored
         async with self._write() as connection:
-            result = await connection.execute(_REPLACE, values)
-        return result.rowcount == 1
+            stored = (await connection.execute(_REPLACE, values)).rowcount == 1
+        if stored and signals is not None:
+            await signals.notify(job.id)
+        return stored
 
     async def in_states(self, states: Iterable[JobState]) -> list[Job]:
         """Jobs in any of `states`, oldest first."""

@@ -94,6 +94,13 @@ class SqlKeyValueStore:
             expiries = (await connection.execute(statement)).scalars().all()
         return _count_live(expiries, self._clock())
 
+    async def items(self, *, prefix: str) -> list[tuple[str, str]]:
+        """Every live (key, value) whose key starts with `prefix`, by key."""
+        match = func.substr(kv.c.key, 1, len(prefix)) == prefix
+        query = select(kv.c.key, kv.c.value).where(match, _live(self._clock())).order_by(kv.c.key)
+        async with self._engine.connect() as connection:
+            return [(str(k), str(v)) for k, v in (await connection.execute(query)).all()]
+
     async def purge_expired(self) -> int:
         """Delete every expired row now; returns how many (writes also do this now and then)."""
         async with self._engine.begin() as connection:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.money import Money
 from bot.ports import Entry, EntryKind, HoldOutcome, Limit, Throttle, Usage
+from storage import balances
 from storage.admission import Admissions
 from storage.admission_tallies import Request
 from storage.engine import single_statement_reads
@@ -143,6 +144,8 @@ class SqlLedger:
                     raise ValueError(
                         f"job {job_id}: capture of {amount.nanos} exceeds the hold of {hold.amount}"
                     )
+                # The balances change with the entry, under the lock their back-fills take.
+                await lock_scopes(connection, [hold.scope])
                 await connection.execute(
                     entry.insert().values(
                         kind=kind.value,
@@ -155,6 +158,15 @@ class SqlLedger:
                         note=note,
                     )
                 )
+                closed = balances.Change(
+                    hold.scope,
+                    hold.user_id,
+                    hold.effective_at,
+                    spent=amount.nanos if kind is EntryKind.CAPTURE else 0,
+                    held=-int(hold.amount),
+                    open_holds=-1,
+                )
+                await balances.apply(connection, [closed])
         except IntegrityError:
             return False  # another writer closed it first (the one-closing-entry index)
         return True
@@ -187,6 +199,8 @@ class SqlLedger:
             await lock_scopes(connection, [scope])  # a negative grant must not race a hold
             # SQLAlchemy types inserted_primary_key as an optional Row.
             entry_id = (await connection.execute(insert)).inserted_primary_key[0]  # type: ignore[index]
+            granted = balances.Change(scope, user_id, when, granted=amount.nanos)
+            await balances.apply(connection, [granted])
         return Entry(int(entry_id), kind, scope, user_id, ref, amount, when, when, actor, note)
 
     async def usage(self, *, scope: str, user_id: str | None, since: datetime | None) -> Usage:
@@ -235,6 +249,12 @@ class SqlLedger:
         async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [_entry(row) for row in rows]
+
+    async def balance_drift(self) -> list[str]:
+        """Every running balance admission reads that differs from its entries' sums, described
+        (empty when none does: see storage.balances)."""
+        async with self._engine.connect() as connection:
+            return await balances.drift(connection)
 
     async def open_holds(self) -> list[str]:
         """Job ids whose hold is neither captured nor released, oldest hold first."""

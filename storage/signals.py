@@ -1,7 +1,10 @@
 """`bot.ports.JobSignals` on PostgreSQL's LISTEN/NOTIFY (asyncpg), between replicas.
 
-`notify` is `SELECT pg_notify(channel, job_id)` on the shared pool, right after the write it
-announces (the write is committed first, so a listener that re-reads sees it). Listening needs
+`notify_in` is `SELECT pg_notify(channel, job_id)` inside the transaction of the write it
+announces (`SqlJobStore.replace(wake=...)`): PostgreSQL delivers a NOTIFY at commit, so no
+listener wakes before the row is visible, and a crash between the write and the wake cannot
+lose the wake (both happen, or neither). `notify` is the same on its own, for a wake that
+announces no write. Listening needs
 a connection of its own that stays open, so it is a dedicated asyncpg connection outside the
 pool, with `add_listener`. When it drops (the server restarted, the network failed) it is
 opened again, with growing pauses while the database stays away, and the listener is told of
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import OnSignal
 
@@ -60,7 +63,11 @@ class PostgresJobSignals:
 
     async def notify(self, job_id: str) -> None:
         async with self._engine.begin() as connection:
-            await connection.execute(_NOTIFY, {"channel": self.channel, "job_id": job_id})
+            await self.notify_in(connection, job_id)
+
+    async def notify_in(self, connection: AsyncConnection, job_id: str) -> None:
+        """Queue the signal in `connection`'s open transaction: sent when it commits."""
+        await connection.execute(_NOTIFY, {"channel": self.channel, "job_id": job_id})
 
     async def listen(self, on_signal: OnSignal) -> None:
         if self._task is None:

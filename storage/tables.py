@@ -219,3 +219,19 @@ saved_sheets = Table(
     Column("saved_by_name", String(200), nullable=False),
     Column("saved_at", UtcDateTime, nullable=False),
 )
+
+# --- running balances of the ledger, read by admission (revision 0008_admission_balances) -----
+
+POOL_SUBJECT = ""  # admission_balances.subject of the team pool (as in budget_alerts)
+admission_balances = Table(
+    "admission_balances",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("subject", String(200), primary_key=True),  # a user id, or POOL_SUBJECT
+    # Entries effective from here on count; EPOCH for a cap with no window (all time).
+    Column("window_start", UtcDateTime, primary_key=True),
+    Column("spent", BigInteger, nullable=False),  # nano-dollars, as storage.usage sums them
+    Column("held", BigInteger, nullable=False),
+    Column("granted", BigInteger, nullable=False),
+    Column("open_holds", Integer, nullable=False),  # holds with no closing entry
+)

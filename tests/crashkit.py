@@ -83,13 +83,14 @@ class Dying:
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
         """A request's takes in one post (bot.ports.TakesPoster), dying like `deliver`."""
         attempt = attempt or MemoryAttempt(leader)
         if self.step is Step.BEFORE_POST:
             attempt = _DyingAttempt(attempt, 1, self.died)
         assert isinstance(self.poster, TakesPoster)
-        await self.poster.deliver_takes(leader, takes, attempt)
+        await self.poster.deliver_takes(leader, takes, attempt, ended)
         self.died.set()
         raise asyncio.CancelledError
 

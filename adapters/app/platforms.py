@@ -50,7 +50,9 @@ def configured_adapters(
     if _slack_configured(settings):
         from adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter(settings, commands, store=storage.keyvalue))
+        adapters.append(
+            SlackAdapter(settings, commands, store=storage.keyvalue, leases=storage.leases)
+        )
     return adapters
 
 

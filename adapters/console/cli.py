@@ -27,7 +27,6 @@ from adapters.console.cli_parser import NO_JSON, build_parser, command_options
 from adapters.console.cli_resume import resume
 from adapters.console.cli_sheet import generate_attachment, saved_attachment, sheet_command
 from adapters.console.cli_sheets import check_sheets_usage
-from adapters.console.doctor import doctor
 from adapters.console.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from adapters.console.logs import start_logging, use_format
 from adapters.console.output import SIMULATED_NOTICE, Output
@@ -81,6 +80,8 @@ def _main(args: argparse.Namespace, output: Output) -> int:
     try:
         prepare(args)  # before anything is held: the prompt file, --out, the CA file
         if args.command == "doctor":  # reads the settings itself: a bad one is a red line
+            from adapters.console.doctor import doctor  # httpx, yaml: only the doctor needs them
+
             return process.run(doctor(output))
         settings = load_settings()
         use_format(settings.log_format)

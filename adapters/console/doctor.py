@@ -94,10 +94,21 @@ def _writable_free_bytes(where: Path) -> int:
 async def _database(settings: Settings) -> Check:
     from adapters.app.health import database_ready
 
+    if not settings.database_url:  # the SQLite file in the data dir: its problem is that one
+        try:
+            await asyncio.to_thread(_writable_free_bytes, settings.data_dir)
+        except OSError:
+            return Check("database", False, f"{settings.database}: not opened, its folder is "
+                         "the data dir above", "fix LTXBOT_DATA_DIR first")  # fmt: skip
     try:
-        return Check("database", True, await database_ready(settings))
+        reached, drift = await database_ready(settings)
     except LtxbotError as problem:
         return Check("database", False, str(problem), "correct LTXBOT_DATABASE_URL or start it")
+    if drift:
+        detail = f"{reached}; {len(drift)} running balance(s) differ from the ledger: {drift[0]}"
+        fix = "delete those admission_balances rows: admission re-adds them from the entries"
+        return Check("database", False, detail, fix)
+    return Check("database", True, f"{reached}, balances agree with the ledger")
 
 
 async def _fal_key(settings: Settings) -> Check:

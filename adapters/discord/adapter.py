@@ -158,7 +158,7 @@ class DiscordAdapter:
     ) -> None:
         """Cancel / Reroll / Details...: `Commands.press` refuses others than the requester.
         A composed sheet's buttons open its prompt form instead."""
-        if await opened_sheet_form(interaction, action, job_id):
+        if await opened_sheet_form(interaction, action, job_id, self.settings.data_dir):
             return
 
         async def press() -> Reply:
@@ -254,7 +254,7 @@ class DiscordAdapter:
             await interaction.edit_original_response(**parts)
             return
         if reply.file is not None:  # a CSV export, a chart
-            file = await asyncio.to_thread(discord.File, reply.file)
+            file = await asyncio.to_thread(discord.File, reply.file, reply.file_name)
             parts["attachments"] = [file]
         if reply.ephemeral:
             await interaction.edit_original_response(**parts)

@@ -20,6 +20,7 @@ from adapters.discord.posted_once import earlier_post
 from adapters.discord.private import Requesters
 from adapters.discord.render import MessageParts, clip, message_parts, view_of
 from adapters.discord.result_post import NotHere, ResultPost
+from adapters.discord.take_notice import tell_in_takes_thread
 from adapters.discord.throttle import EditThrottle
 from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.delivery import MemoryAttempt
@@ -69,6 +70,9 @@ class DiscordPoster:
         if job.take not in (None, 1) and not ending:
             return job.origin.status_message_id  # take 1's status message speaks for the takes
         await self._connected()
+        if job.take not in (None, 1) and job.origin.takes_status_id:
+            await tell_in_takes_thread(self.client, self.requesters, job, event)
+            return None
         async with self._locks[job.id]:
             status_id = self._status.get(job.id) or job.origin.status_message_id
             if status_id is not None:
@@ -126,13 +130,14 @@ class DiscordPoster:
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
         """The takes in one message (up to 10 files) in take 1's thread, else in a DM; exactly
         once like `deliver` (take 1's key as the nonce, a resumed attempt looks first)."""
         await self._connected()
         attempt = attempt or MemoryAttempt(leader)
         async with self._locks[leader.id]:
-            reply = takes_reply([(job, event) for job, _, event in takes])
+            reply = takes_reply([(job, event) for job, _, event in takes], ended)
             videos = [(job, video) for job, video, _ in takes]
             jobs = [job for job, _ in videos]
             found = None

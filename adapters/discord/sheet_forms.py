@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import discord
 
 from adapters.discord.animate import MAX_PROMPT, modal_values
+from bot.media.composed_sheets import suggested_name
 from bot.model import ButtonAction
 
 FORM_ID = re.compile(r"ltx:sheetform:(?P<kind>[gds]):(?P<sha>[0-9a-f]{64})")
@@ -41,14 +43,19 @@ def pictures_of(
 
 
 async def opened_sheet_form(
-    interaction: discord.Interaction, action: ButtonAction, sha: str
+    interaction: discord.Interaction, action: ButtonAction, sha: str, data_dir: Path
 ) -> bool:
     """Answer a composed sheet's button with its prompt form (a modal must be the first
-    answer, so nothing is deferred); False for any other button."""
+    answer, so nothing is deferred; the Save form's suggested name is read from the sheet's
+    first bytes on disk); False for any other button."""
     kind = SHEET_BUTTONS.get(action)
     if kind is None:
         return False
-    modal = SaveSheetModal(sha) if kind == "s" else SheetPromptModal(sha, draft=kind == "d")
+    modal: discord.ui.Modal
+    if kind == "s":
+        modal = SaveSheetModal(sha, await suggested_name(data_dir, sha))
+    else:
+        modal = SheetPromptModal(sha, draft=kind == "d")
     await interaction.response.send_modal(modal)
     return True
 
@@ -107,10 +114,10 @@ class SheetPromptModal(discord.ui.Modal):
 class SaveSheetModal(discord.ui.Modal):
     """The name to keep a composed sheet under for the server (`sheets save`)."""
 
-    def __init__(self, sha: str) -> None:
+    def __init__(self, sha: str, suggested: str | None = None) -> None:
         super().__init__(title="Save the sheet", timeout=None, custom_id=f"ltx:sheetform:s:{sha}")
         name = discord.ui.TextInput[SaveSheetModal](
-            max_length=40, placeholder="kitchen-crew", custom_id="name"
+            max_length=40, placeholder="kitchen-crew", custom_id="name", default=suggested
         )
         self.add_item(discord.ui.Label(text="Name (letters, digits, - or _)", component=name))
         self.stop()

@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.acks import AckReport, time_acks
 from adapters.slack.entries import register_entries
+from adapters.slack.form_run import inbox_for, take_over_forms
 from adapters.slack.handlers import register
 from adapters.slack.installations import KeyValueInstallationStore, KeyValueOAuthStateStore
 from adapters.slack.keyvalue import KeyValueStore, MemoryKeyValueStore
@@ -45,6 +46,7 @@ from adapters.slack.tasks import BackgroundTasks
 from adapters.slack.tokens import InstalledTokens, SingleToken
 from bot.errors import ConfigurationError
 from bot.model import Platform
+from bot.ports import JobLeases
 from bot.settings import Settings
 from commands import Commands
 
@@ -56,15 +58,19 @@ CLOSE_GRACE_SECONDS = 4.0  # for work started before a stop (replies after acks)
 EVENTS_PATH = "/slack/events"
 BOT_SCOPES = (
     "app_mentions:read",
+    "channels:history",  # *:history: a video link read back on resume (posted_once)
     "channels:join",
     "channels:read",  # conversations.info, to refuse before a hold where it cannot post
     "chat:write",
     "commands",
     "files:read",
     "files:write",
+    "groups:history",
     "groups:read",
+    "im:history",
     "im:read",
     "im:write",
+    "mpim:history",
     "mpim:read",
     "users:read",
     "usergroups:read",
@@ -109,6 +115,7 @@ class SlackAdapter:
         commands: Commands,
         *,
         store: KeyValueStore | None = None,
+        leases: JobLeases | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         host: str = "0.0.0.0",
@@ -187,6 +194,8 @@ class SlackAdapter:
             step_wait,
             Reach(clock),
         )
+        self.runtime.inbox = inbox_for(settings, commands, self.store, leases)
+        self._forms: asyncio.Task[None] | None = None  # takes over forms others acked
         self.on_ack: AckReport | None = None  # set by serve: seconds from arrival to ack
         time_acks(self.app, lambda: self.on_ack)
         register(self.app, self.runtime)
@@ -204,6 +213,7 @@ class SlackAdapter:
         """Connect (Socket Mode) or listen on LTXBOT_SLACK_PORT (HTTP mode); returns at once."""
         self._share_one_session()
         await self._check_the_token()
+        self._forms = take_over_forms(self.runtime, lambda token: web_client(self.settings, token))
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -276,6 +286,9 @@ class SlackAdapter:
     async def close(self) -> None:
         """Stop taking requests, let started work finish (`CLOSE_GRACE_SECONDS` at most: with
         the jobs' posts after it, a stopping replica exits within 10 s), close connections."""
+        if self._forms is not None:
+            self._forms.cancel()
+            await asyncio.gather(self._forms, return_exceptions=True)
         if self._socket is not None:
             await self._socket.close_async()
         if self._http is not None:

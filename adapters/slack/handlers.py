@@ -26,7 +26,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import BUTTON_ACTION_PREFIX, mrkdwn, parse_button_value
 from adapters.slack.form_checks import refusals_in_form
 from adapters.slack.form_fields import PRICED
-from adapters.slack.modal import CALLBACK_ID, generate_modal, read_view, refreshed_modal
+from adapters.slack.form_run import accept, take_in_later
+from adapters.slack.inbox import Form
+from adapters.slack.modal import (
+    CALLBACK_ID,
+    PROMPT_BLOCK,
+    generate_modal,
+    read_view,
+    refreshed_modal,
+)
 from adapters.slack.poster import reply_body
 from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
@@ -105,31 +113,16 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         if sub.errors:
             await ack(response_action="errors", errors=sub.errors)
             return
-        await ack()
         if (sub.sheet is None and sub.saved is None) or sub.channel_id is None:
+            await ack()
             return
         if sub.saved is not None:
             sub.options["sheet_name"] = sub.saved
-
-        async def work() -> None:
-            assert sub.channel_id is not None
-            # A form is submitted once, however many deliveries carry it.
-            if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
-                return
-            place = await rt.place(client, team, sub.channel_id, sub.thread_ts)
-            reply = await rt.generate(
-                client,
-                team_id=team,
-                user_id=user.get("id", ""),
-                user_name=user_name,
-                place=place,
-                options=sub.options,
-                sheet=sub.sheet,
-                token=bot_token(context, client),
-            )
-            await rt.tell(client, user.get("id", ""), place, reply)
-
-        rt.tasks.spawn(work(), name="slack-generate")
+        form = Form(str(view.get("id")), team, user.get("id", ""), user_name, sub.channel_id,
+                    sub.thread_ts, sub.options, sub.sheet)  # fmt: skip
+        # Stored before the ack: a replica killed after it loses nothing.
+        if await accept(rt, ack, form, block=PROMPT_BLOCK):
+            take_in_later(rt, client, context, form, bot_token(context, client))
 
     @app.action(re.compile("^(" + "|".join(sorted(PRICED)) + ")$"))
     async def on_priced_edit(
@@ -233,7 +226,7 @@ async def _press(
     message = body.get("message") or {}
     thread = message.get("thread_ts")
     if button in SHEET_BUTTONS:  # a composed sheet's: its prompt form (the id is the sheet's)
-        await open_sheet_prompt(client, body, button, job_id, channel)
+        await open_sheet_prompt(rt, client, body, button, job_id, channel)
         return
     if button is ButtonAction.FINAL and thread is None:
         thread = message.get("ts")  # a draft's status message heads its thread: the final too

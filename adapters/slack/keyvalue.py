@@ -60,6 +60,10 @@ class MemoryKeyValueStore:
     async def discard(self, *, key: str) -> bool:
         return self._live(key) is not None and self._items.pop(key, None) is not None
 
+    async def items(self, *, prefix: str) -> list[tuple[str, str]]:
+        keys = sorted(key for key in self._items if key.startswith(prefix))
+        return [(key, item[0]) for key in keys if (item := self._live(key)) is not None]
+
     async def discard_prefix(self, *, prefix: str) -> int:
         doomed = [key for key in self._items if key.startswith(prefix)]
         for key in doomed:

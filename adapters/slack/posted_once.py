@@ -2,7 +2,11 @@
 
 The attempt noted the uploaded file's id before its share was completed: files.info's shares
 say whether the share happened (in the thread, or in the DM the fallback took). A link message
-(uploads refused: no files:write) has no idempotency key, so its thread is read back.
+(uploads refused: no files:write) has no idempotency key of Slack's, so it carries the
+delivery's key in its message metadata (`link_metadata`) and its thread is read back with
+`include_all_metadata`: the bot's message with that key is the delivery. Reading needs a
+`*:history` scope (channels, groups, im, mpim: the manifest asks them); without one the link
+may go twice, and a warning says so.
 """
 
 from __future__ import annotations
@@ -18,6 +22,21 @@ from bot.ports import Delivery, DeliveryAttempt, DeliveryRoute
 
 log = logging.getLogger(__name__)
 Found = tuple[Delivery, str | None]  # the delivery and the video's permalink
+LINK_EVENT = "ltxbot_video_link"  # the metadata event type of a link message
+
+
+def link_metadata(key: str) -> dict[str, object]:
+    """chat.postMessage's `metadata` for a link message of the delivery `key`."""
+    return {"event_type": LINK_EVENT, "event_payload": {"delivery": key}}
+
+
+def _is_link_of(message: Payload, key: str, url: str) -> bool:
+    if not message.get("bot_id"):
+        return False
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == LINK_EVENT:
+        return (metadata.get("event_payload") or {}).get("delivery") == key
+    return bool(url) and url in str(message.get("text") or "")  # posted before the key was
 
 
 async def earlier_post(
@@ -54,16 +73,23 @@ async def _earlier_link(
     try:
         if thread:
             read = await client.conversations_replies(
-                token=token, channel=channel, ts=thread, limit=200
+                token=token, channel=channel, ts=thread, limit=200, include_all_metadata=True
             )
         else:
-            read = await client.conversations_history(token=token, channel=channel, limit=100)
+            read = await client.conversations_history(
+                token=token, channel=channel, limit=100, include_all_metadata=True
+            )
     except SlackApiError as error:
-        # The manifest asks no *:history scope: without one the link may go twice.
-        log.info("job %s: could not read <#%s> (%s)", job.id, channel, error.response.get("error"))
+        log.warning(
+            "job %s: could not read <#%s> back (%s; the manifest's *:history scopes), so its "
+            "video link may be posted twice",
+            job.id,
+            channel,
+            error.response.get("error"),
+        )
         return None
     for message in read.get("messages") or []:
-        if message.get("bot_id") and url and url in str(message.get("text") or ""):
+        if _is_link_of(message, attempt.key, url):
             in_place = channel == job.origin.channel_id
             route = DeliveryRoute.LINK if in_place else DeliveryRoute.DIRECT_LINK
             return Delivery(str(message["ts"]), route), url

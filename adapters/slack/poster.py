@@ -24,10 +24,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import mrkdwn, plain, reply_blocks, reply_text, status_blocks
-from adapters.slack.posted_once import earlier_post
 from adapters.slack.private import Requesters
-from adapters.slack.result_post import NOT_HERE, NotHere, ResultPost, slack_error
-from adapters.slack.takes_post import TakesPost
+from adapters.slack.result_post import NOT_HERE, ResultPost, slack_error
+from adapters.slack.take_notice import tell_in_takes_thread
+from adapters.slack.takes_post import deliver_takes
 from adapters.slack.tasks import BackgroundTasks
 from bot.events import Cancelled, Failed, JobEvent, StopAsked, Succeeded
 from bot.jobs.delivery import MemoryAttempt
@@ -86,7 +86,6 @@ class SlackPoster:
         # Endings nobody waited for yet: a watcher that comes late still hears of them.
         self._recent: OrderedDict[str, Ending] = OrderedDict()
         self.results = ResultPost(client, self._call, sleep)
-        self.takes = TakesPost(client, self._call, sleep)
         self.requesters = Requesters(client)
 
     # --- Poster -----------------------------------------------------------------------------
@@ -95,6 +94,12 @@ class SlackPoster:
         final = isinstance(event, Failed | Cancelled | Succeeded | StopAsked)
         if job.take not in (None, 1) and not isinstance(event, Failed | Cancelled):
             return job.origin.status_message_id  # take 1's status message speaks for them
+        if job.take not in (None, 1) and job.origin.takes_status_id:
+            token = await self.tokens.bot_token(job.origin.scope)
+            await tell_in_takes_thread(self._call, self.requesters, token, job, event)
+            self._ended(job, event, None)
+            self.requesters.forget(job.id)
+            return None
         async with self._lock(job.id):
             ts = job.origin.status_message_id or self._ts.get(job.id)
             wait = self._shown_at.get(job.id, -1e9) + self.min_interval - self._clock()
@@ -137,21 +142,7 @@ class SlackPoster:
         reply = result_reply(job, event)
         status_ts = job.origin.status_message_id or self._ts.get(job.id)
         thread = job.origin.thread_id or status_ts
-        found = await earlier_post(self.client, token, job, attempt) if attempt.resumed else None
-        if found is not None:
-            log.info("job %s: already shared as %s; not again", job.id, found[0].message_id)
-            delivery, link = found
-        else:
-            data = await asyncio.to_thread(video.read_bytes)
-            try:
-                delivery, link = await self.results.in_place(
-                    token, job, data, reply, thread, attempt
-                )
-            except NotHere as refused:
-                log.info("job %s: %s; trying a DM", job.id, refused.why)
-                delivery, link = await self.results.in_private(
-                    token, job, data, reply, refused.why, attempt
-                )
+        delivery, link = await self.results.post(token, job, [(job, video)], reply, thread, attempt)
         async with self._lock(job.id):
             self._pending.pop(job.id, None)
             if status_ts:  # the status message ends with the result's buttons
@@ -169,13 +160,15 @@ class SlackPoster:
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
-        """Every finished take in one message (a file per take) in take 1's thread, else the
-        DM, exactly once (adapters.slack.takes_post), each take's buttons on its status."""
+        """The finished takes in one message, exactly once (adapters.slack.takes_post)."""
         token = await self.tokens.bot_token(leader.origin.scope)
         status_ts = leader.origin.status_message_id or self._ts.get(leader.id)
         attempt = attempt or MemoryAttempt(leader)
-        delivery = await self.takes.deliver(token, leader, takes, status_ts, attempt)
+        delivery = await deliver_takes(
+            self.results, token, leader, takes, status_ts, attempt, ended
+        )
         for job, _, event in takes:
             self._ended(job, event, None)
             self._forget(job.id)

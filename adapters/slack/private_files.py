@@ -29,8 +29,12 @@ NO_DM = (
 NOT_UPLOADED = "Slack refused the upload of {name} ({error}); nothing was posted."
 
 
-async def send_privately(client: AsyncWebClient, user_id: str, path: Path, comment: str) -> str:
-    """Upload `path` into the app's DM with `user_id`; returns a sentence for the answer."""
+async def send_privately(
+    client: AsyncWebClient, user_id: str, path: Path, comment: str, *, name: str | None = None
+) -> str:
+    """Upload `path` into the app's DM with `user_id`, named `name` (else its own name);
+    returns a sentence for the answer."""
+    name = name or path.name
     try:
         opened = await client.conversations_open(users=user_id)
         channel = str((opened.get("channel") or {}).get("id") or "")
@@ -43,12 +47,12 @@ async def send_privately(client: AsyncWebClient, user_id: str, path: Path, comme
         await client.files_upload_v2(
             channel=channel,
             content=data,
-            filename=path.name,
-            title=path.name,
+            filename=name,
+            title=name,
             initial_comment=plain(comment, 3000),
         )
     except SlackApiError as error:
         reason = str(error.response.get("error") or "refused")
-        log.warning("upload of %s to %s failed: %s", path.name, channel, reason)
-        return NOT_UPLOADED.format(name=path.name, error=reason)
-    return SENT.format(name=path.name)
+        log.warning("upload of %s to %s failed: %s", name, channel, reason)
+        return NOT_UPLOADED.format(name=name, error=reason)
+    return SENT.format(name=name)

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.files import slack_attachment
+from adapters.slack.inbox import Inbox
 from adapters.slack.keyvalue import KeyValueStore
 from adapters.slack.modal import SheetRef
 from adapters.slack.people import People, slack_place
@@ -47,6 +48,7 @@ class Runtime:
     store: KeyValueStore
     step_wait: float = STEP_WAIT_SECONDS  # how long a workflow step waits for its video
     reach: Reach = field(default_factory=Reach)
+    inbox: Inbox | None = None  # forms stored before their ack (None: run from memory)
     _session: aiohttp.ClientSession | None = field(default=None, init=False)
 
     def http(self) -> aiohttp.ClientSession:
@@ -122,6 +124,7 @@ class Runtime:
         sheet: SheetRef | None,
         token: str,
         origin_message_id: str | None = None,
+        job_id: str | None = None,
     ) -> Reply:
         """Download the sheet with the bot token (none: `options` name a saved one) and run
         `generate`; returns its Reply."""
@@ -134,6 +137,7 @@ class Runtime:
             dict(options),
             attachment=attachment,
             origin_message_id=origin_message_id,
+            job_id=job_id,
         )
         return await self.commands.dispatch(invocation)
 

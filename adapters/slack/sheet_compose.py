@@ -19,16 +19,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import mrkdwn
 from adapters.slack.form_fields import text
+from adapters.slack.form_run import accept, take_in_later
+from adapters.slack.inbox import Form
 from adapters.slack.modal import FILETYPES, SheetRef
 from adapters.slack.private_files import send_privately
 from adapters.slack.runtime import Runtime, bot_token, team_of
+from bot.errors import UserError
+from bot.media.composed_sheets import suggested_name
 from bot.model import ButtonAction, Invocation, JSONObject, Payload
-from commands.sheet import MAX_IMAGES
+from commands.sheet import MAX_IMAGES, sheet_size, size_options
 from commands.sheets import NAME_RULE
 
 COMPOSE_ID, PROMPT_ID, SAVE_ID = "ltx_sheet_compose", "ltx_sheet_prompt", "ltx_sheet_keep"
 FILES, LABELS, KINDS, PROMPT, SEED = "pictures", "labels", "kinds", "prompt", "seed"
-DURATION = "duration"
+DURATION, SIZE = "duration", "size"
 NAME = "name"
 SHEET_BUTTONS = (ButtonAction.SHEET_GENERATE, ButtonAction.SHEET_DRAFT, ButtonAction.SHEET_SAVE)
 LABELS_HINT = (
@@ -36,6 +40,10 @@ LABELS_HINT = (
     '("a chef in a white jacket")'
 )
 KINDS_HINT = "character, prop or location, one line per picture (a character: the biggest panel)"
+SIZE_HINT = (
+    "1280x720, a named size such as portrait_16_9, or an aspect ratio such as 9:16; empty: "
+    "the channel's preset size, else 1536x896"
+)
 PROMPT_HINT = "What happens in the video; the sheet's sentence goes first"
 
 
@@ -64,6 +72,7 @@ def compose_sheet_modal(*, channel_id: str) -> JSONObject:
             _input(FILES, "Pictures", f"1 to {MAX_IMAGES}: PNG, JPEG or WebP", pictures, False),
             _input(LABELS, "Labels", LABELS_HINT, _lines(LABELS), True),
             _input(KINDS, "Kinds", KINDS_HINT, _lines(KINDS, max_length=200), True),
+            _input(SIZE, "Size", SIZE_HINT, _lines(SIZE, multiline=False, max_length=20), True),
         ],
     }
 
@@ -87,9 +96,12 @@ def sheet_prompt_modal(*, sha: str, draft: bool, channel_id: str) -> JSONObject:
     }
 
 
-def save_composed_modal(*, sha: str, channel_id: str) -> JSONObject:
-    """The name to keep a composed sheet under for the workspace (`sheets save`)."""
+def save_composed_modal(*, sha: str, channel_id: str, suggested: str | None = None) -> JSONObject:
+    """The name to keep a composed sheet under for the workspace (`sheets save`), suggested
+    from its labels."""
     name = _lines(NAME, multiline=False, max_length=40)
+    if suggested:
+        name["initial_value"] = suggested
     return {
         "type": "modal",
         "callback_id": SAVE_ID,
@@ -102,11 +114,13 @@ def save_composed_modal(*, sha: str, channel_id: str) -> JSONObject:
 
 
 async def open_sheet_prompt(
-    client: AsyncWebClient, body: Payload, button: ButtonAction, sha: str, channel_id: str
-) -> None:
+    rt: Runtime, client: AsyncWebClient, body: Payload, button: ButtonAction, sha: str,
+    channel_id: str,
+) -> None:  # fmt: skip
     """A composed sheet's button was pressed: open its prompt (or name) form."""
     if button is ButtonAction.SHEET_SAVE:
-        view = save_composed_modal(sha=sha, channel_id=channel_id)
+        suggested = await suggested_name(rt.settings.data_dir, sha)
+        view = save_composed_modal(sha=sha, channel_id=channel_id, suggested=suggested)
     else:
         draft = button is ButtonAction.SHEET_DRAFT
         view = sheet_prompt_modal(sha=sha, draft=draft, channel_id=channel_id)
@@ -129,8 +143,14 @@ def register_sheet_compose(app: AsyncApp, rt: Runtime) -> None:
             problem = f"Choose 1 to {MAX_IMAGES} pictures (PNG, JPEG or WebP)."
             await ack(response_action="errors", errors={FILES: problem})
             return
+        sizes = size_options(_value(values, SIZE))
+        try:
+            sheet_size(sizes.get("resolution"), sizes.get("aspect"))  # as `ltxbot sheet` checks
+        except UserError as problem:
+            await ack(response_action="errors", errors={SIZE: str(problem)})
+            return
         await ack()  # composing takes seconds: the answer comes after the ack
-        options = {LABELS: _value(values, LABELS), KINDS: _value(values, KINDS)}
+        options = {LABELS: _value(values, LABELS), KINDS: _value(values, KINDS), **sizes}
 
         async def work() -> None:
             if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
@@ -144,7 +164,9 @@ def register_sheet_compose(app: AsyncApp, rt: Runtime) -> None:
             reply = await rt.commands.dispatch(invocation)
             if reply.file is not None:
                 first = mrkdwn(reply.text.splitlines()[0])
-                sent = await send_privately(client, actor.user_id, reply.file, first)
+                sent = await send_privately(
+                    client, actor.user_id, reply.file, first, name=reply.file_name
+                )
                 reply = replace(reply, text=f"{reply.text}\n{sent}", file=None)
             await rt.tell(client, actor.user_id, place, reply)
 
@@ -155,26 +177,18 @@ def register_sheet_compose(app: AsyncApp, rt: Runtime) -> None:
         ack: AsyncAck, body: Payload, view: Payload, client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:  # fmt: skip
-        await ack()
         values: Payload = (view.get("state") or {}).get("values") or {}
         meta = json.loads(view.get("private_metadata") or "{}")
         options: dict[str, object] = {PROMPT: _value(values, PROMPT), "composed_sheet": meta["s"]}
         options |= {k: _value(values, k) for k in (SEED, DURATION) if _value(values, k)}
         if meta.get("d"):
             options["draft"] = True
-
-        async def work() -> None:
-            if not await rt.first(context) or not await rt.once("view:" + str(view.get("id"))):
-                return
-            user, team, channel = _who(body, view, context)
-            place = await rt.place(client, team, channel)
-            reply = await rt.generate(
-                client, team_id=team, user_id=user["id"], user_name=user["name"], place=place,
-                options=options, sheet=None, token=bot_token(context, client),
-            )  # fmt: skip
-            await rt.tell(client, user["id"], place, reply)
-
-        rt.tasks.spawn(work(), name="slack-sheet-generate")
+        user, team, channel = _who(body, view, context)
+        form = Form(str(view.get("id")), team, user["id"], user["name"], channel, None, options,
+                    None)  # fmt: skip
+        # Stored before the ack, like the generate form's (adapters.slack.inbox).
+        if await accept(rt, ack, form, block=PROMPT):
+            take_in_later(rt, client, context, form, bot_token(context, client))
 
     @app.view(SAVE_ID)
     async def on_save(

@@ -143,21 +143,24 @@ class Budgets:
         user_id: str,
         cost: Money,
         policy: ScopePolicy | None = None,
+        takes: Sequence[tuple[str, Money]] = (),
     ) -> HoldOutcome:
         """Hold an admin-approved job: past the requester's own caps and counts, but inside
-        the team pool (raises CapReached naming the pool when it has no room)."""
+        the team pool (raises CapReached naming the pool when it has no room). With `takes`,
+        every take's hold or none, as in `admit`."""
         self.check_request_size(cost)
         if policy is None:
             policy = await self.scope_policy(scope)
         now = self.clock()
-        outcome = await self.ledger.hold(
-            job_id=job_id,
-            scope=scope,
-            user_id=user_id,
-            amount=cost,
-            limits=pool_limits(policy, scope, now),
-            at=now,
-        )
+        pool = pool_limits(policy, scope, now)
+        if takes:
+            outcome = await self.ledger.hold_many(
+                holds=takes, scope=scope, user_id=user_id, limits=pool, at=now
+            )
+        else:
+            outcome = await self.ledger.hold(
+                job_id=job_id, scope=scope, user_id=user_id, amount=cost, limits=pool, at=now
+            )
         if not outcome.admitted:
             assert outcome.blocked_by is not None  # no throttle was asked
             raise CapReached(self.refusal(cost, outcome), outcome.blocked_by)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from bot.events import Cancelled, StopAsked
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.record import ACTIVE, Job, JobState
+from bot.jobs.remote import wake_driver
 from bot.money import Money
+from bot.ports import JobSignals
 
 
 async def request_cancel(
-    lifecycle: Lifecycle, job_id: str
+    lifecycle: Lifecycle, job_id: str, wake: JobSignals | None = None
 ) -> tuple[Job | None, Cancelled | StopAsked | None]:
     """Cancel the job (see `Supervisor.cancel`) and tell the user; returns the outcome, with
     the job as stored when this call changed it and the job's follower must hear of it (None:
-    nothing changed here, or the follower ended it itself)."""
+    nothing changed here, or the follower ended it itself). The write of the outcome signals
+    the follower on `wake`, wherever it runs, in the write's own transaction."""
     job = await lifecycle.jobs.get(job_id)
     if job is None or job.state not in ACTIVE:
         return None, None
@@ -49,11 +52,16 @@ async def request_cancel(
         outcome = StopAsked(Money(j.quoted_nanos))
         return j.with_changes(now, cancel_requested_at=now)
 
-    job = await lifecycle.update(job, cancelled)
+    # The follower is woken by the write that ends its follow: the end's (`finished_at`, below)
+    # for a cancel, this one for a request to stop.
+    ends_here = stopped or job.fal_request_id is None
+    job = await lifecycle.update(job, cancelled, wake=None if ends_here else wake)
     if outcome is None:  # it ended first: maybe by this cancel, seen by its follower
         mine = job.state is JobState.CANCELLED and job.cancel_requested_at == asked
         return None, Cancelled(Money(job.quoted_nanos)) if mine else None
     if isinstance(outcome, Cancelled):  # a submit under way cancels at fal once it has the id
-        job = await lifecycle.settle_cancelled(job)  # released before anyone is told
+        job = await lifecycle.settle_cancelled(job, wake=wake)  # released before anyone is told
+    elif ends_here and wake is not None:  # fal's id came meanwhile: the write was not woken
+        await wake_driver(wake, job.id)
     await lifecycle.publish(job, outcome)
     return job, outcome

@@ -21,10 +21,11 @@ from bot.jobs.delivery import RecordedAttempt
 from bot.jobs.fal_answer import result_from_payload
 from bot.jobs.local_video import video_on_disk
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState, Origin, Rendered, charge_of
-from bot.jobs.takes_delivery import after_take_ended, deliver_takes
+from bot.jobs.takes_delivery import after_take_ended, deliver_takes, with_takes_status
 from bot.model import Platform
 from bot.money import Money
 from bot.ports import Clock, Delivery, FalResult, Gateway, JobStore, Ledger, Poster, TakesPoster
+from bot.ports.signals import JobSignals
 
 log = logging.getLogger(__name__)
 Change = Callable[[Job], Job | None]
@@ -65,13 +66,14 @@ class Lifecycle:
 
     # --- records ----------------------------------------------------------------------------
 
-    async def update(self, job: Job, change: Change) -> Job:
-        """Apply `change` (None = nothing to do) and store it; on a lost race reload, re-ask."""
+    async def update(self, job: Job, change: Change, *, wake: JobSignals | None = None) -> Job:
+        """Apply `change` (None = nothing to do) and store it; on a lost race reload, re-ask.
+        `wake`: the stored change also signals the job's driver there (`JobStore.replace`)."""
         for _ in range(8):
             candidate = change(job)
             if candidate is None:
                 return job
-            if await self.jobs.replace(candidate):
+            if await self.jobs.replace(candidate, wake=wake):
                 return candidate
             fresh = await self.jobs.get(job.id)
             if fresh is None:
@@ -104,8 +106,8 @@ class Lifecycle:
         if poster is None:
             log.warning("job %s: no poster for %s", job.id, job.origin.platform)
             return None
-        try:
-            message_id = await poster.progress(job, event)
+        try:  # a take 2..N's ending is told where take 1's status message is
+            message_id = await poster.progress(await with_takes_status(self, job, event), event)
         except Exception:
             log.exception("job %s: could not show %s", job.id, type(event).__name__)
             return None
@@ -283,13 +285,15 @@ class Lifecycle:
         await after_take_ended(self, told)
         return told
 
-    async def settle_cancelled(self, job: Job) -> Job:
-        """A cancelled job that fal will not render: release its hold, record the end."""
+    async def settle_cancelled(self, job: Job, *, wake: JobSignals | None = None) -> Job:
+        """A cancelled job that fal will not render: release its hold, record the end (that
+        write wakes the job's follower on `wake`)."""
         now = self.clock()
         await self.ledger.release(job_id=job.id, at=now, note="cancelled")
         ended = await self.update(
             job,
             lambda j: j.with_changes(now, finished_at=now) if j.finished_at is None else None,
+            wake=wake,
         )
         await after_take_ended(self, ended)
         return ended

@@ -27,6 +27,7 @@ from bot.ports import (
     Forgotten,
     HoldOutcome,
     JobObserver,
+    JobSignals,
     JobStore,
     Ledger,
     Limit,
@@ -90,9 +91,9 @@ class ObservedJobs:
         self._remember(job)
         self._changed(job, None)
 
-    async def replace(self, job: Job) -> bool:
+    async def replace(self, job: Job, *, wake: JobSignals | None = None) -> bool:
         known = self._seen.get(job.id)
-        stored = await self.inner.replace(job)
+        stored = await self.inner.replace(job, wake=wake)
         if stored:
             before = known[1] if known is not None and known[0] == job.version - 1 else None
             self._remember(job)

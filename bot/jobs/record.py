@@ -65,6 +65,9 @@ class Origin(BaseModel):
     result_message_id: str | None = None
     origin_message_id: str | None = None
     delivered_via: str | None = None  # a bot.ports.DeliveryRoute: how the requester got it
+    # A take 2..N's ending as told: take 1's status message, where the takes' messages live
+    # (bot.jobs.takes_delivery.with_takes_status; passed to the poster, not stored).
+    takes_status_id: str | None = None
     # The terminal's: where the video is saved (`generate --out`, absolute), for `resume`.
     out_path: str | None = None
 

@@ -45,18 +45,22 @@ async def job_of_webhook(
 
 async def store_fal_ended(lifecycle: Lifecycle, job: Job, signals: JobSignals) -> None:
     """fal said the job's request ended: stored in the job (once; fal delivers again on
-    failure, and each delivery wakes the driver again), then the driver is woken."""
+    failure, and each delivery wakes the driver again), with the wake in the same write (on
+    PostgreSQL its transaction), so no crash between the two can lose it."""
     now = lifecycle.clock()
-    job = await lifecycle.update(
-        job,
-        lambda j: (
-            j.with_changes(now, fal_ended_at=now)
-            if j.fal_ended_at is None and j.state in BEFORE_THE_END
-            else None
-        ),
-    )
+    stored = job
+
+    def ended(j: Job) -> Job | None:
+        nonlocal stored
+        stored = j
+        if j.fal_ended_at is None and j.state in BEFORE_THE_END:
+            return j.with_changes(now, fal_ended_at=now)
+        return None
+
+    job = await lifecycle.update(job, ended, wake=signals)
     log.info("job %s: webhook for a job another replica drives; stored, waking it", job.id)
-    await wake_driver(signals, job.id)
+    if job is stored:  # stored already (a repeated delivery): a wake announcing no write
+        await wake_driver(signals, job.id)
 
 
 async def wake_driver(signals: JobSignals, job_id: str) -> None:

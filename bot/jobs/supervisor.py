@@ -27,7 +27,7 @@ from bot.jobs.hold_sweep import close_dangling_holds
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.ownership import Ownership
 from bot.jobs.record import ACTIVE, AT_FAL, Job, JobState
-from bot.jobs.remote import BEFORE_THE_END, job_of_webhook, store_fal_ended, wake_driver
+from bot.jobs.remote import BEFORE_THE_END, job_of_webhook, store_fal_ended
 from bot.jobs.signals import LocalJobSignals
 from bot.jobs.stopping import UncutSteps
 from bot.jobs.submit import CRASHED_MID_SUBMIT, submit_once
@@ -254,13 +254,13 @@ class Supervisor:
         (`Cancelled`). While fal renders it, fal only accepts a request to stop (`StopAsked`):
         the hold stays, a video that comes anyway is charged and delivered, a stop is released.
         """
-        job, outcome = await request_cancel(self.lifecycle, job_id)
+        job, outcome = await request_cancel(self.lifecycle, job_id, self.signals)  # wakes it
         if job is None or outcome is None:
             return outcome
         if job_id in self._wake:
             self._wake[job_id].set()
-        elif not (isinstance(outcome, StopAsked) and await self._claim_and_drive(job.id)):
-            await wake_driver(self.signals, job_id)  # another replica follows it: wake it
+        elif isinstance(outcome, StopAsked):  # nobody follows it: follow it here
+            await self._claim_and_drive(job.id)
         return outcome
 
     # --- webhooks and the sweep ----------------------------------------------------------

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import Superseded, Undeliverable
-from bot.events import Succeeded
+from bot.events import Cancelled, Failed, JobEvent, Succeeded
 from bot.jobs.delivery import RecordedAttempt, delivery_key
 from bot.jobs.local_video import video_on_disk
 from bot.jobs.record import ACTIVE, Job, JobState, charge_of
@@ -57,9 +57,11 @@ async def deliver_takes(life: Lifecycle, job: Job, poster: TakesPoster) -> Job:
     if leader.takes_posted_by != job.id:
         return job  # another take posts them
     fresh = [leader if take.id == leader.id else take for take in takes]
-    ready = []
+    ready = []  # a re-drive after a crash part-way through the captures: DELIVERED ones too
     for take in fresh:
-        if take.state is JobState.SUCCEEDED and take.result and take.result.video_path:
+        if take.state is JobState.DELIVERED and take.result and take.result.video_path:
+            ready.append(take)
+        elif take.state is JobState.SUCCEEDED and take.result and take.result.video_path:
             here = await video_on_disk(life, take)
             if here is None:
                 return await life.reload(job)  # fal's store out of reach: the next try posts
@@ -70,16 +72,20 @@ async def deliver_takes(life: Lifecycle, job: Job, poster: TakesPoster) -> Job:
         assert take.result is not None and take.result.video_path is not None
         video = Path(take.result.video_path)
         charge = Money(charge_of(take))
-        parts.append((take, video, Succeeded(video, charge, await life.room_after(take))))
-    if not parts:
+        room = await life.room_after(take) if take.state is JobState.SUCCEEDED else None
+        parts.append((take, video, Succeeded(video, charge, room)))
+    if not any(take.state is JobState.SUCCEEDED for take, _, _ in parts):
         return await life.reload(job)
+    ids = {take.id for take, _, _ in parts}  # every other take ended: shown with its reason
+    ended = [(await life.reload(take)) for take in fresh if take.id not in ids]
     claimant = await life.reload(job)
-    delivery = await _post(life, leader, claimant, parts, poster)
+    delivery = await _post(life, leader, claimant, parts, ended, poster)
     if delivery is None:
         return await life.reload(job)
     # The claimant last: until it is DELIVERED a re-drive finds the post and captures the rest.
     for take, _, _ in sorted(parts, key=lambda part: part[0].id == job.id):
-        await life.delivered(await life.reload(take), delivery)
+        if take.state is JobState.SUCCEEDED:
+            await life.delivered(await life.reload(take), delivery)
     return await life.reload(job)
 
 
@@ -88,6 +94,7 @@ async def _post(
     leader: Job,
     claimant: Job,
     parts: list[tuple[Job, Path, Succeeded]],
+    ended: list[Job],
     poster: TakesPoster,
 ) -> Delivery | None:
     """The one message; None when it did not go (Undeliverable: each take released, FAILED;
@@ -96,10 +103,11 @@ async def _post(
     recorded = RecordedAttempt(claimant, life.update, life.clock, key=delivery_key(leader.id))
     for attempt in range(1, TRIES + 1):
         try:
-            return await poster.deliver_takes(leader, parts, recorded)
+            return await poster.deliver_takes(leader, parts, recorded, ended)
         except Undeliverable as refused:
             for take, _, _ in parts:
-                await life.undeliverable(await life.reload(take), refused.reason)
+                if take.state is JobState.SUCCEEDED:
+                    await life.undeliverable(await life.reload(take), refused.reason)
             return None
         except Superseded:
             log.warning("takes of %s: delivered or ended elsewhere; not posted here", leader.id)
@@ -128,3 +136,19 @@ async def after_take_ended(life: Lifecycle, job: Job) -> None:
                 return
     except Exception:
         log.exception("job %s: its takes were not posted; the sweep tries again", job.id)
+
+
+async def with_takes_status(life: Lifecycle, job: Job, event: JobEvent) -> Job:
+    """A take 2..N that ends (failed, cancelled) without a status message of its own is told in
+    take 1's thread: `job` with `origin.takes_status_id`, take 1's status message (as stored
+    now), for the poster; `job` itself otherwise."""
+    if not isinstance(event, Failed | Cancelled) or job.take in (None, 1):
+        return job
+    if job.origin.status_message_id or job.origin.takes_status_id or not job.take_ids:
+        return job
+    leader = await life.jobs.get(job.take_ids[0])
+    status = leader.origin.status_message_id if leader else None
+    if status is None:
+        return job  # take 1 has shown nothing yet: the take opens its own message
+    origin = job.origin.model_copy(update={"takes_status_id": status})
+    return job.model_copy(update={"origin": origin})

@@ -89,9 +89,12 @@ class TakesPoster(Protocol):
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
         """Every finished take in one message in the thread of `leader` (take 1's record, whose
         status message the takes share), each numbered with its seed and with its own
         buttons; else privately. Raises `bot.errors.Undeliverable` like `Poster.deliver`.
-        `attempt` (recorded on the take that posts, with take 1's key) as in `deliver`."""
+        `attempt` (recorded on the take that posts, with take 1's key) as in `deliver`.
+        `ended`: the takes that failed or were cancelled, shown in the post and the status
+        with their reason and what went back to the budget."""
         ...

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.jobs.record import Job, JobState
 from bot.model import Platform
+from bot.ports.signals import JobSignals
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +42,14 @@ class JobStore(Protocol):
 
     async def get(self, job_id: str) -> Job | None: ...
 
-    async def replace(self, job: Job) -> bool:
-        """Store `job` only if the stored version is `job.version - 1` (optimistic lock)."""
+    async def replace(self, job: Job, *, wake: JobSignals | None = None) -> bool:
+        """Store `job` only if the stored version is `job.version - 1` (optimistic lock).
+
+        `wake`: the write is news for the job's driver, wherever it runs: signal it on these
+        `JobSignals`, with the write and only when it was stored. A store that can puts the
+        signal in the write's transaction (PostgreSQL's NOTIFY is delivered at commit, so no
+        listener wakes before the row is visible, and a crash between the two cannot lose
+        the wake); any other store signals right after the stored write."""
         ...
 
     async def in_states(self, states: Iterable[JobState]) -> list[Job]: ...

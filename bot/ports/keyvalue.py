@@ -29,3 +29,7 @@ class KeyValueStore(Protocol):
     async def discard_prefix(self, *, prefix: str) -> int:
         """Remove every key starting with `prefix`; returns how many went."""
         ...
+
+    async def items(self, *, prefix: str) -> list[tuple[str, str]]:
+        """Every live (key, value) whose key starts with `prefix`, by key."""
+        ...

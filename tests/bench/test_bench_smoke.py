@@ -50,10 +50,20 @@ def test_quick_run_reports_every_metric_for_ours_and_the_baseline(tmp_path: Path
     assert document["holds"]["sqlite"]["holds_per_s"] > 0
     assert document["holds"]["postgresql_skipped"] == "--no-postgres"
     verdicts = {t["target"]: t["verdict"] for t in document["targets"]}
-    assert len(verdicts) == 12
+    families = {name.split("]")[0] + "]" for name in verdicts}
+    assert families == {
+        "[console]", "[discord]", "[slack]", "[poll]", "[webhook]", "[waiting]", "[replicas]",
+        "[ledger]", "[run]",
+    }  # fmt: skip
+    overheads = [name for name in verdicts if "overhead, ours / naive" in name]
+    assert len(overheads) == 2  # polling and webhooks, at 3 jobs each
     assert set(verdicts.values()) <= {"PASS", "MISS", "SKIP", "INFO"}
     assert [v for name, v in verdicts.items() if "[console]" in name] == ["INFO"]
-    assert [v for name, v in verdicts.items() if "postgresql" in name] == ["SKIP"]
+    assert [v for name, v in verdicts.items() if "postgresql" in name] == ["SKIP", "SKIP"]
+    assert [v for name, v in verdicts.items() if "[replicas]" in name] == ["SKIP"]
+    assert verdicts["[run] scenarios that failed"] == "PASS"
+    assert document["replicas"] == {"jobs": 6, "skipped": "--no-postgres"}
     # The table and the verdicts are printed, not only written.
     assert "baseline" in run.stdout and "ours(poll)" in run.stdout
     assert "PASS" in run.stdout or "MISS" in run.stdout
+    assert run.stdout.rstrip().splitlines()[-1].startswith("machine: nproc ")

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
+from tests.ltxbot_fast import ltxbot_command
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
     clean.update({"LTXBOT_DATA_DIR": str(tmp_path / "data"), **env})
     return subprocess.run(
-        [LTXBOT, *args], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60
+        [*ltxbot_command(), *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 from PIL import Image
@@ -13,8 +12,8 @@ from PIL import Image
 from bot.jobs.record import JobState
 from bot.ports import CapKind
 from storage import open_storage
+from tests.ltxbot_fast import ltxbot_command
 
-LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 # 768x448, 25 frames: 9 MP, $0.0216675; above the $0.01 these tests set for confirmations.
 SMALL = ("--prompt", "the chef tosses pasta", "--resolution", "768x448", "--num-frames", "25")
 
@@ -24,7 +23,7 @@ async def ltxbot(
 ) -> tuple[int, str, str]:
     """Run `ltxbot args...`; (exit code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
-        LTXBOT, *args, cwd=cwd, env=env,
+        *ltxbot_command(), *args, cwd=cwd, env=env,
         stdin=stdin if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -177,6 +177,12 @@ async def test_a_token_without_a_manifest_scope_names_it(machine: Machine, tmp_p
         "✗ slack: token of Fake lacks files:write — add them from adapters/slack/manifest.yaml "
         "(OAuth & Permissions -> Bot Token Scopes) and reinstall the app"
     )
+    # Without the *:history scopes only a link's read-back after a crash suffers: a warning.
+    machine.slack.scopes = [s for s in manifest_scopes() if not s.endswith(":history")]
+    _, out, _ = await doctor(machine.env, tmp_path)
+    warned = lines_by_check(out)["slack"]
+    assert "lacks channels:history, groups:history, im:history, mpim:history" in warned
+    assert "may be posted twice" in warned and not warned.startswith("✗")
     refused = {**machine.env, "LTXBOT_SLACK_BOT_TOKEN": "xoxb-wrong"}
     _, out, _ = await doctor(refused, tmp_path)
     assert lines_by_check(out)["slack"].startswith(

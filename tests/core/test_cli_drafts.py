@@ -91,3 +91,21 @@ async def test_raw_prompt_sends_the_prompt_as_written(env: dict[str, str], tmp_p
                                   "--resolution", "256x160", "--out", "v.mp4")  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["prompt"] == "the chef flips the pan"
+
+
+async def test_a_prompt_the_sheets_description_takes_past_4000_is_refused(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    chef, pan = tmp_path / "chef.png", tmp_path / "pan.png"
+    Image.new("RGB", (600, 900), "white").save(chef)
+    Image.new("RGB", (600, 600), "gray").save(pan)
+    labelled = ("--sheet", str(chef), "--sheet", str(pan), "--label", "a chef", "--label", "a pan")
+    prompt = "p" * 3990  # fits alone, not after "Reference sheet: a chef and a pan."
+    code, out, err = await ltxbot(env, tmp_path, "generate", *labelled, "--prompt", prompt,
+                                  *FRAMES, "--out", "v.mp4")  # fmt: skip
+    assert code == 1 and "Held" not in out, out
+    over = len("Reference sheet: a chef and a pan. Generated video: ") + 3990 - 4000
+    assert f"The sheet's description (34 characters) plus the prompt is {over} characters " \
+        "over the 4,000 the model takes" in err  # fmt: skip
+    assert "--raw-prompt" in err
+    assert await jobs_and_holds(tmp_path / "data") == (0, [])  # nothing recorded or held

@@ -9,10 +9,11 @@ import json
 import os
 from pathlib import Path
 
-from test_cli_admin import LTXBOT, ltxbot, sheet
+from test_cli_admin import ltxbot, sheet
 
 from bot.jobs.record import JobState
 from storage import open_storage
+from tests.ltxbot_fast import ltxbot_command
 
 TINY = ("--prompt", "a secret fox", "--resolution", "64x64", "--num-frames", "9")  # 1 MP
 
@@ -79,7 +80,7 @@ async def _answer(env: dict[str, str], cwd: Path, typed: bytes, *args: str) -> t
     controller, tty = os.openpty()
     try:
         process = await asyncio.create_subprocess_exec(
-            LTXBOT, *args, cwd=cwd, env=env, stdin=tty,
+            *ltxbot_command(), *args, cwd=cwd, env=env, stdin=tty,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         assert process.stdout is not None

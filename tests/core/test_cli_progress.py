@@ -8,7 +8,6 @@ import itertools
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -20,9 +19,9 @@ from adapters.console.progress_words import in_line
 from bot.events import Held, Queued, Running, Succeeded
 from bot.model import Platform
 from bot.money import Money
+from tests.ltxbot_fast import ltxbot_command
 from tests.storage.storage_testkit import make_job
 
-LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 SHEET = Path(__file__).parents[2] / "examples" / "chef-sheet.png"
 CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -38,8 +37,8 @@ def test_through_a_pipe_one_plain_line_per_change(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LTXBOT_", "FAL_"))}
     env |= {"LTXBOT_DATA_DIR": str(tmp_path / "data"), "LTXBOT_BACKEND": "simulated"}
     done = subprocess.run(
-        [LTXBOT, "generate", "--prompt", "a fox", "--sheet", str(SHEET), "--num-frames", "9",
-         "--resolution", "256x160", "--yes", "--out", str(tmp_path / "v.mp4")],
+        [*ltxbot_command(), "generate", "--prompt", "a fox", "--sheet", str(SHEET),
+         "--num-frames", "9", "--resolution", "256x160", "--yes", "--out", str(tmp_path / "v.mp4")],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -56,7 +55,7 @@ def test_through_a_pipe_one_plain_line_per_change(tmp_path: Path) -> None:
     assert "the video will be saved to" in done.stdout and "posted here" not in done.stdout
     job_id = done.stdout.split("for job ", 1)[1].split(";", 1)[0]
     shown = subprocess.run(
-        [LTXBOT, "show", job_id], env=env, capture_output=True, text=True, timeout=60
+        [*ltxbot_command(), "show", job_id], env=env, capture_output=True, text=True, timeout=60
     )
     assert "  Charged: nothing (simulated run)" in shown.stdout.splitlines(), shown.stdout
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 from PIL import Image
 
-LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
+from tests.ltxbot_fast import ltxbot_command
+
 TINY = ("--resolution", "64x64", "--num-frames", "9")  # 1 MP: $0.0024075
 PREFIX = "Reference sheet: a chef in white and an orange kitchen."
 
 
 async def ltxbot(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        LTXBOT, *args, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
+        *ltxbot_command(), *args, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 60)

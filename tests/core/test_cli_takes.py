@@ -8,7 +8,10 @@ import json
 from pathlib import Path
 
 from test_cli import run
+from test_cli_admin import stored_jobs
 from test_cli_videos import jobs_and_holds, ltxbot, sheet
+
+from bot.jobs.record import JobState
 
 TINY = ("--num-frames", "9", "--resolution", "64x64")  # 1 MP: $0.0024075 a take
 
@@ -90,3 +93,21 @@ async def test_final_take_k_of_draft_takes_uses_that_takes_seed(
     assert final["final_of"] == second["job_id"] and final["seed"] == 6
     code, out, err = await ltxbot(env, tmp_path, "final", first["job_id"], "--take", "3")
     assert code == 1 and "takes 1 to 2" in err, err
+
+
+async def test_takes_waiting_for_an_admin_are_all_aborted_on_the_terminal(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Three takes ($0.0072225) above the approval threshold go to an admin as one group; the
+    # terminal cannot wait for one, so every take is aborted and nothing is held.
+    for args in (("limits", "--approval-above", "0.005"), ("channel", "admin")):
+        code, _, err = await ltxbot(env, tmp_path, "admin", *args)
+        assert code == 0, err
+    code, out, err = await ltxbot(env, tmp_path, "generate", "--sheet", sheet(tmp_path),
+                                  "--prompt", "a fox", *TINY, "--takes", "3",
+                                  "--out", "v.mp4")  # fmt: skip
+    assert code == 1 and out == "", out
+    assert "These 3 takes cost $0.0072225, above the $0.005" in err, err
+    assert "the terminal cannot wait for an approval" in err and "Traceback" not in err
+    jobs, holds = await stored_jobs(tmp_path / "data")
+    assert [job.state for job in jobs] == [JobState.REJECTED] * 3 and holds == []

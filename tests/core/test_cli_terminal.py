@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ltxbot_fast import ltxbot_command
+
 LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 PG = os.environ.get("LTXBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -27,7 +29,7 @@ def run(
     tmp_path: Path, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [LTXBOT, *args], cwd=tmp_path, env=clean_env(tmp_path, **env), input=stdin,
+        [*ltxbot_command(), *args], cwd=tmp_path, env=clean_env(tmp_path, **env), input=stdin,
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 from PIL import Image
 
 from storage import open_storage
 from tests.fakes.discord_api.server import FakeDiscord
+from tests.ltxbot_fast import ltxbot_command
 
-LTXBOT = str(Path(sys.executable).with_name("ltxbot"))
 TINY = ("--resolution", "64x64", "--num-frames", "9")  # 1 MP: $0.0024075
 
 
@@ -23,7 +22,7 @@ async def ltxbot(
     env: dict[str, str], cwd: Path, *args: str, stdin: bytes | None = None
 ) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        LTXBOT, *args, cwd=cwd, env=env, stdin=asyncio.subprocess.PIPE,
+        *ltxbot_command(), *args, cwd=cwd, env=env, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(stdin or b""), 60)

@@ -67,7 +67,7 @@ async def test_an_uploaded_sheet_gets_one_hint_line_and_never_a_block(kit) -> No
 async def test_a_prompt_the_sentence_takes_past_the_limit_is_refused(kit) -> None:
     prompt = "a" * (MAX_PROMPT_CHARS - 10)  # fits alone, not after the sheet's sentence
     reply = await kit.invoke("generate", attachment=composed(), prompt=prompt)
-    assert reply.refused and "over the 4000 the model takes" in reply.text
+    assert reply.refused and "characters over the 4,000 the model takes" in reply.text
     assert f"({len(PREFIX)} characters)" in reply.text
     assert kit.runner.started == [] and await kit.services.ledger.open_holds() == []
     raw = await kit.invoke("generate", attachment=composed(), prompt=prompt, raw_prompt=True)

@@ -1,6 +1,7 @@
 """Takes through the commands (a real SQLite core, a runner that records): the confirmation
-and approval thresholds go by the total; Confirm holds every take, Abort rejects them all, and
-the status message's Cancel stops them all."""
+and approval thresholds go by the total (above the approval one the takes go to an admin as one
+group); Confirm holds every take, Abort rejects them all, and the status message's Cancel stops
+them all."""
 
 from __future__ import annotations
 
@@ -46,12 +47,17 @@ async def test_abort_rejects_every_take(kit: CoreKit):
     assert await open_holds(kit) == []
 
 
-async def test_takes_above_the_approval_threshold_are_refused_with_nothing_held(kit: CoreKit):
+async def test_takes_above_the_approval_threshold_without_an_admin_channel_are_refused(
+    kit: CoreKit,
+):
+    # With an admin channel they go to an admin as one group (tests/policy).
     assert not (await kit.invoke("admin limits", ADMIN, approval_above="0.25")).refused
     reply = await kit.invoke("generate", attachment=png_attachment(), takes=3, **SMALL)
     assert reply.refused and "These 3 takes cost $0.30 (exactly $0.303345)" in reply.text
-    assert "Ask for fewer takes" in reply.text
+    assert "needs an admin's approval here" in reply.text
     assert kit.runner.started == [] and await open_holds(kit) == []
+    takes = await kit.services.jobs.in_states([JobState.REJECTED])
+    assert len(takes) == 3 and {len(job.take_ids) for job in takes} == {3}
 
 
 async def test_cancel_on_the_status_message_stops_every_take_and_cancel_job_one(kit: CoreKit):

@@ -1,7 +1,8 @@
 """Takes on Discord, the whole way (a real core, SQLite, the simulated fal, discord.py on a
 fake Discord): `/ltx generate takes:3` shows one status message, renders three seeds, and posts
 the finished takes in one message with every MP4 attached, each numbered with its seed and with
-its own Reroll; a take that fails is released and told, the others still come together."""
+its own Reroll; a take that fails is released and told in take 1's thread, the others still
+come together (the failed one's line with its reason and refund)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from adapters.discord.throttle import EditThrottle
 from bot.fal.simulated.faults import Faults
 from bot.jobs.record import Job, JobState
 from bot.model import Platform
+from bot.money import Money
 from tests.fakes.discord_api import interactions as ix
 from tests.fakes.discord_api import objects as o
 from tests.fakes.discord_api.server import FakeDiscord
@@ -91,6 +93,19 @@ async def test_a_failed_take_is_released_and_the_others_still_come_together(
     content = uploads[0].body["content"]
     assert "2 of your 3 takes are ready" in content
     assert "Take 1/3 · seed 10" in content and "Take 3/3 · seed 12" in content
-    assert "Take 2/3" not in content
+    # The failed take has its line too: its reason and what went back to the budget.
+    [failed_line] = [line for line in content.splitlines() if "Take 2/3" in line]
+    assert failed_line.startswith("❌ **Take 2/3 · seed 11** · failed: ")
+    assert f"{Money(takes[1].quoted_nanos)} released back to your budget" in failed_line
     told = [c for c in fake.calls if c.method == "POST" and "could not be made" in str(c.body)]
     assert told, "the failed take is told to the requester"
+    # In take 1's thread, where the takes message is: no message or thread of its own.
+    leader, failed = takes[0], takes[1]
+    thread = f"/channels/{leader.origin.status_message_id}/messages"
+    assert [c.path for c in told] == [thread]
+    notice = told[0].body["content"]
+    assert notice.startswith(f"❌ <@{ALICE['user']['id']}> **Take 2/3 · seed 11** could not be")
+    assert f"{Money(failed.quoted_nanos)} released back to your budget." in notice
+    assert len(fake.messages_to(CHANNEL)) == 1  # take 1's status message only
+    assert not [c for c in fake.calls if c.path.endswith("/threads")][1:]  # one thread
+    assert failed.origin.status_message_id is None

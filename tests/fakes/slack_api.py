@@ -84,6 +84,8 @@ class FakeSlackAPI:
         # Methods whose answer waits for `unstall` after the call took effect (a bot killed
         # while Slack has done the work but not yet answered).
         self.stalled: set[str] = set()
+        # Downloads of private files past this many are stalled like `stalled` methods.
+        self.downloads_before_stall: int | None = None
         self._unstalled = asyncio.Event()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
@@ -126,6 +128,7 @@ class FakeSlackAPI:
     def unstall(self) -> None:
         """Let the stalled answers go (to whoever still listens)."""
         self.stalled.clear()
+        self.downloads_before_stall = None
         self._unstalled.set()
 
     def calls_to(self, method: str) -> list[Call]:
@@ -250,6 +253,10 @@ class FakeSlackAPI:
         message = {"ts": ts, "text": params.get("text"), "blocks": params.get("blocks"),
                    "thread_ts": params.get("thread_ts"), "bot_id": self.bot_id,
                    "user": self.bot_user_id}  # fmt: skip
+        if isinstance(params.get("metadata"), dict):  # Slack keeps event_type + event_payload
+            kept = params["metadata"]
+            message["metadata"] = {"event_type": kept.get("event_type"),
+                                   "event_payload": kept.get("event_payload") or {}}  # fmt: skip
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -296,23 +303,37 @@ class FakeSlackAPI:
     def _m_conversations_replies(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         """A thread: its parent and replies, oldest first (messages the bot can see)."""
         channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
-        if not self._in_channel(channel):
-            return {"ok": False, "error": self._outside(channel)}
+        if (refused := self._history_refused(channel)) is not None:
+            return refused
         held = [m for (c, _), m in self.messages.items()
                 if c == channel and ts in (m["ts"], m.get("thread_ts"))]  # fmt: skip
         limit = int(params.get("limit") or 1000)
-        return {"ok": True, "messages": sorted(held, key=lambda m: m["ts"])[:limit],
-                "has_more": False}  # fmt: skip
+        shown = [_as_read(m, params) for m in sorted(held, key=lambda m: m["ts"])[:limit]]
+        return {"ok": True, "messages": shown, "has_more": False}
+
+    def _history_refused(self, channel: str) -> dict[str, Any] | None:
+        """Slack's error when the bot may not read `channel`: outside it, or without the
+        `*:history` scope of its kind (checked when `scopes` says what was granted)."""
+        if not self._in_channel(channel):
+            return {"ok": False, "error": self._outside(channel)}
+        kind = ("im" if channel.startswith("D") else "mpim" if channel.startswith("G")
+                else "groups" if channel in self.private else "channels")  # fmt: skip
+        needed = f"{kind}:history"
+        if self.scopes is not None and needed not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": needed,
+                    "provided": ",".join(self.scopes)}  # fmt: skip
+        return None
 
     def _m_conversations_history(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         """A conversation's top-level messages, newest first."""
         channel = str(params.get("channel") or "")
-        if not self._in_channel(channel):
-            return {"ok": False, "error": self._outside(channel)}
+        if (refused := self._history_refused(channel)) is not None:
+            return refused
         held = [m for (c, _), m in self.messages.items() if c == channel and not m["thread_ts"]]
         limit = int(params.get("limit") or 100)
         newest = sorted(held, key=lambda m: m["ts"], reverse=True)
-        return {"ok": True, "messages": newest[:limit], "has_more": False}
+        shown = [_as_read(m, params) for m in newest[:limit]]
+        return {"ok": True, "messages": shown, "has_more": False}
 
     def _m_conversations_open(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         users = [u for u in str(params.get("users") or "").split(",") if u]
@@ -421,6 +442,9 @@ class FakeSlackAPI:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         self.calls.append(Call("download", {"file_id": file_id}, token, time.monotonic()))
         await self._notify()
+        limit = self.downloads_before_stall
+        if limit is not None and len(self.calls_to("download")) > limit:
+            await self._unstalled.wait()
         stored = self.files.get(file_id)
         readers = self.tokens if self.file_readers is None else self.file_readers
         if token not in self.tokens or token not in readers or stored is None:
@@ -473,6 +497,14 @@ class FakeSlackAPI:
         self.calls.append(Call("response_url", body, None, time.monotonic()))
         await self._notify()
         return web.Response(text="ok")
+
+
+def _as_read(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A message as conversations.history/replies show it: its metadata only when asked for
+    with `include_all_metadata`."""
+    if str(params.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return message
+    return {k: v for k, v in message.items() if k != "metadata"}
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

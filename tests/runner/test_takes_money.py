@@ -31,6 +31,7 @@ class TakesPoster(RecordingPoster):
     def __init__(self) -> None:
         super().__init__()
         self.groups: list[list[str]] = []
+        self.ended: list[list[str]] = []
         self.attempts: list[DeliveryAttempt | None] = []
         self.posting = asyncio.Event()
         self.go = asyncio.Event()
@@ -41,9 +42,11 @@ class TakesPoster(RecordingPoster):
         leader: Job,
         takes: Sequence[tuple[Job, Path, Succeeded]],
         attempt: DeliveryAttempt | None = None,
+        ended: Sequence[Job] = (),
     ) -> Delivery:
         self.attempts.append(attempt)
         self.groups.append([job.id for job, _, _ in takes])
+        self.ended.append([job.id for job in ended])
         self.posting.set()
         await self.go.wait()
         for job, _, event in takes:
@@ -74,7 +77,7 @@ async def test_a_failed_take_is_released_the_others_captured_and_posted_together
         assert [await kinds(core, job_id) for job_id in ids] == [
             [HOLD, CAPTURE], [HOLD, RELEASE], [HOLD, CAPTURE]
         ]  # fmt: skip
-        assert poster.groups == [[ids[0], ids[2]]]
+        assert poster.groups == [[ids[0], ids[2]]] and poster.ended == [[ids[1]]]
         seeds = sorted(s.arguments["seed"] for s in await fal.wait_for_submissions(3))
         assert seeds == [20, 21, 22]  # three seeds sent to fal
 

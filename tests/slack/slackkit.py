@@ -222,7 +222,7 @@ Waiter = Callable[[], Awaitable[None]]
 
 @asynccontextmanager
 async def on_simulated_fal(
-    tmp_path: Path, slack: Any, generation_seconds: float = 0.2
+    tmp_path: Path, slack: Any, generation_seconds: float = 0.2, faults: Any = None
 ) -> AsyncIterator[tuple[Core, Driver]]:
     """The whole way: a real core and runner on the simulated fal behind a SlackAdapter in HTTP
     mode on `slack` (a FakeSlackAPI), and a driver for its endpoint."""
@@ -231,6 +231,8 @@ async def on_simulated_fal(
         slack_signing_secret=SECRET, slack_api_url=slack.api_url, slack_port=0,
     )  # fmt: skip
     fast = {"generation_seconds": generation_seconds, "queue_seconds": 0.05}
+    if faults is not None:
+        fast["faults"] = faults
     async with (
         build_core(settings, poll_interval=0.05, simulated_fal_options=fast) as core,
         aiohttp.ClientSession() as session,

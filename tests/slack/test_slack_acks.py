@@ -158,3 +158,52 @@ async def test_work_after_an_ack_starts_once_bolt_has_had_its_look_for_the_ack()
     await tasks.wait_idle()
     ((_, at),) = [s for s in started if s[0] == "form"]
     assert at - spawned >= ACK_HEAD_START
+
+
+class AwaySaves(MemoryKeyValueStore):
+    """A store whose writes fail as a database that cannot be reached does."""
+
+    async def save(self, *, key: str, value: str, ttl_seconds: float | None = None) -> None:
+        from bot.errors import StorageUnavailable
+
+        raise StorageUnavailable("refused")
+
+
+async def test_a_form_that_cannot_be_stored_stays_open_with_try_again(kit: SlackKit) -> None:
+    import json
+
+    from slackkit import png_bytes, view_submission
+    from test_slack_submit import form, values
+
+    from bot.errors import DATABASE_AWAY
+
+    assert kit.adapter.runtime.inbox is not None
+    kit.adapter.runtime.inbox.store = AwaySaves()
+    file = kit.slack.add_file("sheet.png", png_bytes())
+    status, body = await kit.driver.interactive(view_submission(form(), values(file)))
+    assert status == 200 and kit.driver.elapsed[-1] < 3
+    assert json.loads(body) == {"response_action": "errors", "errors": {"prompt": DATABASE_AWAY}}
+    await kit.settle()
+    assert kit.runner.started == []  # nothing acked as taken, nothing held
+
+
+async def test_a_taken_in_form_leaves_no_entry_and_is_not_taken_over(kit: SlackKit) -> None:
+    from slackkit import png_bytes, view_submission
+    from test_slack_submit import form, values
+
+    from adapters.slack.inbox import PREFIX
+
+    inbox = kit.adapter.runtime.inbox
+    assert inbox is not None
+    file = kit.slack.add_file("sheet.png", png_bytes())
+    status, _ = await kit.driver.interactive(view_submission(form(), values(file)))
+    assert status == 200
+    await kit.until(lambda: kit.runner.started)
+    await kit.settle()
+    assert await inbox.store.items(prefix=PREFIX) == []
+
+    async def never(_form: object) -> None:
+        raise AssertionError("taken in twice")
+
+    assert await inbox.take_over(never) == 0
+    assert len(kit.runner.started) == 1

@@ -89,3 +89,37 @@ async def test_a_crash_at_each_step_of_delivery_leaves_one_video_and_one_capture
     assert kinds == [EntryKind.HOLD, EntryKind.CAPTURE]
     [completion] = slack.calls_to("files.completeUploadExternal")  # never completed twice
     assert completion.params["files"][0]["id"] == done.delivery.marks["file"]
+
+
+async def test_a_crash_after_the_link_post_leaves_one_link_and_one_capture(
+    tmp_path: Path, fal: SimulatedFal
+) -> None:
+    """Uploads refused (no files:write): the video goes as a link message carrying the
+    delivery's key in its metadata. The bot dies after Slack took it, before DELIVERED; the
+    resumed delivery reads the thread back, finds the key and posts nothing more."""
+    async with FakeSlackAPI(bot_token=BOT_TOKEN) as slack:
+        async with bot(slack, tmp_path, fal) as (core, adapter, driver):
+            dying = Dying(adapter.poster, Step.AFTER_POST)
+            core.posters[Platform.SLACK] = dying  # type: ignore[assignment]
+            slack.fail_next("files.getUploadURLExternal", "missing_scope")
+            file = slack.add_file("chef.png", png_bytes(384, 224))
+            state = values(file, "the chef tosses the pasta",
+                           num_frames={"type": "number_input", "value": "9"})  # fmt: skip
+            status, _ = await driver.interactive(view_submission(form(), state))
+            assert status == 200
+            await asyncio.wait_for(dying.died.wait(), 30)
+            [job] = await core.storage.jobs.in_states([JobState.SUCCEEDED])
+            await core.supervisor.wait(job.id)
+        async with bot(slack, tmp_path, fal) as (core, adapter, driver):
+            assert await core.supervisor.resume(core.posters) == [job.id]
+            await asyncio.wait_for(core.supervisor.wait(job.id), 30)
+            done = await core.storage.jobs.get(job.id)
+            entries = await core.storage.ledger.entries(scope=f"slack:{TEAM}")
+    key = {"delivery": f"ltx-{job.id}"}
+    links = [m for m in slack.messages.values()
+             if (m.get("metadata") or {}).get("event_payload") == key]  # fmt: skip
+    assert len(links) == 1 and slack.shares_in("C1") == []
+    assert done is not None and done.state is JobState.DELIVERED
+    assert done.origin.result_message_id == links[0]["ts"]
+    kinds = [entry.kind for entry in entries if entry.ref == job.id]
+    assert kinds == [EntryKind.HOLD, EntryKind.CAPTURE]

@@ -140,3 +140,25 @@ async def test_a_resumed_delivery_finds_its_link_in_the_thread_and_posts_nothing
     assert [c.method for c in kit.slack.calls[calls:]] == ["conversations.replies", "chat.update"]
     links = [m for m in kit.slack.messages.values() if "v3.fal.media/x.mp4" in (m["text"] or "")]
     assert len(links) == 1
+    # The delivery's key rides in the message's metadata, read back with include_all_metadata.
+    assert links[0]["metadata"] == {"event_type": "ltxbot_video_link",
+                                    "event_payload": {"delivery": attempt.key}}  # fmt: skip
+    [read] = kit.slack.calls_to("conversations.replies")
+    assert read.params["include_all_metadata"] in ("1", "true", True)
+
+
+async def test_a_link_the_bot_may_not_read_back_may_go_twice_and_says_so(
+    kit: SlackKit, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without the *:history scopes the resumed try cannot look: at least once, with a warning."""
+    job = await shown(kit)
+    kit.slack.scopes = ["chat:write", "files:read", "channels:read"]
+    kit.slack.fail_next("files.getUploadURLExternal", "missing_scope")
+    path, event = video(tmp_path)
+    attempt = MemoryAttempt(job)
+    await kit.adapter.poster.deliver(job, path, event, attempt)
+    kit.slack.fail_next("files.getUploadURLExternal", "missing_scope")
+    await kit.adapter.poster.deliver(job, path, event, attempt)
+    links = [m for m in kit.slack.messages.values() if "v3.fal.media/x.mp4" in (m["text"] or "")]
+    assert len(links) == 2
+    assert "may be posted twice" in caplog.text and "missing_scope" in caplog.text

@@ -76,7 +76,7 @@ async def press_and_submit(kit: SlackKit, button: dict[str, Any], n: int, **form
     await kit.until(lambda: len(kit.slack.calls_to("views.open")) > opened)
     view = kit.slack.calls_to("views.open")[-1].params["view"]
     assert view["callback_id"] == PROMPT_ID
-    prompt = {"type": "plain_text_input", "value": "the chef tosses pasta"}
+    prompt = {"type": "plain_text_input", "value": form.get("prompt", "the chef tosses pasta")}
     seed = {"type": "plain_text_input", "value": form.get("seed")}
     duration = {"type": "plain_text_input", "value": form.get("duration")}
     values = {"prompt": {"prompt": prompt}, "seed": {"seed": seed},
@@ -85,6 +85,18 @@ async def press_and_submit(kit: SlackKit, button: dict[str, Any], n: int, **form
         view_submission({**view, "id": f"VPROMPT{n}"}, values, trigger=f"trig-prompt-{n}")
     )
     assert status == 200 and body == "", body
+
+
+async def opened_save_form(kit: SlackKit, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Press a composed sheet's Save...; the name form it opens."""
+    opened = len(kit.slack.calls_to("views.open"))
+    action = {"type": "button", "action_id": found["Save..."]["action_id"],
+              "value": found["Save..."]["value"], "block_id": "ltx_job_buttons"}  # fmt: skip
+    await kit.driver.interactive(block_actions(action, trigger="trig-save"))
+    await kit.until(lambda: len(kit.slack.calls_to("views.open")) > opened)
+    view: dict[str, Any] = kit.slack.calls_to("views.open")[-1].params["view"]
+    assert view["callback_id"] == SAVE_ID
+    return view
 
 
 async def test_compose_then_generate_and_draft_from_the_sheet(kit: SlackKit) -> None:
@@ -106,13 +118,7 @@ async def test_compose_then_generate_and_draft_from_the_sheet(kit: SlackKit) -> 
 
 
 async def test_save_keeps_the_composed_sheet_for_the_workspace(kit: SlackKit) -> None:
-    found = buttons(await submit_compose(kit, pictures(kit)))
-    action = {"type": "button", "action_id": found["Save..."]["action_id"],
-              "value": found["Save..."]["value"], "block_id": "ltx_job_buttons"}  # fmt: skip
-    await kit.driver.interactive(block_actions(action, trigger="trig-save"))
-    await kit.until(lambda: len(kit.slack.calls_to("views.open")) > 1)
-    view = kit.slack.calls_to("views.open")[-1].params["view"]
-    assert view["callback_id"] == SAVE_ID
+    view = await opened_save_form(kit, buttons(await submit_compose(kit, pictures(kit))))
     values = {"name": {"name": {"type": "plain_text_input", "value": "kitchen"}}}
     said = len(kit.slack.calls_to("chat.postEphemeral"))
     await kit.driver.interactive(view_submission({**view, "id": "VKEEP"}, values))

@@ -11,6 +11,7 @@ from pathlib import Path
 from slackkit import BOT_TOKEN, TEAM, SlackKit, on_simulated_fal, png_bytes, view_submission
 from test_slack_submit import form, values
 
+from bot.fal.simulated.faults import Faults
 from bot.jobs.record import JobState
 from bot.model import Platform
 from tests.fakes.slack_api import FakeSlackAPI
@@ -63,3 +64,40 @@ async def test_five_takes_are_refused_under_the_field(kit: SlackKit) -> None:
     assert status == 200 and '"response_action":"errors"' in body.replace(" ", "")
     assert "opt_takes" in body and "1 to 4" in body
     assert kit.runner.started == []
+
+
+async def test_a_failed_take_is_told_in_take_1s_thread_not_in_a_message_of_its_own(
+    tmp_path: Path,
+) -> None:
+    async with (
+        FakeSlackAPI(bot_token=BOT_TOKEN) as slack,
+        on_simulated_fal(tmp_path, slack, faults=Faults(run_error_seeds=frozenset({8}))) as (
+            core,
+            driver,
+        ),
+    ):
+        file = slack.add_file("chef.png", png_bytes(384, 224))
+        state = values(file, "the chef tosses the pasta", num_frames=NINE, resolution=SIZE,
+                       takes={"type": "number_input", "value": "3"},
+                       seed={"type": "number_input", "value": "7"})  # fmt: skip
+        status, _ = await driver.interactive(view_submission(form(), state))
+        assert status == 200
+        await slack.wait_for(lambda: slack.calls_to("files.completeUploadExternal"), 20)
+        takes = await core.storage.jobs.for_user(platform=Platform.SLACK, scope=TEAM,
+                                                 user_id="U1")  # fmt: skip
+        for job in takes:
+            await asyncio.wait_for(core.supervisor.wait(job.id), 10)
+        takes = sorted([await core.storage.jobs.get(job.id) for job in takes],
+                       key=lambda job: job.take)  # fmt: skip
+    assert [job.state for job in takes] == [JobState.DELIVERED, JobState.FAILED, JobState.DELIVERED]
+    leader, failed = takes[0], takes[1]
+    posts = slack.calls_to("chat.postMessage")
+    told = [c for c in posts if "could not be made" in c.params.get("text", "")]
+    assert len(told) == 1
+    assert told[0].params["thread_ts"] == leader.origin.status_message_id  # take 1's thread
+    assert told[0].params["text"].startswith("❌ <@U1> *Take 2/3 · seed 8* could not be made")
+    # No message of its own in the channel: take 1's status message is the only top-level one.
+    assert [c for c in posts if not c.params.get("thread_ts")] == [posts[0]]
+    assert failed.origin.status_message_id is None
+    [complete] = slack.calls_to("files.completeUploadExternal")
+    assert len(complete.params["files"]) == 2

@@ -183,9 +183,8 @@ async def test_three_replicas_a_burst_and_a_sigkill_deliver_each_job_once(
             )
             assert first == [200] * (JOBS // 2), logs.text[-20:]
             victim = replicas[0]
-            # Killed once its jobs are at fal, mid-burst. (A form is acked before its job is
-            # held, within Slack's 3 s: a kill in that window loses the submission; not
-            # tested here.)
+            # Killed once its jobs are at fal, mid-burst. (A kill between a form's ack and its
+            # hold: test_slack_form_after_ack.py.)
             await at_fal(logs, victim.name, len(range(0, JOBS // 2, 3)))
             await victim.kill()
             orphans = {x["job_id"] for x in logs.lines if x["replica"] == victim.name

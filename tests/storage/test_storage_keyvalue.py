@@ -17,10 +17,10 @@ from storage_testkit import T0
 
 from bot.money import Money
 from bot.ports import Cap, CapKind
-from storage import SqlKeyValueStore, SqlLedger, SqlPolicyStore, Storage, open_storage
+from storage import SqlKeyValueStore, SqlPolicyStore, Storage, open_storage
 from storage.engine import create_engine
 from storage.migrate import MIGRATIONS
-from storage.tables import KEY_LENGTH
+from storage.tables import KEY_LENGTH, ledger_entries
 
 SCOPE = "slack:T0TEAM"
 
@@ -193,14 +193,18 @@ async def test_0003_follows_0002_and_migrating_a_0002_database_keeps_its_data(st
 
     async with engine.begin() as connection:
         await connection.run_sync(to_0002)
-    await SqlLedger(engine).hold(job_id="old", scope=SCOPE, user_id="u", amount=Money(5),
-                                 limits=(), at=T0)  # fmt: skip
+    # The hold as a 0002 database keeps it (today's ledger also writes balances, 0008).
+    hold = {"kind": "hold", "scope": SCOPE, "user_id": "u", "ref": "old", "amount": 5}
+    async with engine.begin() as connection:
+        await connection.execute(ledger_entries.insert(), {**hold, "effective_at": T0,
+                                                           "created_at": T0})  # fmt: skip
     await SqlPolicyStore(engine).set_cap(scope=SCOPE, cap=Cap(CapKind.POOL, "", Money(50),
                                          "month"), actor="root", reason="", at=T0)  # fmt: skip
     await engine.dispose()
     opened = await open_storage(storage_url)  # upgrades to head
     try:
         assert await opened.ledger.open_holds() == ["old"]
+        assert await opened.ledger.balance_drift() == []  # 0008 back-filled the hold
         assert [cap.amount for cap in await opened.policy.caps(scope=SCOPE)] == [Money(50)]
         assert await opened.keyvalue.claim(key="seen:first", ttl_seconds=60)
         assert not await opened.keyvalue.claim(key="seen:first", ttl_seconds=60)

@@ -15,9 +15,10 @@ from bot.budget.budgets import Budgets, CapPolicy
 from bot.errors import BudgetExceeded
 from bot.money import Money
 from bot.ports import Cap, CapKind, Limit, Rule, Throttle, Throttled
-from storage import SqlLedger, Storage, open_storage
+from storage import Storage, open_storage
 from storage.engine import create_engine
 from storage.migrate import MIGRATIONS
+from storage.tables import ledger_entries
 
 SCOPE = "discord:guild-1"
 
@@ -139,12 +140,16 @@ async def test_migrating_a_0001_database_keeps_its_ledger(storage_url: str):
 
     async with engine.begin() as connection:
         await connection.run_sync(to_0001)
-    await SqlLedger(engine).hold(job_id="old", scope=SCOPE, user_id="u", amount=Money(5),
-                                 limits=(), at=T0)  # fmt: skip
+    # The hold as a 0001 database keeps it (today's ledger also writes balances, 0008).
+    hold = {"kind": "hold", "scope": SCOPE, "user_id": "u", "ref": "old", "amount": 5}
+    async with engine.begin() as connection:
+        await connection.execute(ledger_entries.insert(), {**hold, "effective_at": T0,
+                                                           "created_at": T0})  # fmt: skip
     await engine.dispose()
     opened = await open_storage(storage_url)  # upgrades to head
     try:
         assert await opened.ledger.open_holds() == ["old"]
+        assert await opened.ledger.balance_drift() == []  # 0008 back-filled the hold
         refused = await opened.ledger.hold(job_id="new", scope=SCOPE, user_id="u",
                                            amount=Money(5), limits=(), at=T0,
                                            throttle=Throttle(max_open=1))  # fmt: skip

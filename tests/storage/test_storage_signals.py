@@ -81,3 +81,39 @@ async def test_listening_resumes_when_the_database_comes_back():
             assert await heard(got) == "job-1"
         finally:
             await storage.close()
+
+
+async def test_a_write_that_wakes_signals_with_itself_and_only_when_stored(storage):
+    """`replace(wake=signals)`: on PostgreSQL the NOTIFY is in the write's transaction, so a
+    listener that re-reads when it hears finds the new row; a write that lost its race sends
+    nothing (SQLite's in-process signals: the same contract)."""
+    from storage_testkit import T0, make_job
+
+    from bot.jobs.record import JobState
+
+    got: asyncio.Queue[tuple[str | None, int | None]] = asyncio.Queue()
+    seen: set[asyncio.Task[None]] = set()
+
+    async def reread(job_id: str | None) -> None:
+        stored = None if job_id is None else await storage.jobs.get(job_id)
+        await got.put((job_id, None if stored is None else stored.version))
+
+    def on_signal(job_id: str | None) -> None:
+        task = asyncio.get_running_loop().create_task(reread(job_id))
+        seen.add(task)
+        task.add_done_callback(seen.discard)
+
+    await storage.signals.listen(on_signal)
+    if isinstance(storage.signals, PostgresJobSignals):
+        await asyncio.wait_for(storage.signals.listening.wait(), WAIT)
+    received = make_job("j1")
+    await storage.jobs.insert(received)
+    held = received.advance(JobState.HELD, T0)
+    assert await storage.jobs.replace(held, wake=storage.signals)
+    assert await asyncio.wait_for(got.get(), WAIT) == ("j1", held.version)  # visible when heard
+    rival = received.advance(JobState.REJECTED, T0)  # a stale copy: refused, so no signal
+    assert not await storage.jobs.replace(rival, wake=storage.signals)
+    assert await storage.jobs.replace(held.advance(JobState.SUBMITTED, T0))  # no wake asked
+    await storage.signals.notify("marker")
+    assert await asyncio.wait_for(got.get(), WAIT) == ("marker", None)
+    assert got.empty()
