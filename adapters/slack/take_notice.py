@@ -9,20 +9,16 @@ privately (the response_url while it lives, else the DM).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import mrkdwn, plain
 from adapters.slack.private import Requesters
-from adapters.slack.result_post import NOT_HERE, slack_error
+from adapters.slack.result_post import NOT_HERE, Call, slack_error
 from bot.events import Failed, JobEvent
 from bot.jobs.record import Job
 from commands.render import failure_notice, status_text
 
 log = logging.getLogger(__name__)
-Call = Callable[..., Awaitable[Any]]
 
 
 def take_notice(job: Job, event: JobEvent) -> str:
