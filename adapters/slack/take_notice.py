@@ -9,6 +9,7 @@ privately (the response_url while it lives, else the DM).
 from __future__ import annotations
 
 import logging
+
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import mrkdwn, plain
