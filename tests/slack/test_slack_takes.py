@@ -12,7 +12,7 @@ from slackkit import BOT_TOKEN, TEAM, SlackKit, on_simulated_fal, png_bytes, vie
 from test_slack_submit import form, values
 
 from bot.fal.simulated.faults import Faults
-from bot.jobs.record import JobState
+from bot.jobs.record import Job, JobState
 from bot.model import Platform
 from tests.fakes.slack_api import FakeSlackAPI
 
@@ -20,10 +20,13 @@ NINE = {"type": "number_input", "value": "9"}
 SIZE = {"type": "static_select", "selected_option": {"value": "768x448"}}
 
 
-async def test_three_takes_in_one_upload_call_each_numbered_with_its_seed(tmp_path: Path) -> None:
+async def three_takes(
+    tmp_path: Path, faults: Faults | None = None
+) -> tuple[FakeSlackAPI, list[Job]]:
+    """Three takes (seeds 7, 8, 9) asked in the form, the whole way; the fake and the takes."""
     async with (
         FakeSlackAPI(bot_token=BOT_TOKEN) as slack,
-        on_simulated_fal(tmp_path, slack) as (core, driver),
+        on_simulated_fal(tmp_path, slack, faults=faults) as (core, driver),
     ):
         file = slack.add_file("chef.png", png_bytes(384, 224))
         state = values(file, "the chef tosses the pasta", num_frames=NINE, resolution=SIZE,
@@ -38,6 +41,11 @@ async def test_three_takes_in_one_upload_call_each_numbered_with_its_seed(tmp_pa
             await asyncio.wait_for(core.supervisor.wait(job.id), 10)
         takes = sorted([await core.storage.jobs.get(job.id) for job in takes],
                        key=lambda job: job.take)  # fmt: skip
+    return slack, takes
+
+
+async def test_three_takes_in_one_upload_call_each_numbered_with_its_seed(tmp_path: Path) -> None:
+    slack, takes = await three_takes(tmp_path)
     assert [job.request.seed for job in takes] == [7, 8, 9]
     assert all(job.state is JobState.DELIVERED for job in takes)
     assert len(slack.calls_to("chat.postMessage")) == 1  # one status message for the three
@@ -69,26 +77,7 @@ async def test_five_takes_are_refused_under_the_field(kit: SlackKit) -> None:
 async def test_a_failed_take_is_told_in_take_1s_thread_not_in_a_message_of_its_own(
     tmp_path: Path,
 ) -> None:
-    async with (
-        FakeSlackAPI(bot_token=BOT_TOKEN) as slack,
-        on_simulated_fal(tmp_path, slack, faults=Faults(run_error_seeds=frozenset({8}))) as (
-            core,
-            driver,
-        ),
-    ):
-        file = slack.add_file("chef.png", png_bytes(384, 224))
-        state = values(file, "the chef tosses the pasta", num_frames=NINE, resolution=SIZE,
-                       takes={"type": "number_input", "value": "3"},
-                       seed={"type": "number_input", "value": "7"})  # fmt: skip
-        status, _ = await driver.interactive(view_submission(form(), state))
-        assert status == 200
-        await slack.wait_for(lambda: slack.calls_to("files.completeUploadExternal"), 20)
-        takes = await core.storage.jobs.for_user(platform=Platform.SLACK, scope=TEAM,
-                                                 user_id="U1")  # fmt: skip
-        for job in takes:
-            await asyncio.wait_for(core.supervisor.wait(job.id), 10)
-        takes = sorted([await core.storage.jobs.get(job.id) for job in takes],
-                       key=lambda job: job.take)  # fmt: skip
+    slack, takes = await three_takes(tmp_path, Faults(run_error_seeds=frozenset({8})))
     assert [job.state for job in takes] == [JobState.DELIVERED, JobState.FAILED, JobState.DELIVERED]
     leader, failed = takes[0], takes[1]
     posts = slack.calls_to("chat.postMessage")
