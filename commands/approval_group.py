@@ -11,18 +11,9 @@ from datetime import datetime
 
 from bot.jobs.record import ACTIVE, Job, JobState
 from bot.money import Money
-from commands.confirm import reject
+from commands.confirm import reject, start_group
 from commands.context import Services
-from commands.takes import group_of, holds_of
-
-
-def total_of(group: list[Job]) -> Money:
-    return Money(sum(take.quoted_nanos for take in group))
-
-
-def take_holds(group: list[Job]) -> list[tuple[str, Money]]:
-    """For `Budgets.admit_approved(takes=...)`: empty for one video (its own hold)."""
-    return holds_of(group) if len(group) > 1 else []
+from commands.takes import group_of
 
 
 def named(group: list[Job]) -> str:
@@ -41,23 +32,13 @@ def what_is_asked(group: list[Job], cost: Money) -> str:
 
 
 async def start_approved(group: list[Job], services: Services, now: datetime) -> list[Job] | None:
-    """Every take RECEIVED -> HELD (take 1's versioned swap decides, as Confirm's does) and
-    handed to the runner; None when take 1 changed meanwhile (nothing started)."""
+    """Every take still RECEIVED -> HELD and handed to the runner (take 1's versioned swap
+    decides, as Confirm's does); None when take 1 changed meanwhile (nothing started)."""
     fresh = [await services.jobs.get(take.id) or take for take in group]
     if fresh[0].state is not JobState.RECEIVED:
         return None
-    started = [
-        take.advance(JobState.HELD, now, held_at=now)
-        for take in fresh
-        if take.state is JobState.RECEIVED
-    ]
-    if started[0].id != fresh[0].id or not await services.jobs.replace(started[0]):
-        return None
-    for take in started[1:]:
-        await services.jobs.replace(take)  # take 1's swap decided: only we start them
-    for take in started:
-        await services.runner.start(take)
-    return started
+    waiting = [take for take in fresh if take.state is JobState.RECEIVED]
+    return await start_group(waiting, services, now)
 
 
 async def release_all(group: list[Job], services: Services, note: str) -> None:

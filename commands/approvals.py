@@ -25,8 +25,6 @@ from commands.approval_group import (
     named,
     release_all,
     start_approved,
-    take_holds,
-    total_of,
     what_is_asked,
 )
 from commands.channels import announce, tell_admins
@@ -34,7 +32,7 @@ from commands.confirm import check_delivery, hold_and_start, reject
 from commands.context import Services
 from commands.jobs import load_job
 from commands.render import short
-from commands.takes import group_of, takes_price
+from commands.takes import group_holds, group_of, takes_price, total_of
 
 
 def _when(moment: datetime, budgets: Budgets, tz_key: str | None = None) -> str:
@@ -190,7 +188,7 @@ async def approve(job_id: str, actor: Actor, place: Place, services: Services) -
             user_id=request.user_id,
             cost=request.cost,
             policy=policy,
-            takes=take_holds(group),
+            takes=group_holds(group),
         )
     except CapReached as refused:  # the pool: the request stays open for a grant
         return Reply(

@@ -9,7 +9,7 @@ and two presses at once start the job once (the hold is per job, the record swap
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.budget.scope_policy import ScopePolicy
 from bot.errors import BudgetExceeded, CannotDeliver, CapReached, NotFound
@@ -24,7 +24,7 @@ from commands.context import Services
 from commands.data import quote_data, usd
 from commands.jobs import load_job
 from commands.render import SIMULATED_NOTE, price_line
-from commands.takes import group_of, holds_of, takes_price
+from commands.takes import group_holds, group_of, takes_price, total_of
 
 CONFIRM_TTL = timedelta(minutes=10)
 
@@ -76,7 +76,7 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
     (with any once-a-period alert the hold triggered). A refusal rejects the job and raises.
     `policy`: the scope's as this command read it (the hold, its alerts and refusal go by it)."""
     group = await group_of(job, services.jobs)  # its takes, all held or none
-    cost = Money(sum(take.quoted_nanos for take in group))
+    cost = total_of(group)
     try:
         await services.budgets.admit(
             job_id=job.id,
@@ -85,7 +85,7 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
             cost=cost,
             roles=actor.roles,
             policy=policy,
-            takes=holds_of(group) if len(group) > 1 else (),
+            takes=group_holds(group),
         )
     except BudgetExceeded as refused:
         # Past a personal cap an admin may let it (its takes) through; past the pool nobody.
@@ -95,15 +95,10 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         for take in group:
             await reject(take, services, str(refused))
         raise
-    now = services.clock()
-    started = [take.advance(JobState.HELD, now, held_at=now) for take in group]
-    if not await services.jobs.replace(started[0]):
+    started = await start_group(group, services, services.clock())
+    if started is None:
         # Another press of Confirm got here first and started it; the hold is the same one.
         return Reply(text=f"Job `{job.id}` has already started.", job_id=job.id)
-    for take in started[1:]:
-        await services.jobs.replace(take)  # the first take's swap decided: only we start them
-    for take in started:
-        await services.runner.start(take)
     held = started[0]
     if len(group) > 1:
         ids = ", ".join(f"`{take.id}`" for take in group)
@@ -143,6 +138,19 @@ async def hold_and_start(job: Job, actor: Actor, services: Services, policy: Sco
         ]
         line = f"{takes_price(len(group), Money(job.quoted_nanos))} ({line} each)"
     return Reply(text=text, fields=(("Price", line),), job_id=held.id, data=data)
+
+
+async def start_group(group: list[Job], services: Services, now: datetime) -> list[Job] | None:
+    """The held job (every take of it) HELD and handed to the runner; the first take's
+    versioned swap decides, so of racing presses one starts them. None: another did."""
+    started = [take.advance(JobState.HELD, now, held_at=now) for take in group]
+    if not await services.jobs.replace(started[0]):
+        return None
+    for take in started[1:]:
+        await services.jobs.replace(take)  # the first take's swap decided: only we start them
+    for take in started:
+        await services.runner.start(take)
+    return started
 
 
 async def reject(job: Job, services: Services, why: str) -> None:

@@ -66,8 +66,14 @@ async def group_of(job: Job, jobs: JobStore) -> list[Job]:
     return [take for take in found if take is not None]
 
 
-def holds_of(takes: list[Job]) -> list[tuple[str, Money]]:
-    return [(take.id, Money(take.quoted_nanos)) for take in takes]
+def total_of(group: list[Job]) -> Money:
+    """What a request's takes (or its one video) cost together."""
+    return Money(sum(take.quoted_nanos for take in group))
+
+
+def group_holds(group: list[Job]) -> list[tuple[str, Money]]:
+    """The holds `Budgets.admit(takes=...)` writes: one per take, none for one video (its own)."""
+    return [(take.id, Money(take.quoted_nanos)) for take in group] if len(group) > 1 else []
 
 
 def confirm_takes_reply(first: Job, each: Quote, takes: int, threshold: Money) -> Reply:
