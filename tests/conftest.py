@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from tests.storage.storage_testkit import require_postgres, throwaway_schema
 
 _HOME = tempfile.TemporaryDirectory(prefix="ltxbot-tests-")
 
@@ -24,3 +27,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _HOME.cleanup()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+async def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL naming an empty database of the parametrized kind (SQLite in `tmp_path`, or a
+    throw-away PostgreSQL schema; skipped when unreachable unless CI=true)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'ltxbot.sqlite3'}"
+        return
+    await require_postgres()
+    async with throwaway_schema() as url:
+        yield url

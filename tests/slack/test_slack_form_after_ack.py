@@ -5,11 +5,9 @@ delivered once and charged once. SQLite, and PostgreSQL where it runs."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 from slackkit import BOT_TOKEN, SECRET, TEAM, Driver, png_bytes, view_submission
 from test_slack_killed_mid_post import free_port, stopped
 from test_slack_submit import form, values
@@ -23,21 +21,10 @@ from commands.context import job_id_for
 from storage import open_storage
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.runner.clikit import bot_env, read_until, start
-from tests.storage.storage_testkit import require_postgres, throwaway_schema
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ltxbot.sqlite3'}"
-        return
-    await require_postgres()
-    async with throwaway_schema() as url:
-        yield url
 
 
 async def test_a_form_acked_by_a_killed_bot_is_held_delivered_and_charged_once(
-    tmp_path: Path, database: str
+    tmp_path: Path, storage_url: str
 ) -> None:
     async with (
         SimulatedFal(generation_seconds=0.2, queue_seconds=0.05) as fal,
@@ -47,7 +34,7 @@ async def test_a_form_acked_by_a_killed_bot_is_held_delivered_and_charged_once(
         bundle = trust_bundle(fal.ca_file)
         port = free_port()
         env = {**bot_env(tmp_path, fal, bundle), "LTXBOT_REPLICA_ID": "replica-1",
-               "LTXBOT_DATABASE_URL": database,
+               "LTXBOT_DATABASE_URL": storage_url,
                "LTXBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "LTXBOT_SLACK_SIGNING_SECRET": SECRET,
                "LTXBOT_SLACK_API_URL": slack.api_url, "LTXBOT_SLACK_PORT": str(port),
                "LTXBOT_WEBHOOK_PORT": str(free_port())}  # fmt: skip
@@ -80,7 +67,7 @@ async def test_a_form_acked_by_a_killed_bot_is_held_delivered_and_charged_once(
         assert len(slack.shares_in("C1")) == 1
         assert len(slack.calls_to("files.completeUploadExternal")) == 1
 
-    storage = await open_storage(database)
+    storage = await open_storage(storage_url)
     try:
         [job] = await storage.jobs.in_states(list(JobState))
         assert job.state is JobState.DELIVERED

@@ -1,5 +1,6 @@
 """Storage fixtures: every contract test runs on SQLite (a temporary file) and PostgreSQL (a
-throw-away schema at LTXBOT_TEST_POSTGRES_URL; skipped when unreachable unless CI=true)."""
+throw-away schema at LTXBOT_TEST_POSTGRES_URL; skipped when unreachable unless CI=true): the
+parametrized `storage_url` of tests/conftest.py, opened."""
 
 from __future__ import annotations
 
@@ -7,22 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from storage_testkit import require_postgres, throwaway_schema
 
 from storage import Storage, open_storage
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-async def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL naming an empty database of the parametrized kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'ltxbot.sqlite3'}"
-        return
-    await require_postgres()
-    async with throwaway_schema() as url:
-        yield url
 
 
 @pytest.fixture
